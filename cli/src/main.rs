@@ -1,0 +1,237 @@
+//! The `tombola` command line: check, schema, compile and graph campaign files.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use tombola_dsl::{Report, graph, render};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tombola",
+    version,
+    about = "Campaigns as code: check, compile and run raffles, rule trees and rebates"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check campaign files and folders; exit 1 on any error.
+    Check {
+        /// Files, or folders searched for *.yaml and *.yml (scenario files *.test.yaml are skipped).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
+        format: CheckFormat,
+        /// Fail on warnings too.
+        #[arg(long)]
+        deny_warnings: bool,
+    },
+    /// Print the JSON Schema of campaign files.
+    Schema,
+    /// Print a campaign's compiled workflow graph (IR) as JSON.
+    Compile { file: PathBuf },
+    /// Draw a campaign's chain and trees.
+    Graph {
+        file: PathBuf,
+        #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
+        format: GraphFormat,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum CheckFormat {
+    /// Rendered diagnostics with the source, in colour on a terminal.
+    Human,
+    /// One JSON document with every diagnostic.
+    Json,
+    /// GitHub Actions workflow annotations.
+    Github,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum GraphFormat {
+    Mermaid,
+    Dot,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Check {
+            paths,
+            format,
+            deny_warnings,
+        } => check(&paths, format, deny_warnings),
+        Command::Schema => {
+            let schema = serde_json::to_string_pretty(&tombola_dsl::json_schema())?;
+            println!("{schema}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Compile { file } => {
+            let (name, source, report) = load(&file)?;
+            let Some(campaign) = report.campaign.as_ref().filter(|_| !report.has_errors()) else {
+                print_human(&name, &source, &report, std::io::stderr().is_terminal());
+                return Ok(ExitCode::from(1));
+            };
+            println!("{}", serde_json::to_string_pretty(campaign)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Graph { file, format } => {
+            let (name, source, report) = load(&file)?;
+            let Some(campaign) = report.campaign.as_ref().filter(|_| !report.has_errors()) else {
+                print_human(&name, &source, &report, std::io::stderr().is_terminal());
+                return Ok(ExitCode::from(1));
+            };
+            let format = match format {
+                GraphFormat::Mermaid => graph::Format::Mermaid,
+                GraphFormat::Dot => graph::Format::Dot,
+            };
+            print!("{}", graph::render(campaign, format));
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn load(path: &Path) -> Result<(String, String, Report)> {
+    let source = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let source = String::from_utf8(source)
+        .with_context(|| format!("{} is not UTF-8 text", path.display()))?;
+    let report = tombola_dsl::check_source(&source);
+    Ok((path.display().to_string(), source, report))
+}
+
+fn is_scenario(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    name.ends_with(".test.yaml") || name.ends_with(".test.yml")
+}
+
+/// The campaign files named by `paths`: files as given, folders searched recursively.
+fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for path in paths {
+        let meta =
+            std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+        if meta.is_dir() {
+            let mut found = Vec::new();
+            walk(path, &mut found)?;
+            found.sort();
+            files.extend(found);
+        } else {
+            files.push(path.clone());
+        }
+    }
+    Ok(files)
+}
+
+fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<()> {
+    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
+        let path = entry?.path();
+        if path.is_dir() {
+            walk(&path, found)?;
+        } else if matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("yaml" | "yml")
+        ) && !is_scenario(&path)
+        {
+            found.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn print_human(name: &str, source: &str, report: &Report, color: bool) {
+    let mut err = std::io::stderr().lock();
+    for diagnostic in &report.diagnostics {
+        let _ = write!(err, "{}", render::human(name, source, diagnostic, color));
+    }
+}
+
+fn check(paths: &[PathBuf], format: CheckFormat, deny_warnings: bool) -> Result<ExitCode> {
+    let files = collect(paths)?;
+    if files.is_empty() {
+        bail!(
+            "no campaign files (*.yaml, *.yml) under {}",
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let mut loaded = Vec::with_capacity(files.len());
+    for file in &files {
+        loaded.push(load(file)?);
+    }
+    let errors: usize = loaded
+        .iter()
+        .map(|(_, _, r)| r.diagnostics.iter().filter(|d| d.is_error()).count())
+        .sum();
+    let warnings: usize = loaded
+        .iter()
+        .map(|(_, _, r)| r.diagnostics.iter().filter(|d| !d.is_error()).count())
+        .sum();
+    let mut out = std::io::stdout().lock();
+    match format {
+        CheckFormat::Human => {
+            let color = std::io::stdout().is_terminal();
+            for (name, source, report) in &loaded {
+                for diagnostic in &report.diagnostics {
+                    write!(out, "{}", render::human(name, source, diagnostic, color))?;
+                }
+            }
+            let plural =
+                |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+            writeln!(
+                out,
+                "checked {}: {}, {}",
+                plural(loaded.len(), "file"),
+                plural(errors, "error"),
+                plural(warnings, "warning")
+            )?;
+        }
+        CheckFormat::Json => {
+            let files: Vec<serde_json::Value> = loaded
+                .iter()
+                .map(|(name, source, report)| {
+                    let diagnostics: Vec<_> = report
+                        .diagnostics
+                        .iter()
+                        .map(|d| render::locate(name, source, d))
+                        .collect();
+                    serde_json::json!({ "file": name, "diagnostics": diagnostics })
+                })
+                .collect();
+            let document =
+                serde_json::json!({ "files": files, "errors": errors, "warnings": warnings });
+            writeln!(out, "{}", serde_json::to_string_pretty(&document)?)?;
+        }
+        CheckFormat::Github => {
+            for (name, source, report) in &loaded {
+                for diagnostic in &report.diagnostics {
+                    writeln!(out, "{}", render::github(name, source, diagnostic))?;
+                }
+            }
+        }
+    }
+    Ok(if errors > 0 || (deny_warnings && warnings > 0) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,314 @@
+//! The workflow graph the engine runs: resolved ids, compiled expressions,
+//! exact draw tables. No YAML types; validated once, when built.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use rust_decimal::Decimal;
+use serde::Serialize;
+use tombola_grammar::{Program, Type};
+
+use crate::draw_table::DrawTable;
+pub use crate::model::{AwardKind, LockPeriod, Once, WeightMode};
+
+/// Index of an award in [`Campaign::awards`].
+pub type AwardIx = u32;
+/// Index of an entry in [`Campaign::pool`].
+pub type EntryIx = u32;
+/// Index of a tree in [`Campaign::trees`].
+pub type TreeIx = u32;
+/// Index of a SKU in [`Campaign::skus`].
+pub type SkuIx = u32;
+
+/// A compiled campaign.
+#[derive(Debug, Clone, Serialize)]
+pub struct Campaign {
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub initial_state: State,
+    pub window: Window,
+    pub allowance: u32,
+    pub quota: Quota,
+    pub inputs: Inputs,
+    pub delivery: Option<Delivery>,
+    pub awards: Vec<Award>,
+    pub pool: Vec<PoolEntry>,
+    /// The whole pool's draw table.
+    pub table: DrawTable,
+    pub chain: Vec<ChainRule>,
+    pub trees: Vec<Tree>,
+    pub skus: Vec<Sku>,
+    pub rebates: Vec<Rebate>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    Draft,
+    Open,
+    Closed,
+}
+
+/// `[from, until)` in UTC; days and months are counted in `zone`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Window {
+    pub from: DateTime<Utc>,
+    /// Exclusive end; `None` stays open.
+    pub until: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "zone_name")]
+    pub zone: Tz,
+}
+
+fn zone_name<S: serde::Serializer>(zone: &Tz, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(zone.name())
+}
+
+impl Window {
+    pub fn contains(&self, at: DateTime<Utc>) -> bool {
+        at >= self.from && self.until.is_none_or(|until| at < until)
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Quota {
+    pub total: Option<u32>,
+    pub per_day: Option<u32>,
+    pub per_month: Option<u32>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Inputs {
+    pub user: Vec<(String, Type)>,
+    pub events: Vec<EventDecl>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EventDecl {
+    pub name: String,
+    pub attributes: Vec<(String, Type)>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Delivery {
+    pub webhook: String,
+    pub secret_env: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Award {
+    pub id: String,
+    pub kind: AwardKind,
+    /// Credits (decimal) or draws (int) given; `None` for other kinds.
+    pub amount: Option<Program>,
+    pub title: Option<String>,
+    pub cost: Option<Decimal>,
+}
+
+impl AwardKind {
+    /// Delivered by webhook rather than applied inside the draw's transaction.
+    pub fn is_external(self) -> bool {
+        matches!(self, AwardKind::Item | AwardKind::Coupon)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PoolEntry {
+    pub award: AwardIx,
+    pub rate: Decimal,
+    pub stock: Option<u64>,
+    /// The tree run after this entry is drawn; `None` issues the award directly.
+    pub tree: Option<TreeIx>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ChainRule {
+    pub id: String,
+    pub kind: ChainKind,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChainKind {
+    Blacklist {
+        users: BTreeSet<String>,
+        condition: Option<Program>,
+        award: AwardIx,
+    },
+    Weight {
+        score: Program,
+        mode: WeightMode,
+        /// In increasing threshold order.
+        tiers: Vec<Tier>,
+    },
+    When {
+        condition: Program,
+        outcome: RuleOutcome,
+    },
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Tier {
+    pub threshold: i64,
+    pub table: DrawTable,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleOutcome {
+    Give(AwardIx),
+    Draw(DrawTable),
+}
+
+/// Where an outcome goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    Node(u32),
+    /// Issue the drawn award.
+    Issue,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Tree {
+    pub id: String,
+    pub nodes: Vec<Node>,
+    pub entry: Target,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Node {
+    pub id: String,
+    pub kind: NodeKind,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NodeKind {
+    Lock {
+        after: u32,
+        per: LockPeriod,
+        unlocked: Target,
+        locked: Target,
+    },
+    Stock {
+        taken: Target,
+        exhausted: Target,
+    },
+    Condition {
+        condition: Program,
+        then: Target,
+        otherwise: Target,
+    },
+    Fallback {
+        award: AwardIx,
+        amount: Option<Program>,
+    },
+}
+
+impl NodeKind {
+    /// Outcome names and targets, in a fixed order.
+    pub fn routes(&self) -> Vec<(&'static str, Target)> {
+        match self {
+            NodeKind::Lock {
+                unlocked, locked, ..
+            } => vec![("unlocked", *unlocked), ("locked", *locked)],
+            NodeKind::Stock { taken, exhausted } => {
+                vec![("taken", *taken), ("exhausted", *exhausted)]
+            }
+            NodeKind::Condition {
+                then, otherwise, ..
+            } => vec![("true", *then), ("false", *otherwise)],
+            NodeKind::Fallback { .. } => Vec::new(),
+        }
+    }
+}
+
+/// Why a graph is not runnable. The checks report these first, with spans;
+/// this is the compiler's own guarantee to the engine.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum GraphError {
+    #[error("tree `{tree}`: a route points past the last node")]
+    DanglingRoute { tree: String },
+    #[error("tree `{tree}`: the routes form a cycle through `{node}`")]
+    Cycle { tree: String, node: String },
+    #[error("tree `{tree}`: node `{node}` is unreachable")]
+    Unreachable { tree: String, node: String },
+}
+
+impl Tree {
+    /// Builds a tree, checking that every route lands on a node, that no route
+    /// loops and that every node is reachable — so every path ends in an award.
+    pub fn try_new(id: String, nodes: Vec<Node>, entry: Target) -> Result<Tree, GraphError> {
+        let tree = Tree { id, nodes, entry };
+        let n = tree.nodes.len();
+        let dangling = |t: Target| matches!(t, Target::Node(i) if i as usize >= n);
+        if dangling(entry)
+            || tree
+                .nodes
+                .iter()
+                .any(|node| node.kind.routes().iter().any(|(_, t)| dangling(*t)))
+        {
+            return Err(GraphError::DanglingRoute { tree: tree.id });
+        }
+        // Depth-first colouring: 1 = on the current path, 2 = done.
+        let mut colour = vec![0u8; n];
+        fn visit(tree: &Tree, at: usize, colour: &mut [u8]) -> Result<(), GraphError> {
+            colour[at] = 1;
+            for (_, target) in tree.nodes[at].kind.routes() {
+                if let Target::Node(next) = target {
+                    match colour[next as usize] {
+                        1 => {
+                            return Err(GraphError::Cycle {
+                                tree: tree.id.clone(),
+                                node: tree.nodes[next as usize].id.clone(),
+                            });
+                        }
+                        0 => visit(tree, next as usize, colour)?,
+                        _ => {}
+                    }
+                }
+            }
+            colour[at] = 2;
+            Ok(())
+        }
+        if let Target::Node(start) = entry {
+            visit(&tree, start as usize, &mut colour)?;
+        }
+        if let Some(at) = colour.iter().position(|c| *c == 0) {
+            return Err(GraphError::Unreachable {
+                tree: tree.id.clone(),
+                node: tree.nodes[at].id.clone(),
+            });
+        }
+        Ok(tree)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Sku {
+    pub id: String,
+    pub draws: u32,
+    pub stock: Option<u64>,
+    pub price: Option<Decimal>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Rebate {
+    pub id: String,
+    /// Index into [`Inputs::events`].
+    pub event: u32,
+    pub condition: Option<Program>,
+    pub once: Option<Once>,
+    pub actions: Vec<Action>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Sku(SkuIx),
+    Credits(Program),
+    Award(AwardIx),
+}

@@ -1,0 +1,72 @@
+//! The tombola campaign file: the document model and its JSON Schema, the
+//! loader that keeps source spans, the checks, and the compiler to the IR.
+//!
+//! ```
+//! let source = std::fs::read_to_string("../campaigns/showcase.yaml").unwrap();
+//! let report = tombola_dsl::check_source(&source);
+//! assert!(report.diagnostics.iter().all(|d| !d.is_error()));
+//! assert!(report.campaign.is_some());
+//! ```
+
+mod compile;
+mod decode;
+pub mod diagnostic;
+pub mod draw_table;
+pub mod graph;
+pub mod ir;
+pub mod model;
+pub mod render;
+mod yaml;
+
+pub use compile::{ISSUE, compile};
+pub use decode::Decoded;
+pub use diagnostic::{Code, Diagnostic, Label, Severity};
+
+/// Everything `tombola check` learns about one file.
+#[derive(Debug)]
+pub struct Report {
+    /// The compiled campaign, when the file has no error.
+    pub campaign: Option<ir::Campaign>,
+    /// Every finding, in file order.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Report {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Parses, decodes, checks and compiles one campaign file.
+pub fn check_source(source: &str) -> Report {
+    let node = match yaml::parse(source) {
+        Ok(node) => node,
+        Err(diagnostic) => {
+            return Report {
+                campaign: None,
+                diagnostics: vec![diagnostic],
+            };
+        }
+    };
+    let (decoded, mut diagnostics) = decode::Decoder::new(source).campaign(&node);
+    let campaign = match decoded {
+        Some(decoded) => {
+            let (campaign, more) = compile(&decoded);
+            diagnostics.extend(more);
+            campaign
+        }
+        None => None,
+    };
+    diagnostics.sort_by_key(|d| (d.span.start, d.code));
+    let campaign = campaign.filter(|_| !diagnostics.iter().any(Diagnostic::is_error));
+    Report {
+        campaign,
+        diagnostics,
+    }
+}
+
+/// The JSON Schema of campaign files, as committed in `schema/campaign.schema.json`.
+pub fn json_schema() -> serde_json::Value {
+    let schema = schemars::schema_for!(model::CampaignFile);
+    serde_json::to_value(schema).expect("a schema is valid JSON")
+}

@@ -1,0 +1,240 @@
+//! YAML to a tree of nodes that keep their byte spans, through serde-saphyr
+//! with limits that refuse alias bombs, absurd nesting and huge scalars.
+
+use std::fmt;
+
+use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_saphyr::Spanned;
+use tombola_grammar::Span;
+
+use crate::diagnostic::{Code, Diagnostic};
+
+/// Largest campaign file read, in bytes.
+pub(crate) const MAX_FILE_BYTES: usize = 8 * 1024 * 1024;
+/// Largest single scalar, in bytes.
+pub(crate) const MAX_SCALAR_BYTES: usize = 64 * 1024;
+/// Deepest nesting of maps and lists.
+pub(crate) const MAX_NESTING: usize = 32;
+/// Most nodes an alias may replay across the file: plenty for reuse, too few for a bomb.
+pub(crate) const MAX_ALIAS_EVENTS: usize = 20_000;
+
+/// A YAML node with the byte span of its text (for an alias, the anchored text).
+#[derive(Debug, Clone)]
+pub(crate) struct Node {
+    pub(crate) kind: Kind,
+    pub(crate) span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Kind {
+    Null,
+    Bool,
+    Int(i128),
+    Float,
+    Str(String),
+    Seq(Vec<Node>),
+    Map(Vec<(Node, Node)>),
+}
+
+impl Node {
+    /// Whether this node, as a map key, is `name`. Plain scalars compare as written.
+    pub(crate) fn is_key(&self, name: &str) -> bool {
+        match &self.kind {
+            Kind::Str(text) => text == name,
+            Kind::Map(_) | Kind::Seq(_) => false,
+            _ => false,
+        }
+    }
+
+    /// What the node is, for messages: "a map", "a list", "text"…
+    pub(crate) fn describe(&self) -> &'static str {
+        match self.kind {
+            Kind::Null => "nothing",
+            Kind::Bool => "a boolean",
+            Kind::Int(_) => "a whole number",
+            Kind::Float => "a number",
+            Kind::Str(_) => "text",
+            Kind::Seq(_) => "a list",
+            Kind::Map(_) => "a map",
+        }
+    }
+}
+
+/// What serde-saphyr hands us: a value with its locations.
+struct RawKind(Kind);
+
+struct RawNode(Spanned<RawKind>);
+
+impl<'de> Deserialize<'de> for RawKind {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KindVisitor;
+        impl<'de> Visitor<'de> for KindVisitor {
+            type Value = RawKind;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any YAML value")
+            }
+            fn visit_unit<E>(self) -> Result<RawKind, E> {
+                Ok(RawKind(Kind::Null))
+            }
+            fn visit_none<E>(self) -> Result<RawKind, E> {
+                Ok(RawKind(Kind::Null))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<RawKind, E> {
+                Ok(RawKind(Kind::Bool))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<RawKind, E> {
+                Ok(RawKind(Kind::Int(v.into())))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<RawKind, E> {
+                Ok(RawKind(Kind::Int(v.into())))
+            }
+            fn visit_i128<E>(self, v: i128) -> Result<RawKind, E> {
+                Ok(RawKind(Kind::Int(v)))
+            }
+            fn visit_u128<E: serde::de::Error>(self, v: u128) -> Result<RawKind, E> {
+                i128::try_from(v)
+                    .map(|v| RawKind(Kind::Int(v)))
+                    .map_err(|_| E::custom("number out of range"))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<RawKind, E> {
+                Ok(RawKind(Kind::Float))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<RawKind, E> {
+                Ok(RawKind(Kind::Str(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<RawKind, E> {
+                Ok(RawKind(Kind::Str(v)))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawKind, A::Error> {
+                let mut items = Vec::new();
+                while let Some(RawNode(item)) = seq.next_element()? {
+                    items.push(convert(item));
+                }
+                Ok(RawKind(Kind::Seq(items)))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawKind, A::Error> {
+                let mut entries = Vec::new();
+                while let Some((RawNode(key), RawNode(value))) = map.next_entry()? {
+                    entries.push((convert(key), convert(value)));
+                }
+                Ok(RawKind(Kind::Map(entries)))
+            }
+        }
+        deserializer.deserialize_any(KindVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for RawNode {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Spanned::<RawKind>::deserialize(deserializer).map(RawNode)
+    }
+}
+
+fn convert(raw: Spanned<RawKind>) -> Node {
+    let location = raw.defined;
+    let span = location.span();
+    let start = span.byte_offset().unwrap_or(span.offset()) as usize;
+    let len = span.byte_len().unwrap_or(span.len()) as usize;
+    Node {
+        kind: raw.value.0,
+        span: Span::new(start, start + len),
+    }
+}
+
+/// Parses `source` into a node tree, or explains why it cannot.
+pub(crate) fn parse(source: &str) -> Result<Node, Diagnostic> {
+    if source.len() > MAX_FILE_BYTES {
+        return Err(Diagnostic::new(
+            Code::Limits,
+            Span::new(0, 0),
+            format!(
+                "the file is {} bytes; campaign files may be at most {MAX_FILE_BYTES}",
+                source.len()
+            ),
+        )
+        .label("file starts here")
+        .help("split the campaign, or move data such as coupon codes to the API"));
+    }
+    let options = serde_saphyr::options! {
+        budget: serde_saphyr::budget! {
+            max_depth: MAX_NESTING,
+            max_documents: 1,
+            max_nodes: 1_000_000,
+            max_events: 4_000_000,
+            max_total_scalar_bytes: MAX_FILE_BYTES,
+        },
+        // YAML 1.2 booleans only: `on`, `yes` and `no` stay words (`on: sign_in` is a key).
+        strict_booleans: true,
+        alias_limits: serde_saphyr::alias_limits! {
+            max_total_replayed_events: MAX_ALIAS_EVENTS,
+            max_replay_stack_depth: 16,
+        },
+    };
+    let raw: Spanned<RawKind> = match serde_saphyr::from_str_with_options(source, options) {
+        Ok(raw) => raw,
+        Err(error) => return Err(yaml_error(source, &error)),
+    };
+    let node = convert(raw);
+    if let Some(big) = find_huge_scalar(&node) {
+        return Err(Diagnostic::new(
+            Code::Limits,
+            Span::new(big.span.start, big.span.start),
+            format!(
+                "this value is {} bytes; a value may be at most {MAX_SCALAR_BYTES}",
+                match &big.kind {
+                    Kind::Str(text) => text.len(),
+                    _ => big.span.end - big.span.start,
+                }
+            ),
+        )
+        .label("too large")
+        .help("campaign values are short; upload large data through the API"));
+    }
+    Ok(node)
+}
+
+fn find_huge_scalar(node: &Node) -> Option<&Node> {
+    match &node.kind {
+        Kind::Str(text) if text.len() > MAX_SCALAR_BYTES => Some(node),
+        Kind::Seq(items) => items.iter().find_map(find_huge_scalar),
+        Kind::Map(entries) => entries
+            .iter()
+            .find_map(|(key, value)| find_huge_scalar(key).or_else(|| find_huge_scalar(value))),
+        _ => None,
+    }
+}
+
+fn yaml_error(source: &str, error: &serde_saphyr::Error) -> Diagnostic {
+    let span = error
+        .location()
+        .map(|location| {
+            let span = location.span();
+            let start = (span.byte_offset().unwrap_or(span.offset()) as usize).min(source.len());
+            let len = span.byte_len().unwrap_or(span.len()) as usize;
+            Span::new(start, (start + len).min(source.len()))
+        })
+        .unwrap_or_default();
+    let rendered = error.without_snippet().to_string();
+    // serde-saphyr appends "at line X column Y"; the diagnostic shows the position itself.
+    let message = rendered
+        .split(" at line ")
+        .next()
+        .unwrap_or(&rendered)
+        .trim()
+        .to_string();
+    let lower = message.to_lowercase();
+    let limits = [
+        "budget", "alias", "depth", "limit", "exceed", "nesting", "too many",
+    ];
+    if limits.iter().any(|word| lower.contains(word)) {
+        Diagnostic::new(Code::Limits, span, format!("the file exceeds a safety limit: {message}"))
+            .label("here")
+            .help(format!(
+                "campaign files may nest {MAX_NESTING} levels and replay at most {MAX_ALIAS_EVENTS} nodes through aliases"
+            ))
+    } else {
+        Diagnostic::new(Code::YamlSyntax, span, format!("invalid YAML: {message}"))
+            .label("here")
+            .help("check the indentation and the quoting around this point")
+    }
+}
