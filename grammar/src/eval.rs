@@ -492,7 +492,8 @@ fn arithmetic<'a>(op: BinaryOp, lhs: Val<'a>, rhs: Val<'a>) -> Result<Val<'a>, E
                     if b.is_zero() {
                         return Err(EvalError::DivisionByZero);
                     }
-                    a.checked_div(b).ok_or(overflow)?
+                    // A quotient carries no meaningful trailing zeros: 7 / 2 is 3.5.
+                    a.checked_div(b).ok_or(overflow)?.normalize()
                 }
                 _ => return Err(EvalError::Type("arithmetic")),
             })

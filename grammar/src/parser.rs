@@ -63,6 +63,7 @@ pub fn parse(text: &str) -> Result<Expr, ParseError> {
         });
     }
     check_bracket_depth(text)?;
+    check_prefix_runs(text)?;
     let mut pairs = ExprParser::parse(Rule::expression, text).map_err(from_pest)?;
     let expression = pairs
         .next()
@@ -99,6 +100,36 @@ fn check_bracket_depth(text: &str) -> Result<(), ParseError> {
             }
             b')' | b']' => level = level.saturating_sub(1),
             _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Refuses long runs of prefix operators (`- - - x`, `not not x`), which the
+/// Pratt parser folds recursively.
+fn check_prefix_runs(text: &str) -> Result<(), ParseError> {
+    let bytes = text.as_bytes();
+    let is_ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut run = 0usize;
+    let mut at = 0;
+    while at < bytes.len() {
+        let b = bytes[at];
+        if b.is_ascii_whitespace() || b == b'(' {
+            at += 1;
+            continue;
+        }
+        let word_not = bytes[at..].starts_with(b"not")
+            && (at == 0 || !is_ident(bytes[at - 1]))
+            && bytes.get(at + 3).is_none_or(|b| !is_ident(*b));
+        if b == b'-' || word_not {
+            run += 1;
+            if run > MAX_DEPTH {
+                return Err(too_deep(Span::new(at, at + 1)));
+            }
+            at += if word_not { 3 } else { 1 };
+        } else {
+            run = 0;
+            at += 1;
         }
     }
     Ok(())
@@ -155,13 +186,23 @@ fn from_pest(error: pest::error::Error<Rule>) -> ParseError {
 /// Names a grammar rule the way an author would: what they could have written.
 fn describe(rule: &Rule) -> Option<&'static str> {
     Some(match rule {
-        Rule::expr | Rule::primary | Rule::literal => "a value",
         Rule::EOI => "the end of the expression",
-        Rule::ident | Rule::path | Rule::call => "a name",
-        Rule::integer | Rule::decimal | Rule::percent => "a number",
-        Rule::string => "a string",
-        Rule::list => "a list",
-        Rule::date | Rule::datetime | Rule::duration | Rule::boolean => "a value",
+        // Any operand: naming each literal kind would only make the message longer.
+        Rule::expr
+        | Rule::primary
+        | Rule::literal
+        | Rule::ident
+        | Rule::path
+        | Rule::call
+        | Rule::integer
+        | Rule::decimal
+        | Rule::percent
+        | Rule::string
+        | Rule::list
+        | Rule::date
+        | Rule::datetime
+        | Rule::duration
+        | Rule::boolean => "a value",
         Rule::or_op
         | Rule::and_op
         | Rule::in_op
@@ -348,4 +389,151 @@ fn unescape(raw: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use pest::{consumes_to, parses_to};
+
+    use super::*;
+
+    #[test]
+    fn integer_rule() {
+        parses_to! { parser: ExprParser, input: "42", rule: Rule::integer, tokens: [integer(0, 2)] };
+    }
+
+    #[test]
+    fn decimal_rule() {
+        parses_to! { parser: ExprParser, input: "0.25", rule: Rule::decimal, tokens: [decimal(0, 4)] };
+    }
+
+    #[test]
+    fn percent_rule() {
+        parses_to! { parser: ExprParser, input: "12.5%", rule: Rule::percent, tokens: [percent(0, 5)] };
+    }
+
+    #[test]
+    fn duration_rule() {
+        parses_to! { parser: ExprParser, input: "7d", rule: Rule::duration, tokens: [duration(0, 2)] };
+        assert!(ExprParser::parse(Rule::duration, "7days").is_err());
+    }
+
+    #[test]
+    fn date_and_datetime_rules() {
+        parses_to! { parser: ExprParser, input: "2026-03-01", rule: Rule::date, tokens: [date(0, 10)] };
+        parses_to! { parser: ExprParser, input: "2026-03-01T09:30:00+08:00", rule: Rule::datetime, tokens: [datetime(0, 25)] };
+        parses_to! { parser: ExprParser, input: "2026-03-01T09:30Z", rule: Rule::datetime, tokens: [datetime(0, 17)] };
+    }
+
+    #[test]
+    fn string_rule() {
+        parses_to! { parser: ExprParser, input: r#""a\"b""#, rule: Rule::string, tokens: [string(0, 6, [dq_inner(1, 5)])] };
+        parses_to! { parser: ExprParser, input: "'vip'", rule: Rule::string, tokens: [string(0, 5, [sq_inner(1, 4)])] };
+    }
+
+    #[test]
+    fn boolean_rule() {
+        parses_to! { parser: ExprParser, input: "true", rule: Rule::boolean, tokens: [boolean(0, 4)] };
+        assert!(ExprParser::parse(Rule::boolean, "trueish").map(|p| p.as_str().len()).ok() != Some(7));
+    }
+
+    #[test]
+    fn ident_rule_refuses_keywords() {
+        parses_to! { parser: ExprParser, input: "user", rule: Rule::ident, tokens: [ident(0, 4)] };
+        parses_to! { parser: ExprParser, input: "android", rule: Rule::ident, tokens: [ident(0, 7)] };
+        assert!(ExprParser::parse(Rule::ident, "and").is_err());
+        assert!(ExprParser::parse(Rule::ident, "in").is_err());
+    }
+
+    #[test]
+    fn path_rule() {
+        parses_to! {
+            parser: ExprParser, input: "user.draws.total", rule: Rule::path,
+            tokens: [path(0, 16, [ident(0, 4), ident(5, 10), ident(11, 16)])]
+        };
+    }
+
+    #[test]
+    fn call_rule() {
+        parses_to! {
+            parser: ExprParser, input: "random(1, 100)", rule: Rule::call,
+            tokens: [call(0, 14, [ident(0, 6), expr(7, 8, [integer(7, 8)]), expr(10, 13, [integer(10, 13)])])]
+        };
+    }
+
+    #[test]
+    fn list_rule_allows_a_trailing_comma() {
+        parses_to! {
+            parser: ExprParser, input: "[1, 2,]", rule: Rule::list,
+            tokens: [list(0, 7, [expr(1, 2, [integer(1, 2)]), expr(4, 5, [integer(4, 5)])])]
+        };
+    }
+
+    #[test]
+    fn operator_rules() {
+        parses_to! { parser: ExprParser, input: "<=", rule: Rule::le, tokens: [le(0, 2)] };
+        parses_to! { parser: ExprParser, input: "not  in", rule: Rule::not_in_op, tokens: [not_in_op(0, 7)] };
+        parses_to! { parser: ExprParser, input: "contains", rule: Rule::contains_op, tokens: [contains_op(0, 8)] };
+        // `order` starts with `or` but is a name, not an operator.
+        assert!(ExprParser::parse(Rule::or_op, "order").is_err());
+    }
+
+    #[test]
+    fn expr_rule_flattens_operands_and_operators() {
+        parses_to! {
+            parser: ExprParser, input: "1 + 2", rule: Rule::expr,
+            tokens: [expr(0, 5, [integer(0, 1), add(2, 3), integer(4, 5)])]
+        };
+        parses_to! {
+            parser: ExprParser, input: "not -x", rule: Rule::expr,
+            tokens: [expr(0, 6, [not_op(0, 3), neg(4, 5), path(5, 6, [ident(5, 6)])])]
+        };
+    }
+
+    #[test]
+    fn precedence_follows_the_pratt_table() {
+        let expr = parse("1 + 2 * 3 == 7 and not false or x").unwrap();
+        assert_eq!(expr.to_string(), "1 + 2 * 3 == 7 and not false or x");
+        let ExprKind::Binary(BinaryOp::Or, lhs, _) = &expr.kind else { panic!("or at the top: {expr:?}") };
+        let ExprKind::Binary(BinaryOp::And, cmp, _) = &lhs.kind else { panic!("and below or") };
+        let ExprKind::Binary(BinaryOp::Eq, sum, _) = &cmp.kind else { panic!("== below and") };
+        let ExprKind::Binary(BinaryOp::Add, _, product) = &sum.kind else { panic!("+ below ==") };
+        assert!(matches!(product.kind, ExprKind::Binary(BinaryOp::Mul, _, _)));
+    }
+
+    #[test]
+    fn spans_are_byte_ranges_of_the_text() {
+        let text = "user.vip and 10 > 3";
+        let expr = parse(text).unwrap();
+        let ExprKind::Binary(_, lhs, rhs) = &expr.kind else { panic!() };
+        assert_eq!(&text[lhs.span.start..lhs.span.end], "user.vip");
+        assert_eq!(&text[rhs.span.start..rhs.span.end], "10 > 3");
+    }
+
+    #[test]
+    fn errors_name_what_was_expected_and_where() {
+        let error = parse("1 +").unwrap_err();
+        assert_eq!(error.span, Span::new(3, 3));
+        assert_eq!(error.message, "expected a value");
+        let error = parse("1 2").unwrap_err();
+        assert_eq!(error.span.start, 2);
+        assert!(error.message.contains("an operator"), "{}", error.message);
+    }
+
+    #[test]
+    fn absurd_nesting_is_refused_not_overflowed() {
+        let deep = format!("{}1{}", "(".repeat(2000), ")".repeat(2000));
+        let error = parse(&deep).unwrap_err();
+        assert!(error.message.contains("nests deeper"), "{}", error.message);
+        let prefixes = format!("{}1", "-".repeat(3000));
+        assert!(parse(&prefixes).is_err());
+        let long = "1 + ".repeat(2000) + "1";
+        assert!(parse(&long).unwrap_err().message.contains("limit"));
+    }
+
+    #[test]
+    fn out_of_range_numbers_are_errors() {
+        let error = parse("99999999999999999999").unwrap_err();
+        assert!(error.message.contains("out of range"), "{}", error.message);
+    }
 }
