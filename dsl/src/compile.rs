@@ -45,6 +45,9 @@ struct Compiler<'a> {
     diagnostics: Vec<Diagnostic>,
     zone: Tz,
     user_attributes: Vec<(String, Type)>,
+    /// Inputs declared with a type that was reported unknown: reading them is
+    /// not reported again as an unknown name.
+    untyped_inputs: HashSet<String>,
     events: Vec<ir::EventDecl>,
     award_index: HashMap<&'a str, u32>,
     /// Awards whose supply is limited (pool stock or coupon codes).
@@ -72,6 +75,7 @@ impl<'a> Compiler<'a> {
             diagnostics: Vec::new(),
             zone: Tz::UTC,
             user_attributes: Vec::new(),
+            untyped_inputs: HashSet::new(),
             events: Vec::new(),
             award_index: HashMap::new(),
             limited: HashMap::new(),
@@ -96,9 +100,6 @@ impl<'a> Compiler<'a> {
         for (index, (id, _)) in f.awards.iter().enumerate() {
             self.award_index.insert(id.value.as_str(), index as u32);
         }
-        for (_, award) in f.awards.iter() {
-            let _ = award;
-        }
         for (id, award) in f.awards.iter() {
             if award.value.kind.value == AwardKind::Coupon {
                 self.limited.insert(
@@ -120,7 +121,7 @@ impl<'a> Compiler<'a> {
         let (pool, table, extra_trees) = self.pool(&trees);
         let chain = self.chain();
         let skus = self.skus();
-        let rebates = self.rebates(&skus);
+        let rebates = self.rebates();
         self.unused();
 
         let mut ir_trees = Vec::new();
@@ -193,6 +194,21 @@ impl<'a> Compiler<'a> {
                 } else {
                     Code::ExprSyntax
                 };
+                // The parser only sees the text end early ("expected an operator");
+                // the mistake a person fixes is the bracket left open.
+                if let (Code::ExprSyntax, Some((at, open))) = (code, unclosed_bracket(&expr.text)) {
+                    let close = if open == '(' { ')' } else { ']' };
+                    self.push(
+                        Diagnostic::new(
+                            Code::ExprSyntax,
+                            expr.file_span(Span::new(at, at + 1)),
+                            format!("{what}: `{open}` is never closed"),
+                        )
+                        .label(format!("opened here, no `{close}` follows"))
+                        .help(format!("add the missing `{close}`")),
+                    );
+                    return None;
+                }
                 self.push(
                     Diagnostic::new(
                         code,
@@ -209,6 +225,12 @@ impl<'a> Compiler<'a> {
             Ok(program) => program,
             Err(errors) => {
                 for error in errors {
+                    let name = expr.text.get(error.span.start..error.span.end);
+                    if error.kind == CheckErrorKind::UnknownName
+                        && name.is_some_and(|name| self.untyped_inputs.contains(name))
+                    {
+                        continue;
+                    }
                     let code = match error.kind {
                         CheckErrorKind::UnknownName => Code::UnknownName,
                         CheckErrorKind::TypeMismatch => Code::TypeMismatch,
@@ -237,54 +259,68 @@ impl<'a> Compiler<'a> {
             Want::Credits => ty.is_numeric(),
         };
         if !fits {
-            let wanted = match want {
-                Want::Bool => "a condition (bool)",
-                Want::Int => "a whole number (int)",
-                Want::Credits => "a number",
+            let (wanted, help) = match want {
+                Want::Bool => (
+                    "true or false (bool)",
+                    "compare or test the value, e.g. `user.draws.total >= 10` or `user.vip`",
+                ),
+                Want::Int => (
+                    "a whole number (int)",
+                    "use a whole number, e.g. `5`, `random(1, 3)` or `user.draws.total`",
+                ),
+                Want::Credits => (
+                    "a number",
+                    "use a number, e.g. `10`, `random(1, 100)` or `event.amount * 5%`",
+                ),
             };
             self.push(
                 Diagnostic::new(
                     Code::TypeMismatch,
-                    expr.span,
+                    expr.text_span(),
                     format!("{what} must be {wanted}, found {ty}"),
                 )
-                .label(format!("this is {ty}")),
+                .label(format!("this is {ty}"))
+                .help(help),
             );
             return None;
         }
-        if matches!(want, Want::Credits | Want::Int) {
-            if let Some(low) = program.lower_bound() {
-                if low.is_sign_negative() && !low.is_zero() {
-                    self.push(
-                        Diagnostic::new(
-                            Code::NegativeAmount,
-                            expr.span,
-                            format!("{what} can be negative ({low})"),
-                        )
-                        .label("may go below zero")
-                        .help("amounts are zero or more"),
-                    );
-                    return None;
-                }
-            }
+        if matches!(want, Want::Credits | Want::Int)
+            && let Some(low) = program.lower_bound()
+            && low.is_sign_negative()
+            && !low.is_zero()
+        {
+            self.push(
+                Diagnostic::new(
+                    Code::NegativeAmount,
+                    expr.text_span(),
+                    format!("{what} can be negative: its lowest value is {low}"),
+                )
+                .label("may go below zero")
+                .help("amounts are zero or more: raise the lower bound to 0 or above"),
+            );
+            return None;
         }
-        if want == Want::Credits {
-            if let Some(value) = program.constant() {
-                if let Some(value) = value.as_val().to_decimal() {
-                    if value.normalize().scale() > CREDIT_SCALE {
-                        self.push(
-                            Diagnostic::new(
-                                Code::CreditPrecision,
-                                expr.span,
-                                format!("{what}: {value} has more than 2 fractional digits"),
-                            )
-                            .label("too precise")
-                            .help("credits are counted in hundredths"),
-                        );
-                        return None;
-                    }
-                }
-            }
+        if want == Want::Credits
+            && let Some(value) = program.constant()
+            && let Some(value) = value.as_val().to_decimal()
+            && value.normalize().scale() > CREDIT_SCALE
+        {
+            self.push(
+                Diagnostic::new(
+                    Code::CreditPrecision,
+                    expr.text_span(),
+                    format!("{what}: {value} has more than 2 fractional digits"),
+                )
+                .label("too precise")
+                .help(format!(
+                    "credits are counted in hundredths: write {}",
+                    value.round_dp_with_strategy(
+                        CREDIT_SCALE,
+                        rust_decimal::RoundingStrategy::MidpointAwayFromZero
+                    )
+                )),
+            );
+            return None;
         }
         Some(program)
     }
@@ -301,11 +337,15 @@ impl<'a> Compiler<'a> {
             self.used_awards.insert(id.value.as_str());
             return Some(*index);
         }
-        if self.d.broken_ids.contains(&id.value) {
+        if self.d.broken_ids.contains(&id.value) || self.d.unreadable.contains("awards") {
             return None;
         }
         let f = self.f;
         let suggestion = did_you_mean(&id.value, f.awards.ids());
+        // The award the typo meant is used; "never given" on it would only mislead.
+        if let Some(meant) = suggestion {
+            self.used_awards.insert(meant);
+        }
         self.push(
             Diagnostic::new(
                 Code::UnknownAward,
@@ -383,18 +423,16 @@ impl<'a> Compiler<'a> {
             Some(to) => Some((self.instant(to, true)?, to.span)),
             None => None,
         };
-        if let Some((until, span)) = until {
-            if until <= from {
-                self.push(
-                    Diagnostic::new(Code::WindowOrder, span, "the window ends before it starts")
-                        .label("end")
-                        .with(window.from.span, "start")
-                        .help(
-                            "`to` must be after `from`; a date-only `to` includes that whole day",
-                        ),
-                );
-                return None;
-            }
+        if let Some((until, span)) = until
+            && until <= from
+        {
+            self.push(
+                Diagnostic::new(Code::WindowOrder, span, "the window ends before it starts")
+                    .label("end")
+                    .with(window.from.span, "start")
+                    .help("`to` must be after `from`; a date-only `to` includes that whole day"),
+            );
+            return None;
         }
         Some(ir::Window {
             from,
@@ -457,8 +495,10 @@ impl<'a> Compiler<'a> {
             return ir::Quota::default();
         };
         let q = &quota.value;
+        let mut zero = false;
         for cap in [&q.total, &q.per_day, &q.per_month].into_iter().flatten() {
             if cap.value == 0 {
+                zero = true;
                 self.push(
                     Diagnostic::new(Code::InvalidValue, cap.span, "a cap of 0 allows no draws")
                         .label("zero")
@@ -466,35 +506,46 @@ impl<'a> Compiler<'a> {
                 );
             }
         }
-        if let (Some(day), Some(month)) = (&q.per_day, &q.per_month) {
-            if day.value > month.value {
-                self.push(
-                    Diagnostic::new(
-                        Code::DayAboveMonth,
-                        day.span,
-                        format!(
-                            "the per-day cap ({}) is above the per-month cap ({})",
-                            day.value, month.value
-                        ),
-                    )
-                    .label("per day")
-                    .with(month.span, "per month")
-                    .help("a month holds every day's draws; lower `per_day` or raise `per_month`"),
-                );
-            }
+        // Every other cap is "above" a zero cap; saying so again would only repeat the error.
+        if !zero
+            && let (Some(day), Some(month)) = (&q.per_day, &q.per_month)
+            && day.value > month.value
+        {
+            self.push(
+                Diagnostic::new(
+                    Code::DayAboveMonth,
+                    day.span,
+                    format!(
+                        "the per-day cap ({}) is above the per-month cap ({})",
+                        day.value, month.value
+                    ),
+                )
+                .label("per day")
+                .with(month.span, "per month")
+                .help("a month holds every day's draws; lower `per_day` or raise `per_month`"),
+            );
         }
-        if let Some(total) = &q.total {
+        if !zero && let Some(total) = &q.total {
             for (cap, name) in [(&q.per_month, "per-month"), (&q.per_day, "per-day")] {
-                if let Some(cap) = cap {
-                    if cap.value > total.value {
-                        self.push(
-                            Diagnostic::new(Code::MonthAboveTotal, cap.span, format!("the {name} cap ({}) is above the total cap ({})", cap.value, total.value))
-                                .label(name.to_string())
-                                .with(total.span, "total")
-                                .help("the total holds every period's draws; lower this cap or raise `total`"),
-                        );
-                        break;
-                    }
+                if let Some(cap) = cap
+                    && cap.value > total.value
+                {
+                    self.push(
+                        Diagnostic::new(
+                            Code::MonthAboveTotal,
+                            cap.span,
+                            format!(
+                                "the {name} cap ({}) is above the total cap ({})",
+                                cap.value, total.value
+                            ),
+                        )
+                        .label(name.to_string())
+                        .with(total.span, "total")
+                        .help(
+                            "the total holds every period's draws; lower this cap or raise `total`",
+                        ),
+                    );
+                    break;
                 }
             }
         }
@@ -509,7 +560,17 @@ impl<'a> Compiler<'a> {
         match Type::parse(&declared.value) {
             Some(ty) => Some(ty),
             None => {
-                let suggestion = did_you_mean(&declared.value, Type::NAMES.iter().copied());
+                // Names other languages use for the same types are too far apart to be typos.
+                let alias = match declared.value.as_str() {
+                    "boolean" => Some("bool"),
+                    "integer" | "number" | "long" => Some("int"),
+                    "float" | "double" | "money" => Some("decimal"),
+                    "str" | "text" => Some("string"),
+                    "timestamp" => Some("datetime"),
+                    _ => None,
+                };
+                let suggestion =
+                    alias.or_else(|| did_you_mean(&declared.value, Type::NAMES.iter().copied()));
                 self.push(
                     Diagnostic::new(
                         Code::UnknownType,
@@ -546,12 +607,19 @@ impl<'a> Compiler<'a> {
                         ),
                     )
                     .label("reserved")
-                    .help(format!("built-in names: {}", reserved.join(", "))),
+                    .help(format!(
+                        "expressions read `user.{}` without declaring it; rename the attribute if it means something else (built-in names: {})",
+                        name.value,
+                        reserved.join(", ")
+                    )),
                 );
                 continue;
             }
-            if let Some(ty) = self.input_type(declared) {
-                self.user_attributes.push((name.value.clone(), ty));
+            match self.input_type(declared) {
+                Some(ty) => self.user_attributes.push((name.value.clone(), ty)),
+                None => {
+                    self.untyped_inputs.insert(name.value.clone());
+                }
             }
         }
         for (event, attributes) in inputs.value.events.iter() {
@@ -560,8 +628,11 @@ impl<'a> Compiler<'a> {
                 attributes: Vec::new(),
             };
             for (name, declared) in attributes.value.iter() {
-                if let Some(ty) = self.input_type(declared) {
-                    decl.attributes.push((name.value.clone(), ty));
+                match self.input_type(declared) {
+                    Some(ty) => decl.attributes.push((name.value.clone(), ty)),
+                    None => {
+                        self.untyped_inputs.insert(name.value.clone());
+                    }
                 }
             }
             self.events.push(decl);
@@ -654,7 +725,11 @@ impl<'a> Compiler<'a> {
                         Diagnostic::new(
                             Code::AmountNotAllowed,
                             e.span,
-                            format!("an award of kind `{}` has no amount", kind_name(kind)),
+                            format!(
+                                "award `{}` is of kind `{}`, which has no amount",
+                                id.value,
+                                kind_name(kind)
+                            ),
                         )
                         .label("not used")
                         .help("only `credits` and `draws` awards take an amount"),
@@ -663,17 +738,17 @@ impl<'a> Compiler<'a> {
                 }
                 (_, None) => Some(None),
             };
-            if let Some(cost) = &a.cost {
-                if cost.value.0.is_sign_negative() && !cost.value.0.is_zero() {
-                    self.push(
-                        Diagnostic::new(
-                            Code::NegativeAmount,
-                            cost.span,
-                            "a cost cannot be negative",
-                        )
-                        .label("negative"),
-                    );
-                }
+            if let Some(cost) = &a.cost
+                && cost.value.0.is_sign_negative()
+                && !cost.value.0.is_zero()
+            {
+                self.push(
+                    Diagnostic::new(Code::NegativeAmount, cost.span, "a cost cannot be negative")
+                        .label("negative")
+                        .help(
+                            "a cost is what one issue of the award costs the business: zero or more",
+                        ),
+                );
             }
             if kind.is_external() && !has_delivery {
                 self.push(
@@ -758,7 +833,7 @@ impl<'a> Compiler<'a> {
                 self.push(
                     Diagnostic::new(Code::NodeKind, id.span, message)
                         .label("which kind?")
-                        .help("a node has exactly one of `after: N` (lock), `exhausted: <route>` (stock), `if: <condition>` (condition) or `fallback: <award>`"),
+                        .help("a node's kind comes from its keys, not its id: give it exactly one of `after: N` (lock), `exhausted: <route>` (stock), `if: <condition>` (condition) or `fallback: <award>`"),
                 );
                 draft.valid = false;
                 route_spans.push(Vec::new());
@@ -838,11 +913,11 @@ impl<'a> Compiler<'a> {
                 }
             };
             let then = resolve(self, &b.then, "pass", false);
-            let spans = vec![b.then.as_ref().map(|t| t.span)];
+            let then_span = b.then.as_ref().map(|t| t.span);
             let kind_ir = match kind {
                 "lock" => {
                     let locked = resolve(self, &b.locked, "locked", true);
-                    route_spans.push(vec![spans[0], b.locked.as_ref().map(|t| t.span)]);
+                    route_spans.push(vec![then_span, b.locked.as_ref().map(|t| t.span)]);
                     match (then, locked) {
                         (Some(unlocked), Some(locked)) => Some(ir::NodeKind::Lock {
                             after: b.after.as_ref().map_or(0, |a| a.value),
@@ -855,7 +930,7 @@ impl<'a> Compiler<'a> {
                 }
                 "stock" => {
                     let exhausted = resolve(self, &b.exhausted, "exhausted", true);
-                    route_spans.push(vec![spans[0], b.exhausted.as_ref().map(|t| t.span)]);
+                    route_spans.push(vec![then_span, b.exhausted.as_ref().map(|t| t.span)]);
                     match (then, exhausted) {
                         (Some(taken), Some(exhausted)) => {
                             Some(ir::NodeKind::Stock { taken, exhausted })
@@ -865,7 +940,7 @@ impl<'a> Compiler<'a> {
                 }
                 "condition" => {
                     let otherwise = resolve(self, &b.otherwise, "false", true);
-                    route_spans.push(vec![spans[0], b.otherwise.as_ref().map(|t| t.span)]);
+                    route_spans.push(vec![then_span, b.otherwise.as_ref().map(|t| t.span)]);
                     let condition = b.condition.as_ref().and_then(|c| {
                         self.program(
                             c,
@@ -1001,9 +1076,14 @@ impl<'a> Compiler<'a> {
         for (at, c) in colour.iter().enumerate() {
             if *c == 0 {
                 ok = false;
+                // An unreachable stock node is the dangerous case: the award is issued unchecked.
+                let label = match draft.nodes[at].kind {
+                    ir::NodeKind::Stock { .. } => "unreachable: stock is never checked",
+                    _ => "unreachable",
+                };
                 self.push(
                     Diagnostic::new(Code::UnreachableNode, draft.spans[at], format!("node `{}` of tree `{}` can never be reached", draft.nodes[at].id, tree_id.value))
-                        .label("unreachable")
+                        .label(label)
                         .help("no route leads here: route an earlier node's outcome to it, or remove it (a fallback is only entered through a route)"),
                 );
             }
@@ -1027,10 +1107,10 @@ impl<'a> Compiler<'a> {
         let mut extra = Vec::new();
         let mut ok = true;
         if f.pool.is_empty() && !self.d.incomplete.contains("pool") {
-            let span = Span::new(f.campaign.span.start, f.campaign.span.start);
+            let span = self.d.pool_key.unwrap_or(f.campaign.span);
             self.push(
                 Diagnostic::new(Code::EmptyPool, span, "the pool has no awards")
-                    .label("campaign")
+                    .label("no entries")
                     .help("add entries under `pool:`, e.g. `- { award: points, rate: 100% }`"),
             );
             return (entries, None, extra);
@@ -1042,7 +1122,16 @@ impl<'a> Compiler<'a> {
             let e = &entry.value;
             if let Some(first) = seen.get(e.award.value.as_str()) {
                 let first = *first;
-                self.duplicate("pool entry for award", e.award.span, first, &e.award.value);
+                self.push(
+                    Diagnostic::new(
+                        Code::DuplicateId,
+                        e.award.span,
+                        format!("award `{}` is in the pool twice", e.award.value),
+                    )
+                    .label("second entry")
+                    .with(first, "first entry")
+                    .help("one entry per award: merge the two rates into one entry"),
+                );
                 ok = false;
                 continue;
             }
@@ -1050,9 +1139,20 @@ impl<'a> Compiler<'a> {
             let rate = e.rate.value.0;
             if rate <= Decimal::ZERO || rate > Decimal::ONE {
                 self.push(
-                    Diagnostic::new(Code::RateRange, e.rate.span, format!("a rate must be above 0 and at most 1, found {}", rate.normalize()))
-                        .label("out of range")
-                        .help("to leave an award out, remove its entry; for a rate in percent write `30%`"),
+                    Diagnostic::new(
+                        Code::RateRange,
+                        e.rate.span,
+                        format!(
+                            "a rate must be above 0 and at most 1, found {}",
+                            rate.normalize()
+                        ),
+                    )
+                    .label("out of range")
+                    .help(if rate > Decimal::ONE {
+                        "a rate is the share of all draws: at most 1, or `100%`"
+                    } else {
+                        "to leave an award out, remove its entry"
+                    }),
                 );
                 ok = false;
             }
@@ -1061,10 +1161,13 @@ impl<'a> Compiler<'a> {
                     Diagnostic::new(
                         Code::RatePrecision,
                         e.rate.span,
-                        format!("{rate} has more than {MAX_RATE_SCALE} fractional digits"),
+                        format!(
+                            "the rate {rate} has {} fractional digits; draws are exact to {MAX_RATE_SCALE}",
+                            rate.normalize().scale()
+                        ),
                     )
                     .label("too precise")
-                    .help("round the rate; 18 digits is below one draw in a quintillion"),
+                    .help("round the rate to 18 digits: that is one draw in a quintillion"),
                 );
                 ok = false;
             }
@@ -1078,8 +1181,13 @@ impl<'a> Compiler<'a> {
                         Some(index)
                     }
                     None => {
-                        if !self.d.broken_ids.contains(&tree.value) {
+                        if !self.d.broken_ids.contains(&tree.value)
+                            && !self.d.unreadable.contains("trees")
+                        {
                             let suggestion = did_you_mean(&tree.value, f.trees.ids());
+                            if let Some(meant) = suggestion {
+                                self.used_trees.insert(meant);
+                            }
                             self.push(
                                 Diagnostic::new(
                                     Code::UnknownTree,
@@ -1087,7 +1195,10 @@ impl<'a> Compiler<'a> {
                                     format!("tree `{}` is not defined", tree.value),
                                 )
                                 .label("unknown tree")
-                                .maybe_help(suggestion.map(|s| format!("did you mean `{s}`?"))),
+                                .help(match suggestion {
+                                    Some(name) => format!("did you mean `{name}`?"),
+                                    None => "define it under `trees`".into(),
+                                }),
                             );
                         }
                         ok = false;
@@ -1114,9 +1225,9 @@ impl<'a> Compiler<'a> {
             });
         }
         if !self.d.incomplete.contains("pool") && sum != Decimal::ONE && ok {
-            let first = f.pool.first().map_or(f.campaign.span, |e| e.span);
-            let mut diagnostic = Diagnostic::new(Code::RatesSum, first, format!("the pool's rates sum to {}, not 1", sum.normalize()))
-                .label("pool starts here")
+            let span = self.d.pool_key.unwrap_or(f.campaign.span);
+            let mut diagnostic = Diagnostic::new(Code::RatesSum, span, format!("the pool's rates sum to {}, not 1", sum.normalize()))
+                .label(format!("these rates sum to {}", sum.normalize()))
                 .help(if sum < Decimal::ONE {
                     format!("{} of the draws would have no award: add it to an award, or add an explicit `none` award with that rate", (Decimal::ONE - sum).normalize())
                 } else {
@@ -1236,10 +1347,7 @@ impl<'a> Compiler<'a> {
                         amount: None,
                     },
                 });
-                // With no tree of its own the inserted stock node is the entry.
-                if draft.is_none() {
-                    nodes.rotate_left(0);
-                }
+                // With no tree of its own, `nodes` was empty: the inserted stock node is the entry.
                 let name = match tree {
                     Some(t) => format!("{}+stock:{}", f.trees.0[t].0.value, e.award.value),
                     None => format!("stock:{}", e.award.value),
@@ -1281,6 +1389,7 @@ impl<'a> Compiler<'a> {
         let via = if path.is_empty() {
             "directly".to_string()
         } else {
+            let path: Vec<String> = path.iter().map(|id| format!("`{id}`")).collect();
             format!("via {}", path.join(" → "))
         };
         self.push(
@@ -1316,7 +1425,16 @@ impl<'a> Compiler<'a> {
         for id in &ids {
             if let Some(first) = seen.get(id.value.as_str()) {
                 let first = *first;
-                self.duplicate("award in a sub-pool:", id.span, first, &id.value);
+                self.push(
+                    Diagnostic::new(
+                        Code::DuplicateId,
+                        id.span,
+                        format!("{what} lists `{}` twice", id.value),
+                    )
+                    .label("again")
+                    .with(first, "first here")
+                    .help("list each award once"),
+                );
                 ok = false;
             }
             seen.insert(id.value.as_str(), id.span);
@@ -1383,7 +1501,7 @@ impl<'a> Compiler<'a> {
                 if ok && sum != Decimal::ONE {
                     self.push(
                         Diagnostic::new(Code::TierRatesSum, pool.span, format!("{what} states its own rates, and they sum to {}, not 1", sum.normalize()))
-                            .label("rates here")
+                            .label(format!("these sum to {}", sum.normalize()))
                             .help("make them sum to 1, or list the awards without rates to keep their pool rates, renormalised"),
                     );
                     ok = false;
@@ -1436,8 +1554,12 @@ impl<'a> Compiler<'a> {
             } else if let Some(w) = &r.weight {
                 self.weight(w, &scope)
             } else if let Some(condition) = &r.when {
-                let condition =
-                    self.program(condition, &scope, Want::Bool, &format!("rule `{id}`"));
+                let condition = self.program(
+                    condition,
+                    &scope,
+                    Want::Bool,
+                    &format!("the condition of rule `{id}`"),
+                );
                 let outcome = match (&r.give, &r.draw) {
                     (Some(award), _) => self
                         .unlimited_award(award, &format!("rule `{id}`"))
@@ -1524,23 +1646,27 @@ impl<'a> Compiler<'a> {
             ok = false;
         }
         for (threshold, pool) in &wt.tiers.value.0 {
-            if let Some(previous) = previous {
-                if threshold.value <= previous.value {
-                    self.push(
-                        Diagnostic::new(
-                            Code::ThresholdOrder,
-                            threshold.span,
+            if let Some(previous) = previous
+                && threshold.value <= previous.value
+            {
+                self.push(
+                    Diagnostic::new(
+                        Code::ThresholdOrder,
+                        threshold.span,
+                        if threshold.value == previous.value {
+                            format!("tier threshold {} appears twice", threshold.value)
+                        } else {
                             format!(
                                 "tier threshold {} does not come after {}",
                                 threshold.value, previous.value
-                            ),
-                        )
-                        .label("not increasing")
-                        .with(previous.span, "previous threshold")
-                        .help("list tiers with strictly increasing thresholds"),
-                    );
-                    ok = false;
-                }
+                            )
+                        },
+                    )
+                    .label("not increasing")
+                    .with(previous.span, "previous threshold")
+                    .help("list tiers with strictly increasing thresholds"),
+                );
+                ok = false;
             }
             previous = Some(threshold);
             match self.sub_pool_table(pool, &format!("tier {}", threshold.value)) {
@@ -1599,7 +1725,13 @@ impl<'a> Compiler<'a> {
                             format!("the price {p} has more than 2 fractional digits"),
                         )
                         .label("too precise")
-                        .help("credits are counted in hundredths"),
+                        .help(format!(
+                            "credits are counted in hundredths: write {}",
+                            p.round_dp_with_strategy(
+                                CREDIT_SCALE,
+                                rust_decimal::RoundingStrategy::MidpointAwayFromZero
+                            )
+                        )),
                     );
                     ok = false;
                 }
@@ -1614,9 +1746,8 @@ impl<'a> Compiler<'a> {
         ok.then_some(out)
     }
 
-    fn rebates(&mut self, skus: &Option<Vec<ir::Sku>>) -> Option<Vec<ir::Rebate>> {
+    fn rebates(&mut self) -> Option<Vec<ir::Rebate>> {
         let f = self.f;
-        let _ = skus;
         let mut out = Vec::new();
         let mut ids: HashMap<String, Span> = HashMap::new();
         let mut ok = true;
@@ -1634,6 +1765,14 @@ impl<'a> Compiler<'a> {
             }
             ids.insert(id.clone(), id_span);
             let Some(event) = self.events.iter().position(|e| e.name == r.on.value) else {
+                ok = false;
+                // A declaration with an error was reported where it is written.
+                if self.d.broken_ids.contains(&r.on.value)
+                    || self.d.unreadable.contains("events")
+                    || self.d.unreadable.contains("inputs")
+                {
+                    continue;
+                }
                 let declared: Vec<&str> = self.events.iter().map(|e| e.name.as_str()).collect();
                 let suggestion = did_you_mean(&r.on.value, declared.iter().copied());
                 self.push(
@@ -1651,7 +1790,6 @@ impl<'a> Compiler<'a> {
                         ),
                     }),
                 );
-                ok = false;
                 continue;
             };
             let decl = &self.events[event];
@@ -1676,25 +1814,15 @@ impl<'a> Compiler<'a> {
                 None => None,
             };
             let mut actions = Vec::new();
-            if r.give.is_empty() {
-                self.push(
-                    Diagnostic::new(
-                        Code::MissingKey,
-                        rebate.span,
-                        format!("rebate `{id}` gives nothing"),
-                    )
-                    .label("no actions")
-                    .help("add `give: [ { sku: … } ]`, `{ credits: … }` or `{ award: … }`"),
-                );
-                ok = false;
-            }
             for action in &r.give {
                 let a = &action.value;
                 let compiled = if let Some(sku) = &a.sku {
                     match f.skus.0.iter().position(|(s, _)| s.value == sku.value) {
                         Some(index) => Some(ir::Action::Sku(index as u32)),
                         None => {
-                            if !self.d.broken_ids.contains(&sku.value) {
+                            if !self.d.broken_ids.contains(&sku.value)
+                                && !self.d.unreadable.contains("skus")
+                            {
                                 let suggestion = did_you_mean(&sku.value, f.skus.ids());
                                 self.push(
                                     Diagnostic::new(
@@ -1705,7 +1833,13 @@ impl<'a> Compiler<'a> {
                                     .label("unknown SKU")
                                     .help(match suggestion {
                                         Some(name) => format!("did you mean `{name}`?"),
-                                        None => "define it under `skus`".into(),
+                                        None if f.skus.is_empty() => {
+                                            "define it under `skus`".into()
+                                        }
+                                        None => format!(
+                                            "define it under `skus`, or use one of: {}",
+                                            f.skus.ids().collect::<Vec<_>>().join(", ")
+                                        ),
                                     }),
                                 );
                             }
@@ -1744,8 +1878,16 @@ impl<'a> Compiler<'a> {
 
     fn unused(&mut self) {
         let f = self.f;
+        // A dropped entry may have been the one that gives the award or runs the
+        // tree; an empty pool is reported on its own.
+        let incomplete = |section| self.d.incomplete.contains(section);
+        let awards_known = !f.pool.is_empty()
+            && !["pool", "before", "trees", "rebates"]
+                .into_iter()
+                .any(incomplete);
+        let trees_known = !incomplete("pool");
         for (id, _) in f.awards.iter() {
-            if !self.used_awards.contains(id.value.as_str()) {
+            if awards_known && !self.used_awards.contains(id.value.as_str()) {
                 self.push(
                     Diagnostic::new(
                         Code::UnusedAward,
@@ -1758,7 +1900,8 @@ impl<'a> Compiler<'a> {
             }
         }
         for (id, _) in f.trees.iter() {
-            if !self.used_trees.contains(id.value.as_str())
+            if trees_known
+                && !self.used_trees.contains(id.value.as_str())
                 && !self.d.broken_ids.contains(&id.value)
             {
                 self.push(
@@ -1783,6 +1926,35 @@ fn kind_name(kind: AwardKind) -> &'static str {
         AwardKind::Coupon => "coupon",
         AwardKind::None => "none",
     }
+}
+
+/// The first bracket of `text` left open at its end, outside string literals,
+/// with its byte offset.
+fn unclosed_bracket(text: &str) -> Option<(usize, char)> {
+    let mut open: Vec<(usize, char)> = Vec::new();
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for (at, c) in text.char_indices() {
+        if let Some(q) = quote {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                _ if c == q => quote = None,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' | '\'' => quote = Some(c),
+            '(' | '[' => open.push((at, c)),
+            // A stray closer is a different mistake; leave it to the parser.
+            ')' | ']' => {
+                open.pop()?;
+            }
+            _ => {}
+        }
+    }
+    open.first().copied()
 }
 
 /// `rate · 10^scale` as an integer: exact, since the rate has at most `scale` digits.

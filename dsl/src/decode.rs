@@ -20,6 +20,11 @@ pub struct Decoded {
     pub broken_ids: HashSet<String>,
     /// Sections where an entry was dropped: totals over them (rate sums…) are not checked.
     pub incomplete: HashSet<&'static str>,
+    /// Sections that are missing or could not be read at all: their ids are
+    /// unknown, so references into them are not reported.
+    pub unreadable: HashSet<&'static str>,
+    /// The `pool` key, where findings about the whole pool point.
+    pub pool_key: Option<Span>,
 }
 
 pub(crate) struct Decoder<'s> {
@@ -29,6 +34,7 @@ pub(crate) struct Decoder<'s> {
     pub(crate) diagnostics: Vec<Diagnostic>,
     broken_ids: HashSet<String>,
     incomplete: HashSet<&'static str>,
+    unreadable: HashSet<&'static str>,
 }
 
 /// Reads a map's keys once each; `finish` reports the keys nobody asked for.
@@ -50,6 +56,14 @@ impl<'n> MapReader<'n> {
 
     fn has(&self, key: &str) -> bool {
         self.entries.iter().any(|(k, _)| k.is_key(key))
+    }
+
+    /// The span of `key` itself, where a finding about the key's presence points.
+    fn key_span(&self, key: &str) -> Option<Span> {
+        self.entries
+            .iter()
+            .find(|(k, _)| k.is_key(key))
+            .map(|(k, _)| k.span)
     }
 
     fn required(&mut self, d: &mut Decoder<'_>, key: &'static str) -> Option<&'n Node> {
@@ -74,7 +88,7 @@ impl<'n> MapReader<'n> {
             }
             let name = match &key.kind {
                 Kind::Str(name) => name.clone(),
-                _ => d.source[key.span.start..key.span.end].to_string(),
+                _ => d.raw(key).to_string(),
             };
             // The tail of an expression cut at a comma in a `{ … }` map: already reported.
             if d.cut_expressions
@@ -109,6 +123,7 @@ impl<'s> Decoder<'s> {
             diagnostics: Vec::new(),
             broken_ids: HashSet::new(),
             incomplete: HashSet::new(),
+            unreadable: HashSet::new(),
         }
     }
 
@@ -118,7 +133,7 @@ impl<'s> Decoder<'s> {
 
     /// The first line of a node: where "missing key" points for a block map.
     fn head(&self, node: &Node) -> Span {
-        let text = &self.source[node.span.start..node.span.end.min(self.source.len())];
+        let text = self.raw(node);
         let end = text
             .find('\n')
             .map_or(node.span.end, |at| node.span.start + at);
@@ -135,13 +150,22 @@ impl<'s> Decoder<'s> {
         } else {
             node.span
         };
+        // The two shapes people swap most often get a hint in YAML terms.
+        let help = match (&node.kind, expected) {
+            (Kind::Map(_), "a list") => {
+                Some("start each item of a list with `- ` on its own line, or write `[a, b]`")
+            }
+            (Kind::Seq(_), "a map") => Some("write `key: value` pairs, without `- ` in front"),
+            _ => None,
+        };
         self.push(
             Diagnostic::new(
                 Code::WrongType,
                 span,
                 format!("{what} must be {expected}, found {}", node.describe()),
             )
-            .label(format!("expected {expected}")),
+            .label(format!("expected {expected}"))
+            .maybe_help(help.map(String::from)),
         );
     }
 
@@ -154,19 +178,39 @@ impl<'s> Decoder<'s> {
     }
 
     fn map<'n>(&mut self, node: &'n Node, what: &str) -> Option<MapReader<'n>> {
-        match &node.kind {
-            Kind::Map(entries) => Some(MapReader {
-                node,
-                entries,
-                used: vec![false; entries.len()],
-                known: Vec::new(),
-                what: what.to_string(),
-            }),
-            _ => {
-                self.wrong_type(node, "a map", what);
-                None
+        let Kind::Map(entries) = &node.kind else {
+            self.wrong_type(node, "a map", what);
+            return None;
+        };
+        let mut used = vec![false; entries.len()];
+        // A repeated key: the first one is read, the later ones are reported here
+        // rather than as unknown keys by `finish`.
+        for (later, (key, _)) in entries.iter().enumerate() {
+            let Kind::Str(name) = &key.kind else { continue };
+            let first = entries[..later]
+                .iter()
+                .find(|(seen, _)| matches!(&seen.kind, Kind::Str(seen) if seen == name));
+            if let Some((first, _)) = first {
+                used[later] = true;
+                self.push(
+                    Diagnostic::new(
+                        Code::DuplicateId,
+                        key.span,
+                        format!("`{name}` appears twice in {what}"),
+                    )
+                    .label("second time")
+                    .with(first.span, "first time")
+                    .help("keep one of them; only the first would be read"),
+                );
             }
         }
+        Some(MapReader {
+            node,
+            entries,
+            used,
+            known: Vec::new(),
+            what: what.to_string(),
+        })
     }
 
     fn seq<'n>(&mut self, node: &'n Node, what: &str) -> Option<&'n [Node]> {
@@ -180,8 +224,11 @@ impl<'s> Decoder<'s> {
         }
     }
 
-    fn raw<'n>(&self, node: &'n Node) -> &'s str {
-        &self.source[node.span.start..node.span.end.min(self.source.len())]
+    fn raw(&self, node: &Node) -> &'s str {
+        // Spans come from the parser; an odd one shows as empty text rather than a panic.
+        self.source
+            .get(node.span.start..node.span.end.min(self.source.len()))
+            .unwrap_or("")
     }
 
     fn string(&mut self, node: &Node, what: &str) -> Option<Sp<String>> {
@@ -314,7 +361,11 @@ impl<'s> Decoder<'s> {
             }
         };
         let raw = self.raw(node);
-        if raw == text && self.source[node.span.end..].starts_with(',') && unbalanced(&text) {
+        let followed_by_comma = self
+            .source
+            .get(node.span.end..)
+            .is_some_and(|rest| rest.starts_with(','));
+        if raw == text && followed_by_comma && unbalanced(&text) {
             self.cut_expressions.push(node.span);
             let end = expression_end(self.source, node.span.start);
             self.push(
@@ -335,7 +386,7 @@ impl<'s> Decoder<'s> {
             Some(node.span.start)
         } else if raw.len() == text.len() + 2
             && (raw.starts_with('"') || raw.starts_with('\''))
-            && &raw[1..raw.len() - 1] == text
+            && raw.get(1..raw.len() - 1) == Some(text.as_str())
         {
             Some(node.span.start + 1)
         } else {
@@ -419,12 +470,18 @@ impl<'s> Decoder<'s> {
             _ => {
                 self.wrong_type(node, "a map of ids", what);
                 self.incomplete.insert(section);
+                self.unreadable.insert(section);
                 return out;
             }
         };
         for (key, body) in entries {
             let Some(id) = self.id(key, what) else {
                 self.incomplete.insert(section);
+                // `Points:` was reported as a malformed id; a reference to `points`
+                // means it and is not reported again.
+                if let Kind::Str(text) = &key.kind {
+                    self.broken_ids.insert(text.to_lowercase());
+                }
                 continue;
             };
             if let Some((first, _)) = out
@@ -439,7 +496,8 @@ impl<'s> Decoder<'s> {
                         format!("`{}` is defined twice in {what}", id.value),
                     )
                     .label("second definition")
-                    .with(first.span, "first definition"),
+                    .with(first.span, "first definition")
+                    .help(format!("rename one of them: ids are unique within {what}")),
                 );
                 continue;
             }
@@ -459,10 +517,19 @@ impl<'s> Decoder<'s> {
     /// Decodes a whole file.
     pub(crate) fn campaign(mut self, root: &Node) -> (Option<Decoded>, Vec<Diagnostic>) {
         let file = self.campaign_file(root);
+        let pool_key = match &root.kind {
+            Kind::Map(entries) => entries
+                .iter()
+                .find(|(key, _)| key.is_key("pool"))
+                .map(|(key, _)| key.span),
+            _ => None,
+        };
         let decoded = file.map(|file| Decoded {
             file,
             broken_ids: self.broken_ids,
             incomplete: self.incomplete,
+            unreadable: self.unreadable,
+            pool_key,
         });
         (decoded, self.diagnostics)
     }
@@ -477,7 +544,6 @@ impl<'s> Decoder<'s> {
             return None;
         }
         let mut m = self.map(root, "a campaign file")?;
-        let errors_before = self.errors();
         let campaign = m
             .required(self, "campaign")
             .and_then(|n| self.id(n, "`campaign`"));
@@ -503,15 +569,28 @@ impl<'s> Decoder<'s> {
             .take("allowance")
             .and_then(|n| self.uint(n, "`allowance`"));
         let quota = m.take("quota").and_then(|n| self.quota(n));
-        let inputs = m.take("inputs").and_then(|n| self.inputs(n));
+        let inputs = m.take("inputs").and_then(|n| {
+            let inputs = self.inputs(n);
+            if inputs.is_none() {
+                self.unreadable.insert("inputs");
+            }
+            inputs
+        });
         let delivery = m.take("delivery").and_then(|n| self.delivery(n));
         let awards = match m.required(self, "awards") {
             Some(n) => self.id_map(n, "`awards`", "awards", |d, id, body| d.award(id, body)),
-            None => IdMap::default(),
+            None => {
+                self.unreadable.insert("awards");
+                IdMap::default()
+            }
         };
         let pool = match m.required(self, "pool") {
             Some(n) => self.list(n, "`pool`", "pool", Self::pool_entry),
-            None => Vec::new(),
+            None => {
+                // Already reported as missing; "the pool has no awards" would repeat it.
+                self.incomplete.insert("pool");
+                Vec::new()
+            }
         };
         let before = match m.take("before") {
             Some(n) => self.list(n, "`before`", "before", Self::chain_rule),
@@ -541,7 +620,6 @@ impl<'s> Decoder<'s> {
             m.used[i] = true;
         }
         m.finish(self);
-        let _ = errors_before;
         Some(CampaignFile {
             campaign: campaign?,
             name: name?,
@@ -636,7 +714,7 @@ impl<'s> Decoder<'s> {
             None => IdMap::default(),
         };
         let events = match m.take("events") {
-            Some(n) => self.id_map(n, "`inputs.events`", "inputs", |d, _, body| {
+            Some(n) => self.id_map(n, "`inputs.events`", "events", |d, _, body| {
                 Some(Sp::new(
                     d.id_map(body, "an event's attributes", "inputs", Self::type_decl),
                     body.span,
@@ -749,7 +827,11 @@ impl<'s> Decoder<'s> {
                     message,
                 )
                 .label("this rule")
-                .help("split it into one rule per kind"),
+                .help(if kinds.is_empty() {
+                    "start the rule with `blacklist:`, `weight:` or `when:`"
+                } else {
+                    "split it into one rule per kind"
+                }),
             );
         }
         let id = m.take("id").and_then(|n| self.id(n, "a rule id"));
@@ -758,34 +840,54 @@ impl<'s> Decoder<'s> {
         let when = m.take("when").and_then(|n| self.expr(n, "`when`"));
         let give = m.take("give").and_then(|n| self.id(n, "`give`"));
         let draw = m.take("draw").and_then(|n| self.sub_pool(n));
-        if when.is_some() && give.is_some() == draw.is_some() {
-            self.push(
-                Diagnostic::new(
-                    if give.is_some() {
-                        Code::ConflictingKeys
-                    } else {
-                        Code::MissingKey
-                    },
-                    self.head(node),
-                    "a `when` rule needs exactly one of `give` (an award) or `draw` (a sub-pool)",
-                )
-                .label("this rule"),
-            );
-            return None;
-        }
-        if when.is_none() && (give.is_some() || draw.is_some()) {
-            self.push(
-                Diagnostic::new(
-                    Code::ConflictingKeys,
-                    self.head(node),
-                    "`give` and `draw` belong to `when` rules",
-                )
-                .label("this rule")
-                .help("a blacklist names its award inside: `blacklist: { users: […], give: … }`"),
-            );
-            return None;
-        }
+        // Judge by the keys written, not by what decoded: a malformed `give` was
+        // reported already and is still a `give`.
+        let has_when = kinds.contains(&"when");
+        let (give_key, draw_key) = (m.key_span("give"), m.key_span("draw"));
         m.finish(self);
+        match (give_key, draw_key) {
+            (Some(give_key), Some(draw_key)) if has_when => {
+                self.push(
+                    Diagnostic::new(
+                        Code::ConflictingKeys,
+                        draw_key,
+                        "a `when` rule either gives an award or draws from a sub-pool, not both",
+                    )
+                    .label("draws from a sub-pool")
+                    .with(give_key, "gives an award")
+                    .help("keep one of them; to do both, write two rules"),
+                );
+                return None;
+            }
+            (None, None) if has_when => {
+                self.push(
+                    Diagnostic::new(
+                        Code::MissingKey,
+                        self.head(node),
+                        "a `when` rule needs `give` (an award) or `draw` (a sub-pool)",
+                    )
+                    .label("says when, not what")
+                    .help("add `give: <award>` for a fixed award, or `draw: [<award>, …]` to draw from some of the pool's awards"),
+                );
+                return None;
+            }
+            // Without any kind the rule was reported above; a stray `give` adds nothing.
+            (give_key, draw_key) if !has_when && !kinds.is_empty() => {
+                if let Some(key) = draw_key.or(give_key) {
+                    self.push(
+                        Diagnostic::new(
+                            Code::ConflictingKeys,
+                            key,
+                            "`give` and `draw` belong to `when` rules",
+                        )
+                        .label("needs a `when`")
+                        .help("a blacklist names its award inside: `blacklist: { users: […], give: … }`"),
+                    );
+                    return None;
+                }
+            }
+            _ => {}
+        }
         if kinds.len() != 1 || (blacklist.is_none() && weight.is_none() && when.is_none()) {
             return None;
         }
@@ -1034,6 +1136,14 @@ impl<'s> Decoder<'s> {
             Some(n) => {
                 let mut actions = Vec::new();
                 let items: Vec<Node> = match &n.kind {
+                    Kind::Seq(items) if items.is_empty() => {
+                        self.push(
+                            Diagnostic::new(Code::MissingKey, n.span, "this rebate flow gives nothing")
+                                .label("no actions")
+                                .help("list what it gives: `[ { sku: … } ]`, `{ credits: … }` or `{ award: … }`"),
+                        );
+                        Vec::new()
+                    }
                     Kind::Seq(items) => items.clone(),
                     Kind::Map(_) => vec![n.clone()],
                     _ => {

@@ -101,6 +101,14 @@ pub struct ExprText {
 }
 
 impl ExprText {
+    /// The expression's own text in the file: the value without its quotes.
+    pub fn text_span(&self) -> Span {
+        match self.base {
+            Some(base) => Span::new(base, base + self.text.len()),
+            None => self.span,
+        }
+    }
+
     /// Maps a span inside the expression onto the file.
     pub fn file_span(&self, inner: Span) -> Span {
         match self.base {

@@ -114,7 +114,7 @@ pub fn github(name: &str, source: &str, diagnostic: &Diagnostic) -> String {
     };
     let mut message = diagnostic.message.clone();
     if let Some(help) = &diagnostic.help {
-        message.push_str("\n");
+        message.push('\n');
         message.push_str(help);
     }
     format!(

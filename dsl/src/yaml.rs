@@ -165,6 +165,9 @@ pub(crate) fn parse(source: &str) -> Result<Node, Diagnostic> {
         },
         // YAML 1.2 booleans only: `on`, `yes` and `no` stay words (`on: sign_in` is a key).
         strict_booleans: true,
+        // Hand repeated keys to the decoder, which shows both definitions (T0206)
+        // instead of a parser error that names neither.
+        duplicate_keys: serde_saphyr::DuplicateKeyPolicy::PassThrough,
         alias_limits: serde_saphyr::alias_limits! {
             max_total_replayed_events: MAX_ALIAS_EVENTS,
             max_replay_stack_depth: 16,
@@ -174,7 +177,8 @@ pub(crate) fn parse(source: &str) -> Result<Node, Diagnostic> {
         Ok(raw) => raw,
         Err(error) => return Err(yaml_error(source, &error)),
     };
-    let node = convert(raw);
+    let mut node = convert(raw);
+    cover_children(&mut node, source);
     if let Some(big) = find_huge_scalar(&node) {
         return Err(Diagnostic::new(
             Code::Limits,
@@ -191,6 +195,58 @@ pub(crate) fn parse(source: &str) -> Result<Node, Diagnostic> {
         .help("campaign values are short; upload large data through the API"));
     }
     Ok(node)
+}
+
+/// serde-saphyr locates a map or a list by its first character only (`{`, `[`,
+/// `-` or the first key), so "missing key" and "wrong type" would underline
+/// nothing. Stretch each collection over its entries and, in flow style, its
+/// closing bracket.
+fn cover_children(node: &mut Node, source: &str) {
+    let children_end = match &mut node.kind {
+        Kind::Seq(items) => {
+            items
+                .iter_mut()
+                .for_each(|item| cover_children(item, source));
+            items.iter().map(|item| item.span.end).max()
+        }
+        Kind::Map(entries) => {
+            entries.iter_mut().for_each(|(key, value)| {
+                cover_children(key, source);
+                cover_children(value, source);
+            });
+            entries
+                .iter()
+                .map(|(key, value)| key.span.end.max(value.span.end))
+                .max()
+        }
+        _ => return,
+    };
+    let start = node.span.start.min(source.len());
+    let mut end = children_end.unwrap_or(start).max(node.span.end);
+    let close = match source.as_bytes().get(start) {
+        Some(b'{') => Some('}'),
+        Some(b'[') => Some(']'),
+        _ => None,
+    };
+    let after = end.max(start + 1);
+    if let (Some(close), Some(rest)) = (close, source.get(after..)) {
+        // Past the last entry only blanks, commas and comments stand before the bracket.
+        let mut in_comment = false;
+        for (at, c) in rest.char_indices() {
+            match c {
+                '\n' => in_comment = false,
+                _ if in_comment => {}
+                '#' => in_comment = true,
+                c if c == close => {
+                    end = after + at + 1;
+                    break;
+                }
+                ' ' | '\t' | '\r' | ',' => {}
+                _ => break,
+            }
+        }
+    }
+    node.span = Span::new(start, end.min(source.len()));
 }
 
 fn find_huge_scalar(node: &Node) -> Option<&Node> {
@@ -226,15 +282,84 @@ fn yaml_error(source: &str, error: &serde_saphyr::Error) -> Diagnostic {
     let limits = [
         "budget", "alias", "depth", "limit", "exceed", "nesting", "too many",
     ];
-    if limits.iter().any(|word| lower.contains(word)) {
+    if lower.contains("alias") && lower.contains("exceed") {
+        // serde-saphyr words it in its own counters; say what the file does.
+        Diagnostic::new(
+            Code::Limits,
+            span,
+            format!("aliases in this file replay more than {MAX_ALIAS_EVENTS} YAML nodes"),
+        )
+        .label("the limit is passed here")
+        .help("aliases that repeat other aliases multiply; write the data out, or upload large lists (user ids, codes) through the API")
+    } else if lower.contains("depth") {
+        Diagnostic::new(
+            Code::Limits,
+            span,
+            format!("the file nests maps and lists deeper than {MAX_NESTING} levels"),
+        )
+        .label("too deep here")
+        .help("campaign files are shallow; check the indentation around this point")
+    } else if limits.iter().any(|word| lower.contains(word)) {
         Diagnostic::new(Code::Limits, span, format!("the file exceeds a safety limit: {message}"))
             .label("here")
             .help(format!(
                 "campaign files may nest {MAX_NESTING} levels and replay at most {MAX_ALIAS_EVENTS} nodes through aliases"
             ))
+    } else if let Some(bracket) = message
+        .strip_prefix("unclosed bracket '")
+        .and_then(|rest| rest.chars().next())
+    {
+        // The parser points at the entry that holds the bracket; underline the bracket.
+        let line = source
+            .get(span.start..)
+            .and_then(|rest| rest.split('\n').next())
+            .unwrap_or("");
+        let span = line
+            .find(bracket)
+            .map_or(span, |at| Span::new(span.start + at, span.start + at + 1));
+        let close = if bracket == '[' { ']' } else { '}' };
+        Diagnostic::new(
+            Code::YamlSyntax,
+            span,
+            format!("invalid YAML: `{bracket}` is never closed"),
+        )
+        .label(format!("opened here, no `{close}` follows"))
+        .help(format!(
+            "close it with `{close}` at the end of the value it opens"
+        ))
     } else {
         Diagnostic::new(Code::YamlSyntax, span, format!("invalid YAML: {message}"))
             .label("here")
             .help("check the indentation and the quoting around this point")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text<'s>(source: &'s str, node: &Node) -> &'s str {
+        &source[node.span.start..node.span.end]
+    }
+
+    #[test]
+    fn collections_span_their_entries() {
+        let source =
+            "pool:\n  - { award: points, rate: 1 }  # all\n  - [a, b ]\nm:\n  k: v\n  j: x\n";
+        let root = parse(source).expect("valid YAML");
+        let Kind::Map(entries) = &root.kind else {
+            panic!("a map")
+        };
+        let pool = &entries[0].1;
+        assert_eq!(
+            text(source, pool),
+            "- { award: points, rate: 1 }  # all\n  - [a, b ]"
+        );
+        let Kind::Seq(items) = &pool.kind else {
+            panic!("a list")
+        };
+        assert_eq!(text(source, &items[0]), "{ award: points, rate: 1 }");
+        assert_eq!(text(source, &items[1]), "[a, b ]");
+        assert_eq!(text(source, &entries[1].1), "k: v\n  j: x");
     }
 }
