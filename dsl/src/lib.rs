@@ -68,5 +68,39 @@ pub fn check_source(source: &str) -> Report {
 /// The JSON Schema of campaign files, as committed in `schema/campaign.schema.json`.
 pub fn json_schema() -> serde_json::Value {
     let schema = schemars::schema_for!(model::CampaignFile);
-    serde_json::to_value(schema).expect("a schema is valid JSON")
+    let mut value = serde_json::to_value(schema).expect("a schema is valid JSON");
+    drop_null(&mut value);
+    value
+}
+
+/// Optional keys are left out, never written as `null`: the schema says so, so
+/// editors do not offer `null` as a value.
+fn drop_null(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    let Value::Object(map) = value else {
+        if let Value::Array(items) = value {
+            items.iter_mut().for_each(drop_null);
+        }
+        return;
+    };
+    if let Some(Value::Array(types)) = map.get_mut("type") {
+        types.retain(|t| t != "null");
+        if types.len() == 1 {
+            let only = types.remove(0);
+            map.insert("type".into(), only);
+        }
+    }
+    if let Some(Value::Array(options)) = map.get_mut("anyOf") {
+        options.retain(|o| o.get("type").is_none_or(|t| t != "null"));
+        if options.len() == 1 {
+            let Some(Value::Object(only)) = options.pop() else {
+                unreachable!("anyOf holds schemas")
+            };
+            map.remove("anyOf");
+            for (key, value) in only {
+                map.entry(key).or_insert(value);
+            }
+        }
+    }
+    map.values_mut().for_each(drop_null);
 }
