@@ -550,41 +550,38 @@ impl Checker<'_> {
                 }
                 Type::Bool
             }
-            B::Add | B::Sub | B::Mul | B::Div => {
-                let ty = match (op, &lty, &rty) {
-                    (B::Div, l, r) if l.is_numeric() && r.is_numeric() => Type::Decimal,
-                    (_, Type::Int, Type::Int) => Type::Int,
-                    (_, l, r) if l.is_numeric() && r.is_numeric() => Type::Decimal,
-                    (B::Add | B::Sub, Type::Duration, Type::Duration) => Type::Duration,
-                    (B::Add | B::Sub, Type::DateTime, Type::Duration) => Type::DateTime,
-                    (B::Add, Type::Duration, Type::DateTime) => Type::DateTime,
-                    (B::Sub, Type::DateTime, Type::DateTime) | (B::Sub, Type::Date, Type::Date) => {
-                        Type::Duration
-                    }
-                    _ => {
-                        let (side, ty) = if lty.is_numeric()
-                            || matches!(lty, Type::DateTime | Type::Duration | Type::Date)
-                        {
-                            (rhs, &rty)
-                        } else {
-                            (lhs, &lty)
-                        };
-                        self.mismatch(
-                            side.span,
-                            format!("`{}` cannot combine {lty} and {rty}", op.symbol()),
-                            format!("this is {ty}"),
-                        );
-                        self.errors.last_mut().expect("just pushed").help = Some(match op {
-                            B::Add | B::Sub => {
-                                "`+` and `-` take numbers, or a datetime and a duration".into()
-                            }
-                            _ => format!("`{}` takes numbers", op.symbol()),
-                        });
-                        return None;
-                    }
-                };
-                ty
-            }
+            B::Add | B::Sub | B::Mul | B::Div => match (op, &lty, &rty) {
+                (B::Div, l, r) if l.is_numeric() && r.is_numeric() => Type::Decimal,
+                (_, Type::Int, Type::Int) => Type::Int,
+                (_, l, r) if l.is_numeric() && r.is_numeric() => Type::Decimal,
+                (B::Add | B::Sub, Type::Duration, Type::Duration) => Type::Duration,
+                (B::Add | B::Sub, Type::DateTime, Type::Duration) => Type::DateTime,
+                (B::Add, Type::Duration, Type::DateTime) => Type::DateTime,
+                (B::Sub, Type::DateTime, Type::DateTime) | (B::Sub, Type::Date, Type::Date) => {
+                    Type::Duration
+                }
+                _ => {
+                    let (side, ty) = if lty.is_numeric()
+                        || matches!(lty, Type::DateTime | Type::Duration | Type::Date)
+                    {
+                        (rhs, &rty)
+                    } else {
+                        (lhs, &lty)
+                    };
+                    self.mismatch(
+                        side.span,
+                        format!("`{}` cannot combine {lty} and {rty}", op.symbol()),
+                        format!("this is {ty}"),
+                    );
+                    self.errors.last_mut().expect("just pushed").help = Some(match op {
+                        B::Add | B::Sub => {
+                            "`+` and `-` take numbers, or a datetime and a duration".into()
+                        }
+                        _ => format!("`{}` takes numbers", op.symbol()),
+                    });
+                    return None;
+                }
+            },
         };
         // Constant operands fold now, so the checker can refuse what must fail at run time.
         if let (Code::Const(a), Code::Const(b)) = (&lcode, &rcode) {
@@ -596,13 +593,12 @@ impl Checker<'_> {
                 }
             };
         }
-        if op == B::Div {
-            if let Code::Const(divisor) = &rcode {
-                if divisor.as_val().to_decimal().is_some_and(|d| d.is_zero()) {
-                    self.constant_failure(rhs.span, &EvalError::DivisionByZero);
-                    return None;
-                }
-            }
+        if op == B::Div
+            && let Code::Const(divisor) = &rcode
+            && divisor.as_val().to_decimal().is_some_and(|d| d.is_zero())
+        {
+            self.constant_failure(rhs.span, &EvalError::DivisionByZero);
+            return None;
         }
         Some((Code::Binary(op, Box::new(lcode), Box::new(rcode)), result))
     }
@@ -695,11 +691,11 @@ impl Checker<'_> {
                         );
                         return None;
                     }
-                    if let Code::Const(Value::Int(digits)) = typed[1].0 {
-                        if !(0..=28).contains(&digits) {
-                            self.constant_failure(args[1].span, &EvalError::BadDigits(digits));
-                            return None;
-                        }
+                    if let Code::Const(Value::Int(digits)) = typed[1].0
+                        && !(0..=28).contains(&digits)
+                    {
+                        self.constant_failure(args[1].span, &EvalError::BadDigits(digits));
+                        return None;
                     }
                     Type::Decimal
                 } else {
@@ -726,34 +722,36 @@ impl Checker<'_> {
             Function::Now => Type::DateTime,
             Function::Today => Type::Date,
             Function::DayOfWeek => {
-                if let Some((_, ty)) = typed.first() {
-                    if !matches!(ty, Type::Date | Type::DateTime) {
-                        self.mismatch(
-                            args[0].span,
-                            format!("`day_of_week` needs a date, found {ty}"),
-                            format!("this is {ty}"),
-                        );
-                        return None;
-                    }
+                if let Some((_, ty)) = typed.first()
+                    && !matches!(ty, Type::Date | Type::DateTime)
+                {
+                    self.mismatch(
+                        args[0].span,
+                        format!("`day_of_week` needs a date, found {ty}"),
+                        format!("this is {ty}"),
+                    );
+                    return None;
                 }
                 Type::Int
             }
         };
-        if function == Function::Random {
-            if let (Code::Const(lo), Code::Const(hi)) = (&typed[0].0, &typed[1].0) {
-                let (lo, hi) = (lo.as_val().to_decimal(), hi.as_val().to_decimal());
-                if let (Some(lo), Some(hi)) = (lo, hi) {
-                    if lo > hi {
-                        self.error(
-                            CheckErrorKind::EmptyRange,
-                            span,
-                            format!("random({lo}, {hi}) has no values: the lower bound is above the upper bound"),
-                            "empty range".into(),
-                            Some(format!("swap the bounds: random({hi}, {lo})")),
-                        );
-                        return None;
-                    }
-                }
+        if function == Function::Random
+            && let (Code::Const(lo), Code::Const(hi)) = (&typed[0].0, &typed[1].0)
+        {
+            let (lo, hi) = (lo.as_val().to_decimal(), hi.as_val().to_decimal());
+            if let (Some(lo), Some(hi)) = (lo, hi)
+                && lo > hi
+            {
+                self.error(
+                    CheckErrorKind::EmptyRange,
+                    span,
+                    format!(
+                        "random({lo}, {hi}) has no values: the lower bound is above the upper bound"
+                    ),
+                    "empty range".into(),
+                    Some(format!("swap the bounds: random({hi}, {lo})")),
+                );
+                return None;
             }
         }
         let widen = matches!(function, Function::Min | Function::Max) && ty == Type::Decimal;
@@ -768,8 +766,10 @@ impl Checker<'_> {
             })
             .collect();
         let code = Code::Call(function, codes);
-        let pure = !matches!(function, Function::Random | Function::Now | Function::Today)
-            && !(function == Function::DayOfWeek && args.is_empty());
+        // Time and randomness are read at run time; everything else folds when constant.
+        let reads_runtime = matches!(function, Function::Random | Function::Now | Function::Today)
+            || (function == Function::DayOfWeek && args.is_empty());
+        let pure = !reads_runtime;
         if pure && all_const(&code) {
             return match fold(&code, self.zone) {
                 Ok(value) => Some((Code::Const(value), ty)),

@@ -434,7 +434,12 @@ mod tests {
     #[test]
     fn boolean_rule() {
         parses_to! { parser: ExprParser, input: "true", rule: Rule::boolean, tokens: [boolean(0, 4)] };
-        assert!(ExprParser::parse(Rule::boolean, "trueish").map(|p| p.as_str().len()).ok() != Some(7));
+        assert!(
+            ExprParser::parse(Rule::boolean, "trueish")
+                .map(|p| p.as_str().len())
+                .ok()
+                != Some(7)
+        );
     }
 
     #[test]
@@ -494,18 +499,31 @@ mod tests {
     fn precedence_follows_the_pratt_table() {
         let expr = parse("1 + 2 * 3 == 7 and not false or x").unwrap();
         assert_eq!(expr.to_string(), "1 + 2 * 3 == 7 and not false or x");
-        let ExprKind::Binary(BinaryOp::Or, lhs, _) = &expr.kind else { panic!("or at the top: {expr:?}") };
-        let ExprKind::Binary(BinaryOp::And, cmp, _) = &lhs.kind else { panic!("and below or") };
-        let ExprKind::Binary(BinaryOp::Eq, sum, _) = &cmp.kind else { panic!("== below and") };
-        let ExprKind::Binary(BinaryOp::Add, _, product) = &sum.kind else { panic!("+ below ==") };
-        assert!(matches!(product.kind, ExprKind::Binary(BinaryOp::Mul, _, _)));
+        let ExprKind::Binary(BinaryOp::Or, lhs, _) = &expr.kind else {
+            panic!("or at the top: {expr:?}")
+        };
+        let ExprKind::Binary(BinaryOp::And, cmp, _) = &lhs.kind else {
+            panic!("and below or")
+        };
+        let ExprKind::Binary(BinaryOp::Eq, sum, _) = &cmp.kind else {
+            panic!("== below and")
+        };
+        let ExprKind::Binary(BinaryOp::Add, _, product) = &sum.kind else {
+            panic!("+ below ==")
+        };
+        assert!(matches!(
+            product.kind,
+            ExprKind::Binary(BinaryOp::Mul, _, _)
+        ));
     }
 
     #[test]
     fn spans_are_byte_ranges_of_the_text() {
         let text = "user.vip and 10 > 3";
         let expr = parse(text).unwrap();
-        let ExprKind::Binary(_, lhs, rhs) = &expr.kind else { panic!() };
+        let ExprKind::Binary(_, lhs, rhs) = &expr.kind else {
+            panic!()
+        };
         assert_eq!(&text[lhs.span.start..lhs.span.end], "user.vip");
         assert_eq!(&text[rhs.span.start..rhs.span.end], "10 > 3");
     }

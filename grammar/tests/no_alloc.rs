@@ -34,7 +34,10 @@ fn evaluation_does_not_allocate() {
         ("vip".into(), Type::Bool),
         ("tags".into(), Type::List(Box::new(Type::String))),
     ]);
-    let inputs = Inputs(vec![Value::Bool(true), Value::List(vec![Value::Str("gold".into())].into())]);
+    let inputs = Inputs(vec![
+        Value::Bool(true),
+        Value::List(vec![Value::Str("gold".into())].into()),
+    ]);
     let sources = [
         "user.draws.total * 3 + 1 >= 20 and user.credits / 2 > 6.1 or not user.vip",
         "round(user.credits * 5%, 2) + min(user.draws.total, 3) - abs(-2) == 1.63",

@@ -41,16 +41,31 @@ fn scope() -> (Scope, Inputs) {
     let attributes = vec![
         ("vip".to_string(), Type::Bool, Value::Bool(true)),
         ("age".to_string(), Type::Int, Value::Int(30)),
-        ("score".to_string(), Type::Decimal, Value::Decimal("4.5".parse().unwrap())),
+        (
+            "score".to_string(),
+            Type::Decimal,
+            Value::Decimal("4.5".parse().unwrap()),
+        ),
         (
             "tags".to_string(),
             Type::List(Box::new(Type::String)),
             Value::List(vec![Value::Str("new".into()), Value::Str("fraud".into())].into()),
         ),
-        ("joined".to_string(), Type::Date, Value::Date(NaiveDate::from_ymd_opt(2026, 1, 15).unwrap())),
+        (
+            "joined".to_string(),
+            Type::Date,
+            Value::Date(NaiveDate::from_ymd_opt(2026, 1, 15).unwrap()),
+        ),
     ];
-    let scope = Scope::draw(attributes.iter().map(|(n, t, _)| (n.clone(), t.clone())).collect());
-    let inputs = Inputs { user: attributes.into_iter().map(|(_, _, v)| v).collect() };
+    let scope = Scope::draw(
+        attributes
+            .iter()
+            .map(|(n, t, _)| (n.clone(), t.clone()))
+            .collect(),
+    );
+    let inputs = Inputs {
+        user: attributes.into_iter().map(|(_, _, v)| v).collect(),
+    };
     (scope, inputs)
 }
 
@@ -63,7 +78,14 @@ fn show(value: Val<'_>) -> String {
         Val::Date(v) => v.to_string(),
         Val::DateTime(v) => v.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         Val::Duration(v) => format!("{v}s"),
-        Val::List(items) => format!("[{}]", items.iter().map(|i| show(i.as_val())).collect::<Vec<_>>().join(", ")),
+        Val::List(items) => format!(
+            "[{}]",
+            items
+                .iter()
+                .map(|i| show(i.as_val()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }
 
@@ -93,11 +115,17 @@ fn semantics_table() {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let (expression, expected) = line.rsplit_once(" | ").expect("each line is `expression | expected`");
+        let (expression, expected) = line
+            .rsplit_once(" | ")
+            .expect("each line is `expression | expected`");
         cases += 1;
         let actual = outcome(expression.trim());
         if actual != expected.trim() {
-            let _ = writeln!(failures, "semantics.txt:{}: `{expression}`\n  expected {expected}\n  actual   {actual}", number + 1);
+            let _ = writeln!(
+                failures,
+                "semantics.txt:{}: `{expression}`\n  expected {expected}\n  actual   {actual}",
+                number + 1
+            );
         }
     }
     assert!(cases > 80, "the table lost its cases: {cases}");
@@ -114,8 +142,15 @@ fn check_errors_point_at_the_exact_operand() {
 
     let text = "user.vipp and user.draws.totl > 1";
     let errors = check(&parse(text).unwrap(), &scope, chrono_tz::UTC).unwrap_err();
-    let spans: Vec<&str> = errors.iter().map(|e| &text[e.span.start..e.span.end]).collect();
-    assert_eq!(spans, ["vipp", "totl"], "every unknown name, not only the first");
+    let spans: Vec<&str> = errors
+        .iter()
+        .map(|e| &text[e.span.start..e.span.end])
+        .collect();
+    assert_eq!(
+        spans,
+        ["vipp", "totl"],
+        "every unknown name, not only the first"
+    );
     assert_eq!(errors[0].help.as_deref(), Some("did you mean `vip`?"));
     assert_eq!(errors[1].help.as_deref(), Some("did you mean `total`?"));
 }
@@ -123,8 +158,16 @@ fn check_errors_point_at_the_exact_operand() {
 #[test]
 fn reads_lists_each_input_once() {
     let (scope, _) = scope();
-    let program = check(&parse("user.vip and user.age > 3 or user.vip").unwrap(), &scope, chrono_tz::UTC).unwrap();
-    assert_eq!(program.reads(), [Slot::UserAttribute(0), Slot::UserAttribute(1)]);
+    let program = check(
+        &parse("user.vip and user.age > 3 or user.vip").unwrap(),
+        &scope,
+        chrono_tz::UTC,
+    )
+    .unwrap();
+    assert_eq!(
+        program.reads(),
+        [Slot::UserAttribute(0), Slot::UserAttribute(1)]
+    );
     assert_eq!(program.source(), "user.vip and user.age > 3 or user.vip");
 }
 
@@ -133,7 +176,10 @@ mod round_trip {
     use tombola_grammar::{BinaryOp, DurationUnit, Expr, ExprKind, Ident, Span, UnaryOp, parse};
 
     fn e(kind: ExprKind) -> Expr {
-        Expr { kind, span: Span::default() }
+        Expr {
+            kind,
+            span: Span::default(),
+        }
     }
 
     fn name() -> impl Strategy<Value = String> {
@@ -145,30 +191,74 @@ mod round_trip {
     fn leaf() -> impl Strategy<Value = Expr> {
         prop_oneof![
             (0i64..i64::MAX).prop_map(|v| e(ExprKind::Int(v))),
-            (0i64..1_000_000, 1u32..6).prop_map(|(m, s)| e(ExprKind::Decimal(rust_decimal::Decimal::new(m, s)))),
-            (0i64..10_000, 0u32..3).prop_map(|(m, s)| e(ExprKind::Percent(rust_decimal::Decimal::new(m, s)))),
+            (0i64..1_000_000, 1u32..6)
+                .prop_map(|(m, s)| e(ExprKind::Decimal(rust_decimal::Decimal::new(m, s)))),
+            (0i64..10_000, 0u32..3)
+                .prop_map(|(m, s)| e(ExprKind::Percent(rust_decimal::Decimal::new(m, s)))),
             "[ -~]{0,8}".prop_map(|s| e(ExprKind::Str(s))),
             any::<bool>().prop_map(|b| e(ExprKind::Bool(b))),
-            (2000i32..2100, 1u32..13, 1u32..29).prop_map(|(y, m, d)| e(ExprKind::Date(chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap()))),
-            (1u32..1000, 0usize..4).prop_map(|(n, u)| e(ExprKind::Duration(n, [DurationUnit::Days, DurationUnit::Hours, DurationUnit::Minutes, DurationUnit::Seconds][u]))),
-            prop::collection::vec(name(), 1..4).prop_map(|parts| e(ExprKind::Path(parts.into_iter().map(|name| Ident { name, span: Span::default() }).collect()))),
+            (2000i32..2100, 1u32..13, 1u32..29).prop_map(|(y, m, d)| e(ExprKind::Date(
+                chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap()
+            ))),
+            (1u32..1000, 0usize..4).prop_map(|(n, u)| e(ExprKind::Duration(
+                n,
+                [
+                    DurationUnit::Days,
+                    DurationUnit::Hours,
+                    DurationUnit::Minutes,
+                    DurationUnit::Seconds
+                ][u]
+            ))),
+            prop::collection::vec(name(), 1..4).prop_map(|parts| e(ExprKind::Path(
+                parts
+                    .into_iter()
+                    .map(|name| Ident {
+                        name,
+                        span: Span::default()
+                    })
+                    .collect()
+            ))),
         ]
     }
 
     fn expr() -> impl Strategy<Value = Expr> {
         leaf().prop_recursive(5, 48, 4, |inner| {
             let ops = [
-                BinaryOp::Or, BinaryOp::And, BinaryOp::Eq, BinaryOp::Ne, BinaryOp::Lt, BinaryOp::Le, BinaryOp::Gt,
-                BinaryOp::Ge, BinaryOp::In, BinaryOp::NotIn, BinaryOp::Contains, BinaryOp::Add, BinaryOp::Sub,
-                BinaryOp::Mul, BinaryOp::Div,
+                BinaryOp::Or,
+                BinaryOp::And,
+                BinaryOp::Eq,
+                BinaryOp::Ne,
+                BinaryOp::Lt,
+                BinaryOp::Le,
+                BinaryOp::Gt,
+                BinaryOp::Ge,
+                BinaryOp::In,
+                BinaryOp::NotIn,
+                BinaryOp::Contains,
+                BinaryOp::Add,
+                BinaryOp::Sub,
+                BinaryOp::Mul,
+                BinaryOp::Div,
             ];
             prop_oneof![
-                (0usize..ops.len(), inner.clone(), inner.clone())
-                    .prop_map(move |(op, l, r)| e(ExprKind::Binary(ops[op], Box::new(l), Box::new(r)))),
-                (any::<bool>(), inner.clone()).prop_map(|(not, x)| e(ExprKind::Unary(if not { UnaryOp::Not } else { UnaryOp::Neg }, Box::new(x)))),
-                prop::collection::vec(inner.clone(), 0..3).prop_map(|items| e(ExprKind::List(items))),
-                (name(), prop::collection::vec(inner, 0..3))
-                    .prop_map(|(n, args)| e(ExprKind::Call(Ident { name: n, span: Span::default() }, args))),
+                (0usize..ops.len(), inner.clone(), inner.clone()).prop_map(move |(op, l, r)| e(
+                    ExprKind::Binary(ops[op], Box::new(l), Box::new(r))
+                )),
+                (any::<bool>(), inner.clone()).prop_map(|(not, x)| e(ExprKind::Unary(
+                    if not { UnaryOp::Not } else { UnaryOp::Neg },
+                    Box::new(x)
+                ))),
+                prop::collection::vec(inner.clone(), 0..3)
+                    .prop_map(|items| e(ExprKind::List(items))),
+                (name(), prop::collection::vec(inner, 0..3)).prop_map(|(n, args)| e(
+                    ExprKind::Call(
+                        Ident {
+                            name: n,
+                            span: Span::default()
+                        },
+                        args
+                    )
+                )),
             ]
         })
     }
