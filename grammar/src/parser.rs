@@ -62,8 +62,7 @@ pub fn parse(text: &str) -> Result<Expr, ParseError> {
             help: Some("split the logic into several rules".into()),
         });
     }
-    check_bracket_depth(text)?;
-    check_prefix_runs(text)?;
+    check_nesting(text)?;
     let mut pairs = ExprParser::parse(Rule::expression, text).map_err(from_pest)?;
     let expression = pairs
         .next()
@@ -87,50 +86,55 @@ fn too_deep(span: Span) -> ParseError {
     }
 }
 
-/// Refuses absurd nesting before pest recurses into it.
-fn check_bracket_depth(text: &str) -> Result<(), ParseError> {
-    let mut level = 0usize;
-    for (at, byte) in text.bytes().enumerate() {
-        match byte {
+/// Refuses absurd nesting before pest recurses into it: brackets nested too
+/// deep, or long runs of prefix operators (`- - - x`, `not not x`), which the
+/// Pratt parser folds recursively. Text inside string literals is skipped, so
+/// a `")"` cannot hide an open bracket.
+fn check_nesting(text: &str) -> Result<(), ParseError> {
+    let bytes = text.as_bytes();
+    let is_ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let (mut level, mut run) = (0usize, 0usize);
+    let mut at = 0;
+    while at < bytes.len() {
+        let b = bytes[at];
+        match b {
+            b'"' | b'\'' => {
+                // Skip to the closing quote, honouring escapes; an unclosed string ends the scan.
+                at += 1;
+                while at < bytes.len() && bytes[at] != b {
+                    at += if bytes[at] == b'\\' { 2 } else { 1 };
+                }
+                at += 1;
+                run = 0;
+                continue;
+            }
             b'(' | b'[' => {
                 level += 1;
                 if level > MAX_DEPTH {
                     return Err(too_deep(Span::new(at, at + 1)));
                 }
             }
-            b')' | b']' => level = level.saturating_sub(1),
-            _ => {}
-        }
-    }
-    Ok(())
-}
-
-/// Refuses long runs of prefix operators (`- - - x`, `not not x`), which the
-/// Pratt parser folds recursively.
-fn check_prefix_runs(text: &str) -> Result<(), ParseError> {
-    let bytes = text.as_bytes();
-    let is_ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
-    let mut run = 0usize;
-    let mut at = 0;
-    while at < bytes.len() {
-        let b = bytes[at];
-        if b.is_ascii_whitespace() || b == b'(' {
-            at += 1;
-            continue;
-        }
-        let word_not = bytes[at..].starts_with(b"not")
-            && (at == 0 || !is_ident(bytes[at - 1]))
-            && bytes.get(at + 3).is_none_or(|b| !is_ident(*b));
-        if b == b'-' || word_not {
-            run += 1;
-            if run > MAX_DEPTH {
-                return Err(too_deep(Span::new(at, at + 1)));
+            b')' | b']' => {
+                level = level.saturating_sub(1);
+                run = 0;
             }
-            at += if word_not { 3 } else { 1 };
-        } else {
-            run = 0;
-            at += 1;
+            b'-' => {
+                run += 1;
+            }
+            b'n' if bytes[at..].starts_with(b"not")
+                && (at == 0 || !is_ident(bytes[at - 1]))
+                && bytes.get(at + 3).is_none_or(|c| !is_ident(*c)) =>
+            {
+                run += 1;
+                at += 2;
+            }
+            _ if b.is_ascii_whitespace() => {}
+            _ => run = 0,
         }
+        if run > MAX_DEPTH {
+            return Err(too_deep(Span::new(at, at + 1)));
+        }
+        at += 1;
     }
     Ok(())
 }
@@ -545,6 +549,9 @@ mod tests {
         assert!(error.message.contains("nests deeper"), "{}", error.message);
         let prefixes = format!("{}1", "-".repeat(3000));
         assert!(parse(&prefixes).is_err());
+        // A `)` inside a string must not hide real open brackets.
+        let hidden = format!("[{}] == {}1", "\")\", ".repeat(100), "(".repeat(1000));
+        assert!(parse(&hidden).unwrap_err().message.contains("nests deeper"));
         let long = "1 + ".repeat(2000) + "1";
         assert!(parse(&long).unwrap_err().message.contains("limit"));
     }
