@@ -1368,10 +1368,10 @@ impl<'a> Compiler<'a> {
     }
 
     fn is_coupon(&self, award: &str) -> bool {
-        self.f
-            .awards
+        // Through the index: a linear `IdMap::get` per pool entry is quadratic on big pools.
+        self.award_index
             .get(award)
-            .is_some_and(|a| a.value.kind.value == AwardKind::Coupon)
+            .is_some_and(|&i| self.f.awards.0[i as usize].1.value.kind.value == AwardKind::Coupon)
     }
 
     /// A limited award must pass a stock node on every path that issues it.

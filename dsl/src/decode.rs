@@ -1,7 +1,7 @@
 //! Node tree to document types, collecting every structural error (unknown,
 //! missing and mistyped keys, malformed values) instead of stopping at the first.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{FixedOffset, NaiveDate, NaiveDateTime};
 use rust_decimal::Decimal;
@@ -474,6 +474,8 @@ impl<'s> Decoder<'s> {
                 return out;
             }
         };
+        // Ids seen so far, so a duplicate is found in O(1): pools can hold 10,000 awards.
+        let mut seen: HashMap<String, Span> = HashMap::with_capacity(entries.len());
         for (key, body) in entries {
             let Some(id) = self.id(key, what) else {
                 self.incomplete.insert(section);
@@ -484,11 +486,7 @@ impl<'s> Decoder<'s> {
                 }
                 continue;
             };
-            if let Some((first, _)) = out
-                .0
-                .iter()
-                .find(|(seen, _): &&(Id, T)| seen.value == id.value)
-            {
+            if let Some(first) = seen.get(&id.value) {
                 self.push(
                     Diagnostic::new(
                         Code::DuplicateId,
@@ -496,11 +494,12 @@ impl<'s> Decoder<'s> {
                         format!("`{}` is defined twice in {what}", id.value),
                     )
                     .label("second definition")
-                    .with(first.span, "first definition")
+                    .with(*first, "first definition")
                     .help(format!("rename one of them: ids are unique within {what}")),
                 );
                 continue;
             }
+            seen.insert(id.value.clone(), id.span);
             // An entry with any error is left out whole, and its id remembered as broken.
             let before = self.errors();
             match value(self, &id, body).filter(|_| self.errors() == before) {

@@ -12,7 +12,11 @@ fn codes_table() -> String {
             tombola_dsl::Severity::Error => "error",
             tombola_dsl::Severity::Warning => "warning",
         };
-        table.push_str(&format!("| `{code}` | {severity} | {} | {} |\n", code.category(), code.summary()));
+        table.push_str(&format!(
+            "| `{code}` | {severity} | {} | {} |\n",
+            code.category(),
+            code.summary()
+        ));
     }
     table
 }
@@ -28,7 +32,10 @@ fn functions_table() -> String {
 fn replace_section(text: &str, name: &str, body: &str) -> String {
     let start = format!("<!-- {name}:start -->\n");
     let end = format!("<!-- {name}:end -->");
-    let from = text.find(&start).unwrap_or_else(|| panic!("docs/language.md lost its {name} markers")) + start.len();
+    let from = text
+        .find(&start)
+        .unwrap_or_else(|| panic!("docs/language.md lost its {name} markers"))
+        + start.len();
     let to = text.find(&end).unwrap();
     format!("{}{body}{}", &text[..from], &text[to..])
 }
@@ -37,7 +44,11 @@ fn replace_section(text: &str, name: &str, body: &str) -> String {
 fn language_reference_tables_are_up_to_date() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/language.md");
     let text = std::fs::read_to_string(&path).unwrap();
-    let fresh = replace_section(&replace_section(&text, "codes", &codes_table()), "functions", &functions_table());
+    let fresh = replace_section(
+        &replace_section(&text, "codes", &codes_table()),
+        "functions",
+        &functions_table(),
+    );
     if std::env::var_os("TOMBOLA_UPDATE_DOCS").is_some() {
         std::fs::write(&path, &fresh).unwrap();
         return;
@@ -65,6 +76,11 @@ fn codes_are_unique_and_in_their_category_range() {
             "delivery and inputs" => "07",
             other => panic!("{code}: unknown category {other}"),
         };
-        assert_eq!(range, expected, "{code} is outside the range of {}", code.category());
+        assert_eq!(
+            range,
+            expected,
+            "{code} is outside the range of {}",
+            code.category()
+        );
     }
 }

@@ -39,7 +39,10 @@ fn campaigns() -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("campaigns"))
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml") && !p.to_string_lossy().ends_with(".test.yaml"))
+        .filter(|p| {
+            p.extension().is_some_and(|e| e == "yaml")
+                && !p.to_string_lossy().ends_with(".test.yaml")
+        })
         .collect();
     files.sort();
     files
@@ -52,7 +55,10 @@ fn shipped_campaigns_validate_against_the_schema() {
     assert!(files.len() >= 3);
     for file in files {
         let instance = yaml_to_json(&std::fs::read_to_string(&file).unwrap());
-        let errors: Vec<String> = validator.iter_errors(&instance).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+        let errors: Vec<String> = validator
+            .iter_errors(&instance)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
         assert!(errors.is_empty(), "{}: {errors:#?}", file.display());
     }
 }
@@ -69,7 +75,13 @@ fn the_schema_refuses_unknown_keys_and_wrong_types_like_the_loader() {
     ] {
         let broken = source.replacen(from, to, 1);
         assert_ne!(broken, source);
-        assert!(!validator.is_valid(&yaml_to_json(&broken)), "the schema accepts `{to}`");
-        assert!(tombola_dsl::check_source(&broken).has_errors(), "the loader accepts `{to}`");
+        assert!(
+            !validator.is_valid(&yaml_to_json(&broken)),
+            "the schema accepts `{to}`"
+        );
+        assert!(
+            tombola_dsl::check_source(&broken).has_errors(),
+            "the loader accepts `{to}`"
+        );
     }
 }

@@ -1,1 +1,16 @@
-//! Runs the compiled workflow graph; the store, draws and ledger arrive with the engine issue.
+//! Runs tombola's compiled workflow graph: the chain before the draw, the O(1)
+//! weighted draw, and the award's tree, producing the award and an explanation.
+//!
+//! Evaluation is pure and synchronous. The one thing it cannot decide alone —
+//! whether a stock decrement succeeds — it hands back to the caller as a
+//! question ([`Step::NeedStock`]), so a store can answer it with a conditional
+//! UPDATE inside the draw's transaction and resume the evaluation.
+
+mod evaluate;
+mod random;
+
+pub use evaluate::{
+    Context, Counts, Draw, DrawError, DrawInput, Evaluation, Evaluator, Explanation, Issued, Source, Step, StepKind,
+    StepOutcome, draw_in_memory,
+};
+pub use random::{SeededRandom, below};

@@ -23,7 +23,11 @@ fn stdout(output: &Output) -> String {
 fn shipped_campaigns_pass() {
     let output = tombola(&["check", "campaigns/"]);
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
-    assert!(stdout(&output).contains("checked 3 files: 0 errors, 0 warnings"), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains("checked 3 files: 0 errors, 0 warnings"),
+        "{}",
+        stdout(&output)
+    );
 }
 
 #[test]
@@ -31,17 +35,28 @@ fn errors_exit_1_with_file_line_and_column() {
     let output = tombola(&["check", "dsl/tests/fixtures/T0301-rates-sum-to-061.yaml"]);
     assert_eq!(output.status.code(), Some(1));
     let text = stdout(&output);
-    assert!(text.contains("dsl/tests/fixtures/T0301-rates-sum-to-061.yaml:"), "{text}");
+    assert!(
+        text.contains("dsl/tests/fixtures/T0301-rates-sum-to-061.yaml:"),
+        "{text}"
+    );
     assert!(text.contains("T0301"), "{text}");
     assert!(text.contains("0.61"), "{text}");
-    assert!(!text.contains("\u{1b}["), "no colour when stdout is not a terminal");
+    assert!(
+        !text.contains("\u{1b}["),
+        "no colour when stdout is not a terminal"
+    );
 }
 
 #[test]
 fn warnings_pass_unless_denied() {
     let fixture = "dsl/tests/fixtures/T0208-unused-award.yaml";
     assert_eq!(tombola(&["check", fixture]).status.code(), Some(0));
-    assert_eq!(tombola(&["check", "--deny-warnings", fixture]).status.code(), Some(1));
+    assert_eq!(
+        tombola(&["check", "--deny-warnings", fixture])
+            .status
+            .code(),
+        Some(1)
+    );
 }
 
 #[test]
@@ -50,19 +65,36 @@ fn usage_and_io_problems_exit_2() {
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot read no/such/file.yaml"));
     assert_eq!(tombola(&["check"]).status.code(), Some(2));
-    assert_eq!(tombola(&["check", "--format", "xml", "campaigns/"]).status.code(), Some(2));
+    assert_eq!(
+        tombola(&["check", "--format", "xml", "campaigns/"])
+            .status
+            .code(),
+        Some(2)
+    );
 }
 
 #[test]
 fn json_format_lists_every_diagnostic_with_positions() {
-    let output = tombola(&["check", "--format", "json", "dsl/tests/fixtures/multi-errors.yaml", "campaigns/showcase.yaml"]);
+    let output = tombola(&[
+        "check",
+        "--format",
+        "json",
+        "dsl/tests/fixtures/multi-errors.yaml",
+        "campaigns/showcase.yaml",
+    ]);
     assert_eq!(output.status.code(), Some(1));
     let document: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
     let files = document["files"].as_array().unwrap();
     assert_eq!(files.len(), 2);
     let diagnostics = files[0]["diagnostics"].as_array().unwrap();
     assert!(diagnostics.len() >= 5, "every error of the file in one run");
-    assert_eq!(document["errors"].as_u64().unwrap() as usize, diagnostics.iter().filter(|d| d["severity"] == "error").count());
+    assert_eq!(
+        document["errors"].as_u64().unwrap() as usize,
+        diagnostics
+            .iter()
+            .filter(|d| d["severity"] == "error")
+            .count()
+    );
     let first = &diagnostics[0];
     for key in ["code", "severity", "message", "span", "label", "help"] {
         assert!(first.get(key).is_some(), "missing {key}: {first}");
@@ -73,11 +105,19 @@ fn json_format_lists_every_diagnostic_with_positions() {
 
 #[test]
 fn github_format_writes_workflow_annotations() {
-    let output = tombola(&["check", "--format", "github", "dsl/tests/fixtures/T0502-misspelt-zone.yaml"]);
+    let output = tombola(&[
+        "check",
+        "--format",
+        "github",
+        "dsl/tests/fixtures/T0502-misspelt-zone.yaml",
+    ]);
     assert_eq!(output.status.code(), Some(1));
     let text = stdout(&output);
     let line = text.lines().next().unwrap();
-    assert!(line.starts_with("::error file=dsl/tests/fixtures/T0502-misspelt-zone.yaml,line="), "{line}");
+    assert!(
+        line.starts_with("::error file=dsl/tests/fixtures/T0502-misspelt-zone.yaml,line="),
+        "{line}"
+    );
     assert!(line.contains(",title=T0502::"), "{line}");
 }
 
@@ -85,13 +125,21 @@ fn github_format_writes_workflow_annotations() {
 fn folders_skip_scenario_files() {
     let dir = std::env::temp_dir().join(format!("tombola-cli-{}", std::process::id()));
     std::fs::create_dir_all(dir.join("nested")).unwrap();
-    std::fs::copy(root().join("campaigns/showcase.yaml"), dir.join("nested/showcase.yml")).unwrap();
+    std::fs::copy(
+        root().join("campaigns/showcase.yaml"),
+        dir.join("nested/showcase.yml"),
+    )
+    .unwrap();
     std::fs::write(dir.join("showcase.test.yaml"), "not: a campaign\n").unwrap();
     std::fs::write(dir.join("notes.txt"), "ignored").unwrap();
     let output = tombola(&["check", dir.to_str().unwrap()]);
     std::fs::remove_dir_all(&dir).unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
-    assert!(stdout(&output).contains("checked 1 file:"), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains("checked 1 file:"),
+        "{}",
+        stdout(&output)
+    );
 }
 
 #[test]
@@ -109,7 +157,10 @@ fn compile_prints_the_ir_and_refuses_broken_files() {
     let ir: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
     assert_eq!(ir["id"], "big-market-unlock");
     assert_eq!(ir["trees"].as_array().unwrap().len(), 3);
-    let broken = tombola(&["compile", "dsl/tests/fixtures/T0402-unreachable-stock-node.yaml"]);
+    let broken = tombola(&[
+        "compile",
+        "dsl/tests/fixtures/T0402-unreachable-stock-node.yaml",
+    ]);
     assert_eq!(broken.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&broken.stderr).contains("T0402"));
 }
@@ -118,9 +169,17 @@ fn compile_prints_the_ir_and_refuses_broken_files() {
 fn graph_draws_mermaid_and_dot() {
     let mermaid = stdout(&tombola(&["graph", "campaigns/big-market-unlock.yaml"]));
     assert!(mermaid.starts_with("flowchart TD\n"), "{mermaid}");
-    assert!(mermaid.contains("subgraph tree_0 [\"tree unlock_after_1\"]"), "{mermaid}");
+    assert!(
+        mermaid.contains("subgraph tree_0 [\"tree unlock_after_1\"]"),
+        "{mermaid}"
+    );
     assert!(mermaid.contains("-->|\"locked\"|"), "{mermaid}");
-    let dot = stdout(&tombola(&["graph", "--format", "dot", "campaigns/big-market-unlock.yaml"]));
+    let dot = stdout(&tombola(&[
+        "graph",
+        "--format",
+        "dot",
+        "campaigns/big-market-unlock.yaml",
+    ]));
     assert!(dot.starts_with("digraph \"big-market-unlock\" {"), "{dot}");
     assert!(dot.trim_end().ends_with('}'));
     assert!(dot.contains("shape=diamond"));

@@ -11,7 +11,10 @@ fn campaigns() -> Vec<(String, Campaign)> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml") && !p.to_string_lossy().ends_with(".test.yaml"))
+        .filter(|p| {
+            p.extension().is_some_and(|e| e == "yaml")
+                && !p.to_string_lossy().ends_with(".test.yaml")
+        })
         .collect();
     files.sort();
     files
@@ -20,7 +23,9 @@ fn campaigns() -> Vec<(String, Campaign)> {
             let source = std::fs::read_to_string(&file).unwrap();
             let report = tombola_dsl::check_source(&source);
             let stem = file.file_stem().unwrap().to_string_lossy().into_owned();
-            let campaign = report.campaign.unwrap_or_else(|| panic!("{stem} does not compile: {:#?}", report.diagnostics));
+            let campaign = report
+                .campaign
+                .unwrap_or_else(|| panic!("{stem} does not compile: {:#?}", report.diagnostics));
             (stem, campaign)
         })
         .collect()
@@ -60,11 +65,19 @@ fn every_tree_path_ends_in_an_award() {
                     Target::Issue => 1,
                     Target::Node(at) => match &nodes[at as usize].kind {
                         NodeKind::Fallback { .. } => 1,
-                        kind => kind.routes().into_iter().map(|(_, t)| walk(nodes, t, depth + 1)).sum(),
+                        kind => kind
+                            .routes()
+                            .into_iter()
+                            .map(|(_, t)| walk(nodes, t, depth + 1))
+                            .sum(),
                     },
                 }
             }
-            assert!(walk(&tree.nodes, tree.entry, 0) >= 1, "{stem}: tree {}", tree.id);
+            assert!(
+                walk(&tree.nodes, tree.entry, 0) >= 1,
+                "{stem}: tree {}",
+                tree.id
+            );
         }
     }
 }
