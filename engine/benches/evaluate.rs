@@ -11,7 +11,9 @@ use tombola_engine::{Context, Counts, DrawInput, SeededRandom, draw_in_memory};
 use tombola_grammar::Value;
 
 fn shipped(name: &str) -> Campaign {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../campaigns").join(name);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../campaigns")
+        .join(name);
     let report = tombola_dsl::check_source(&std::fs::read_to_string(path).unwrap());
     report.campaign.expect("shipped campaigns compile")
 }
@@ -19,23 +21,63 @@ fn shipped(name: &str) -> Campaign {
 fn bench(c: &mut Criterion) {
     let now: DateTime<Utc> = "2026-03-04T10:00:00Z".parse().unwrap();
     let cases: [(&str, &str, Counts, Vec<Option<Value>>); 3] = [
-        ("showcase", "showcase.yaml", Counts { today: 2, month: 20, total: 60 }, vec![
-            Some(Value::Bool(true)),
-            Some(Value::List(vec![Value::Str("new".into())].into())),
-        ]),
-        ("big_market_raffle_tier", "big-market-raffle.yaml", Counts { today: 3, month: 45, total: 45 }, vec![]),
-        ("big_market_unlock", "big-market-unlock.yaml", Counts { today: 4, month: 4, total: 4 }, vec![]),
+        (
+            "showcase",
+            "showcase.yaml",
+            Counts {
+                today: 2,
+                month: 20,
+                total: 60,
+            },
+            vec![
+                Some(Value::Bool(true)),
+                Some(Value::List(vec![Value::Str("new".into())].into())),
+            ],
+        ),
+        (
+            "big_market_raffle_tier",
+            "big-market-raffle.yaml",
+            Counts {
+                today: 3,
+                month: 45,
+                total: 45,
+            },
+            vec![],
+        ),
+        (
+            "big_market_unlock",
+            "big-market-unlock.yaml",
+            Counts {
+                today: 4,
+                month: 4,
+                total: 4,
+            },
+            vec![],
+        ),
     ];
     let mut group = c.benchmark_group("evaluate_draw");
     for (name, file, counts, attributes) in cases {
         let campaign = shipped(file);
         // Stock large enough never to run out during the measurement.
-        let mut stock: Vec<Option<u64>> = campaign.pool.iter().map(|e| e.stock.map(|_| u64::MAX)).collect();
+        let mut stock: Vec<Option<u64>> = campaign
+            .pool
+            .iter()
+            .map(|e| e.stock.map(|_| u64::MAX))
+            .collect();
         let mut random = SeededRandom::new(1);
         group.bench_function(name, |b| {
             b.iter(|| {
-                let mut cx = Context { now, random: &mut random };
-                let input = DrawInput { user: "user-42", counts, draws_left: 5, credits: Decimal::from(120), attributes: &attributes };
+                let mut cx = Context {
+                    now,
+                    random: &mut random,
+                };
+                let input = DrawInput {
+                    user: "user-42",
+                    counts,
+                    draws_left: 5,
+                    credits: Decimal::from(120),
+                    attributes: &attributes,
+                };
                 black_box(draw_in_memory(&campaign, &input, &mut stock, &mut cx).unwrap())
             })
         });

@@ -8,7 +8,10 @@
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
-use tombola_dsl::ir::{self, AwardIx, Campaign, ChainKind, EntryIx, LockPeriod, NodeKind, RuleOutcome, Target, WeightMode};
+use tombola_dsl::ir::{
+    self, AwardIx, Campaign, ChainKind, EntryIx, LockPeriod, NodeKind, RuleOutcome, Target,
+    WeightMode,
+};
 use tombola_grammar::{Env, EvalError, Runtime, Slot, Val, Value};
 
 use crate::random::SeededRandom;
@@ -125,7 +128,13 @@ pub enum DrawError {
 enum At {
     Chain(usize),
     Entry(EntryIx, Source),
-    Tree { entry: EntryIx, source: Source, tree: u32, target: Target, took_stock: bool },
+    Tree {
+        entry: EntryIx,
+        source: Source,
+        tree: u32,
+        target: Target,
+        took_stock: bool,
+    },
     Done,
 }
 
@@ -151,7 +160,12 @@ impl Env for Inputs<'_> {
             Slot::DrawsMonth => Val::Int(i64::from(self.input.counts.month)),
             Slot::DrawsTotal => Val::Int(i64::from(self.input.counts.total)),
             Slot::DrawsLeft => Val::Int(i64::from(self.input.draws_left)),
-            Slot::UserAttribute(i) => self.input.attributes.get(usize::from(i))?.as_ref()?.as_val(),
+            Slot::UserAttribute(i) => self
+                .input
+                .attributes
+                .get(usize::from(i))?
+                .as_ref()?
+                .as_val(),
             Slot::EventAttribute(_) => return None,
         })
     }
@@ -184,11 +198,20 @@ pub struct Evaluator<'c, 'i> {
 
 impl<'c, 'i> Evaluator<'c, 'i> {
     pub fn new(campaign: &'c Campaign, input: &'i DrawInput<'i>) -> Self {
-        Evaluator { campaign, input, at: At::Chain(0), steps: Vec::with_capacity(8) }
+        Evaluator {
+            campaign,
+            input,
+            at: At::Chain(0),
+            steps: Vec::with_capacity(8),
+        }
     }
 
     fn step(&mut self, kind: StepKind, outcome: StepOutcome, read: Option<i64>) {
-        self.steps.push(Step { kind, outcome, read });
+        self.steps.push(Step {
+            kind,
+            outcome,
+            read,
+        });
     }
 
     /// Advances until the draw is done or needs a stock decrement answered.
@@ -205,7 +228,11 @@ impl<'c, 'i> Evaluator<'c, 'i> {
                     let rule_step = StepKind::Rule { rule: index as u32 };
                     let inputs = Inputs { input: self.input };
                     match &rule.kind {
-                        ChainKind::Blacklist { users, condition, award } => {
+                        ChainKind::Blacklist {
+                            users,
+                            condition,
+                            award,
+                        } => {
                             let listed = users.contains(self.input.user)
                                 || match condition {
                                     Some(condition) => condition.eval_bool(&inputs, cx)?,
@@ -225,12 +252,20 @@ impl<'c, 'i> Evaluator<'c, 'i> {
                             };
                             let tier = match mode {
                                 // Tiers are in increasing order: the last one at or below the score.
-                                WeightMode::AtLeast => tiers.iter().rev().find(|t| t.threshold <= score),
+                                WeightMode::AtLeast => {
+                                    tiers.iter().rev().find(|t| t.threshold <= score)
+                                }
                                 WeightMode::Exactly => tiers.iter().find(|t| t.threshold == score),
                             };
                             match tier {
                                 Some(tier) => {
-                                    self.step(rule_step, StepOutcome::Tier { threshold: tier.threshold }, Some(score));
+                                    self.step(
+                                        rule_step,
+                                        StepOutcome::Tier {
+                                            threshold: tier.threshold,
+                                        },
+                                        Some(score),
+                                    );
                                     let entry = tier.table.draw(|n| cx.random.below(n));
                                     self.at = At::Entry(entry, Source::SubPool);
                                     continue;
@@ -242,7 +277,9 @@ impl<'c, 'i> Evaluator<'c, 'i> {
                             if condition.eval_bool(&inputs, cx)? {
                                 self.step(rule_step, StepOutcome::True, None);
                                 match outcome {
-                                    RuleOutcome::Give(award) => return self.issue(*award, None, false, Source::Rule, cx),
+                                    RuleOutcome::Give(award) => {
+                                        return self.issue(*award, None, false, Source::Rule, cx);
+                                    }
                                     RuleOutcome::Draw(table) => {
                                         let entry = table.draw(|n| cx.random.below(n));
                                         self.at = At::Entry(entry, Source::SubPool);
@@ -261,20 +298,45 @@ impl<'c, 'i> Evaluator<'c, 'i> {
                     match pool_entry.tree {
                         Some(tree) => {
                             let target = campaign.trees[tree as usize].entry;
-                            self.at = At::Tree { entry, source, tree, target, took_stock: false };
+                            self.at = At::Tree {
+                                entry,
+                                source,
+                                tree,
+                                target,
+                                took_stock: false,
+                            };
                         }
-                        None => return self.issue(pool_entry.award, Some(entry), false, source, cx),
+                        None => {
+                            return self.issue(pool_entry.award, Some(entry), false, source, cx);
+                        }
                     }
                 }
-                At::Tree { entry, source, tree, target, took_stock } => {
+                At::Tree {
+                    entry,
+                    source,
+                    tree,
+                    target,
+                    took_stock,
+                } => {
                     let Target::Node(node) = target else {
                         let award = campaign.pool[entry as usize].award;
                         return self.issue(award, Some(entry), took_stock, source, cx);
                     };
                     let kind = StepKind::Node { tree, node };
-                    let next = |target| At::Tree { entry, source, tree, target, took_stock };
+                    let next = |target| At::Tree {
+                        entry,
+                        source,
+                        tree,
+                        target,
+                        took_stock,
+                    };
                     match &campaign.trees[tree as usize].nodes[node as usize].kind {
-                        NodeKind::Lock { after, per, unlocked, locked } => {
+                        NodeKind::Lock {
+                            after,
+                            per,
+                            unlocked,
+                            locked,
+                        } => {
                             let counts = self.input.counts;
                             let made = match per {
                                 LockPeriod::Total => counts.total,
@@ -282,14 +344,34 @@ impl<'c, 'i> Evaluator<'c, 'i> {
                                 LockPeriod::Month => counts.month,
                             };
                             let open = made >= *after;
-                            self.step(kind, if open { StepOutcome::Unlocked } else { StepOutcome::Locked }, Some(i64::from(made)));
+                            self.step(
+                                kind,
+                                if open {
+                                    StepOutcome::Unlocked
+                                } else {
+                                    StepOutcome::Locked
+                                },
+                                Some(i64::from(made)),
+                            );
                             self.at = next(if open { *unlocked } else { *locked });
                         }
                         NodeKind::Stock { .. } => return Ok(Evaluation::NeedStock(entry)),
-                        NodeKind::Condition { condition, then, otherwise } => {
+                        NodeKind::Condition {
+                            condition,
+                            then,
+                            otherwise,
+                        } => {
                             let inputs = Inputs { input: self.input };
                             let holds = condition.eval_bool(&inputs, cx)?;
-                            self.step(kind, if holds { StepOutcome::True } else { StepOutcome::False }, None);
+                            self.step(
+                                kind,
+                                if holds {
+                                    StepOutcome::True
+                                } else {
+                                    StepOutcome::False
+                                },
+                                None,
+                            );
                             self.at = next(if holds { *then } else { *otherwise });
                         }
                         NodeKind::Fallback { award, amount } => {
@@ -298,7 +380,14 @@ impl<'c, 'i> Evaluator<'c, 'i> {
                                 Some(program) => Some(self.amount(*award, program, cx)?),
                                 None => None,
                             };
-                            return self.finish(*award, amount, Some(entry), took_stock, source, cx);
+                            return self.finish(
+                                *award,
+                                amount,
+                                Some(entry),
+                                took_stock,
+                                source,
+                                cx,
+                            );
                         }
                     }
                 }
@@ -309,32 +398,75 @@ impl<'c, 'i> Evaluator<'c, 'i> {
 
     /// Answers [`Evaluation::NeedStock`] and continues.
     pub fn resume(&mut self, taken: bool, cx: &mut Context<'_>) -> Result<Evaluation, DrawError> {
-        let At::Tree { entry, source, tree, target: Target::Node(node), took_stock } = self.at else {
+        let At::Tree {
+            entry,
+            source,
+            tree,
+            target: Target::Node(node),
+            took_stock,
+        } = self.at
+        else {
             unreachable!("resume follows NeedStock");
         };
-        let NodeKind::Stock { taken: on_taken, exhausted } = &self.campaign.trees[tree as usize].nodes[node as usize].kind else {
+        let NodeKind::Stock {
+            taken: on_taken,
+            exhausted,
+        } = &self.campaign.trees[tree as usize].nodes[node as usize].kind
+        else {
             unreachable!("NeedStock comes from a stock node");
         };
-        self.step(StepKind::Node { tree, node }, if taken { StepOutcome::Taken } else { StepOutcome::Exhausted }, None);
+        self.step(
+            StepKind::Node { tree, node },
+            if taken {
+                StepOutcome::Taken
+            } else {
+                StepOutcome::Exhausted
+            },
+            None,
+        );
         let target = if taken { *on_taken } else { *exhausted };
-        self.at = At::Tree { entry, source, tree, target, took_stock: took_stock || taken };
+        self.at = At::Tree {
+            entry,
+            source,
+            tree,
+            target,
+            took_stock: took_stock || taken,
+        };
         self.run(cx)
     }
 
-    fn amount(&self, award: AwardIx, program: &tombola_grammar::Program, cx: &mut Context<'_>) -> Result<Decimal, DrawError> {
+    fn amount(
+        &self,
+        award: AwardIx,
+        program: &tombola_grammar::Program,
+        cx: &mut Context<'_>,
+    ) -> Result<Decimal, DrawError> {
         let inputs = Inputs { input: self.input };
         let amount = program.eval_decimal(&inputs, cx)?;
         let award_ir = &self.campaign.awards[award as usize];
         if amount.is_sign_negative() && !amount.is_zero() {
-            return Err(DrawError::NegativeAmount { award: award_ir.id.clone(), amount });
+            return Err(DrawError::NegativeAmount {
+                award: award_ir.id.clone(),
+                amount,
+            });
         }
         if award_ir.kind == ir::AwardKind::Credits && amount.normalize().scale() > 2 {
-            return Err(DrawError::CreditPrecision { award: award_ir.id.clone(), amount });
+            return Err(DrawError::CreditPrecision {
+                award: award_ir.id.clone(),
+                amount,
+            });
         }
         Ok(amount)
     }
 
-    fn issue(&mut self, award: AwardIx, entry: Option<EntryIx>, took_stock: bool, source: Source, cx: &mut Context<'_>) -> Result<Evaluation, DrawError> {
+    fn issue(
+        &mut self,
+        award: AwardIx,
+        entry: Option<EntryIx>,
+        took_stock: bool,
+        source: Source,
+        cx: &mut Context<'_>,
+    ) -> Result<Evaluation, DrawError> {
         let amount = match &self.campaign.awards[award as usize].amount {
             Some(program) => Some(self.amount(award, program, cx)?),
             None => None,
@@ -342,12 +474,28 @@ impl<'c, 'i> Evaluator<'c, 'i> {
         self.finish(award, amount, entry, took_stock, source, cx)
     }
 
-    fn finish(&mut self, award: AwardIx, amount: Option<Decimal>, entry: Option<EntryIx>, took_stock: bool, source: Source, _cx: &mut Context<'_>) -> Result<Evaluation, DrawError> {
+    fn finish(
+        &mut self,
+        award: AwardIx,
+        amount: Option<Decimal>,
+        entry: Option<EntryIx>,
+        took_stock: bool,
+        source: Source,
+        _cx: &mut Context<'_>,
+    ) -> Result<Evaluation, DrawError> {
         self.step(StepKind::Issue { award }, StepOutcome::Issued, None);
         self.at = At::Done;
         Ok(Evaluation::Done(Draw {
-            issued: Issued { award, amount, entry, took_stock, source },
-            explanation: Explanation { steps: std::mem::take(&mut self.steps) },
+            issued: Issued {
+                award,
+                amount,
+                entry,
+                took_stock,
+                source,
+            },
+            explanation: Explanation {
+                steps: std::mem::take(&mut self.steps),
+            },
         }))
     }
 }
@@ -381,12 +529,12 @@ pub fn draw_in_memory(
                 state = evaluator.resume(taken, cx)?;
             }
             Evaluation::Done(draw) => {
-                if let Some(entry) = taken_from {
-                    if draw.issued.entry != Some(entry) || draw.issued.award != campaign.pool[entry as usize].award {
-                        if let Some(n) = &mut stock[entry as usize] {
-                            *n += 1;
-                        }
-                    }
+                // A unit taken for an award that a later node replaced goes back.
+                if let Some(entry) = taken_from
+                    && draw.issued.award != campaign.pool[entry as usize].award
+                    && let Some(n) = &mut stock[entry as usize]
+                {
+                    *n += 1;
                 }
                 return Ok(draw);
             }

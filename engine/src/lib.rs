@@ -6,11 +6,17 @@
 //! question ([`Step::NeedStock`]), so a store can answer it with a conditional
 //! UPDATE inside the draw's transaction and resume the evaluation.
 
+mod engine;
 mod evaluate;
 mod random;
+pub mod store;
 
+pub use engine::{
+    AwardView, DeployError, Deployed, Deployment, DrawRequest, DrawResponse, Engine, Failure,
+    GrantResponse, Left, Seeds, StepView,
+};
 pub use evaluate::{
-    Context, Counts, Draw, DrawError, DrawInput, Evaluation, Evaluator, Explanation, Issued, Source, Step, StepKind,
-    StepOutcome, draw_in_memory,
+    Context, Counts, Draw, DrawError, DrawInput, Evaluation, Evaluator, Explanation, Issued,
+    Source, Step, StepKind, StepOutcome, draw_in_memory,
 };
 pub use random::{SeededRandom, below};

@@ -45,7 +45,12 @@ mod tests {
         let xs: Vec<u64> = (0..8).map(|_| a.below(1000)).collect();
         let ys: Vec<u64> = (0..8).map(|_| b.below(1000)).collect();
         assert_eq!(xs, ys);
-        assert_ne!(xs, (0..8).map(|_| SeededRandom::new(8).below(1000)).collect::<Vec<_>>());
+        assert_ne!(
+            xs,
+            (0..8)
+                .map(|_| SeededRandom::new(8).below(1000))
+                .collect::<Vec<_>>()
+        );
     }
 
     #[test]

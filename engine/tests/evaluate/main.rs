@@ -4,7 +4,9 @@
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use tombola_dsl::ir::Campaign;
-use tombola_engine::{Context, Counts, DrawInput, SeededRandom, Source, StepOutcome, draw_in_memory};
+use tombola_engine::{
+    Context, Counts, DrawInput, SeededRandom, Source, StepOutcome, draw_in_memory,
+};
 use tombola_grammar::Value;
 
 fn compile(source: &str) -> Campaign {
@@ -14,7 +16,9 @@ fn compile(source: &str) -> Campaign {
 }
 
 fn shipped(name: &str) -> Campaign {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../campaigns").join(name);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../campaigns")
+        .join(name);
     compile(&std::fs::read_to_string(path).unwrap())
 }
 
@@ -31,10 +35,26 @@ fn award_id(campaign: &Campaign, award: u32) -> &str {
 }
 
 /// Draws once for `user` with `counts`, returning the award id and the outcomes of its steps.
-fn draw(campaign: &Campaign, user: &str, counts: Counts, attributes: &[Option<Value>], stock: &mut [Option<u64>], seed: u64) -> (String, Vec<StepOutcome>) {
+fn draw(
+    campaign: &Campaign,
+    user: &str,
+    counts: Counts,
+    attributes: &[Option<Value>],
+    stock: &mut [Option<u64>],
+    seed: u64,
+) -> (String, Vec<StepOutcome>) {
     let mut random = SeededRandom::new(seed);
-    let mut cx = Context { now: now(), random: &mut random };
-    let input = DrawInput { user, counts, draws_left: 1, credits: Decimal::ZERO, attributes };
+    let mut cx = Context {
+        now: now(),
+        random: &mut random,
+    };
+    let input = DrawInput {
+        user,
+        counts,
+        draws_left: 1,
+        credits: Decimal::ZERO,
+        attributes,
+    };
     let draw = draw_in_memory(campaign, &input, stock, &mut cx).unwrap();
     let outcomes = draw.explanation.steps.iter().map(|s| s.outcome).collect();
     (award_id(campaign, draw.issued.award).to_string(), outcomes)
@@ -48,7 +68,14 @@ fn blacklisted_users_get_the_fixed_award_without_drawing() {
     let mut stock = stock_of(&campaign);
     let before = stock.clone();
     for seed in 0..50 {
-        let (award, steps) = draw(&campaign, "user002", Counts::default(), &[], &mut stock, seed);
+        let (award, steps) = draw(
+            &campaign,
+            "user002",
+            Counts::default(),
+            &[],
+            &mut stock,
+            seed,
+        );
         assert_eq!(award, "random_credits");
         assert_eq!(steps, [StepOutcome::Listed, StepOutcome::Issued]);
     }
@@ -58,18 +85,60 @@ fn blacklisted_users_get_the_fixed_award_without_drawing() {
 #[test]
 fn weight_tiers_at_least_pick_the_highest_threshold_at_or_below_the_score() {
     let campaign = shipped("big-market-raffle.yaml");
-    let tier_60 = ["uses_5", "uses_10", "uses_20", "model_gpt4", "dalle_quota", "daily_quota", "model_new", "grand_prize"];
+    let tier_60 = [
+        "uses_5",
+        "uses_10",
+        "uses_20",
+        "model_gpt4",
+        "dalle_quota",
+        "daily_quota",
+        "model_new",
+        "grand_prize",
+    ];
     let tier_40 = &tier_60[..4];
     let mut stock = stock_of(&campaign);
     let mut seen_random_credits = false;
     for seed in 0..300 {
-        let (award, steps) = draw(&campaign, "u", Counts { total: 45, ..Counts::default() }, &[], &mut stock, seed);
+        let (award, steps) = draw(
+            &campaign,
+            "u",
+            Counts {
+                total: 45,
+                ..Counts::default()
+            },
+            &[],
+            &mut stock,
+            seed,
+        );
         assert_eq!(steps[1], StepOutcome::Tier { threshold: 40 });
-        assert!(tier_40.contains(&award.as_str()), "{award} is not in tier 40");
-        let (award, _) = draw(&campaign, "u", Counts { total: 600, ..Counts::default() }, &[], &mut stock, seed);
+        assert!(
+            tier_40.contains(&award.as_str()),
+            "{award} is not in tier 40"
+        );
+        let (award, _) = draw(
+            &campaign,
+            "u",
+            Counts {
+                total: 600,
+                ..Counts::default()
+            },
+            &[],
+            &mut stock,
+            seed,
+        );
         assert!(tier_60.contains(&award.as_str()));
         // Below every threshold the rule passes and the whole pool draws.
-        let (award, steps) = draw(&campaign, "u", Counts { total: 39, ..Counts::default() }, &[], &mut stock, seed);
+        let (award, steps) = draw(
+            &campaign,
+            "u",
+            Counts {
+                total: 39,
+                ..Counts::default()
+            },
+            &[],
+            &mut stock,
+            seed,
+        );
         assert_eq!(steps[1], StepOutcome::NoTier);
         seen_random_credits |= award == "random_credits";
     }
@@ -83,10 +152,30 @@ fn weight_tiers_exactly_fire_only_at_the_threshold() {
     ));
     let mut stock = stock_of(&campaign);
     for seed in 0..100 {
-        let (award, steps) = draw(&campaign, "u", Counts { total: 10, ..Counts::default() }, &[], &mut stock, seed);
+        let (award, steps) = draw(
+            &campaign,
+            "u",
+            Counts {
+                total: 10,
+                ..Counts::default()
+            },
+            &[],
+            &mut stock,
+            seed,
+        );
         assert_eq!(award, "b", "the one-shot guarantee");
         assert_eq!(steps[0], StepOutcome::Tier { threshold: 10 });
-        let (_, steps) = draw(&campaign, "u", Counts { total: 11, ..Counts::default() }, &[], &mut stock, seed);
+        let (_, steps) = draw(
+            &campaign,
+            "u",
+            Counts {
+                total: 11,
+                ..Counts::default()
+            },
+            &[],
+            &mut stock,
+            seed,
+        );
         assert_eq!(steps[0], StepOutcome::NoTier);
     }
 }
@@ -96,7 +185,9 @@ fn renormalised_tiers_keep_pool_ratios_and_rated_tiers_use_their_own() {
     let campaign = compile(&format!(
         "{HEAD}awards:\n  a: {{ kind: none }}\n  b: {{ kind: none }}\n  c: {{ kind: none }}\npool:\n  - {{ award: a, rate: 0.6 }}\n  - {{ award: b, rate: 0.3 }}\n  - {{ award: c, rate: 0.1 }}\nbefore:\n  - weight: {{ tiers: {{ 5: [b, c], 9: {{ a: 50%, c: 50% }} }} }}\n"
     ));
-    let ir::ChainKind::Weight { tiers, .. } = &campaign.chain[0].kind else { panic!() };
+    let ir::ChainKind::Weight { tiers, .. } = &campaign.chain[0].kind else {
+        panic!()
+    };
     // b:c keep 0.3:0.1, i.e. 3:1, exactly.
     assert_eq!(tiers[0].table.weights, [3, 1]);
     assert_eq!(tiers[1].table.weights, [1, 1]);
@@ -113,15 +204,40 @@ fn when_rules_give_or_switch_pools() {
     let vip = [Some(Value::Bool(true))];
     let regular = [Some(Value::Bool(false))];
     let (award, steps) = draw(&campaign, "u", Counts::default(), &vip, &mut stock, 1);
-    assert_eq!((award.as_str(), steps.as_slice()), ("vip_gift", [StepOutcome::True, StepOutcome::Issued].as_slice()));
+    assert_eq!(
+        (award.as_str(), steps.as_slice()),
+        (
+            "vip_gift",
+            [StepOutcome::True, StepOutcome::Issued].as_slice()
+        )
+    );
     for seed in 0..50 {
-        let (award, _) = draw(&campaign, "u", Counts { total: 3, ..Counts::default() }, &regular, &mut stock, seed);
+        let (award, _) = draw(
+            &campaign,
+            "u",
+            Counts {
+                total: 3,
+                ..Counts::default()
+            },
+            &regular,
+            &mut stock,
+            seed,
+        );
         assert_eq!(award, "b");
     }
     // A rule reading an attribute the caller did not pass fails the draw with a typed error.
     let mut random = SeededRandom::new(1);
-    let mut cx = Context { now: now(), random: &mut random };
-    let input = DrawInput { user: "u", counts: Counts::default(), draws_left: 1, credits: Decimal::ZERO, attributes: &[None] };
+    let mut cx = Context {
+        now: now(),
+        random: &mut random,
+    };
+    let input = DrawInput {
+        user: "u",
+        counts: Counts::default(),
+        draws_left: 1,
+        credits: Decimal::ZERO,
+        attributes: &[None],
+    };
     let error = draw_in_memory(&campaign, &input, &mut stock, &mut cx).unwrap_err();
     assert!(error.to_string().contains("was not supplied"), "{error}");
 }
@@ -138,13 +254,48 @@ fn lock_after_3_opens_on_the_4th_draw_of_the_day() {
     let campaign = only_gpt4(&campaign);
     let mut stock = stock_of(&campaign);
     for today in 0..3 {
-        let (award, steps) = draw(&campaign, "u", Counts { today, month: 9, total: 9 }, &[], &mut stock, 1);
-        assert_eq!(award, "luck_credits", "draw {} of the day is still locked", today + 1);
+        let (award, steps) = draw(
+            &campaign,
+            "u",
+            Counts {
+                today,
+                month: 9,
+                total: 9,
+            },
+            &[],
+            &mut stock,
+            1,
+        );
+        assert_eq!(
+            award,
+            "luck_credits",
+            "draw {} of the day is still locked",
+            today + 1
+        );
         assert_eq!(steps[1], StepOutcome::Locked);
     }
-    let (award, steps) = draw(&campaign, "u", Counts { today: 3, month: 3, total: 3 }, &[], &mut stock, 1);
+    let (award, steps) = draw(
+        &campaign,
+        "u",
+        Counts {
+            today: 3,
+            month: 3,
+            total: 3,
+        },
+        &[],
+        &mut stock,
+        1,
+    );
     assert_eq!(award, "model_gpt4");
-    assert_eq!(steps, [StepOutcome::Drawn, StepOutcome::Unlocked, StepOutcome::Taken, StepOutcome::Issued]);
+    assert_eq!(
+        steps,
+        [
+            StepOutcome::Drawn,
+            StepOutcome::Unlocked,
+            StepOutcome::Taken,
+            StepOutcome::Issued
+        ]
+    );
 }
 
 #[test]
@@ -155,7 +306,18 @@ fn exhausted_stock_routes_to_the_fallback_and_never_goes_negative() {
     let mut stock = stock_of(&campaign);
     let mut issued = 0;
     for seed in 0..20 {
-        let (award, steps) = draw(&campaign, "u", Counts { today: 5, month: 5, total: 5 }, &[], &mut stock, seed);
+        let (award, steps) = draw(
+            &campaign,
+            "u",
+            Counts {
+                today: 5,
+                month: 5,
+                total: 5,
+            },
+            &[],
+            &mut stock,
+            seed,
+        );
         if award == "model_new" {
             issued += 1;
         } else {
@@ -173,7 +335,11 @@ fn compiler_inserted_stock_nodes_decrement_too() {
     let mut campaign = campaign;
     campaign.table = tombola_dsl::draw_table::DrawTable::new(&[(8, 1)]).unwrap(); // grand_prize, stock 10
     let mut stock = stock_of(&campaign);
-    let issued = (0..30).filter(|seed| draw(&campaign, "u", Counts::default(), &[], &mut stock, *seed).0 == "grand_prize").count();
+    let issued = (0..30)
+        .filter(|seed| {
+            draw(&campaign, "u", Counts::default(), &[], &mut stock, *seed).0 == "grand_prize"
+        })
+        .count();
     assert_eq!(issued, 10);
     assert_eq!(stock[8], Some(0));
 }
@@ -184,10 +350,19 @@ fn random_amounts_are_reproducible_with_a_seed() {
     let run = |seed| {
         let mut stock = stock_of(&campaign);
         let mut random = SeededRandom::new(seed);
-        let mut cx = Context { now: now(), random: &mut random };
+        let mut cx = Context {
+            now: now(),
+            random: &mut random,
+        };
         (0..100)
             .map(|_| {
-                let input = DrawInput { user: "u", counts: Counts::default(), draws_left: 1, credits: Decimal::ZERO, attributes: &[] };
+                let input = DrawInput {
+                    user: "u",
+                    counts: Counts::default(),
+                    draws_left: 1,
+                    credits: Decimal::ZERO,
+                    attributes: &[],
+                };
                 let draw = draw_in_memory(&campaign, &input, &mut stock, &mut cx).unwrap();
                 (draw.issued.award, draw.issued.amount)
             })
@@ -197,7 +372,10 @@ fn random_amounts_are_reproducible_with_a_seed() {
     assert_ne!(run(42), run(43));
     for (_, amount) in run(7) {
         if let Some(amount) = amount {
-            assert!((Decimal::ONE..=Decimal::from(100)).contains(&amount), "{amount}");
+            assert!(
+                (Decimal::ONE..=Decimal::from(100)).contains(&amount),
+                "{amount}"
+            );
         }
     }
 }
@@ -225,7 +403,10 @@ fn a_million_draws_match_the_rates() {
             (observed as f64 - expected).powi(2) / expected
         })
         .sum();
-    assert!(chi_square < 16.27, "chi-square {chi_square:.2} for {counts:?}");
+    assert!(
+        chi_square < 16.27,
+        "chi-square {chi_square:.2} for {counts:?}"
+    );
     // The rare award is there at all: its expected count is 100.
     assert!((50..=150).contains(&counts[3]), "{counts:?}");
 }
@@ -235,11 +416,53 @@ fn sources_say_where_the_award_came_from() {
     let campaign = shipped("big-market-raffle.yaml");
     let mut stock = stock_of(&campaign);
     let mut random = SeededRandom::new(3);
-    let mut cx = Context { now: now(), random: &mut random };
-    let input = DrawInput { user: "user001", counts: Counts::default(), draws_left: 1, credits: Decimal::ZERO, attributes: &[] };
-    assert_eq!(draw_in_memory(&campaign, &input, &mut stock, &mut cx).unwrap().issued.source, Source::Rule);
-    let input = DrawInput { user: "u", counts: Counts { total: 45, ..Counts::default() }, draws_left: 1, credits: Decimal::ZERO, attributes: &[] };
-    assert_eq!(draw_in_memory(&campaign, &input, &mut stock, &mut cx).unwrap().issued.source, Source::SubPool);
-    let input = DrawInput { user: "u", counts: Counts::default(), draws_left: 1, credits: Decimal::ZERO, attributes: &[] };
-    assert_eq!(draw_in_memory(&campaign, &input, &mut stock, &mut cx).unwrap().issued.source, Source::Pool);
+    let mut cx = Context {
+        now: now(),
+        random: &mut random,
+    };
+    let input = DrawInput {
+        user: "user001",
+        counts: Counts::default(),
+        draws_left: 1,
+        credits: Decimal::ZERO,
+        attributes: &[],
+    };
+    assert_eq!(
+        draw_in_memory(&campaign, &input, &mut stock, &mut cx)
+            .unwrap()
+            .issued
+            .source,
+        Source::Rule
+    );
+    let input = DrawInput {
+        user: "u",
+        counts: Counts {
+            total: 45,
+            ..Counts::default()
+        },
+        draws_left: 1,
+        credits: Decimal::ZERO,
+        attributes: &[],
+    };
+    assert_eq!(
+        draw_in_memory(&campaign, &input, &mut stock, &mut cx)
+            .unwrap()
+            .issued
+            .source,
+        Source::SubPool
+    );
+    let input = DrawInput {
+        user: "u",
+        counts: Counts::default(),
+        draws_left: 1,
+        credits: Decimal::ZERO,
+        attributes: &[],
+    };
+    assert_eq!(
+        draw_in_memory(&campaign, &input, &mut stock, &mut cx)
+            .unwrap()
+            .issued
+            .source,
+        Source::Pool
+    );
 }

@@ -1,0 +1,627 @@
+//! The engine: deploys campaigns into a store and runs draws and grants, each
+//! in one database transaction, exactly once per request id.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
+use std::sync::{Arc, RwLock};
+
+use chrono::{DateTime, Datelike, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tombola_dsl::Diagnostic;
+use tombola_dsl::ir::{AwardKind, Campaign, State};
+use tombola_grammar::{Value, value_has_type};
+
+use crate::evaluate::{Context, Counts, DrawError, DrawInput, Evaluation, Evaluator, StepKind};
+use crate::random::SeededRandom;
+use crate::store::{CampaignState, Claim, Limits, Refusal, Store, StoreError, StoredVersion, Tx};
+
+/// A compiled campaign at a stored version.
+#[derive(Debug)]
+pub struct Deployed {
+    pub version: i64,
+    pub campaign: Campaign,
+}
+
+/// Where draws get their randomness: fixed (reproducible runs) or fresh per draw.
+#[derive(Debug, Clone, Copy)]
+pub enum Seeds {
+    /// Each draw's seed is derived from this base and the request id.
+    Fixed(u64),
+    /// A fresh random seed per draw; it is stored with the draw for replay.
+    Fresh,
+}
+
+/// The engine over one store.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    store: Store,
+    deployed: Arc<RwLock<HashMap<String, Arc<Deployed>>>>,
+    seeds: Seeds,
+}
+
+/// Why a deploy was refused.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DeployError {
+    #[error("the campaign has errors")]
+    Invalid(Vec<Diagnostic>),
+    #[error("the file says campaign `{found}`, not `{expected}`")]
+    IdMismatch { expected: String, found: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What a deploy did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Deployment {
+    pub campaign: String,
+    pub version: i64,
+    /// `false` when the content was unchanged and nothing was written.
+    pub changed: bool,
+}
+
+/// Why a draw or grant failed. Nothing was written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Failure {
+    #[error("unknown campaign `{0}`")]
+    UnknownCampaign(String),
+    #[error("campaign `{0}` is not open")]
+    NotOpen(String),
+    #[error("campaign `{0}` is outside its window")]
+    OutsideWindow(String),
+    #[error("no draws left")]
+    NoDrawsLeft,
+    #[error("daily cap reached")]
+    DailyCap,
+    #[error("monthly cap reached")]
+    MonthlyCap,
+    #[error("total cap reached")]
+    TotalCap,
+    #[error("SKU `{0}` is sold out")]
+    SkuSoldOut(String),
+    #[error("unknown SKU `{0}`")]
+    UnknownSku(String),
+    #[error("request id `{0}` was used with a different body")]
+    RequestConflict(String),
+    #[error("invalid input: {0}")]
+    BadInput(String),
+    #[error(transparent)]
+    Draw(#[from] DrawError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<Refusal> for Failure {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::NoDrawsLeft => Failure::NoDrawsLeft,
+            Refusal::DailyCap => Failure::DailyCap,
+            Refusal::MonthlyCap => Failure::MonthlyCap,
+            Refusal::TotalCap => Failure::TotalCap,
+        }
+    }
+}
+
+/// A draw request.
+#[derive(Debug, Clone)]
+pub struct DrawRequest<'a> {
+    pub campaign: &'a str,
+    pub user: &'a str,
+    pub request_id: &'a str,
+    /// Declared user attributes by name.
+    pub attributes: &'a [(String, Value)],
+}
+
+/// The award of a draw, as answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AwardView {
+    pub id: String,
+    pub kind: String,
+    pub title: Option<String>,
+    pub amount: Option<String>,
+}
+
+/// One explanation step, named for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepView {
+    /// `rule:<id>`, `draw:<award>`, `tree:<tree>/<node>` or `issue:<award>`.
+    pub at: String,
+    pub outcome: String,
+    pub read: Option<i64>,
+}
+
+/// What is left after a draw.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Left {
+    pub draws: i64,
+    pub today: Option<i64>,
+    pub month: Option<i64>,
+    pub total: Option<i64>,
+}
+
+/// The answer to a draw; stored, so a replay returns it unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DrawResponse {
+    pub campaign: String,
+    pub version: i64,
+    pub request_id: String,
+    pub user: String,
+    pub award: AwardView,
+    pub steps: Vec<StepView>,
+    pub left: Left,
+    pub seed: u64,
+}
+
+/// The answer to a grant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrantResponse {
+    pub campaign: String,
+    pub request_id: String,
+    pub user: String,
+    pub sku: String,
+    pub draws: i64,
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn micros(at: DateTime<Utc>) -> i64 {
+    at.timestamp_micros()
+}
+
+/// Credits in hundredths, exactly.
+fn hundredths(amount: Decimal) -> Result<i64, Failure> {
+    let scaled = (amount * Decimal::ONE_HUNDRED).normalize();
+    if scaled.scale() > 0 {
+        return Err(Failure::BadInput(format!(
+            "{amount} credits has more than 2 fractional digits"
+        )));
+    }
+    i64::try_from(scaled)
+        .map_err(|_| Failure::BadInput(format!("{amount} credits is out of range")))
+}
+
+impl Engine {
+    /// Opens the engine on `store`, recompiling every campaign's current version.
+    pub async fn open(store: Store, seeds: Seeds) -> Result<Engine, StoreError> {
+        let engine = Engine {
+            store,
+            deployed: Arc::default(),
+            seeds,
+        };
+        for stored in engine.store.current_versions().await? {
+            let report = tombola_dsl::check_source(&stored.source);
+            let Some(campaign) = report.campaign else {
+                return Err(StoreError::Corrupt(format!(
+                    "stored campaign `{}` version {} no longer compiles",
+                    stored.campaign, stored.version
+                )));
+            };
+            engine.install(stored.campaign, stored.version, campaign);
+        }
+        Ok(engine)
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    fn install(&self, id: String, version: i64, campaign: Campaign) {
+        let mut deployed = self
+            .deployed
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        deployed.insert(id, Arc::new(Deployed { version, campaign }));
+    }
+
+    /// The deployed campaign `id`, if any.
+    pub fn campaign(&self, id: &str) -> Option<Arc<Deployed>> {
+        self.deployed
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(id)
+            .cloned()
+    }
+
+    /// Checks and deploys `source` as a new version; unchanged content is a no-op.
+    pub async fn deploy(
+        &self,
+        source: &str,
+        expected_id: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Deployment, DeployError> {
+        let report = tombola_dsl::check_source(source);
+        let Some(campaign) = report
+            .campaign
+            .filter(|_| !report.diagnostics.iter().any(Diagnostic::is_error))
+        else {
+            return Err(DeployError::Invalid(report.diagnostics));
+        };
+        if let Some(expected) = expected_id.filter(|e| *e != campaign.id) {
+            return Err(DeployError::IdMismatch {
+                expected: expected.to_string(),
+                found: campaign.id.clone(),
+            });
+        }
+        let sha256 = sha256_hex(source.as_bytes());
+        let mut tx = self.store.begin().await?;
+        let latest = tx.latest_version(&campaign.id).await?;
+        if let Some(latest) = latest.as_ref().filter(|l| l.sha256 == sha256) {
+            let version = latest.version;
+            drop(tx);
+            if self
+                .campaign(&campaign.id)
+                .is_none_or(|d| d.version != version)
+            {
+                self.install(campaign.id.clone(), version, campaign.clone());
+            }
+            return Ok(Deployment {
+                campaign: campaign.id,
+                version,
+                changed: false,
+            });
+        }
+        let version = latest.map_or(1, |l| l.version + 1);
+        let state = match campaign.initial_state {
+            State::Draft => CampaignState::Draft,
+            State::Open => CampaignState::Open,
+            State::Closed => CampaignState::Closed,
+        };
+        let stored = StoredVersion {
+            campaign: campaign.id.clone(),
+            version,
+            source: source.to_string(),
+            sha256,
+        };
+        tx.add_version(&stored, state, micros(now)).await?;
+        for entry in &campaign.pool {
+            if let Some(stock) = entry.stock {
+                let award = &campaign.awards[entry.award as usize].id;
+                tx.declare_award_stock(
+                    &campaign.id,
+                    award,
+                    i64::try_from(stock).unwrap_or(i64::MAX),
+                )
+                .await?;
+            }
+        }
+        for sku in &campaign.skus {
+            if let Some(stock) = sku.stock {
+                tx.declare_sku_stock(
+                    &campaign.id,
+                    &sku.id,
+                    i64::try_from(stock).unwrap_or(i64::MAX),
+                )
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        let id = campaign.id.clone();
+        self.install(id.clone(), version, campaign);
+        Ok(Deployment {
+            campaign: id,
+            version,
+            changed: true,
+        })
+    }
+
+    /// Opens or closes a campaign.
+    pub async fn set_state(&self, id: &str, state: CampaignState) -> Result<(), Failure> {
+        let mut tx = self.store.begin().await?;
+        if !tx.set_state(id, state).await? {
+            return Err(Failure::UnknownCampaign(id.to_string()));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    fn seed_for(&self, campaign: &str, request_id: &str) -> u64 {
+        match self.seeds {
+            Seeds::Fixed(base) => {
+                let digest = Sha256::digest(format!("{base}/{campaign}/{request_id}").as_bytes());
+                u64::from_le_bytes(digest[..8].try_into().expect("a digest has 32 bytes"))
+            }
+            Seeds::Fresh => RandomState::new().hash_one((campaign, request_id)),
+        }
+    }
+
+    /// Checks the campaign is open and inside its window; returns it with its store row.
+    async fn open_campaign(
+        &self,
+        tx: &mut Tx,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Arc<Deployed>, Failure> {
+        let deployed = self
+            .campaign(id)
+            .ok_or_else(|| Failure::UnknownCampaign(id.to_string()))?;
+        let row = tx
+            .campaign(id)
+            .await?
+            .ok_or_else(|| Failure::UnknownCampaign(id.to_string()))?;
+        if row.state != CampaignState::Open {
+            return Err(Failure::NotOpen(id.to_string()));
+        }
+        if !deployed.campaign.window.contains(now) {
+            return Err(Failure::OutsideWindow(id.to_string()));
+        }
+        Ok(deployed)
+    }
+
+    /// Runs one draw in one transaction. A replay of a request id returns the
+    /// first answer and changes nothing.
+    pub async fn draw(
+        &self,
+        request: &DrawRequest<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<DrawResponse, Failure> {
+        let body = serde_json::json!({
+            "user": request.user,
+            "attributes": request.attributes.iter().map(|(k, v)| (k.clone(), format!("{v:?}"))).collect::<Vec<_>>(),
+        });
+        let body_hash = sha256_hex(body.to_string().as_bytes());
+        let scope = format!("draw/{}", request.campaign);
+        let mut tx = self.store.begin().await?;
+        match tx.claim(&scope, request.request_id, &body_hash).await? {
+            Claim::Replay(response) => {
+                return serde_json::from_str(&response)
+                    .map_err(|e| Failure::Store(StoreError::Corrupt(e.to_string())));
+            }
+            Claim::Conflict => {
+                return Err(Failure::RequestConflict(request.request_id.to_string()));
+            }
+            Claim::New => {}
+        }
+        let deployed = self.open_campaign(&mut tx, request.campaign, now).await?;
+        let campaign = &deployed.campaign;
+        let attributes = self.attributes(campaign, request.attributes)?;
+        let local = now.with_timezone(&campaign.window.zone);
+        let day = local.format("%Y-%m-%d").to_string();
+        let month = format!("{:04}-{:02}", local.year(), local.month());
+        let limits = Limits {
+            allowance: i64::from(campaign.allowance),
+            total: campaign.quota.total.map(i64::from),
+            per_day: campaign.quota.per_day.map(i64::from),
+            per_month: campaign.quota.per_month.map(i64::from),
+        };
+        let debited = tx
+            .debit_draw(&campaign.id, request.user, &limits, &day, &month)
+            .await?
+            .map_err(Failure::from)?;
+        let credits = Decimal::new(tx.balance(request.user).await?, 2);
+        let draws_left = limits.allowance + debited.granted - debited.made;
+        let input = DrawInput {
+            user: request.user,
+            // The counts before this draw: the row was just incremented for it.
+            counts: Counts {
+                today: (debited.day_count - 1).max(0) as u32,
+                month: (debited.month_count - 1).max(0) as u32,
+                total: (debited.made - 1).max(0) as u32,
+            },
+            draws_left: draws_left.max(0) as u32,
+            credits,
+            attributes: &attributes,
+        };
+        let seed = self.seed_for(&campaign.id, request.request_id);
+        let mut random = SeededRandom::new(seed);
+        let mut cx = Context {
+            now,
+            random: &mut random,
+        };
+        let mut evaluator = Evaluator::new(campaign, &input);
+        let mut state = evaluator.run(&mut cx)?;
+        let mut taken_for: Option<u32> = None;
+        let draw = loop {
+            match state {
+                Evaluation::NeedStock(entry) => {
+                    let award = &campaign.awards[campaign.pool[entry as usize].award as usize].id;
+                    let taken = tx.take_award_stock(&campaign.id, award).await?;
+                    if taken {
+                        taken_for = Some(campaign.pool[entry as usize].award);
+                    }
+                    state = evaluator.resume(taken, &mut cx)?;
+                }
+                Evaluation::Done(draw) => break draw,
+            }
+        };
+        // Stock only moves for the award that is issued: a unit taken before a
+        // later node chose a fallback goes back, in this same transaction.
+        if let Some(award) = taken_for.filter(|a| *a != draw.issued.award) {
+            tx.return_award_stock(&campaign.id, &campaign.awards[award as usize].id)
+                .await?;
+        }
+        let award = &campaign.awards[draw.issued.award as usize];
+        let reference = format!("{}/{}", campaign.id, request.request_id);
+        let at = micros(now);
+        match award.kind {
+            AwardKind::Credits => {
+                let amount = draw.issued.amount.unwrap_or_default();
+                if !tx
+                    .add_credits(request.user, hundredths(amount)?, "award", &reference, at)
+                    .await?
+                {
+                    return Err(Failure::BadInput(
+                        "a credit award would make the balance negative".into(),
+                    ));
+                }
+            }
+            AwardKind::Draws => {
+                let draws = draw.issued.amount.unwrap_or_default();
+                let draws = i64::try_from(draws).map_err(|_| {
+                    Failure::BadInput(format!("{draws} draws is not a whole number"))
+                })?;
+                tx.grant_draws(&campaign.id, request.user, draws).await?;
+            }
+            AwardKind::Item | AwardKind::Coupon => {
+                tx.enqueue_delivery(
+                    &campaign.id,
+                    request.request_id,
+                    request.user,
+                    &award.id,
+                    at,
+                )
+                .await?;
+            }
+            AwardKind::None => {}
+        }
+        let granted_now = if award.kind == AwardKind::Draws {
+            i64::try_from(draw.issued.amount.unwrap_or_default()).unwrap_or(0)
+        } else {
+            0
+        };
+        let response = DrawResponse {
+            campaign: campaign.id.clone(),
+            version: deployed.version,
+            request_id: request.request_id.to_string(),
+            user: request.user.to_string(),
+            award: AwardView {
+                id: award.id.clone(),
+                kind: format!("{:?}", award.kind).to_lowercase(),
+                title: award.title.clone(),
+                amount: draw.issued.amount.map(|a| a.normalize().to_string()),
+            },
+            steps: draw
+                .explanation
+                .steps
+                .iter()
+                .map(|s| step_view(campaign, s))
+                .collect(),
+            left: Left {
+                draws: draws_left + granted_now,
+                today: limits.per_day.map(|cap| cap - debited.day_count),
+                month: limits.per_month.map(|cap| cap - debited.month_count),
+                total: limits.total.map(|cap| cap - debited.made),
+            },
+            seed,
+        };
+        let json = serde_json::to_string(&response)
+            .map_err(|e| Failure::Store(StoreError::Corrupt(e.to_string())))?;
+        tx.record_draw(&crate::store::DrawRecord {
+            campaign: &campaign.id,
+            request_id: request.request_id,
+            user: request.user,
+            version: deployed.version,
+            award: &award.id,
+            amount: response.award.amount.clone(),
+            seed: seed as i64,
+            explanation: serde_json::to_string(&response.steps).unwrap_or_default(),
+            at,
+        })
+        .await?;
+        tx.answer(&scope, request.request_id, &body_hash, &json, at)
+            .await?;
+        tx.commit().await?;
+        Ok(response)
+    }
+
+    /// Grants one unit of a SKU: an order, the SKU's stock decremented, the draws added.
+    pub async fn grant(
+        &self,
+        campaign_id: &str,
+        user: &str,
+        sku_id: &str,
+        request_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<GrantResponse, Failure> {
+        let body_hash = sha256_hex(format!("{user}\n{sku_id}").as_bytes());
+        let scope = format!("grant/{campaign_id}");
+        let mut tx = self.store.begin().await?;
+        match tx.claim(&scope, request_id, &body_hash).await? {
+            Claim::Replay(response) => {
+                return serde_json::from_str(&response)
+                    .map_err(|e| Failure::Store(StoreError::Corrupt(e.to_string())));
+            }
+            Claim::Conflict => return Err(Failure::RequestConflict(request_id.to_string())),
+            Claim::New => {}
+        }
+        let deployed = self
+            .campaign(campaign_id)
+            .ok_or_else(|| Failure::UnknownCampaign(campaign_id.to_string()))?;
+        let sku = deployed
+            .campaign
+            .skus
+            .iter()
+            .find(|s| s.id == sku_id)
+            .ok_or_else(|| Failure::UnknownSku(sku_id.to_string()))?;
+        if sku.stock.is_some() && !tx.take_sku_stock(campaign_id, sku_id).await? {
+            return Err(Failure::SkuSoldOut(sku_id.to_string()));
+        }
+        let draws = i64::from(sku.draws);
+        tx.grant_draws(campaign_id, user, draws).await?;
+        let at = micros(now);
+        tx.record_order(campaign_id, request_id, user, sku_id, draws, at)
+            .await?;
+        let response = GrantResponse {
+            campaign: campaign_id.to_string(),
+            request_id: request_id.to_string(),
+            user: user.to_string(),
+            sku: sku_id.to_string(),
+            draws,
+        };
+        let json = serde_json::to_string(&response)
+            .map_err(|e| Failure::Store(StoreError::Corrupt(e.to_string())))?;
+        tx.answer(&scope, request_id, &body_hash, &json, at).await?;
+        tx.commit().await?;
+        Ok(response)
+    }
+
+    /// Declared attributes in declaration order, checked against their types.
+    fn attributes(
+        &self,
+        campaign: &Campaign,
+        given: &[(String, Value)],
+    ) -> Result<Vec<Option<Value>>, Failure> {
+        let declared = &campaign.inputs.user;
+        let mut out = vec![None; declared.len()];
+        for (name, value) in given {
+            let Some(index) = declared.iter().position(|(n, _)| n == name) else {
+                return Err(Failure::BadInput(format!(
+                    "`{name}` is not a declared user attribute"
+                )));
+            };
+            if !value_has_type(value, &declared[index].1) {
+                return Err(Failure::BadInput(format!(
+                    "`{name}` must be {}",
+                    declared[index].1
+                )));
+            }
+            out[index] = Some(value.clone());
+        }
+        Ok(out)
+    }
+}
+
+fn step_view(campaign: &Campaign, step: &crate::evaluate::Step) -> StepView {
+    let at = match step.kind {
+        StepKind::Rule { rule } => format!("rule:{}", campaign.chain[rule as usize].id),
+        StepKind::Draw { entry } => format!(
+            "draw:{}",
+            campaign.awards[campaign.pool[entry as usize].award as usize].id
+        ),
+        StepKind::Node { tree, node } => {
+            let tree = &campaign.trees[tree as usize];
+            format!("tree:{}/{}", tree.id, tree.nodes[node as usize].id)
+        }
+        StepKind::Issue { award } => format!("issue:{}", campaign.awards[award as usize].id),
+    };
+    let outcome = serde_json::to_value(step.outcome)
+        .ok()
+        .and_then(|v| match v {
+            serde_json::Value::String(s) => Some(s),
+            serde_json::Value::Object(map) => map.keys().next().cloned(),
+            _ => None,
+        })
+        .unwrap_or_default();
+    StepView {
+        at,
+        outcome,
+        read: step.read,
+    }
+}

@@ -1,0 +1,444 @@
+//! The in-memory store: the same behaviour as the SQL stores, for simulation
+//! and fast tests. A transaction holds the one lock and an undo log; dropped
+//! without commit, it puts every change back.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+use super::{
+    CampaignRow, CampaignState, Claim, Counters, Debited, DrawRecord, Limits, Refusal,
+    StoredVersion,
+};
+
+#[derive(Debug, Clone, Default)]
+struct Counter {
+    made: i64,
+    granted: i64,
+    day_key: String,
+    day_count: i64,
+    month_key: String,
+    month_count: i64,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Stock {
+    declared: i64,
+    remaining: i64,
+    issued: i64,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    campaigns: HashMap<String, CampaignRow>,
+    versions: HashMap<String, Vec<StoredVersion>>,
+    award_stock: HashMap<(String, String), Stock>,
+    sku_stock: HashMap<(String, String), Stock>,
+    counters: HashMap<(String, String), Counter>,
+    requests: HashMap<(String, String), (String, Option<String>)>,
+    balances: HashMap<String, i64>,
+    ledger: Vec<(String, i64, String, String, i64)>,
+    draws: Vec<(String, String, String)>,
+    deliveries: Vec<(String, String)>,
+    orders: Vec<(String, String)>,
+}
+
+/// One change, and how to undo it.
+#[derive(Debug)]
+enum Undo {
+    Campaign(String, Option<CampaignRow>),
+    VersionPush(String),
+    AwardStock((String, String), Option<Stock>),
+    SkuStock((String, String), Option<Stock>),
+    Counter((String, String), Option<Counter>),
+    Request((String, String), Option<(String, Option<String>)>),
+    Balance(String, Option<i64>),
+    LedgerPush,
+    DrawPush,
+    DeliveryPush,
+    OrderPush,
+}
+
+/// The in-memory store; clones share the same data.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryStore {
+    state: Arc<Mutex<State>>,
+}
+
+/// A transaction on the memory store.
+#[derive(Debug)]
+pub struct MemoryTx {
+    state: OwnedMutexGuard<State>,
+    undo: Vec<Undo>,
+    committed: bool,
+}
+
+impl MemoryStore {
+    pub(crate) async fn begin(&self) -> MemoryTx {
+        MemoryTx {
+            state: self.state.clone().lock_owned().await,
+            undo: Vec::new(),
+            committed: false,
+        }
+    }
+
+    pub(crate) async fn current_versions(&self) -> Vec<StoredVersion> {
+        let state = self.state.lock().await;
+        let mut out: Vec<StoredVersion> = state
+            .versions
+            .values()
+            .filter_map(|v| v.last().cloned())
+            .collect();
+        out.sort_by(|a, b| a.campaign.cmp(&b.campaign));
+        out
+    }
+}
+
+fn key(a: &str, b: &str) -> (String, String) {
+    (a.to_string(), b.to_string())
+}
+
+impl Drop for MemoryTx {
+    fn drop(&mut self) {
+        if self.committed {
+            return;
+        }
+        let state = &mut *self.state;
+        while let Some(undo) = self.undo.pop() {
+            match undo {
+                Undo::Campaign(id, old) => restore(&mut state.campaigns, id, old),
+                Undo::VersionPush(id) => {
+                    if let Some(versions) = state.versions.get_mut(&id) {
+                        versions.pop();
+                    }
+                }
+                Undo::AwardStock(k, old) => restore(&mut state.award_stock, k, old),
+                Undo::SkuStock(k, old) => restore(&mut state.sku_stock, k, old),
+                Undo::Counter(k, old) => restore(&mut state.counters, k, old),
+                Undo::Request(k, old) => restore(&mut state.requests, k, old),
+                Undo::Balance(k, old) => restore(&mut state.balances, k, old),
+                Undo::LedgerPush => drop(state.ledger.pop()),
+                Undo::DrawPush => drop(state.draws.pop()),
+                Undo::DeliveryPush => drop(state.deliveries.pop()),
+                Undo::OrderPush => drop(state.orders.pop()),
+            }
+        }
+    }
+}
+
+fn restore<K: std::hash::Hash + Eq, V>(map: &mut HashMap<K, V>, key: K, old: Option<V>) {
+    match old {
+        Some(value) => {
+            map.insert(key, value);
+        }
+        None => {
+            map.remove(&key);
+        }
+    }
+}
+
+impl MemoryTx {
+    pub(crate) fn commit(mut self) {
+        self.committed = true;
+    }
+
+    pub(crate) fn campaign(&mut self, id: &str) -> Option<CampaignRow> {
+        self.state.campaigns.get(id).cloned()
+    }
+
+    pub(crate) fn latest_version(&mut self, id: &str) -> Option<StoredVersion> {
+        self.state.versions.get(id).and_then(|v| v.last().cloned())
+    }
+
+    pub(crate) fn add_version(&mut self, version: &StoredVersion, state: CampaignState, _at: i64) {
+        let id = version.campaign.clone();
+        let old = self.state.campaigns.get(&id).cloned();
+        let row = CampaignRow {
+            state: old.as_ref().map_or(state, |o| o.state),
+            version: version.version,
+        };
+        self.undo.push(Undo::Campaign(id.clone(), old));
+        self.state.campaigns.insert(id.clone(), row);
+        self.state
+            .versions
+            .entry(id.clone())
+            .or_default()
+            .push(version.clone());
+        self.undo.push(Undo::VersionPush(id));
+    }
+
+    pub(crate) fn set_state(&mut self, id: &str, state: CampaignState) -> bool {
+        let Some(old) = self.state.campaigns.get(id).cloned() else {
+            return false;
+        };
+        self.undo
+            .push(Undo::Campaign(id.to_string(), Some(old.clone())));
+        self.state
+            .campaigns
+            .insert(id.to_string(), CampaignRow { state, ..old });
+        true
+    }
+
+    fn declare(
+        map: &mut HashMap<(String, String), Stock>,
+        k: (String, String),
+        declared: i64,
+    ) -> Option<Stock> {
+        let old = map.get(&k).copied();
+        let new = match old {
+            None => Stock {
+                declared,
+                remaining: declared,
+                issued: 0,
+            },
+            Some(s) => Stock {
+                declared,
+                remaining: (s.remaining + declared - s.declared).max(0),
+                issued: s.issued,
+            },
+        };
+        map.insert(k, new);
+        old
+    }
+
+    pub(crate) fn declare_award_stock(&mut self, campaign: &str, award: &str, declared: i64) {
+        let k = key(campaign, award);
+        let old = Self::declare(&mut self.state.award_stock, k.clone(), declared);
+        self.undo.push(Undo::AwardStock(k, old));
+    }
+
+    pub(crate) fn declare_sku_stock(&mut self, campaign: &str, sku: &str, declared: i64) {
+        let k = key(campaign, sku);
+        let old = Self::declare(&mut self.state.sku_stock, k.clone(), declared);
+        self.undo.push(Undo::SkuStock(k, old));
+    }
+
+    pub(crate) fn claim(&mut self, scope: &str, request_id: &str, body_hash: &str) -> Claim {
+        let k = key(scope, request_id);
+        match self.state.requests.get(&k) {
+            Some((hash, _)) if hash != body_hash => Claim::Conflict,
+            Some((_, Some(response))) => Claim::Replay(response.clone()),
+            // Claimed but unanswered can only be this transaction's own claim.
+            Some((_, None)) => Claim::New,
+            None => {
+                self.undo.push(Undo::Request(k.clone(), None));
+                self.state.requests.insert(k, (body_hash.to_string(), None));
+                Claim::New
+            }
+        }
+    }
+
+    pub(crate) fn answer(
+        &mut self,
+        scope: &str,
+        request_id: &str,
+        body_hash: &str,
+        response: &str,
+        _at: i64,
+    ) {
+        let k = key(scope, request_id);
+        let old = self.state.requests.insert(
+            k.clone(),
+            (body_hash.to_string(), Some(response.to_string())),
+        );
+        self.undo.push(Undo::Request(k, old));
+    }
+
+    fn counter_mut(&mut self, campaign: &str, user: &str) -> &mut Counter {
+        let k = key(campaign, user);
+        let old = self.state.counters.get(&k).cloned();
+        self.undo.push(Undo::Counter(k.clone(), old));
+        self.state.counters.entry(k).or_default()
+    }
+
+    pub(crate) fn counters(
+        &mut self,
+        campaign: &str,
+        user: &str,
+        day: &str,
+        month: &str,
+    ) -> Counters {
+        let c = self
+            .state
+            .counters
+            .get(&key(campaign, user))
+            .cloned()
+            .unwrap_or_default();
+        Counters {
+            made: c.made,
+            granted: c.granted,
+            day_key_matches: c.day_key == day,
+            day_count: c.day_count,
+            month_key_matches: c.month_key == month,
+            month_count: c.month_count,
+        }
+    }
+
+    pub(crate) fn debit_draw(
+        &mut self,
+        campaign: &str,
+        user: &str,
+        limits: &Limits,
+        day: &str,
+        month: &str,
+    ) -> Result<Debited, Refusal> {
+        if let Some(refusal) = self.counters(campaign, user, day, month).refusal(limits) {
+            return Err(refusal);
+        }
+        let c = self.counter_mut(campaign, user);
+        c.made += 1;
+        c.day_count = if c.day_key == day { c.day_count + 1 } else { 1 };
+        c.day_key = day.to_string();
+        c.month_count = if c.month_key == month {
+            c.month_count + 1
+        } else {
+            1
+        };
+        c.month_key = month.to_string();
+        Ok(Debited {
+            made: c.made,
+            day_count: c.day_count,
+            month_count: c.month_count,
+            granted: c.granted,
+        })
+    }
+
+    fn take(
+        map: &mut HashMap<(String, String), Stock>,
+        k: &(String, String),
+    ) -> Option<Option<Stock>> {
+        let stock = map.get_mut(k)?;
+        if stock.remaining == 0 {
+            return None;
+        }
+        let old = *stock;
+        stock.remaining -= 1;
+        stock.issued += 1;
+        Some(Some(old))
+    }
+
+    pub(crate) fn take_award_stock(&mut self, campaign: &str, award: &str) -> bool {
+        let k = key(campaign, award);
+        match Self::take(&mut self.state.award_stock, &k) {
+            Some(old) => {
+                self.undo.push(Undo::AwardStock(k, old));
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub(crate) fn return_award_stock(&mut self, campaign: &str, award: &str) {
+        let k = key(campaign, award);
+        if let Some(stock) = self.state.award_stock.get_mut(&k) {
+            let old = *stock;
+            stock.remaining += 1;
+            stock.issued -= 1;
+            self.undo.push(Undo::AwardStock(k, Some(old)));
+        }
+    }
+
+    pub(crate) fn award_stock(&mut self, campaign: &str, award: &str) -> Option<(i64, i64)> {
+        self.state
+            .award_stock
+            .get(&key(campaign, award))
+            .map(|s| (s.remaining, s.issued))
+    }
+
+    pub(crate) fn take_sku_stock(&mut self, campaign: &str, sku: &str) -> bool {
+        let k = key(campaign, sku);
+        match Self::take(&mut self.state.sku_stock, &k) {
+            Some(old) => {
+                self.undo.push(Undo::SkuStock(k, old));
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub(crate) fn grant_draws(&mut self, campaign: &str, user: &str, draws: i64) {
+        self.counter_mut(campaign, user).granted += draws;
+    }
+
+    pub(crate) fn add_credits(
+        &mut self,
+        user: &str,
+        delta: i64,
+        reason: &str,
+        reference: &str,
+        at: i64,
+    ) -> bool {
+        let old = self.state.balances.get(user).copied();
+        let balance = old.unwrap_or(0) + delta;
+        if balance < 0 {
+            return false;
+        }
+        self.undo.push(Undo::Balance(user.to_string(), old));
+        self.state.balances.insert(user.to_string(), balance);
+        self.state.ledger.push((
+            user.to_string(),
+            delta,
+            reason.to_string(),
+            reference.to_string(),
+            at,
+        ));
+        self.undo.push(Undo::LedgerPush);
+        true
+    }
+
+    pub(crate) fn balance(&mut self, user: &str) -> i64 {
+        self.state.balances.get(user).copied().unwrap_or(0)
+    }
+
+    pub(crate) fn enqueue_delivery(
+        &mut self,
+        campaign: &str,
+        request_id: &str,
+        _user: &str,
+        _award: &str,
+        _at: i64,
+    ) {
+        self.state
+            .deliveries
+            .push((campaign.to_string(), request_id.to_string()));
+        self.undo.push(Undo::DeliveryPush);
+    }
+
+    pub(crate) fn record_draw(&mut self, record: &DrawRecord<'_>) {
+        self.state.draws.push((
+            record.campaign.to_string(),
+            record.request_id.to_string(),
+            record.award.to_string(),
+        ));
+        self.undo.push(Undo::DrawPush);
+    }
+
+    pub(crate) fn record_order(
+        &mut self,
+        campaign: &str,
+        request_id: &str,
+        _user: &str,
+        _sku: &str,
+        _draws: i64,
+        _at: i64,
+    ) {
+        self.state
+            .orders
+            .push((campaign.to_string(), request_id.to_string()));
+        self.undo.push(Undo::OrderPush);
+    }
+
+    pub(crate) fn tallies(&mut self, campaign: &str) -> (i64, i64, i64, i64) {
+        let s = &self.state;
+        let count =
+            |v: &Vec<(String, String)>| v.iter().filter(|(c, _)| c == campaign).count() as i64;
+        let draws = s.draws.iter().filter(|(c, _, _)| c == campaign).count() as i64;
+        let ledger = s
+            .ledger
+            .iter()
+            .filter(|(_, _, _, reference, _)| reference.starts_with(&format!("{campaign}/")))
+            .count() as i64;
+        (draws, ledger, count(&s.deliveries), count(&s.orders))
+    }
+}

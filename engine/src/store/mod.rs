@@ -1,0 +1,405 @@
+//! The store: where campaigns, counters, stock, draws, credits and deliveries
+//! live. Three implementations share one interface — SQLite (the default: a
+//! file in WAL mode), PostgreSQL, and memory (for simulation and fast tests) —
+//! and one behavioural test suite.
+//!
+//! Every decrement is a conditional update inside the draw's transaction, and
+//! a unique key backs every idempotency rule; nothing is cached in process, so
+//! two servers on one PostgreSQL cannot oversell.
+
+mod memory;
+mod sql;
+
+use std::str::FromStr;
+
+pub use memory::MemoryStore;
+pub use sql::SqlStore;
+
+/// Why the store failed. Domain refusals (caps, stock) are not errors here;
+/// they are values the engine turns into typed draw errors.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("unsupported database URL `{0}`: use sqlite://PATH, postgres://… or memory:")]
+    Url(String),
+    #[error("the store holds an invalid value: {0}")]
+    Corrupt(String),
+}
+
+/// A campaign's state in the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CampaignState {
+    Draft,
+    Open,
+    Closed,
+}
+
+impl CampaignState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CampaignState::Draft => "draft",
+            CampaignState::Open => "open",
+            CampaignState::Closed => "closed",
+        }
+    }
+}
+
+impl FromStr for CampaignState {
+    type Err = StoreError;
+    fn from_str(text: &str) -> Result<Self, StoreError> {
+        Ok(match text {
+            "draft" => CampaignState::Draft,
+            "open" => CampaignState::Open,
+            "closed" => CampaignState::Closed,
+            other => return Err(StoreError::Corrupt(format!("campaign state `{other}`"))),
+        })
+    }
+}
+
+/// A campaign row: its state and current version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CampaignRow {
+    pub state: CampaignState,
+    pub version: i64,
+}
+
+/// A deployed version's source, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredVersion {
+    pub campaign: String,
+    pub version: i64,
+    pub source: String,
+    pub sha256: String,
+}
+
+/// What a request id already holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// First time: go ahead.
+    New,
+    /// Done before with the same body: the stored answer.
+    Replay(String),
+    /// Done before with a different body.
+    Conflict,
+}
+
+/// The per-user limits a draw is debited against.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub allowance: i64,
+    pub total: Option<i64>,
+    pub per_day: Option<i64>,
+    pub per_month: Option<i64>,
+}
+
+/// The user's counters after a successful debit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Debited {
+    /// Draws made including this one.
+    pub made: i64,
+    pub day_count: i64,
+    pub month_count: i64,
+    pub granted: i64,
+}
+
+/// Why a draw could not be debited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    NoDrawsLeft,
+    DailyCap,
+    MonthlyCap,
+    TotalCap,
+}
+
+/// A user's counters as they stand.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counters {
+    pub made: i64,
+    pub granted: i64,
+    pub day_key_matches: bool,
+    pub day_count: i64,
+    pub month_key_matches: bool,
+    pub month_count: i64,
+}
+
+impl Counters {
+    /// Which limit refuses one more draw, checked in the order users hit them.
+    pub fn refusal(&self, limits: &Limits) -> Option<Refusal> {
+        let today = if self.day_key_matches {
+            self.day_count
+        } else {
+            0
+        };
+        let month = if self.month_key_matches {
+            self.month_count
+        } else {
+            0
+        };
+        if limits.total.is_some_and(|cap| self.made >= cap) {
+            Some(Refusal::TotalCap)
+        } else if limits.per_month.is_some_and(|cap| month >= cap) {
+            Some(Refusal::MonthlyCap)
+        } else if limits.per_day.is_some_and(|cap| today >= cap) {
+            Some(Refusal::DailyCap)
+        } else if self.made >= limits.allowance + self.granted {
+            Some(Refusal::NoDrawsLeft)
+        } else {
+            None
+        }
+    }
+}
+
+/// A completed draw, as recorded.
+#[derive(Debug, Clone)]
+pub struct DrawRecord<'a> {
+    pub campaign: &'a str,
+    pub request_id: &'a str,
+    pub user: &'a str,
+    pub version: i64,
+    pub award: &'a str,
+    pub amount: Option<String>,
+    pub seed: i64,
+    pub explanation: String,
+    pub at: i64,
+}
+
+/// Opens a store from a URL: `sqlite://path` (created if missing),
+/// `postgres://…`, or `memory:`. Migrations are applied.
+pub async fn open(url: &str) -> Result<Store, StoreError> {
+    if url == "memory:" || url == "memory" {
+        return Ok(Store::Memory(MemoryStore::default()));
+    }
+    Ok(Store::Sql(SqlStore::connect(url).await?))
+}
+
+/// One of the three stores.
+#[derive(Debug, Clone)]
+pub enum Store {
+    Memory(MemoryStore),
+    Sql(SqlStore),
+}
+
+impl Store {
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
+        Ok(match self {
+            Store::Memory(store) => Tx::Memory(store.begin().await),
+            Store::Sql(store) => Tx::Sql(store.begin().await?),
+        })
+    }
+
+    /// Every campaign's current version, to recompile at start.
+    pub async fn current_versions(&self) -> Result<Vec<StoredVersion>, StoreError> {
+        match self {
+            Store::Memory(store) => Ok(store.current_versions().await),
+            Store::Sql(store) => store.current_versions().await,
+        }
+    }
+}
+
+/// A transaction on a store. Dropped without `commit`, it rolls back.
+#[derive(Debug)]
+pub enum Tx {
+    Memory(memory::MemoryTx),
+    Sql(sql::SqlTx),
+}
+
+macro_rules! dispatch {
+    ($self:ident . $method:ident ( $($arg:expr),* )) => {
+        match $self {
+            Tx::Memory(tx) => Ok(tx.$method($($arg),*)),
+            Tx::Sql(tx) => tx.$method($($arg),*).await,
+        }
+    };
+}
+
+impl Tx {
+    pub async fn campaign(&mut self, id: &str) -> Result<Option<CampaignRow>, StoreError> {
+        dispatch!(self.campaign(id))
+    }
+
+    pub async fn latest_version(&mut self, id: &str) -> Result<Option<StoredVersion>, StoreError> {
+        dispatch!(self.latest_version(id))
+    }
+
+    /// Records a new version (creating the campaign with `state` on its first deploy).
+    pub async fn add_version(
+        &mut self,
+        version: &StoredVersion,
+        state: CampaignState,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        dispatch!(self.add_version(version, state, at))
+    }
+
+    pub async fn set_state(&mut self, id: &str, state: CampaignState) -> Result<bool, StoreError> {
+        dispatch!(self.set_state(id, state))
+    }
+
+    /// Declares stock for an award: new rows start full; existing rows change
+    /// what is left by the change in declared stock, never below zero.
+    pub async fn declare_award_stock(
+        &mut self,
+        campaign: &str,
+        award: &str,
+        declared: i64,
+    ) -> Result<(), StoreError> {
+        dispatch!(self.declare_award_stock(campaign, award, declared))
+    }
+
+    pub async fn declare_sku_stock(
+        &mut self,
+        campaign: &str,
+        sku: &str,
+        declared: i64,
+    ) -> Result<(), StoreError> {
+        dispatch!(self.declare_sku_stock(campaign, sku, declared))
+    }
+
+    /// Claims a request id for this body, or says what it already holds.
+    pub async fn claim(
+        &mut self,
+        scope: &str,
+        request_id: &str,
+        body_hash: &str,
+    ) -> Result<Claim, StoreError> {
+        dispatch!(self.claim(scope, request_id, body_hash))
+    }
+
+    /// Stores the answer of a claimed request.
+    pub async fn answer(
+        &mut self,
+        scope: &str,
+        request_id: &str,
+        body_hash: &str,
+        response: &str,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        dispatch!(self.answer(scope, request_id, body_hash, response, at))
+    }
+
+    /// Debits one draw against the entitlement and every cap, atomically.
+    pub async fn debit_draw(
+        &mut self,
+        campaign: &str,
+        user: &str,
+        limits: &Limits,
+        day: &str,
+        month: &str,
+    ) -> Result<Result<Debited, Refusal>, StoreError> {
+        dispatch!(self.debit_draw(campaign, user, limits, day, month))
+    }
+
+    pub async fn counters(
+        &mut self,
+        campaign: &str,
+        user: &str,
+        day: &str,
+        month: &str,
+    ) -> Result<Counters, StoreError> {
+        dispatch!(self.counters(campaign, user, day, month))
+    }
+
+    /// Takes one unit of an award's stock; `false` when none is left.
+    pub async fn take_award_stock(
+        &mut self,
+        campaign: &str,
+        award: &str,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self.take_award_stock(campaign, award))
+    }
+
+    /// Puts back a unit taken in this transaction for an award that was not issued after all.
+    pub async fn return_award_stock(
+        &mut self,
+        campaign: &str,
+        award: &str,
+    ) -> Result<(), StoreError> {
+        dispatch!(self.return_award_stock(campaign, award))
+    }
+
+    pub async fn award_stock(
+        &mut self,
+        campaign: &str,
+        award: &str,
+    ) -> Result<Option<(i64, i64)>, StoreError> {
+        dispatch!(self.award_stock(campaign, award))
+    }
+
+    pub async fn take_sku_stock(&mut self, campaign: &str, sku: &str) -> Result<bool, StoreError> {
+        dispatch!(self.take_sku_stock(campaign, sku))
+    }
+
+    pub async fn grant_draws(
+        &mut self,
+        campaign: &str,
+        user: &str,
+        draws: i64,
+    ) -> Result<(), StoreError> {
+        dispatch!(self.grant_draws(campaign, user, draws))
+    }
+
+    /// Adds `delta` hundredths of a credit to the user's account (creating it)
+    /// and writes the ledger entry; `false` if it would go negative.
+    pub async fn add_credits(
+        &mut self,
+        user: &str,
+        delta: i64,
+        reason: &str,
+        reference: &str,
+        at: i64,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self.add_credits(user, delta, reason, reference, at))
+    }
+
+    /// The balance in hundredths; 0 for a user with no account.
+    pub async fn balance(&mut self, user: &str) -> Result<i64, StoreError> {
+        dispatch!(self.balance(user))
+    }
+
+    pub async fn enqueue_delivery(
+        &mut self,
+        campaign: &str,
+        request_id: &str,
+        user: &str,
+        award: &str,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        dispatch!(self.enqueue_delivery(campaign, request_id, user, award, at))
+    }
+
+    pub async fn record_draw(&mut self, record: &DrawRecord<'_>) -> Result<(), StoreError> {
+        dispatch!(self.record_draw(record))
+    }
+
+    pub async fn record_order(
+        &mut self,
+        campaign: &str,
+        request_id: &str,
+        user: &str,
+        sku: &str,
+        draws: i64,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        dispatch!(self.record_order(campaign, request_id, user, sku, draws, at))
+    }
+
+    /// Counts for tests and operators: (draws, ledger entries, delivery tasks, orders) of a campaign.
+    pub async fn tallies(&mut self, campaign: &str) -> Result<(i64, i64, i64, i64), StoreError> {
+        dispatch!(self.tallies(campaign))
+    }
+
+    pub async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            Tx::Memory(tx) => {
+                tx.commit();
+                Ok(())
+            }
+            Tx::Sql(tx) => tx.commit().await,
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! Stores for the shared behavioural suite: memory, SQLite in a temporary
+//! file, and PostgreSQL in a fresh database per test when
+//! `TOMBOLA_TEST_DATABASE_URL` is set (required when `CI=true`).
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use chrono::{DateTime, Utc};
+use sqlx::Connection;
+use tombola_engine::store::{self, Store};
+use tombola_engine::{Engine, Seeds};
+
+static NEXT: AtomicU32 = AtomicU32::new(0);
+
+fn unique(prefix: &str) -> String {
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!("{prefix}_{}_{n}_{nanos}", std::process::id())
+}
+
+/// A fresh PostgreSQL database, or `None` (with a printed line) when no server is configured.
+async fn postgres_url() -> Option<String> {
+    let Ok(base) = std::env::var("TOMBOLA_TEST_DATABASE_URL") else {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!(
+                "CI=true but TOMBOLA_TEST_DATABASE_URL is not set: the PostgreSQL tests must run in CI"
+            );
+        }
+        println!("skipping PostgreSQL: TOMBOLA_TEST_DATABASE_URL is not set");
+        return None;
+    };
+    let name = unique("tombola_test");
+    let mut admin = sqlx::PgConnection::connect(&base)
+        .await
+        .expect("TOMBOLA_TEST_DATABASE_URL connects");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let cut = base.rfind('/').expect("a database URL has a path");
+    let tail = base[cut + 1..]
+        .find('?')
+        .map_or("", |q| &base[cut + 1 + q..]);
+    Some(format!("{}/{name}{tail}", &base[..cut]))
+}
+
+/// Every store the suite runs on, by name.
+pub(crate) async fn stores() -> Vec<(&'static str, Store)> {
+    let mut out = vec![("memory", store::open("memory:").await.unwrap())];
+    let path = std::env::temp_dir().join(format!("{}.db", unique("tombola")));
+    out.push((
+        "sqlite",
+        store::open(&format!("sqlite://{}", path.display()))
+            .await
+            .unwrap(),
+    ));
+    if let Some(url) = postgres_url().await {
+        out.push(("postgres", store::open(&url).await.unwrap()));
+    }
+    out
+}
+
+pub(crate) async fn engine(store: Store) -> Engine {
+    Engine::open(store, Seeds::Fixed(7)).await.unwrap()
+}
+
+pub(crate) fn at(text: &str) -> DateTime<Utc> {
+    text.parse().unwrap()
+}

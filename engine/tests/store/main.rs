@@ -1,0 +1,499 @@
+//! The shared behavioural suite: every test runs on the memory, SQLite and
+//! PostgreSQL stores.
+
+mod helpers;
+
+use std::sync::Arc;
+
+use helpers::{at, engine, stores};
+use tombola_engine::store::CampaignState;
+use tombola_engine::{DrawRequest, Engine, Failure};
+use tombola_grammar::Value;
+
+const NOW: &str = "2026-03-04T10:00:00Z";
+
+fn campaign(body: &str) -> String {
+    format!(
+        "campaign: t\nname: T\nstate: open\nwindow: {{ from: 2026-01-01, to: 2026-12-31, zone: Asia/Shanghai }}\n{body}"
+    )
+}
+
+/// One award with stock behind a stock node, falling back to credits.
+fn stocked(stock: u32, allowance: u32) -> String {
+    campaign(&format!(
+        "allowance: {allowance}\nawards:\n  prize: {{ kind: draws, amount: 0 }}\n  consolation: {{ kind: credits, amount: 1 }}\npool:\n  - {{ award: prize, rate: 1, stock: {stock}, tree: t }}\ntrees:\n  t:\n    - stock: {{ exhausted: luck }}\n    - luck: {{ fallback: consolation }}\n"
+    ))
+}
+
+async fn draw(
+    engine: &Engine,
+    user: &str,
+    request: &str,
+) -> Result<tombola_engine::DrawResponse, Failure> {
+    engine
+        .draw(
+            &DrawRequest {
+                campaign: "t",
+                user,
+                request_id: request,
+                attributes: &[],
+            },
+            at(NOW),
+        )
+        .await
+}
+
+async fn tallies(engine: &Engine) -> (i64, i64, i64, i64) {
+    let mut tx = engine.store().begin().await.unwrap();
+    tx.tallies("t").await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_draw_runs_end_to_end_and_records_everything() {
+    for (name, store) in stores().await {
+        let engine = engine(store).await;
+        let source = campaign(
+            "allowance: 2\nawards:\n  points: { kind: credits, amount: 12.5 }\npool:\n  - { award: points, rate: 1 }\n",
+        );
+        let deployed = engine.deploy(&source, Some("t"), at(NOW)).await.unwrap();
+        assert_eq!((deployed.version, deployed.changed), (1, true), "{name}");
+        let response = draw(&engine, "alice", "r1").await.unwrap();
+        assert_eq!(response.award.id, "points", "{name}");
+        assert_eq!(response.award.amount.as_deref(), Some("12.5"));
+        assert_eq!(response.left.draws, 1);
+        assert_eq!(response.steps.last().unwrap().at, "issue:points");
+        let mut tx = engine.store().begin().await.unwrap();
+        assert_eq!(
+            tx.balance("alice").await.unwrap(),
+            1250,
+            "{name}: credits land in the ledger in the draw's transaction"
+        );
+        assert_eq!(tx.tallies("t").await.unwrap(), (1, 1, 0, 0), "{name}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sixty_four_concurrent_draws_never_oversell() {
+    for (name, store) in stores().await {
+        let engine = Arc::new(engine(store).await);
+        engine
+            .deploy(&stocked(100, 3), None, at(NOW))
+            .await
+            .unwrap();
+        let mut tasks = Vec::new();
+        for task in 0..64 {
+            let engine = engine.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut prizes = 0;
+                for i in 0..3 {
+                    let response = draw(&engine, &format!("user{task}"), &format!("r{task}-{i}"))
+                        .await
+                        .unwrap();
+                    prizes += usize::from(response.award.id == "prize");
+                }
+                prizes
+            }));
+        }
+        let mut issued = 0;
+        for task in tasks {
+            issued += task.await.unwrap();
+        }
+        assert_eq!(
+            issued, 100,
+            "{name}: exactly the stock is issued, the rest falls back"
+        );
+        let mut tx = engine.store().begin().await.unwrap();
+        assert_eq!(
+            tx.award_stock("t", "prize").await.unwrap(),
+            Some((0, 100)),
+            "{name}"
+        );
+        assert_eq!(tx.tallies("t").await.unwrap().0, 192, "{name}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_daily_cap_of_three_holds_under_concurrency() {
+    for (name, store) in stores().await {
+        let engine = Arc::new(engine(store).await);
+        let source = campaign(
+            "allowance: 20\nquota: { per_day: 3 }\nawards:\n  nothing: { kind: none }\npool:\n  - { award: nothing, rate: 1 }\n",
+        );
+        engine.deploy(&source, None, at(NOW)).await.unwrap();
+        let tasks: Vec<_> = (0..12)
+            .map(|i| {
+                let engine = engine.clone();
+                tokio::spawn(async move { draw(&engine, "bob", &format!("r{i}")).await })
+            })
+            .collect();
+        let mut ok = 0;
+        for task in tasks {
+            match task.await.unwrap() {
+                Ok(_) => ok += 1,
+                Err(Failure::DailyCap) => {}
+                Err(other) => panic!("{name}: {other}"),
+            }
+        }
+        assert_eq!(ok, 3, "{name}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_limit_is_its_own_error_and_days_roll_over_in_the_campaign_zone() {
+    for (name, store) in stores().await {
+        let engine = engine(store).await;
+        let source = campaign(
+            "allowance: 4\nquota: { total: 3, per_day: 2, per_month: 3 }\nawards:\n  nothing: { kind: none }\npool:\n  - { award: nothing, rate: 1 }\n",
+        );
+        engine.deploy(&source, None, at(NOW)).await.unwrap();
+        let request = |id: &'static str| DrawRequest {
+            campaign: "t",
+            user: "carol",
+            request_id: id,
+            attributes: &[],
+        };
+        // 23:30 and 23:45 in Shanghai on 4 March are 15:30 and 15:45 UTC.
+        engine
+            .draw(&request("a"), at("2026-03-04T15:30:00Z"))
+            .await
+            .unwrap();
+        engine
+            .draw(&request("b"), at("2026-03-04T15:45:00Z"))
+            .await
+            .unwrap();
+        let third = engine.draw(&request("c"), at("2026-03-04T15:50:00Z")).await;
+        assert!(matches!(third, Err(Failure::DailyCap)), "{name}: {third:?}");
+        // 00:10 in Shanghai is a new day, though it is still 4 March in UTC.
+        engine
+            .draw(&request("d"), at("2026-03-04T16:10:00Z"))
+            .await
+            .unwrap();
+        let fourth = engine.draw(&request("e"), at("2026-03-05T16:10:00Z")).await;
+        assert!(
+            matches!(fourth, Err(Failure::TotalCap)),
+            "{name}: {fourth:?}"
+        );
+
+        let source = campaign(
+            "allowance: 9\nquota: { per_month: 1 }\nawards:\n  nothing: { kind: none }\npool:\n  - { award: nothing, rate: 1 }\n",
+        );
+        engine.deploy(&source, None, at(NOW)).await.unwrap();
+        let other = DrawRequest {
+            campaign: "t",
+            user: "dave",
+            request_id: "g",
+            attributes: &[],
+        };
+        engine
+            .draw(&other, at("2026-04-01T10:00:00Z"))
+            .await
+            .unwrap();
+        let again = DrawRequest {
+            request_id: "h",
+            ..other.clone()
+        };
+        assert!(
+            matches!(
+                engine.draw(&again, at("2026-04-02T10:00:00Z")).await,
+                Err(Failure::MonthlyCap)
+            ),
+            "{name}"
+        );
+        // The month rolls over at midnight in Shanghai: 30 April 16:30 UTC is 1 May.
+        let may = DrawRequest {
+            request_id: "i",
+            ..other.clone()
+        };
+        engine.draw(&may, at("2026-04-30T16:30:00Z")).await.unwrap();
+
+        let source = campaign(
+            "allowance: 1\nawards:\n  nothing: { kind: none }\npool:\n  - { award: nothing, rate: 1 }\n",
+        );
+        engine.deploy(&source, None, at(NOW)).await.unwrap();
+        let erin = |id: &'static str| DrawRequest {
+            campaign: "t",
+            user: "erin",
+            request_id: id,
+            attributes: &[],
+        };
+        engine.draw(&erin("j"), at(NOW)).await.unwrap();
+        assert!(
+            matches!(
+                engine.draw(&erin("k"), at(NOW)).await,
+                Err(Failure::NoDrawsLeft)
+            ),
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn replays_conflicts_and_concurrent_duplicates() {
+    for (name, store) in stores().await {
+        let engine = Arc::new(engine(store).await);
+        engine.deploy(&stocked(5, 10), None, at(NOW)).await.unwrap();
+        let first = draw(&engine, "frank", "same").await.unwrap();
+        let replay = draw(&engine, "frank", "same").await.unwrap();
+        assert_eq!(first, replay, "{name}: a replay returns the first answer");
+        assert!(
+            matches!(
+                draw(&engine, "grace", "same").await,
+                Err(Failure::RequestConflict(_))
+            ),
+            "{name}"
+        );
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let engine = engine.clone();
+                tokio::spawn(async move { draw(&engine, "heidi", "dup").await.unwrap() })
+            })
+            .collect();
+        let mut answers = Vec::new();
+        for task in tasks {
+            answers.push(task.await.unwrap());
+        }
+        assert!(
+            answers.windows(2).all(|w| w[0] == w[1]),
+            "{name}: every duplicate gets the one answer"
+        );
+        let (draws, ..) = tallies(&engine).await;
+        assert_eq!(draws, 2, "{name}: the duplicates ran once");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closed_outside_the_window_and_unknown_campaigns_write_nothing() {
+    for (name, store) in stores().await {
+        let engine = engine(store).await;
+        engine.deploy(&stocked(5, 3), None, at(NOW)).await.unwrap();
+        let unknown = engine
+            .draw(
+                &DrawRequest {
+                    campaign: "nope",
+                    user: "u",
+                    request_id: "x",
+                    attributes: &[],
+                },
+                at(NOW),
+            )
+            .await;
+        assert!(
+            matches!(unknown, Err(Failure::UnknownCampaign(_))),
+            "{name}"
+        );
+        let outside = engine
+            .draw(
+                &DrawRequest {
+                    campaign: "t",
+                    user: "u",
+                    request_id: "y",
+                    attributes: &[],
+                },
+                at("2027-02-01T00:00:00Z"),
+            )
+            .await;
+        assert!(matches!(outside, Err(Failure::OutsideWindow(_))), "{name}");
+        engine.set_state("t", CampaignState::Closed).await.unwrap();
+        assert!(
+            matches!(draw(&engine, "u", "z").await, Err(Failure::NotOpen(_))),
+            "{name}"
+        );
+        assert_eq!(tallies(&engine).await, (0, 0, 0, 0), "{name}");
+        let mut tx = engine.store().begin().await.unwrap();
+        assert_eq!(tx.award_stock("t", "prize").await.unwrap(), Some((5, 0)));
+        drop(tx);
+        // A failed request recorded nothing, so the same id runs again once the campaign opens.
+        engine.set_state("t", CampaignState::Open).await.unwrap();
+        draw(&engine, "u", "z").await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_draw_writes_nothing() {
+    for (name, store) in stores().await {
+        let engine = engine(store).await;
+        let source = campaign(
+            "allowance: 3\ninputs: { user: { vip: bool } }\nawards:\n  gift: { kind: credits, amount: 5 }\n  nothing: { kind: none }\npool:\n  - { award: nothing, rate: 1 }\nbefore:\n  - when: user.vip\n    give: gift\n",
+        );
+        engine.deploy(&source, None, at(NOW)).await.unwrap();
+        // The rule reads `user.vip`, which this caller does not pass: a typed error.
+        let failed = draw(&engine, "ivan", "r1").await;
+        assert!(
+            matches!(failed, Err(Failure::Draw(_))),
+            "{name}: {failed:?}"
+        );
+        let mistyped = engine
+            .draw(
+                &DrawRequest {
+                    campaign: "t",
+                    user: "ivan",
+                    request_id: "r2",
+                    attributes: &[("vip".into(), Value::Int(1))],
+                },
+                at(NOW),
+            )
+            .await;
+        assert!(matches!(mistyped, Err(Failure::BadInput(_))), "{name}");
+        assert_eq!(tallies(&engine).await, (0, 0, 0, 0), "{name}");
+        // Nothing was debited: all three draws are still there.
+        let vip = [("vip".to_string(), Value::Bool(true))];
+        for i in 0..3 {
+            let id = format!("ok{i}");
+            let response = engine
+                .draw(
+                    &DrawRequest {
+                        campaign: "t",
+                        user: "ivan",
+                        request_id: &id,
+                        attributes: &vip,
+                    },
+                    at(NOW),
+                )
+                .await
+                .unwrap();
+            assert_eq!(response.award.id, "gift");
+        }
+        let mut tx = engine.store().begin().await.unwrap();
+        assert_eq!(tx.balance("ivan").await.unwrap(), 1500, "{name}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn draw_awards_extend_the_entitlement_and_external_awards_go_to_the_outbox() {
+    for (name, store) in stores().await {
+        let engine = engine(store).await;
+        let source = campaign(
+            "allowance: 1\ndelivery: { webhook: \"https://example.com/hook\", secret_env: HOOK_SECRET }\nawards:\n  more: { kind: draws, amount: 2 }\n  mug: { kind: item }\npool:\n  - { award: more, rate: 1 }\nbefore:\n  - when: user.draws.total >= 1\n    give: mug\n",
+        );
+        engine.deploy(&source, None, at(NOW)).await.unwrap();
+        let first = draw(&engine, "judy", "a").await.unwrap();
+        assert_eq!(
+            (first.award.id.as_str(), first.left.draws),
+            ("more", 2),
+            "{name}"
+        );
+        let second = draw(&engine, "judy", "b").await.unwrap();
+        assert_eq!(second.award.id, "mug");
+        assert_eq!(
+            tallies(&engine).await,
+            (2, 0, 1, 0),
+            "{name}: the item waits in the outbox"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn grants_decrement_sku_stock_once_per_request() {
+    for (name, store) in stores().await {
+        let engine = Arc::new(engine(store).await);
+        let source = campaign(
+            "allowance: 0\nawards:\n  nothing: { kind: none }\npool:\n  - { award: nothing, rate: 1 }\nskus:\n  pack: { draws: 2, stock: 3 }\n",
+        );
+        engine.deploy(&source, None, at(NOW)).await.unwrap();
+        assert!(
+            matches!(draw(&engine, "kim", "d0").await, Err(Failure::NoDrawsLeft)),
+            "{name}"
+        );
+        let granted = engine
+            .grant("t", "kim", "pack", "g1", at(NOW))
+            .await
+            .unwrap();
+        assert_eq!(granted.draws, 2);
+        assert_eq!(
+            engine
+                .grant("t", "kim", "pack", "g1", at(NOW))
+                .await
+                .unwrap(),
+            granted,
+            "{name}: replay"
+        );
+        assert!(matches!(
+            engine.grant("t", "kim", "nope", "g2", at(NOW)).await,
+            Err(Failure::UnknownSku(_))
+        ));
+        let tasks: Vec<_> = (0..6)
+            .map(|i| {
+                let engine = engine.clone();
+                tokio::spawn(async move {
+                    engine
+                        .grant("t", "lee", "pack", &format!("c{i}"), at(NOW))
+                        .await
+                })
+            })
+            .collect();
+        let mut sold = 0;
+        for task in tasks {
+            match task.await.unwrap() {
+                Ok(_) => sold += 1,
+                Err(Failure::SkuSoldOut(_)) => {}
+                Err(other) => panic!("{name}: {other}"),
+            }
+        }
+        assert_eq!(sold, 2, "{name}: stock 3, one already sold");
+        draw(&engine, "kim", "d1").await.unwrap();
+        draw(&engine, "kim", "d2").await.unwrap();
+        assert!(
+            matches!(draw(&engine, "kim", "d3").await, Err(Failure::NoDrawsLeft)),
+            "{name}"
+        );
+        assert_eq!(tallies(&engine).await.3, 3, "{name}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redeploys_keep_what_was_issued_and_unchanged_content_is_a_no_op() {
+    for (name, store) in stores().await {
+        let store_for_restart = store.clone();
+        let engine = engine(store).await;
+        engine.deploy(&stocked(10, 5), None, at(NOW)).await.unwrap();
+        let again = engine.deploy(&stocked(10, 5), None, at(NOW)).await.unwrap();
+        assert_eq!((again.version, again.changed), (1, false), "{name}");
+        for i in 0..4 {
+            draw(&engine, "mia", &format!("r{i}")).await.unwrap();
+        }
+        // Declared stock 10 → 7: what is left drops by 3 (6 → 3), what was issued stays 4.
+        let v2 = engine.deploy(&stocked(7, 5), None, at(NOW)).await.unwrap();
+        assert_eq!(v2.version, 2);
+        let mut tx = engine.store().begin().await.unwrap();
+        assert_eq!(
+            tx.award_stock("t", "prize").await.unwrap(),
+            Some((3, 4)),
+            "{name}"
+        );
+        drop(tx);
+        // Declared stock 2: never below zero.
+        engine.deploy(&stocked(2, 5), None, at(NOW)).await.unwrap();
+        let mut tx = engine.store().begin().await.unwrap();
+        assert_eq!(
+            tx.award_stock("t", "prize").await.unwrap(),
+            Some((0, 4)),
+            "{name}"
+        );
+        drop(tx);
+        // A restart recompiles the stored current version.
+        let restarted = helpers::engine(store_for_restart).await;
+        assert_eq!(restarted.campaign("t").unwrap().version, 3, "{name}");
+        assert!(matches!(
+            restarted.deploy("campaign: t\n", None, at(NOW)).await,
+            Err(tombola_engine::DeployError::Invalid(_))
+        ));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stock_only_moves_for_the_award_that_is_issued() {
+    for (name, store) in stores().await {
+        let engine = engine(store).await;
+        // The stock node takes a unit, then a later condition sends the draw to the fallback.
+        let source = campaign(
+            "allowance: 5\nawards:\n  prize: { kind: none }\n  consolation: { kind: credits, amount: 1 }\npool:\n  - { award: prize, rate: 1, stock: 3, tree: t }\ntrees:\n  t:\n    - stock: { exhausted: luck }\n    - veteran: { if: \"user.draws.total >= 2\", else: luck }\n    - luck: { fallback: consolation }\n",
+        );
+        engine.deploy(&source, None, at(NOW)).await.unwrap();
+        for (i, expected) in ["consolation", "consolation", "prize"].iter().enumerate() {
+            let response = draw(&engine, "nora", &format!("r{i}")).await.unwrap();
+            assert_eq!(response.award.id, *expected, "{name}: draw {i}");
+        }
+        let mut tx = engine.store().begin().await.unwrap();
+        assert_eq!(tx.award_stock("t", "prize").await.unwrap(), Some((2, 1)), "{name}: only the issued prize left the stock");
+    }
+}
