@@ -36,6 +36,16 @@ enum Command {
     Schema,
     /// Print a campaign's compiled workflow graph (IR) as JSON.
     Compile { file: PathBuf },
+    /// Create or upgrade the store's tables (the server also does this at start).
+    Migrate {
+        /// `sqlite://PATH` (created if missing) or `postgres://…`.
+        #[arg(
+            long,
+            env = "TOMBOLA_DATABASE_URL",
+            default_value = "sqlite://tombola.db"
+        )]
+        database_url: String,
+    },
     /// Draw a campaign's chain and trees.
     Graph {
         file: PathBuf,
@@ -92,6 +102,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(campaign)?);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Migrate { database_url } => {
+            let runtime =
+                tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+            runtime
+                .block_on(tombola_engine::store::open(&database_url))
+                .with_context(|| format!("cannot migrate {}", redact(&database_url)))?;
+            println!("{} is up to date", redact(&database_url));
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Graph { file, format } => {
             let (name, source, report) = load(&file)?;
             let Some(campaign) = report.campaign.as_ref().filter(|_| !report.has_errors()) else {
@@ -105,6 +124,25 @@ fn run(cli: Cli) -> Result<ExitCode> {
             print!("{}", graph::render(campaign, format));
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// A database URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.find(':') {
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme + 3],
+                    &credentials[..colon],
+                    &url[at..]
+                ),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
     }
 }
 

@@ -184,3 +184,39 @@ fn graph_draws_mermaid_and_dot() {
     assert!(dot.trim_end().ends_with('}'));
     assert!(dot.contains("shape=diamond"));
 }
+
+#[test]
+fn migrate_creates_a_sqlite_store() {
+    let path = std::env::temp_dir().join(format!("tombola-migrate-{}.db", std::process::id()));
+    let url = format!("sqlite://{}", path.display());
+    let output = tombola(&["migrate", "--database-url", &url]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout(&output).contains("is up to date"));
+    assert!(path.exists());
+    // Running it again is a no-op.
+    assert_eq!(
+        tombola(&["migrate", "--database-url", &url]).status.code(),
+        Some(0)
+    );
+    let bad = tombola(&[
+        "migrate",
+        "--database-url",
+        "mysql://root:hunter2@localhost/x",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        stderr.contains("unsupported database URL scheme `mysql`"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("hunter2"),
+        "passwords stay out of messages: {stderr}"
+    );
+    let _ = std::fs::remove_file(&path);
+}

@@ -24,7 +24,8 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
-    #[error("unsupported database URL `{0}`: use sqlite://PATH, postgres://… or memory:")]
+    /// Holds only the scheme: URLs carry passwords, which stay out of messages.
+    #[error("unsupported database URL scheme `{0}`: use sqlite://PATH, postgres://… or memory:")]
     Url(String),
     #[error("the store holds an invalid value: {0}")]
     Corrupt(String),

@@ -111,7 +111,8 @@ impl SqlStore {
             SQLITE_MIGRATIONS.run(&pool).await?;
             return Ok(SqlStore::Sqlite(pool));
         }
-        Err(StoreError::Url(url.to_string()))
+        let scheme = url.split(':').next().unwrap_or_default();
+        Err(StoreError::Url(scheme.to_string()))
     }
 
     pub(crate) async fn begin(&self) -> Result<SqlTx, StoreError> {

@@ -494,6 +494,47 @@ async fn stock_only_moves_for_the_award_that_is_issued() {
             assert_eq!(response.award.id, *expected, "{name}: draw {i}");
         }
         let mut tx = engine.store().begin().await.unwrap();
-        assert_eq!(tx.award_stock("t", "prize").await.unwrap(), Some((2, 1)), "{name}: only the issued prize left the stock");
+        assert_eq!(
+            tx.award_stock("t", "prize").await.unwrap(),
+            Some((2, 1)),
+            "{name}: only the issued prize left the stock"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_draws_of_one_user_see_different_counts() {
+    for (name, store) in stores().await {
+        let engine = Arc::new(engine(store).await);
+        let source = campaign(
+            "allowance: 10\nawards:\n  prize: { kind: none }\n  consolation: { kind: none }\npool:\n  - { award: prize, rate: 1, tree: t }\ntrees:\n  t:\n    - lock: { after: 3, locked: luck }\n    - luck: { fallback: consolation }\n",
+        );
+        engine.deploy(&source, None, at(NOW)).await.unwrap();
+        let tasks: Vec<_> = (0..8)
+            .map(|i| {
+                let engine = engine.clone();
+                tokio::spawn(async move { draw(&engine, "olga", &format!("r{i}")).await.unwrap() })
+            })
+            .collect();
+        let mut seen = Vec::new();
+        let mut unlocked = 0;
+        for task in tasks {
+            let response = task.await.unwrap();
+            let lock = response
+                .steps
+                .iter()
+                .find(|s| s.at == "tree:t/lock")
+                .unwrap();
+            seen.push(lock.read.unwrap());
+            unlocked += usize::from(response.award.id == "prize");
+        }
+        seen.sort_unstable();
+        assert_eq!(
+            seen,
+            (0..8).collect::<Vec<i64>>(),
+            "{name}: each draw counts the draws before it"
+        );
+        // `after: 3` opens on the 4th draw: draws 4 to 8 are unlocked.
+        assert_eq!(unlocked, 5, "{name}");
     }
 }
