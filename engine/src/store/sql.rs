@@ -3,6 +3,7 @@
 //! differences — connection options, `BEGIN IMMEDIATE` — stay in this file.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgPool, PgPoolOptions, Postgres};
@@ -11,6 +12,7 @@ use sqlx::sqlite::{
     SqliteSynchronous,
 };
 use sqlx::{Row, Transaction};
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use super::{
     CampaignRow, CampaignState, Claim, Counters, Debited, DrawRecord, Limits, Refusal, StoreError,
@@ -23,7 +25,10 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrati
 /// A SQL store: a pool on SQLite or PostgreSQL.
 #[derive(Debug, Clone)]
 pub enum SqlStore {
-    Sqlite(SqlitePool),
+    /// The pool, and a queue for this process's writers: SQLite admits one writer
+    /// at a time, and waiting in line here is cheaper and fairer than SQLite's
+    /// busy-retry loop. The database lock still guards against other processes.
+    Sqlite(SqlitePool, Arc<Mutex<()>>),
     Postgres(PgPool),
 }
 
@@ -39,7 +44,8 @@ enum Arg<'a> {
 /// A transaction on a SQL store.
 #[derive(Debug)]
 pub enum SqlTx {
-    Sqlite(Transaction<'static, Sqlite>),
+    /// The transaction first, so it ends before the writer's place in line is released.
+    Sqlite(Transaction<'static, Sqlite>, OwnedMutexGuard<()>),
     Postgres(Transaction<'static, Postgres>),
 }
 
@@ -109,7 +115,7 @@ impl SqlStore {
                 .connect_with(options)
                 .await?;
             SQLITE_MIGRATIONS.run(&pool).await?;
-            return Ok(SqlStore::Sqlite(pool));
+            return Ok(SqlStore::Sqlite(pool, Arc::default()));
         }
         let scheme = url.split(':').next().unwrap_or_default();
         Err(StoreError::Url(scheme.to_string()))
@@ -119,7 +125,10 @@ impl SqlStore {
         Ok(match self {
             // IMMEDIATE takes the write lock up front: SQLite allows one writer, and a
             // deferred transaction that upgrades later can fail instead of waiting.
-            SqlStore::Sqlite(pool) => SqlTx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            SqlStore::Sqlite(pool, writers) => {
+                let turn = writers.clone().lock_owned().await;
+                SqlTx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?, turn)
+            }
             SqlStore::Postgres(pool) => SqlTx::Postgres(pool.begin().await?),
         })
     }
@@ -185,7 +194,7 @@ macro_rules! read_row {
 impl SqlTx {
     async fn execute(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<u64, StoreError> {
         Ok(match self {
-            SqlTx::Sqlite(tx) => {
+            SqlTx::Sqlite(tx, _) => {
                 let sql = sql.replace('$', "?");
                 bind_all!(sqlx::query(&sql), args)
                     .execute(&mut **tx)
@@ -206,7 +215,7 @@ impl SqlTx {
         cols: &[Col],
     ) -> Result<Option<Vec<Cell>>, StoreError> {
         Ok(match self {
-            SqlTx::Sqlite(tx) => {
+            SqlTx::Sqlite(tx, _) => {
                 let sql = sql.replace('$', "?");
                 match bind_all!(sqlx::query(&sql), args)
                     .fetch_optional(&mut **tx)
@@ -234,7 +243,7 @@ impl SqlTx {
     ) -> Result<Vec<Vec<Cell>>, StoreError> {
         let mut out = Vec::new();
         match self {
-            SqlTx::Sqlite(tx) => {
+            SqlTx::Sqlite(tx, _) => {
                 let sql = sql.replace('$', "?");
                 for row in bind_all!(sqlx::query(&sql), args)
                     .fetch_all(&mut **tx)
@@ -257,7 +266,7 @@ impl SqlTx {
 
     pub(crate) async fn commit(self) -> Result<(), StoreError> {
         match self {
-            SqlTx::Sqlite(tx) => tx.commit().await?,
+            SqlTx::Sqlite(tx, _) => tx.commit().await?,
             SqlTx::Postgres(tx) => tx.commit().await?,
         }
         Ok(())
