@@ -538,3 +538,53 @@ async fn concurrent_draws_of_one_user_see_different_counts() {
         assert_eq!(unlocked, 5, "{name}");
     }
 }
+
+async fn draw_as(engine: &Engine, id: &str, user: &str, vip: bool) -> tombola_engine::DrawResponse {
+    let attributes = [("vip".to_string(), Value::Bool(vip))];
+    engine
+        .draw(
+            &DrawRequest {
+                campaign: "t",
+                user,
+                request_id: id,
+                attributes: &attributes,
+            },
+            at(NOW),
+        )
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_chain_runs_on_stored_counts() {
+    for (name, store) in stores().await {
+        let engine = engine(store).await;
+        let source = campaign(
+            "allowance: 10\ninputs: { user: { vip: bool } }\nawards:\n  common: { kind: none }\n  rare: { kind: none }\n  pinned: { kind: none }\n  vip_gift: { kind: credits, amount: 3 }\npool:\n  - { award: common, rate: 0.999 }\n  - { award: rare, rate: 0.001 }\nbefore:\n  - blacklist: { users: [mallory], give: pinned }\n  - weight: { mode: exactly, tiers: { 2: [rare] } }\n  - when: user.vip\n    give: vip_gift\n",
+        );
+        engine.deploy(&source, None, at(NOW)).await.unwrap();
+        assert_eq!(
+            draw_as(&engine, "m1", "mallory", true).await.award.id,
+            "pinned",
+            "{name}: the blacklist comes first"
+        );
+        // The exactly-2 tier fires on the user's third draw (two made before it), once.
+        let first = draw_as(&engine, "p1", "peggy", false).await;
+        let second = draw_as(&engine, "p2", "peggy", false).await;
+        let third = draw_as(&engine, "p3", "peggy", false).await;
+        let fourth = draw_as(&engine, "p4", "peggy", true).await;
+        assert_eq!(first.steps[1].outcome, "no_tier", "{name}");
+        assert_eq!(second.steps[1].read, Some(1));
+        assert_eq!(
+            third.award.id, "rare",
+            "{name}: the one-shot guarantee at a score of 2"
+        );
+        assert_eq!(third.steps[1].outcome, "tier");
+        assert_eq!(
+            fourth.award.id, "vip_gift",
+            "{name}: past the tier, the `when` rule decides"
+        );
+        let mut tx = engine.store().begin().await.unwrap();
+        assert_eq!(tx.balance("peggy").await.unwrap(), 300, "{name}");
+    }
+}
