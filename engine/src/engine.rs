@@ -130,7 +130,11 @@ pub struct StepView {
     /// `rule:<id>`, `draw:<award>`, `tree:<tree>/<node>` or `issue:<award>`.
     pub at: String,
     pub outcome: String,
+    /// The number the step compared: a weight score, the draws a lock counted.
     pub read: Option<i64>,
+    /// The inputs a rule's or node's expression read, by name, with their values.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<(String, String)>,
 }
 
 /// What is left after a draw.
@@ -491,7 +495,7 @@ impl Engine {
                 .explanation
                 .steps
                 .iter()
-                .map(|s| step_view(campaign, s))
+                .map(|s| step_view(campaign, s, &input))
                 .collect(),
             left: Left {
                 draws: draws_left + granted_now,
@@ -598,7 +602,79 @@ impl Engine {
     }
 }
 
-fn step_view(campaign: &Campaign, step: &crate::evaluate::Step) -> StepView {
+/// What a program read, by name and value, for the explanation.
+fn inputs_read(
+    campaign: &Campaign,
+    program: Option<&tombola_grammar::Program>,
+    input: &DrawInput<'_>,
+) -> Vec<(String, String)> {
+    use tombola_grammar::{Env, Slot};
+    let Some(program) = program else {
+        return Vec::new();
+    };
+    let env = crate::evaluate::Inputs { input };
+    program
+        .reads()
+        .iter()
+        .map(|slot| {
+            let name = match slot {
+                Slot::UserId => "user.id".to_string(),
+                Slot::UserCredits => "user.credits".to_string(),
+                Slot::DrawsToday => "user.draws.today".to_string(),
+                Slot::DrawsMonth => "user.draws.month".to_string(),
+                Slot::DrawsTotal => "user.draws.total".to_string(),
+                Slot::DrawsLeft => "user.draws.left".to_string(),
+                Slot::UserAttribute(i) => {
+                    format!("user.{}", campaign.inputs.user[usize::from(*i)].0)
+                }
+                Slot::EventAttribute(i) => format!("event.#{i}"),
+            };
+            let value = env
+                .load(*slot)
+                .map_or_else(|| "missing".to_string(), |v| show(v));
+            (name, value)
+        })
+        .collect()
+}
+
+fn show(value: tombola_grammar::Val<'_>) -> String {
+    use tombola_grammar::Val;
+    match value {
+        Val::Int(v) => v.to_string(),
+        Val::Decimal(v) => v.normalize().to_string(),
+        Val::Bool(v) => v.to_string(),
+        Val::Str(v) => v.to_string(),
+        Val::Date(v) => v.to_string(),
+        Val::DateTime(v) => v.to_rfc3339(),
+        Val::Duration(v) => format!("{v}s"),
+        Val::List(items) => format!(
+            "[{}]",
+            items
+                .iter()
+                .map(|i| show(i.as_val()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+fn step_view(campaign: &Campaign, step: &crate::evaluate::Step, input: &DrawInput<'_>) -> StepView {
+    use tombola_dsl::ir::{ChainKind, NodeKind};
+    let program = match step.kind {
+        StepKind::Rule { rule } => match &campaign.chain[rule as usize].kind {
+            ChainKind::Blacklist { condition, .. } => condition.as_ref(),
+            ChainKind::Weight { score, .. } => Some(score),
+            ChainKind::When { condition, .. } => Some(condition),
+        },
+        StepKind::Node { tree, node } => {
+            match &campaign.trees[tree as usize].nodes[node as usize].kind {
+                NodeKind::Condition { condition, .. } => Some(condition),
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    let inputs = inputs_read(campaign, program, input);
     let at = match step.kind {
         StepKind::Rule { rule } => format!("rule:{}", campaign.chain[rule as usize].id),
         StepKind::Draw { entry } => format!(
@@ -623,5 +699,6 @@ fn step_view(campaign: &Campaign, step: &crate::evaluate::Step) -> StepView {
         at,
         outcome,
         read: step.read,
+        inputs,
     }
 }

@@ -147,8 +147,8 @@ pub enum Evaluation {
 }
 
 /// Reads inputs for expressions.
-struct Inputs<'a> {
-    input: &'a DrawInput<'a>,
+pub(crate) struct Inputs<'a> {
+    pub(crate) input: &'a DrawInput<'a>,
 }
 
 impl Env for Inputs<'_> {
