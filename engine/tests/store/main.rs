@@ -470,9 +470,19 @@ async fn redeploys_keep_what_was_issued_and_unchanged_content_is_a_no_op() {
             "{name}"
         );
         drop(tx);
+        // The open/closed state belongs to the store after the first deploy.
+        engine.set_state("t", CampaignState::Closed).await.unwrap();
+        engine.deploy(&stocked(3, 5), None, at(NOW)).await.unwrap();
+        assert!(
+            matches!(
+                draw(&engine, "mia", "after-close").await,
+                Err(Failure::NotOpen(_))
+            ),
+            "{name}: a redeploy does not reopen"
+        );
         // A restart recompiles the stored current version.
         let restarted = helpers::engine(store_for_restart).await;
-        assert_eq!(restarted.campaign("t").unwrap().version, 3, "{name}");
+        assert_eq!(restarted.campaign("t").unwrap().version, 4, "{name}");
         assert!(matches!(
             restarted.deploy("campaign: t\n", None, at(NOW)).await,
             Err(tombola_engine::DeployError::Invalid(_))
