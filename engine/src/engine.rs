@@ -525,6 +525,28 @@ impl Engine {
         Ok(response)
     }
 
+    /// The stored answer of a draw that succeeded, by request id.
+    pub async fn stored_draw(
+        &self,
+        campaign: &str,
+        request_id: &str,
+    ) -> Result<Option<DrawResponse>, Failure> {
+        if self.campaign(campaign).is_none() {
+            return Err(Failure::UnknownCampaign(campaign.to_string()));
+        }
+        let mut tx = self.store.begin().await?;
+        let answer = tx
+            .stored_answer(&format!("draw/{campaign}"), request_id)
+            .await?;
+        drop(tx);
+        answer
+            .map(|json| {
+                serde_json::from_str(&json)
+                    .map_err(|e| Failure::Store(StoreError::Corrupt(e.to_string())))
+            })
+            .transpose()
+    }
+
     /// Grants one unit of a SKU: an order, the SKU's stock decremented, the draws added.
     pub async fn grant(
         &self,

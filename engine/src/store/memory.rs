@@ -229,6 +229,13 @@ impl MemoryTx {
         }
     }
 
+    pub(crate) fn stored_answer(&mut self, scope: &str, request_id: &str) -> Option<String> {
+        self.state
+            .requests
+            .get(&key(scope, request_id))
+            .and_then(|(_, response)| response.clone())
+    }
+
     pub(crate) fn answer(
         &mut self,
         scope: &str,

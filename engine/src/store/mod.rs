@@ -271,6 +271,15 @@ impl Tx {
         dispatch!(self.claim(scope, request_id, body_hash))
     }
 
+    /// The stored answer of a request that succeeded, if any.
+    pub async fn stored_answer(
+        &mut self,
+        scope: &str,
+        request_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        dispatch!(self.stored_answer(scope, request_id))
+    }
+
     /// Stores the answer of a claimed request.
     pub async fn answer(
         &mut self,

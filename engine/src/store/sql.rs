@@ -409,6 +409,22 @@ impl SqlTx {
         })
     }
 
+    pub(crate) async fn stored_answer(
+        &mut self,
+        scope: &str,
+        request_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let row = self
+            .fetch_optional(
+                "SELECT response FROM requests WHERE scope = $1 AND request_id = $2 AND response <> ''",
+                &[Arg::Text(scope), Arg::Text(request_id)],
+                &[Col::Text],
+            )
+            .await?;
+        row.map(|r| r.into_iter().next().unwrap_or(Cell::Null).text())
+            .transpose()
+    }
+
     pub(crate) async fn answer(
         &mut self,
         scope: &str,

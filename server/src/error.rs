@@ -1,0 +1,209 @@
+//! One error type for the API, mapped to status codes and stable problem
+//! types; internal details go to the log, never to the client.
+
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use tombola_engine::{DeployError, Failure};
+
+/// Where problem types live; each type is this plus a stable slug.
+pub const PROBLEM_BASE: &str = "https://tombola.dev/problems/";
+
+/// Every way an API call can fail.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ApiError {
+    UnknownCampaign(String),
+    UnknownRequest(String),
+    Refused(Failure),
+    InvalidCampaign(Vec<tombola_dsl::Diagnostic>),
+    IdMismatch { expected: String, found: String },
+    BadInput { field: String, message: String },
+    MalformedBody(StatusCode, String),
+    NotReady(String),
+    Internal(String),
+}
+
+impl ApiError {
+    pub(crate) fn from_rejection(rejection: axum::extract::rejection::JsonRejection) -> Self {
+        // axum tells a syntax error (400) from a body of the wrong shape, e.g. a
+        // missing field (422), and from a missing content type (415).
+        ApiError::MalformedBody(rejection.status(), rejection.body_text())
+    }
+
+    /// Status, problem slug, title, detail.
+    fn parts(&self) -> (StatusCode, &'static str, String, String) {
+        use Failure as F;
+        match self {
+            ApiError::UnknownCampaign(id) => (
+                StatusCode::NOT_FOUND,
+                "unknown-campaign",
+                "Unknown campaign".into(),
+                format!("no campaign `{id}` is deployed"),
+            ),
+            ApiError::UnknownRequest(id) => (
+                StatusCode::NOT_FOUND,
+                "unknown-request",
+                "Unknown request".into(),
+                format!("no successful call has request id `{id}`"),
+            ),
+            ApiError::Refused(failure) => {
+                let (status, slug, title) = match failure {
+                    F::UnknownCampaign(_) => (
+                        StatusCode::NOT_FOUND,
+                        "unknown-campaign",
+                        "Unknown campaign",
+                    ),
+                    F::NotOpen(_) => (
+                        StatusCode::CONFLICT,
+                        "campaign-not-open",
+                        "Campaign not open",
+                    ),
+                    F::OutsideWindow(_) => (
+                        StatusCode::CONFLICT,
+                        "outside-window",
+                        "Outside the campaign's window",
+                    ),
+                    F::NoDrawsLeft => (StatusCode::CONFLICT, "no-draws-left", "No draws left"),
+                    F::DailyCap => (
+                        StatusCode::CONFLICT,
+                        "daily-cap-reached",
+                        "Daily cap reached",
+                    ),
+                    F::MonthlyCap => (
+                        StatusCode::CONFLICT,
+                        "monthly-cap-reached",
+                        "Monthly cap reached",
+                    ),
+                    F::TotalCap => (
+                        StatusCode::CONFLICT,
+                        "total-cap-reached",
+                        "Total cap reached",
+                    ),
+                    F::SkuSoldOut(_) => (StatusCode::CONFLICT, "sku-sold-out", "SKU sold out"),
+                    F::UnknownSku(_) => (
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "unknown-sku",
+                        "Unknown SKU",
+                    ),
+                    F::RequestConflict(_) => (
+                        StatusCode::CONFLICT,
+                        "request-id-reused",
+                        "Request id reused with a different body",
+                    ),
+                    F::BadInput(_) => (
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "invalid-input",
+                        "Invalid input",
+                    ),
+                    F::Draw(_) => (
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "draw-failed",
+                        "The draw failed",
+                    ),
+                    _ => (
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "internal",
+                        "Internal error",
+                    ),
+                };
+                let detail = if status == StatusCode::INTERNAL_SERVER_ERROR {
+                    "see the server log".to_string()
+                } else {
+                    failure.to_string()
+                };
+                (status, slug, title.into(), detail)
+            }
+            ApiError::InvalidCampaign(diagnostics) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-campaign",
+                "Invalid campaign".into(),
+                format!(
+                    "the campaign has {} error(s)",
+                    diagnostics.iter().filter(|d| d.is_error()).count()
+                ),
+            ),
+            ApiError::IdMismatch { expected, found } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "campaign-id-mismatch",
+                "Campaign id mismatch".into(),
+                format!("the URL names `{expected}` but the file says `campaign: {found}`"),
+            ),
+            ApiError::BadInput { field, message } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-input",
+                "Invalid input".into(),
+                format!("{field}: {message}"),
+            ),
+            ApiError::MalformedBody(status, message) => {
+                let (slug, title) = match *status {
+                    StatusCode::UNPROCESSABLE_ENTITY => ("invalid-body", "Invalid body"),
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+                        ("unsupported-media-type", "Expected application/json")
+                    }
+                    _ => ("malformed-body", "Malformed body"),
+                };
+                (*status, slug, title.into(), message.clone())
+            }
+            ApiError::NotReady(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not-ready",
+                "Not ready".into(),
+                "the database does not answer".into(),
+            ),
+            ApiError::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal error".into(),
+                "see the server log".into(),
+            ),
+        }
+    }
+}
+
+impl From<Failure> for ApiError {
+    fn from(failure: Failure) -> Self {
+        match failure {
+            Failure::UnknownCampaign(id) => ApiError::UnknownCampaign(id),
+            other => ApiError::Refused(other),
+        }
+    }
+}
+
+impl From<DeployError> for ApiError {
+    fn from(error: DeployError) -> Self {
+        match error {
+            DeployError::Invalid(diagnostics) => ApiError::InvalidCampaign(diagnostics),
+            DeployError::IdMismatch { expected, found } => ApiError::IdMismatch { expected, found },
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, slug, title, detail) = self.parts();
+        if status.is_server_error() {
+            // Details stay in the log; the client gets the problem type only.
+            eprintln!("tombola: {status}: {self:?}");
+        }
+        let mut body = json!({
+            "type": format!("{PROBLEM_BASE}{slug}"),
+            "title": title,
+            "status": status.as_u16(),
+            "detail": detail,
+        });
+        if let ApiError::InvalidCampaign(diagnostics) = &self {
+            body["diagnostics"] = serde_json::to_value(diagnostics).unwrap_or_default();
+        }
+        if let ApiError::BadInput { field, .. } = &self {
+            body["field"] = json!(field);
+        }
+        (
+            status,
+            [(header::CONTENT_TYPE, "application/problem+json")],
+            body.to_string(),
+        )
+            .into_response()
+    }
+}

@@ -1,0 +1,278 @@
+//! The API in process (`oneshot`, no socket): status codes, problem types,
+//! stored answers and replays.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tombola_engine::{Engine, Seeds, store};
+use tombola_server::{AppState, app};
+use tower::ServiceExt;
+
+async fn state() -> AppState {
+    let engine = Engine::open(store::open("memory:").await.unwrap(), Seeds::Fixed(3))
+        .await
+        .unwrap();
+    AppState {
+        engine,
+        clock: Arc::new(|| "2026-03-04T10:00:00Z".parse().unwrap()),
+    }
+}
+
+async fn call(
+    state: &AppState,
+    method: &str,
+    uri: &str,
+    body: Body,
+    json: bool,
+) -> (StatusCode, String, Value) {
+    let mut request = Request::builder().method(method).uri(uri);
+    if json {
+        request = request.header("content-type", "application/json");
+    }
+    let response = app(state.clone())
+        .oneshot(request.body(body).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    (status, content_type, value)
+}
+
+async fn post(state: &AppState, uri: &str, body: Value) -> (StatusCode, String, Value) {
+    call(state, "POST", uri, Body::from(body.to_string()), true).await
+}
+
+const CAMPAIGN: &str = "campaign: demo\nname: Demo\nstate: open\nwindow: { from: 2026-01-01, zone: Europe/Paris }\nallowance: 2\nquota: { per_day: 5 }\ninputs: { user: { vip: bool, spent: decimal } }\nawards:\n  points: { kind: credits, amount: 5 }\n  gift: { kind: credits, amount: 50 }\npool:\n  - { award: points, rate: 1 }\nbefore:\n  - when: user.vip\n    give: gift\nskus:\n  pack: { draws: 3, stock: 1 }\n";
+
+async fn deployed() -> AppState {
+    let state = state().await;
+    let (status, _, body) = call(
+        &state,
+        "PUT",
+        "/v1/campaigns/demo",
+        Body::from(CAMPAIGN),
+        false,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    state
+}
+
+#[tokio::test]
+async fn deploys_are_versioned_and_unchanged_content_is_a_no_op() {
+    let state = deployed().await;
+    let (status, _, body) = call(
+        &state,
+        "PUT",
+        "/v1/campaigns/demo",
+        Body::from(CAMPAIGN),
+        false,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body,
+        json!({ "campaign": "demo", "version": 1, "changed": false })
+    );
+    let (status, content_type, body) = call(
+        &state,
+        "PUT",
+        "/v1/campaigns/other",
+        Body::from(CAMPAIGN),
+        false,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(content_type, "application/problem+json");
+    assert_eq!(
+        body["type"],
+        "https://tombola.dev/problems/campaign-id-mismatch"
+    );
+    let broken = CAMPAIGN.replace("rate: 1", "rate: 0.61");
+    let (status, _, body) = call(
+        &state,
+        "PUT",
+        "/v1/campaigns/demo",
+        Body::from(broken),
+        false,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        body["type"],
+        "https://tombola.dev/problems/invalid-campaign"
+    );
+    assert_eq!(
+        body["diagnostics"][0]["code"], "T0301",
+        "the same diagnostics as `tombola check`"
+    );
+}
+
+#[tokio::test]
+async fn a_draw_answers_and_its_answer_is_stored() {
+    let state = deployed().await;
+    let body = json!({ "user": "ann", "request_id": "r1", "attributes": { "vip": false, "spent": "12.50" } });
+    let (status, _, first) = post(&state, "/v1/campaigns/demo/draws", body.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_eq!(first["award"]["id"], "points");
+    assert_eq!(first["left"]["draws"], 1);
+    let (status, _, replay) = post(&state, "/v1/campaigns/demo/draws", body).await;
+    assert_eq!(
+        (status, &replay),
+        (StatusCode::OK, &first),
+        "a replay returns the first answer"
+    );
+    let (status, _, stored) = call(
+        &state,
+        "GET",
+        "/v1/campaigns/demo/draws/r1",
+        Body::empty(),
+        false,
+    )
+    .await;
+    assert_eq!((status, &stored), (StatusCode::OK, &first));
+    let (status, _, missing) = call(
+        &state,
+        "GET",
+        "/v1/campaigns/demo/draws/nope",
+        Body::empty(),
+        false,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        missing["type"],
+        "https://tombola.dev/problems/unknown-request"
+    );
+    let (status, _, vip) = post(
+        &state,
+        "/v1/campaigns/demo/draws",
+        json!({ "user": "ann", "request_id": "r2", "attributes": { "vip": true } }),
+    )
+    .await;
+    assert_eq!(
+        (status, vip["award"]["id"].as_str()),
+        (StatusCode::OK, Some("gift"))
+    );
+}
+
+#[tokio::test]
+async fn every_refusal_has_its_own_problem_type() {
+    let state = deployed().await;
+    let draw = |user: &str, id: &str| json!({ "user": user, "request_id": id, "attributes": { "vip": false } });
+    let problem = |body: &Value| {
+        body["type"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("https://tombola.dev/problems/")
+            .to_string()
+    };
+
+    let (status, _, body) = post(&state, "/v1/campaigns/nope/draws", draw("a", "x")).await;
+    assert_eq!(
+        (status, problem(&body)),
+        (StatusCode::NOT_FOUND, "unknown-campaign".into())
+    );
+
+    post(&state, "/v1/campaigns/demo/draws", draw("bo", "1")).await;
+    post(&state, "/v1/campaigns/demo/draws", draw("bo", "2")).await;
+    let (status, _, body) = post(&state, "/v1/campaigns/demo/draws", draw("bo", "3")).await;
+    assert_eq!(
+        (status, problem(&body)),
+        (StatusCode::CONFLICT, "no-draws-left".into())
+    );
+
+    let (status, _, body) = post(&state, "/v1/campaigns/demo/draws", draw("cy", "1")).await;
+    assert_eq!(
+        (status, problem(&body)),
+        (StatusCode::CONFLICT, "request-id-reused".into()),
+        "{body}"
+    );
+
+    let (status, _, body) = post(
+        &state,
+        "/v1/campaigns/demo/draws",
+        json!({ "user": "di", "request_id": "q", "attributes": { "vip": "yes" } }),
+    )
+    .await;
+    assert_eq!(
+        (status, problem(&body)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid-input".into())
+    );
+    assert_eq!(body["field"], "attributes.vip");
+    let (status, _, body) = post(
+        &state,
+        "/v1/campaigns/demo/draws",
+        json!({ "user": "di", "request_id": "q", "attributes": { "vipp": true } }),
+    )
+    .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("attributes.vipp"))
+    );
+
+    let (status, _, body) = call(
+        &state,
+        "POST",
+        "/v1/campaigns/demo/draws",
+        Body::from("{\"user\": }"),
+        true,
+    )
+    .await;
+    assert_eq!(
+        (status, problem(&body)),
+        (StatusCode::BAD_REQUEST, "malformed-body".into())
+    );
+    let (status, _, body) = post(&state, "/v1/campaigns/demo/draws", json!({ "user": "di" })).await;
+    assert_eq!(
+        (status, problem(&body)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid-body".into()),
+        "a missing field"
+    );
+    assert!(
+        body["detail"].as_str().unwrap().contains("request_id"),
+        "the detail names the field: {body}"
+    );
+
+    let (status, _, _) = post(
+        &state,
+        "/v1/campaigns/demo/grants",
+        json!({ "user": "bo", "sku": "pack", "request_id": "g1" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, body) = post(
+        &state,
+        "/v1/campaigns/demo/grants",
+        json!({ "user": "bo", "sku": "pack", "request_id": "g2" }),
+    )
+    .await;
+    assert_eq!(
+        (status, problem(&body)),
+        (StatusCode::CONFLICT, "sku-sold-out".into())
+    );
+    let (status, _, _) = post(&state, "/v1/campaigns/demo/draws", draw("bo", "3")).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the granted draws extend the entitlement; the failed id runs again"
+    );
+}
+
+#[tokio::test]
+async fn health_and_readiness() {
+    let state = state().await;
+    let (status, _, _) = call(&state, "GET", "/healthz", Body::empty(), false).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, _) = call(&state, "GET", "/readyz", Body::empty(), false).await;
+    assert_eq!(status, StatusCode::OK);
+}
