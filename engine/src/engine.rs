@@ -182,7 +182,10 @@ fn micros(at: DateTime<Utc>) -> i64 {
 
 /// Credits in hundredths, exactly.
 fn hundredths(amount: Decimal) -> Result<i64, Failure> {
-    let scaled = (amount * Decimal::ONE_HUNDRED).normalize();
+    let scaled = amount
+        .checked_mul(Decimal::ONE_HUNDRED)
+        .ok_or_else(|| Failure::BadInput(format!("{amount} credits is out of range")))?
+        .normalize();
     if scaled.scale() > 0 {
         return Err(Failure::BadInput(format!(
             "{amount} credits has more than 2 fractional digits"
@@ -343,13 +346,38 @@ impl Engine {
         id: &str,
         now: DateTime<Utc>,
     ) -> Result<Arc<Deployed>, Failure> {
-        let deployed = self
-            .campaign(id)
-            .ok_or_else(|| Failure::UnknownCampaign(id.to_string()))?;
         let row = tx
             .campaign(id)
             .await?
             .ok_or_else(|| Failure::UnknownCampaign(id.to_string()))?;
+        // The store decides the version: another server may have deployed a newer
+        // one, and running a stale copy could issue stock it no longer declares.
+        let deployed = match self.campaign(id) {
+            Some(deployed) if deployed.version == row.version => deployed,
+            _ => {
+                let stored = tx
+                    .latest_version(id)
+                    .await?
+                    .filter(|v| v.version == row.version)
+                    .ok_or_else(|| {
+                        StoreError::Corrupt(format!(
+                            "campaign `{id}` has no version {}",
+                            row.version
+                        ))
+                    })?;
+                let campaign = tombola_dsl::check_source(&stored.source)
+                    .campaign
+                    .ok_or_else(|| {
+                        StoreError::Corrupt(format!(
+                            "stored campaign `{id}` version {} no longer compiles",
+                            row.version
+                        ))
+                    })?;
+                self.install(id.to_string(), row.version, campaign);
+                self.campaign(id)
+                    .ok_or_else(|| Failure::UnknownCampaign(id.to_string()))?
+            }
+        };
         if row.state != CampaignState::Open {
             return Err(Failure::NotOpen(id.to_string()));
         }
@@ -366,10 +394,15 @@ impl Engine {
         request: &DrawRequest<'_>,
         now: DateTime<Utc>,
     ) -> Result<DrawResponse, Failure> {
-        let body = serde_json::json!({
-            "user": request.user,
-            "attributes": request.attributes.iter().map(|(k, v)| (k.clone(), format!("{v:?}"))).collect::<Vec<_>>(),
-        });
+        // A canonical body: attributes sorted by name, so a retry that lists them in
+        // another order is the same request.
+        let mut attributes: Vec<(&str, String)> = request
+            .attributes
+            .iter()
+            .map(|(k, v)| (k.as_str(), format!("{v:?}")))
+            .collect();
+        attributes.sort_unstable();
+        let body = serde_json::json!({ "user": request.user, "attributes": attributes });
         let body_hash = sha256_hex(body.to_string().as_bytes());
         let scope = format!("draw/{}", request.campaign);
         let mut tx = self.store.begin().await?;
@@ -567,9 +600,9 @@ impl Engine {
             Claim::Conflict => return Err(Failure::RequestConflict(request_id.to_string())),
             Claim::New => {}
         }
-        let deployed = self
-            .campaign(campaign_id)
-            .ok_or_else(|| Failure::UnknownCampaign(campaign_id.to_string()))?;
+        // Grants follow the campaign's state and window, like draws. They are
+        // unpriced (an operator's or a rebate's grant); buying with credits is an exchange.
+        let deployed = self.open_campaign(&mut tx, campaign_id, now).await?;
         let sku = deployed
             .campaign
             .skus

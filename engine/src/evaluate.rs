@@ -355,6 +355,12 @@ impl<'c, 'i> Evaluator<'c, 'i> {
                             );
                             self.at = next(if open { *unlocked } else { *locked });
                         }
+                        // One issue takes one unit: a second stock node on the same path
+                        // passes without asking again.
+                        NodeKind::Stock { taken, .. } if took_stock => {
+                            self.step(kind, StepOutcome::Taken, None);
+                            self.at = next(*taken);
+                        }
                         NodeKind::Stock { .. } => return Ok(Evaluation::NeedStock(entry)),
                         NodeKind::Condition {
                             condition,
@@ -376,7 +382,11 @@ impl<'c, 'i> Evaluator<'c, 'i> {
                         }
                         NodeKind::Fallback { award, amount } => {
                             self.step(kind, StepOutcome::Fallback, None);
-                            let amount = match amount {
+                            // The node's amount overrides the award's; without one the award's own applies.
+                            let program = amount
+                                .as_ref()
+                                .or(campaign.awards[*award as usize].amount.as_ref());
+                            let amount = match program {
                                 Some(program) => Some(self.amount(*award, program, cx)?),
                                 None => None,
                             };

@@ -598,3 +598,73 @@ async fn the_chain_runs_on_stored_counts() {
         assert_eq!(tx.balance("peggy").await.unwrap(), 300, "{name}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fallbacks_pay_their_award_amount_and_one_issue_takes_one_unit() {
+    for (name, store) in stores().await {
+        let engine = engine(store).await;
+        // Two stock nodes on one path, and a fallback without its own amount.
+        let source = campaign(
+            "allowance: 9\nawards:\n  prize: { kind: none }\n  points: { kind: credits, amount: 7.25 }\npool:\n  - { award: prize, rate: 1, stock: 2, tree: t }\ntrees:\n  t:\n    - first: { exhausted: luck }\n    - second: { exhausted: luck }\n    - luck: { fallback: points }\n",
+        );
+        engine.deploy(&source, None, at(NOW)).await.unwrap();
+        let awards: Vec<String> = {
+            let mut out = Vec::new();
+            for i in 0..3 {
+                out.push(
+                    draw(&engine, "pat", &format!("r{i}"))
+                        .await
+                        .unwrap()
+                        .award
+                        .id,
+                );
+            }
+            out
+        };
+        assert_eq!(
+            awards,
+            ["prize", "prize", "points"],
+            "{name}: stock 2 gives 2 prizes, not 1"
+        );
+        let mut tx = engine.store().begin().await.unwrap();
+        assert_eq!(
+            tx.award_stock("t", "prize").await.unwrap(),
+            Some((0, 2)),
+            "{name}"
+        );
+        assert_eq!(
+            tx.balance("pat").await.unwrap(),
+            725,
+            "{name}: the fallback pays its award's amount"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_runs_the_version_the_store_holds() {
+    for (name, store) in stores().await {
+        // Two engines on one store: two servers on one database.
+        let a = engine(store.clone()).await;
+        let b = engine(store).await;
+        a.deploy(&stocked(5, 9), None, at(NOW)).await.unwrap();
+        draw(&b, "quinn", "r1").await.unwrap();
+        // A deploys version 2 with different stock; B must not keep running version 1.
+        a.deploy(&stocked(1, 9), None, at(NOW)).await.unwrap();
+        let response = draw(&b, "quinn", "r2").await.unwrap();
+        assert_eq!(response.version, 2, "{name}");
+        assert_eq!(b.campaign("t").unwrap().version, 2, "{name}");
+        // Grants obey the campaign's state too.
+        a.set_state("t", CampaignState::Closed).await.unwrap();
+        let source = campaign(
+            "allowance: 0\nawards:\n  nothing: { kind: none }\npool:\n  - { award: nothing, rate: 1 }\nskus:\n  pack: { draws: 1 }\n",
+        );
+        a.deploy(&source, None, at(NOW)).await.unwrap();
+        assert!(
+            matches!(
+                b.grant("t", "quinn", "pack", "g1", at(NOW)).await,
+                Err(Failure::NotOpen(_))
+            ),
+            "{name}"
+        );
+    }
+}
