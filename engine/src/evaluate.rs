@@ -511,7 +511,8 @@ impl<'c, 'i> Evaluator<'c, 'i> {
 }
 
 /// Runs one draw to the end, answering stock questions from `stock` (units
-/// left per pool entry; `None` is unlimited). A unit taken for an award that
+/// left per pool entry; `None` is unlimited, except for a coupon, whose units
+/// are its uploaded codes: none declared, none left). A unit taken for an award that
 /// a later node replaced with a fallback is put back, so stock only ever
 /// moves for the award that is issued.
 pub fn draw_in_memory(
@@ -526,8 +527,13 @@ pub fn draw_in_memory(
     loop {
         match state {
             Evaluation::NeedStock(entry) => {
+                let award = campaign.pool[entry as usize].award;
+                let is_coupon = campaign.awards[award as usize].kind == ir::AwardKind::Coupon;
                 let left = &mut stock[entry as usize];
                 let taken = match left {
+                    // A coupon's units are its uploaded codes; with none declared there
+                    // are none, as in the stores.
+                    None if is_coupon => false,
                     None => true,
                     Some(0) => false,
                     Some(n) => {

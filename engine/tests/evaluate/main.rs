@@ -466,3 +466,27 @@ fn sources_say_where_the_award_came_from() {
         Source::Pool
     );
 }
+
+#[test]
+fn coupons_without_codes_route_like_exhausted_stock() {
+    let mut campaign = shipped("showcase.yaml");
+    campaign.table = tombola_dsl::draw_table::DrawTable::new(&[(2, 1)]).unwrap(); // coupon_10
+    let mut stock = stock_of(&campaign);
+    let attributes = [Some(Value::Bool(false)), Some(Value::List(vec![].into()))];
+    for seed in 0..20 {
+        let (award, steps) = draw(
+            &campaign,
+            "u",
+            Counts {
+                today: 1,
+                month: 1,
+                total: 1,
+            },
+            &attributes,
+            &mut stock,
+            seed,
+        );
+        assert_eq!(award, "few_points");
+        assert!(steps.contains(&StepOutcome::Exhausted), "{steps:?}");
+    }
+}
