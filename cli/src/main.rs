@@ -51,6 +51,9 @@ enum Command {
         /// Folder of campaign files deployed at start (`*.test.yaml` skipped).
         #[arg(long, default_value = "campaigns")]
         campaigns: PathBuf,
+        /// Bearer token for admin calls (deploys); without one, admin calls are refused.
+        #[arg(long, env = "TOMBOLA_ADMIN_TOKEN", hide_env_values = true)]
+        admin_token: Option<String>,
     },
     /// Create or upgrade the store's tables (the server also does this at start).
     Migrate {
@@ -122,10 +125,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             listen,
             database_url,
             campaigns,
+            admin_token,
         } => {
             let runtime =
                 tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-            runtime.block_on(serve(&listen, &database_url, &campaigns))?;
+            runtime.block_on(serve(&listen, &database_url, &campaigns, admin_token))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate { database_url } => {
@@ -153,7 +157,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-async fn serve(listen: &str, database_url: &str, folder: &Path) -> Result<()> {
+async fn serve(
+    listen: &str,
+    database_url: &str,
+    folder: &Path,
+    admin_token: Option<String>,
+) -> Result<()> {
     let store = tombola_engine::store::open(database_url)
         .await
         .with_context(|| format!("cannot open {}", redact(database_url)))?;
@@ -183,7 +192,9 @@ async fn serve(listen: &str, database_url: &str, folder: &Path) -> Result<()> {
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     eprintln!("listening on http://{}", listener.local_addr()?);
-    let app = tombola_server::app(tombola_server::AppState::new(engine));
+    let mut state = tombola_server::AppState::new(engine);
+    state.admin_token = admin_token.filter(|t| !t.is_empty()).map(Into::into);
+    let app = tombola_server::app(state);
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown())
         .await?;

@@ -21,6 +21,8 @@ pub enum ApiError {
     BadInput { field: String, message: String },
     MalformedBody(StatusCode, String),
     NotReady(String),
+    Unauthenticated,
+    Forbidden(String),
     Internal(String),
 }
 
@@ -145,6 +147,18 @@ impl ApiError {
                 };
                 (*status, slug, title.into(), message.clone())
             }
+            ApiError::Unauthenticated => (
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "Credentials required".into(),
+                "send `Authorization: Bearer <token>`".into(),
+            ),
+            ApiError::Forbidden(why) => (
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Forbidden".into(),
+                why.clone(),
+            ),
             ApiError::NotReady(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "not-ready",

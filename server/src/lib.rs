@@ -10,7 +10,7 @@ mod input;
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
@@ -28,6 +28,8 @@ pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 pub struct AppState {
     pub engine: Engine,
     pub clock: Clock,
+    /// The bearer token admin calls must carry; `None` refuses every admin call.
+    pub admin_token: Option<Arc<str>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -43,6 +45,7 @@ impl AppState {
         AppState {
             engine,
             clock: Arc::new(Utc::now),
+            admin_token: None,
         }
     }
 }
@@ -71,11 +74,35 @@ async fn ready(State(state): State<AppState>) -> Result<&'static str, ApiError> 
     Ok("ready")
 }
 
+/// Admin calls carry `Authorization: Bearer <TOMBOLA_ADMIN_TOKEN>`: none is 401, a wrong one 403.
+fn require_admin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(expected) = &state.admin_token else {
+        return Err(ApiError::Forbidden(
+            "admin calls are disabled: set TOMBOLA_ADMIN_TOKEN".into(),
+        ));
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or(ApiError::Unauthenticated)?;
+    // Compare in constant time, so the token cannot be guessed byte by byte.
+    let (a, b) = (given.as_bytes(), expected.as_bytes());
+    let same = a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0;
+    if same {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden("wrong admin token".into()))
+    }
+}
+
 async fn deploy(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Path(id): Path<String>,
     body: String,
 ) -> Result<impl IntoResponse, ApiError> {
+    require_admin(&state, &headers)?;
     let deployment = state
         .engine
         .deploy(&body, Some(&id), (state.clock)())

@@ -18,6 +18,7 @@ async fn state() -> AppState {
     AppState {
         engine,
         clock: Arc::new(|| "2026-03-04T10:00:00Z".parse().unwrap()),
+        admin_token: Some("s3cret".into()),
     }
 }
 
@@ -28,7 +29,10 @@ async fn call(
     body: Body,
     json: bool,
 ) -> (StatusCode, String, Value) {
-    let mut request = Request::builder().method(method).uri(uri);
+    let mut request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("authorization", "Bearer s3cret");
     if json {
         request = request.header("content-type", "application/json");
     }
@@ -275,4 +279,53 @@ async fn health_and_readiness() {
     assert_eq!(status, StatusCode::OK);
     let (status, _, _) = call(&state, "GET", "/readyz", Body::empty(), false).await;
     assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn admin_calls_need_the_admin_token() {
+    let state = state().await;
+    let put = |auth: Option<&'static str>| {
+        let mut request = Request::builder().method("PUT").uri("/v1/campaigns/demo");
+        if let Some(auth) = auth {
+            request = request.header("authorization", auth);
+        }
+        request.body(Body::from(CAMPAIGN)).unwrap()
+    };
+    let status = |response: axum::response::Response| response.status();
+    assert_eq!(
+        status(app(state.clone()).oneshot(put(None)).await.unwrap()),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        status(
+            app(state.clone())
+                .oneshot(put(Some("Bearer wrong")))
+                .await
+                .unwrap()
+        ),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        status(
+            app(state.clone())
+                .oneshot(put(Some("Bearer s3cret")))
+                .await
+                .unwrap()
+        ),
+        StatusCode::CREATED
+    );
+    let closed = AppState {
+        admin_token: None,
+        ..state
+    };
+    assert_eq!(
+        status(
+            app(closed)
+                .oneshot(put(Some("Bearer s3cret")))
+                .await
+                .unwrap()
+        ),
+        StatusCode::FORBIDDEN,
+        "no token configured: refused"
+    );
 }
