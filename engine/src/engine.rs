@@ -159,6 +159,30 @@ pub struct DrawResponse {
     pub seed: u64,
 }
 
+/// A deployed campaign, as listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CampaignSummary {
+    pub id: String,
+    pub name: String,
+    pub version: i64,
+    pub state: CampaignState,
+}
+
+/// A user's standing in a campaign.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UserStatus {
+    pub campaign: String,
+    pub user: String,
+    pub draws_made: i64,
+    pub draws_left: i64,
+    pub made_today: i64,
+    pub made_this_month: i64,
+    /// Room under each cap; `None` where the campaign has no such cap.
+    pub left_today: Option<i64>,
+    pub left_this_month: Option<i64>,
+    pub left_in_total: Option<i64>,
+}
+
 /// The answer to a grant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GrantResponse {
@@ -556,6 +580,99 @@ impl Engine {
             .await?;
         tx.commit().await?;
         Ok(response)
+    }
+
+    /// Every deployed campaign: id, version, state.
+    pub async fn campaigns(&self) -> Result<Vec<CampaignSummary>, Failure> {
+        let mut ids: Vec<String> = self
+            .deployed
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .keys()
+            .cloned()
+            .collect();
+        ids.sort();
+        let mut tx = self.store.begin().await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(row) = tx.campaign(&id).await? {
+                let name = self
+                    .campaign(&id)
+                    .map(|d| d.campaign.name.clone())
+                    .unwrap_or_default();
+                out.push(CampaignSummary {
+                    id,
+                    name,
+                    version: row.version,
+                    state: row.state,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// One campaign: its summary and the source of its current version.
+    pub async fn campaign_detail(&self, id: &str) -> Result<(CampaignSummary, String), Failure> {
+        let mut tx = self.store.begin().await?;
+        let row = tx
+            .campaign(id)
+            .await?
+            .ok_or_else(|| Failure::UnknownCampaign(id.to_string()))?;
+        let stored = tx
+            .latest_version(id)
+            .await?
+            .ok_or_else(|| Failure::UnknownCampaign(id.to_string()))?;
+        let name = self
+            .campaign(id)
+            .map(|d| d.campaign.name.clone())
+            .unwrap_or_default();
+        Ok((
+            CampaignSummary {
+                id: id.to_string(),
+                name,
+                version: row.version,
+                state: row.state,
+            },
+            stored.source,
+        ))
+    }
+
+    /// A user's standing in a campaign: draws made and left, and room under each cap.
+    pub async fn user_status(
+        &self,
+        id: &str,
+        user: &str,
+        now: DateTime<Utc>,
+    ) -> Result<UserStatus, Failure> {
+        let deployed = self
+            .campaign(id)
+            .ok_or_else(|| Failure::UnknownCampaign(id.to_string()))?;
+        let campaign = &deployed.campaign;
+        let local = now.with_timezone(&campaign.window.zone);
+        let day = local.format("%Y-%m-%d").to_string();
+        let month = format!("{:04}-{:02}", local.year(), local.month());
+        let mut tx = self.store.begin().await?;
+        let c = tx.counters(id, user, &day, &month).await?;
+        let today = if c.day_key_matches { c.day_count } else { 0 };
+        let this_month = if c.month_key_matches {
+            c.month_count
+        } else {
+            0
+        };
+        let quota = &campaign.quota;
+        Ok(UserStatus {
+            campaign: id.to_string(),
+            user: user.to_string(),
+            draws_made: c.made,
+            draws_left: (i64::from(campaign.allowance) + c.granted - c.made).max(0),
+            made_today: today,
+            made_this_month: this_month,
+            left_today: quota.per_day.map(|cap| (i64::from(cap) - today).max(0)),
+            left_this_month: quota
+                .per_month
+                .map(|cap| (i64::from(cap) - this_month).max(0)),
+            left_in_total: quota.total.map(|cap| (i64::from(cap) - c.made).max(0)),
+        })
     }
 
     /// The stored answer of a draw that succeeded, by request id.

@@ -12,8 +12,8 @@ mod random;
 pub mod store;
 
 pub use engine::{
-    AwardView, DeployError, Deployed, Deployment, DrawRequest, DrawResponse, Engine, Failure,
-    GrantResponse, Left, Seeds, StepView,
+    AwardView, CampaignSummary, DeployError, Deployed, Deployment, DrawRequest, DrawResponse,
+    Engine, Failure, GrantResponse, Left, Seeds, StepView, UserStatus,
 };
 pub use evaluate::{
     Context, Counts, Draw, DrawError, DrawInput, Evaluation, Evaluator, Explanation, Issued,

@@ -16,6 +16,7 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use tombola_engine::store::CampaignState;
 use tombola_engine::{DrawRequest, Engine};
 
 pub use error::{ApiError, PROBLEM_BASE};
@@ -55,7 +56,11 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
-        .route("/v1/campaigns/{id}", put(deploy))
+        .route("/v1/campaigns", get(list_campaigns))
+        .route("/v1/campaigns/{id}", put(deploy).get(get_campaign))
+        .route("/v1/campaigns/{id}/open", post(open_campaign))
+        .route("/v1/campaigns/{id}/close", post(close_campaign))
+        .route("/v1/campaigns/{id}/users/{user}", get(user_status))
         .route("/v1/campaigns/{id}/draws", post(draw))
         .route("/v1/campaigns/{id}/draws/{request_id}", get(stored_draw))
         .route("/v1/campaigns/{id}/grants", post(grant))
@@ -113,6 +118,77 @@ async fn deploy(
         StatusCode::OK
     };
     Ok((status, Json(deployment)))
+}
+
+async fn list_campaigns(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    require_admin(&state, &headers)?;
+    Ok(Json(
+        serde_json::json!({ "campaigns": state.engine.campaigns().await? }),
+    ))
+}
+
+async fn get_campaign(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    require_admin(&state, &headers)?;
+    let (summary, source) = state.engine.campaign_detail(&id).await?;
+    let graph = state
+        .engine
+        .campaign(&id)
+        .map(|d| tombola_dsl::graph::render(&d.campaign, tombola_dsl::graph::Format::Mermaid))
+        .unwrap_or_default();
+    Ok(Json(serde_json::json!({
+        "id": summary.id,
+        "name": summary.name,
+        "version": summary.version,
+        "state": summary.state,
+        "source": source,
+        "graph": { "mermaid": graph },
+    })))
+}
+
+async fn set_state(
+    state: AppState,
+    headers: HeaderMap,
+    id: String,
+    to: CampaignState,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    require_admin(&state, &headers)?;
+    state.engine.set_state(&id, to).await?;
+    Ok(Json(serde_json::json!({ "id": id, "state": to })))
+}
+
+async fn open_campaign(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    set_state(state, headers, id, CampaignState::Open).await
+}
+
+async fn close_campaign(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    set_state(state, headers, id, CampaignState::Closed).await
+}
+
+async fn user_status(
+    State(state): State<AppState>,
+    Path((id, user)): Path<(String, String)>,
+) -> Result<impl IntoResponse, ApiError> {
+    Ok(Json(
+        state
+            .engine
+            .user_status(&id, &user, (state.clock)())
+            .await?,
+    ))
 }
 
 #[derive(Debug, Deserialize)]

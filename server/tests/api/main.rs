@@ -329,3 +329,103 @@ async fn admin_calls_need_the_admin_token() {
         "no token configured: refused"
     );
 }
+
+#[tokio::test]
+async fn campaigns_are_listed_inspected_opened_and_closed() {
+    let state = deployed().await;
+    let (status, _, list) = call(&state, "GET", "/v1/campaigns", Body::empty(), false).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        list["campaigns"],
+        json!([{ "id": "demo", "name": "Demo", "version": 1, "state": "open" }])
+    );
+    let (status, _, detail) = call(&state, "GET", "/v1/campaigns/demo", Body::empty(), false).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(detail["source"], CAMPAIGN);
+    assert!(
+        detail["graph"]["mermaid"]
+            .as_str()
+            .unwrap()
+            .starts_with("flowchart TD")
+    );
+    let (status, _, closed) = call(
+        &state,
+        "POST",
+        "/v1/campaigns/demo/close",
+        Body::empty(),
+        false,
+    )
+    .await;
+    assert_eq!(
+        (status, closed["state"].as_str()),
+        (StatusCode::OK, Some("closed"))
+    );
+    let (status, _, body) = post(
+        &state,
+        "/v1/campaigns/demo/draws",
+        json!({ "user": "x", "request_id": "1", "attributes": { "vip": false } }),
+    )
+    .await;
+    assert_eq!(
+        (status, body["type"].as_str()),
+        (
+            StatusCode::CONFLICT,
+            Some("https://tombola.dev/problems/campaign-not-open")
+        )
+    );
+    call(
+        &state,
+        "POST",
+        "/v1/campaigns/demo/open",
+        Body::empty(),
+        false,
+    )
+    .await;
+    let (status, _, _) = post(
+        &state,
+        "/v1/campaigns/demo/draws",
+        json!({ "user": "x", "request_id": "1", "attributes": { "vip": false } }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, missing) = call(
+        &state,
+        "POST",
+        "/v1/campaigns/nope/open",
+        Body::empty(),
+        false,
+    )
+    .await;
+    assert_eq!(
+        (status, missing["type"].as_str()),
+        (
+            StatusCode::NOT_FOUND,
+            Some("https://tombola.dev/problems/unknown-campaign")
+        )
+    );
+}
+
+#[tokio::test]
+async fn a_users_standing_shows_draws_and_caps_left() {
+    let state = deployed().await;
+    post(
+        &state,
+        "/v1/campaigns/demo/draws",
+        json!({ "user": "zoe", "request_id": "1", "attributes": { "vip": false } }),
+    )
+    .await;
+    let (status, _, standing) = call(
+        &state,
+        "GET",
+        "/v1/campaigns/demo/users/zoe",
+        Body::empty(),
+        false,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        standing,
+        json!({ "campaign": "demo", "user": "zoe", "draws_made": 1, "draws_left": 1, "made_today": 1, "made_this_month": 1,
+                "left_today": 4, "left_this_month": null, "left_in_total": null })
+    );
+}
