@@ -2,7 +2,7 @@
 //! file, and PostgreSQL in a fresh database per test when
 //! `TOMBOLA_TEST_DATABASE_URL` is set (required when `CI=true`).
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use chrono::{DateTime, Utc};
 use sqlx::Connection;
@@ -10,14 +10,20 @@ use tombola_engine::store::{self, Store};
 use tombola_engine::{Engine, Seeds};
 
 static NEXT: AtomicU32 = AtomicU32::new(0);
+static CLEANED: AtomicBool = AtomicBool::new(false);
 
 fn unique(prefix: &str) -> String {
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let nanos = std::time::SystemTime::now()
+    let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    format!("{prefix}_{}_{n}_{nanos}", std::process::id())
+        .unwrap();
+    // The creation second comes first: the clean-up reads it back.
+    format!(
+        "{prefix}_{}_{}_{n}_{}",
+        now.as_secs(),
+        std::process::id(),
+        now.subsec_nanos()
+    )
 }
 
 /// A fresh PostgreSQL database, or `None` (with a printed line) when no server is configured.
@@ -35,6 +41,35 @@ async fn postgres_url() -> Option<String> {
     let mut admin = sqlx::PgConnection::connect(&base)
         .await
         .expect("TOMBOLA_TEST_DATABASE_URL connects");
+    // Databases of runs over an hour old are dropped once per process, so runs do
+    // not pile up; younger ones may belong to a test process running in parallel.
+    if !CLEANED.swap(true, Ordering::Relaxed) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let old: Vec<(String,)> = sqlx::query_as(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'tombola\\_test\\_%'",
+        )
+        .fetch_all(&mut admin)
+        .await
+        .unwrap();
+        let created = |db: &str| {
+            db.strip_prefix("tombola_test_")?
+                .split('_')
+                .next()?
+                .parse::<u64>()
+                .ok()
+        };
+        for (db,) in old
+            .into_iter()
+            .filter(|(db,)| created(db).is_none_or(|at| at + 3600 < now))
+        {
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
+                .execute(&mut admin)
+                .await;
+        }
+    }
     sqlx::query(&format!("CREATE DATABASE {name}"))
         .execute(&mut admin)
         .await
