@@ -33,6 +33,12 @@ impl ApiError {
         ApiError::MalformedBody(rejection.status(), rejection.body_text())
     }
 
+    pub(crate) fn from_body_rejection(
+        rejection: axum::extract::rejection::StringRejection,
+    ) -> Self {
+        ApiError::MalformedBody(rejection.status(), rejection.body_text())
+    }
+
     /// Status, problem slug, title, detail.
     fn parts(&self) -> (StatusCode, &'static str, String, String) {
         use Failure as F;
@@ -143,6 +149,7 @@ impl ApiError {
                     StatusCode::UNSUPPORTED_MEDIA_TYPE => {
                         ("unsupported-media-type", "Expected application/json")
                     }
+                    StatusCode::PAYLOAD_TOO_LARGE => ("body-too-large", "Body too large"),
                     _ => ("malformed-body", "Malformed body"),
                 };
                 (*status, slug, title.into(), message.clone())

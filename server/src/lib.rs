@@ -9,7 +9,7 @@ mod input;
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post, put};
@@ -20,6 +20,9 @@ use tombola_engine::store::CampaignState;
 use tombola_engine::{DrawRequest, Engine};
 
 pub use error::{ApiError, PROBLEM_BASE};
+
+/// Largest request body accepted; larger ones are refused with 413.
+pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 
 /// The clock the API reads; injected so tests control time.
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
@@ -57,6 +60,7 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .route("/v1/campaigns", get(list_campaigns))
+        .route("/v1/campaigns/validate", post(validate))
         .route("/v1/campaigns/{id}", put(deploy).get(get_campaign))
         .route("/v1/campaigns/{id}/open", post(open_campaign))
         .route("/v1/campaigns/{id}/close", post(close_campaign))
@@ -64,6 +68,8 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/campaigns/{id}/draws", post(draw))
         .route("/v1/campaigns/{id}/draws/{request_id}", get(stored_draw))
         .route("/v1/campaigns/{id}/grants", post(grant))
+        // Campaign files may be up to 8 MiB (the loader's own limit); JSON calls are small.
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }
 
@@ -105,9 +111,10 @@ async fn deploy(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    body: String,
+    body: Result<String, axum::extract::rejection::StringRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
     require_admin(&state, &headers)?;
+    let body = body.map_err(ApiError::from_body_rejection)?;
     let deployment = state
         .engine
         .deploy(&body, Some(&id), (state.clock)())
@@ -118,6 +125,29 @@ async fn deploy(
         StatusCode::OK
     };
     Ok((status, Json(deployment)))
+}
+
+/// Checks a campaign without deploying it: the same diagnostics as `tombola check`, with positions.
+async fn validate(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<String, axum::extract::rejection::StringRejection>,
+) -> Result<impl IntoResponse, ApiError> {
+    require_admin(&state, &headers)?;
+    let source = body.map_err(ApiError::from_body_rejection)?;
+    let report = tombola_dsl::check_source(&source);
+    let diagnostics: Vec<_> = report
+        .diagnostics
+        .iter()
+        .map(|d| tombola_dsl::render::locate("campaign.yaml", &source, d))
+        .collect();
+    let errors = report.diagnostics.iter().filter(|d| d.is_error()).count();
+    Ok(Json(serde_json::json!({
+        "valid": errors == 0,
+        "errors": errors,
+        "warnings": report.diagnostics.len() - errors,
+        "diagnostics": diagnostics,
+    })))
 }
 
 async fn list_campaigns(

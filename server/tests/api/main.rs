@@ -429,3 +429,65 @@ async fn a_users_standing_shows_draws_and_caps_left() {
                 "left_today": 4, "left_this_month": null, "left_in_total": null })
     );
 }
+
+#[tokio::test]
+async fn validate_returns_the_check_diagnostics_without_deploying() {
+    let state = state().await;
+    let broken = CAMPAIGN.replace("rate: 1", "rate: 0.61");
+    let (status, _, report) = call(
+        &state,
+        "POST",
+        "/v1/campaigns/validate",
+        Body::from(broken),
+        false,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        (report["valid"].as_bool(), report["errors"].as_u64()),
+        (Some(false), Some(1))
+    );
+    assert_eq!(report["diagnostics"][0]["code"], "T0301");
+    assert_eq!(
+        report["diagnostics"][0]["start"]["line"], 11,
+        "the `pool:` key"
+    );
+    let (_, _, report) = call(
+        &state,
+        "POST",
+        "/v1/campaigns/validate",
+        Body::from(CAMPAIGN),
+        false,
+    )
+    .await;
+    assert_eq!(report["valid"], true);
+    let (_, _, list) = call(&state, "GET", "/v1/campaigns", Body::empty(), false).await;
+    assert_eq!(list["campaigns"], json!([]), "validating deploys nothing");
+}
+
+#[tokio::test]
+async fn bodies_over_the_limit_are_refused_with_413() {
+    let state = state().await;
+    let huge = "x".repeat(tombola_server::MAX_BODY_BYTES + 1);
+    let (status, content_type, body) = call(
+        &state,
+        "PUT",
+        "/v1/campaigns/demo",
+        Body::from(huge.clone()),
+        false,
+    )
+    .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(content_type, "application/problem+json");
+    assert_eq!(body["type"], "https://tombola.dev/problems/body-too-large");
+    let json_body = format!("{{\"user\": \"{huge}\", \"request_id\": \"r\"}}");
+    let (status, _, _) = call(
+        &state,
+        "POST",
+        "/v1/campaigns/demo/draws",
+        Body::from(json_body),
+        true,
+    )
+    .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+}
