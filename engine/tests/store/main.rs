@@ -668,3 +668,44 @@ async fn a_server_runs_the_version_the_store_holds() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_least_tiers_below_the_lowest_and_renormalised_on_stored_counts() {
+    for (name, store) in stores().await {
+        let engine = engine(store).await;
+        // Tier 2 lists two pool awards (their 0.3 : 0.1 pool rates renormalised to 3 : 1);
+        // tier 4 states its own rates.
+        let source = campaign(
+            "allowance: 20\nawards:\n  a: { kind: none }\n  b: { kind: none }\n  c: { kind: none }\npool:\n  - { award: a, rate: 0.6 }\n  - { award: b, rate: 0.3 }\n  - { award: c, rate: 0.1 }\nbefore:\n  - weight: { tiers: { 2: [b, c], 4: { c: 100% } } }\n",
+        );
+        engine.deploy(&source, None, at(NOW)).await.unwrap();
+        let mut by_draw = Vec::new();
+        for i in 0..12 {
+            let response = draw(&engine, "rita", &format!("r{i}")).await.unwrap();
+            by_draw.push((
+                response.steps[0].outcome.clone(),
+                response.steps[0].read,
+                response.award.id,
+            ));
+        }
+        // Draws 1 and 2 see scores 0 and 1: below the lowest threshold, the whole pool draws.
+        assert_eq!(
+            (by_draw[0].0.as_str(), by_draw[0].1),
+            ("no_tier", Some(0)),
+            "{name}"
+        );
+        assert_eq!(by_draw[1].0, "no_tier", "{name}");
+        // Scores 2 and 3 use tier 2 (at least 2): only b or c.
+        for (outcome, _, award) in &by_draw[2..4] {
+            assert_eq!(outcome, "tier", "{name}");
+            assert!(
+                award == "b" || award == "c",
+                "{name}: {award} is not in tier 2"
+            );
+        }
+        // Scores 4 and up use the highest threshold at or below them: tier 4, only c.
+        for (outcome, _, award) in &by_draw[4..] {
+            assert_eq!((outcome.as_str(), award.as_str()), ("tier", "c"), "{name}");
+        }
+    }
+}
