@@ -592,7 +592,7 @@ impl Engine {
             .cloned()
             .collect();
         ids.sort();
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.store.read().await?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             if let Some(row) = tx.campaign(&id).await? {
@@ -613,7 +613,7 @@ impl Engine {
 
     /// One campaign: its summary and the source of its current version.
     pub async fn campaign_detail(&self, id: &str) -> Result<(CampaignSummary, String), Failure> {
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.store.read().await?;
         let row = tx
             .campaign(id)
             .await?
@@ -651,7 +651,7 @@ impl Engine {
         let local = now.with_timezone(&campaign.window.zone);
         let day = local.format("%Y-%m-%d").to_string();
         let month = format!("{:04}-{:02}", local.year(), local.month());
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.store.read().await?;
         let c = tx.counters(id, user, &day, &month).await?;
         let today = if c.day_key_matches { c.day_count } else { 0 };
         let this_month = if c.month_key_matches {
@@ -684,7 +684,7 @@ impl Engine {
         if self.campaign(campaign).is_none() {
             return Err(Failure::UnknownCampaign(campaign.to_string()));
         }
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.store.read().await?;
         let answer = tx
             .stored_answer(&format!("draw/{campaign}"), request_id)
             .await?;

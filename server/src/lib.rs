@@ -78,7 +78,7 @@ async fn ready(State(state): State<AppState>) -> Result<&'static str, ApiError> 
     let tx = state
         .engine
         .store()
-        .begin()
+        .read()
         .await
         .map_err(|e| ApiError::NotReady(e.to_string()))?;
     drop(tx);

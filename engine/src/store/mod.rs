@@ -193,6 +193,15 @@ impl Store {
         })
     }
 
+    /// A transaction for reads only; it must not write. On SQLite it does not
+    /// queue behind writers.
+    pub async fn read(&self) -> Result<Tx, StoreError> {
+        Ok(match self {
+            Store::Memory(store) => Tx::Memory(store.begin().await),
+            Store::Sql(store) => Tx::Sql(store.read().await?),
+        })
+    }
+
     /// Every campaign's current version, to recompile at start.
     pub async fn current_versions(&self) -> Result<Vec<StoredVersion>, StoreError> {
         match self {

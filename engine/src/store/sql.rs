@@ -45,7 +45,7 @@ enum Arg<'a> {
 #[derive(Debug)]
 pub enum SqlTx {
     /// The transaction first, so it ends before the writer's place in line is released.
-    Sqlite(Transaction<'static, Sqlite>, OwnedMutexGuard<()>),
+    Sqlite(Transaction<'static, Sqlite>, Option<OwnedMutexGuard<()>>),
     Postgres(Transaction<'static, Postgres>),
 }
 
@@ -127,14 +127,23 @@ impl SqlStore {
             // deferred transaction that upgrades later can fail instead of waiting.
             SqlStore::Sqlite(pool, writers) => {
                 let turn = writers.clone().lock_owned().await;
-                SqlTx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?, turn)
+                SqlTx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?, Some(turn))
             }
             SqlStore::Postgres(pool) => SqlTx::Postgres(pool.begin().await?),
         })
     }
 
+    /// A transaction for reading only: on SQLite it neither waits in the writers'
+    /// queue nor takes the write lock, so reads never stall draws.
+    pub(crate) async fn read(&self) -> Result<SqlTx, StoreError> {
+        Ok(match self {
+            SqlStore::Sqlite(pool, _) => SqlTx::Sqlite(pool.begin().await?, None),
+            SqlStore::Postgres(pool) => SqlTx::Postgres(pool.begin().await?),
+        })
+    }
+
     pub(crate) async fn current_versions(&self) -> Result<Vec<StoredVersion>, StoreError> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.read().await?;
         let rows = tx
             .fetch_all(
                 "SELECT v.campaign_id, v.version, v.source, v.sha256 FROM campaign_versions v \
