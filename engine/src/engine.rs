@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Datelike, Utc};
@@ -39,6 +40,8 @@ pub struct Engine {
     store: Store,
     deployed: Arc<RwLock<HashMap<String, Arc<Deployed>>>>,
     seeds: Seeds,
+    /// Fault injection: hold each draw's transaction this long before its commit.
+    commit_delay_ms: Arc<AtomicU64>,
 }
 
 /// Why a deploy was refused.
@@ -226,6 +229,7 @@ impl Engine {
             store,
             deployed: Arc::default(),
             seeds,
+            commit_delay_ms: Arc::default(),
         };
         for stored in engine.store.current_versions().await? {
             let report = tombola_dsl::check_source(&stored.source);
@@ -238,6 +242,13 @@ impl Engine {
             engine.install(stored.campaign, stored.version, campaign);
         }
         Ok(engine)
+    }
+
+    /// Fault injection for tests of timeouts, disconnects and shutdown: every
+    /// draw holds its transaction open for `delay` before committing.
+    pub fn inject_commit_delay(&self, delay: std::time::Duration) {
+        let ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+        self.commit_delay_ms.store(ms, Ordering::Relaxed);
     }
 
     pub fn store(&self) -> &Store {
@@ -573,11 +584,16 @@ impl Engine {
             amount: response.award.amount.clone(),
             seed: seed as i64,
             explanation: serde_json::to_string(&response.steps).unwrap_or_default(),
+            day: &day,
             at,
         })
         .await?;
         tx.answer(&scope, request.request_id, &body_hash, &json, at)
             .await?;
+        let delay = self.commit_delay_ms.load(Ordering::Relaxed);
+        if delay > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+        }
         tx.commit().await?;
         Ok(response)
     }

@@ -8,8 +8,10 @@
 
 mod engine;
 mod evaluate;
+mod keys;
 mod random;
 pub mod store;
+mod views;
 
 pub use engine::{
     AwardView, CampaignSummary, DeployError, Deployed, Deployment, DrawRequest, DrawResponse,
@@ -19,4 +21,9 @@ pub use evaluate::{
     Context, Counts, Draw, DrawError, DrawInput, Evaluation, Evaluator, Explanation, Issued,
     Source, Step, StepKind, StepOutcome, draw_in_memory,
 };
+pub use keys::{ApiKeyInfo, KEY_PREFIX, NewApiKey, key_hash};
 pub use random::{SeededRandom, below};
+pub use views::{
+    AwardStats, CampaignStats, DayStats, History, HistoryEntry, LockView, MAX_PAGE, Prize,
+    PrizeList, PrizeState, StockView, TierProgress, TierView, WeightRuleView,
+};

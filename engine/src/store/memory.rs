@@ -8,8 +8,8 @@ use std::sync::Arc;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use super::{
-    CampaignRow, CampaignState, Claim, Counters, Debited, DrawRecord, Limits, Refusal,
-    StoredVersion,
+    ApiKeyRow, CampaignRow, CampaignState, Claim, Counters, Debited, DrawRecord, HistoryRow,
+    Limits, Refusal, StockRow, StoredVersion,
 };
 
 #[derive(Debug, Clone, Default)]
@@ -20,6 +20,14 @@ struct Counter {
     day_count: i64,
     month_key: String,
     month_count: i64,
+}
+
+#[derive(Debug, Clone)]
+struct MemoryDraw {
+    campaign: String,
+    user: String,
+    day: String,
+    row: HistoryRow,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -39,7 +47,8 @@ struct State {
     requests: HashMap<(String, String), (String, Option<String>)>,
     balances: HashMap<String, i64>,
     ledger: Vec<(String, i64, String, String, i64)>,
-    draws: Vec<(String, String, String)>,
+    draws: Vec<MemoryDraw>,
+    api_keys: Vec<ApiKeyRow>,
     deliveries: Vec<(String, String)>,
     orders: Vec<(String, String)>,
 }
@@ -56,6 +65,8 @@ enum Undo {
     Balance(String, Option<i64>),
     LedgerPush,
     DrawPush,
+    ApiKeyPush,
+    ApiKey(usize, ApiKeyRow),
     DeliveryPush,
     OrderPush,
 }
@@ -120,6 +131,8 @@ impl Drop for MemoryTx {
                 Undo::Balance(k, old) => restore(&mut state.balances, k, old),
                 Undo::LedgerPush => drop(state.ledger.pop()),
                 Undo::DrawPush => drop(state.draws.pop()),
+                Undo::ApiKeyPush => drop(state.api_keys.pop()),
+                Undo::ApiKey(ix, old) => state.api_keys[ix] = old,
                 Undo::DeliveryPush => drop(state.deliveries.pop()),
                 Undo::OrderPush => drop(state.orders.pop()),
             }
@@ -413,11 +426,18 @@ impl MemoryTx {
     }
 
     pub(crate) fn record_draw(&mut self, record: &DrawRecord<'_>) {
-        self.state.draws.push((
-            record.campaign.to_string(),
-            record.request_id.to_string(),
-            record.award.to_string(),
-        ));
+        self.state.draws.push(MemoryDraw {
+            campaign: record.campaign.to_string(),
+            user: record.user.to_string(),
+            day: record.day.to_string(),
+            row: HistoryRow {
+                request_id: record.request_id.to_string(),
+                award: record.award.to_string(),
+                amount: record.amount.clone(),
+                version: record.version,
+                at: record.at,
+            },
+        });
         self.undo.push(Undo::DrawPush);
     }
 
@@ -436,11 +456,90 @@ impl MemoryTx {
         self.undo.push(Undo::OrderPush);
     }
 
+    pub(crate) fn history(
+        &mut self,
+        campaign: &str,
+        user: &str,
+        before: Option<(i64, &str)>,
+        limit: i64,
+    ) -> Vec<HistoryRow> {
+        let mut rows: Vec<HistoryRow> = self
+            .state
+            .draws
+            .iter()
+            .filter(|d| d.campaign == campaign && d.user == user)
+            .filter(|d| before.is_none_or(|cursor| (d.row.at, d.row.request_id.as_str()) < cursor))
+            .map(|d| d.row.clone())
+            .collect();
+        rows.sort_by(|a, b| (b.at, &b.request_id).cmp(&(a.at, &a.request_id)));
+        rows.truncate(usize::try_from(limit).unwrap_or(0));
+        rows
+    }
+
+    pub(crate) fn draw_counts(&mut self, campaign: &str) -> Vec<(String, String, i64)> {
+        let mut counts = std::collections::BTreeMap::<(String, String), i64>::new();
+        for d in self.state.draws.iter().filter(|d| d.campaign == campaign) {
+            *counts
+                .entry((d.day.clone(), d.row.award.clone()))
+                .or_default() += 1;
+        }
+        counts
+            .into_iter()
+            .map(|((day, award), n)| (day, award, n))
+            .collect()
+    }
+
+    pub(crate) fn award_stocks(&mut self, campaign: &str) -> Vec<StockRow> {
+        let mut rows: Vec<StockRow> = self
+            .state
+            .award_stock
+            .iter()
+            .filter(|((c, _), _)| c == campaign)
+            .map(|((_, award), s)| StockRow {
+                award: award.clone(),
+                declared: s.declared,
+                remaining: s.remaining,
+                issued: s.issued,
+            })
+            .collect();
+        rows.sort_by(|a, b| a.award.cmp(&b.award));
+        rows
+    }
+
+    pub(crate) fn insert_api_key(&mut self, key: &ApiKeyRow) {
+        self.state.api_keys.push(key.clone());
+        self.undo.push(Undo::ApiKeyPush);
+    }
+
+    pub(crate) fn api_keys(&mut self) -> Vec<ApiKeyRow> {
+        self.state.api_keys.clone()
+    }
+
+    pub(crate) fn api_key_by_hash(&mut self, sha256: &str) -> Option<ApiKeyRow> {
+        self.state
+            .api_keys
+            .iter()
+            .find(|k| k.sha256 == sha256)
+            .cloned()
+    }
+
+    pub(crate) fn revoke_api_key(&mut self, id: &str, at: i64) -> bool {
+        let Some(ix) = self.state.api_keys.iter().position(|k| k.id == id) else {
+            return false;
+        };
+        let key = &mut self.state.api_keys[ix];
+        if key.revoked_at.is_none() {
+            self.undo.push(Undo::ApiKey(ix, key.clone()));
+            key.revoked_at = Some(at);
+        }
+        true
+    }
+
     pub(crate) fn tallies(&mut self, campaign: &str) -> (i64, i64, i64, i64) {
         let s = &self.state;
         let count =
             |v: &Vec<(String, String)>| v.iter().filter(|(c, _)| c == campaign).count() as i64;
-        let draws = s.draws.iter().filter(|(c, _, _)| c == campaign).count() as i64;
+        let draws = s.draws.iter().filter(|d| d.campaign == campaign).count() as i64;
         let ledger = s
             .ledger
             .iter()

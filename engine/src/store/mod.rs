@@ -166,7 +166,38 @@ pub struct DrawRecord<'a> {
     pub amount: Option<String>,
     pub seed: i64,
     pub explanation: String,
+    /// The campaign-zone day (`YYYY-MM-DD`), for per-day statistics.
+    pub day: &'a str,
     pub at: i64,
+}
+
+/// A draw in a user's history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryRow {
+    pub request_id: String,
+    pub award: String,
+    pub amount: Option<String>,
+    pub version: i64,
+    pub at: i64,
+}
+
+/// An award's stock: declared, remaining, issued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StockRow {
+    pub award: String,
+    pub declared: i64,
+    pub remaining: i64,
+    pub issued: i64,
+}
+
+/// An API key as stored: its SHA-256, never the key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKeyRow {
+    pub id: String,
+    pub name: String,
+    pub sha256: String,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
 }
 
 /// Opens a store from a URL: `sqlite://path` (created if missing),
@@ -405,6 +436,49 @@ impl Tx {
         at: i64,
     ) -> Result<(), StoreError> {
         dispatch!(self.record_order(campaign, request_id, user, sku, draws, at))
+    }
+
+    /// A user's draws in a campaign, newest first, strictly before `before`
+    /// (a `(created_at, request_id)` cursor), at most `limit`.
+    pub async fn history(
+        &mut self,
+        campaign: &str,
+        user: &str,
+        before: Option<(i64, &str)>,
+        limit: i64,
+    ) -> Result<Vec<HistoryRow>, StoreError> {
+        dispatch!(self.history(campaign, user, before, limit))
+    }
+
+    /// Draws of a campaign by campaign-zone day and award: `(day, award, count)`, by day.
+    pub async fn draw_counts(
+        &mut self,
+        campaign: &str,
+    ) -> Result<Vec<(String, String, i64)>, StoreError> {
+        dispatch!(self.draw_counts(campaign))
+    }
+
+    /// Every stocked award of a campaign.
+    pub async fn award_stocks(&mut self, campaign: &str) -> Result<Vec<StockRow>, StoreError> {
+        dispatch!(self.award_stocks(campaign))
+    }
+
+    pub async fn insert_api_key(&mut self, key: &ApiKeyRow) -> Result<(), StoreError> {
+        dispatch!(self.insert_api_key(key))
+    }
+
+    /// Every API key, oldest first, revoked ones included.
+    pub async fn api_keys(&mut self) -> Result<Vec<ApiKeyRow>, StoreError> {
+        dispatch!(self.api_keys())
+    }
+
+    pub async fn api_key_by_hash(&mut self, sha256: &str) -> Result<Option<ApiKeyRow>, StoreError> {
+        dispatch!(self.api_key_by_hash(sha256))
+    }
+
+    /// Marks a key revoked; false if there is no such key.
+    pub async fn revoke_api_key(&mut self, id: &str, at: i64) -> Result<bool, StoreError> {
+        dispatch!(self.revoke_api_key(id, at))
     }
 
     /// Counts for tests and operators: (draws, ledger entries, delivery tasks, orders) of a campaign.

@@ -15,8 +15,8 @@ use sqlx::{Row, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use super::{
-    CampaignRow, CampaignState, Claim, Counters, Debited, DrawRecord, Limits, Refusal, StoreError,
-    StoredVersion,
+    ApiKeyRow, CampaignRow, CampaignState, Claim, Counters, Debited, DrawRecord, HistoryRow,
+    Limits, Refusal, StockRow, StoreError, StoredVersion,
 };
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -647,8 +647,8 @@ impl SqlTx {
 
     pub(crate) async fn record_draw(&mut self, r: &DrawRecord<'_>) -> Result<(), StoreError> {
         self.execute(
-            "INSERT INTO draws (campaign_id, request_id, user_id, version, award_id, amount, seed, explanation, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO draws (campaign_id, request_id, user_id, version, award_id, amount, seed, explanation, created_at, day_key) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             &[
                 Arg::Text(r.campaign),
                 Arg::Text(r.request_id),
@@ -659,6 +659,7 @@ impl SqlTx {
                 Arg::Int(r.seed),
                 Arg::Text(&r.explanation),
                 Arg::Int(r.at),
+                Arg::Text(r.day),
             ],
         )
         .await?;
@@ -682,6 +683,150 @@ impl SqlTx {
         Ok(())
     }
 
+    pub(crate) async fn history(
+        &mut self,
+        campaign: &str,
+        user: &str,
+        before: Option<(i64, &str)>,
+        limit: i64,
+    ) -> Result<Vec<HistoryRow>, StoreError> {
+        // Without a cursor, start after the newest possible row.
+        let (at, request_id) = before.unwrap_or((i64::MAX, ""));
+        let rows = self
+            .fetch_all(
+                "SELECT request_id, award_id, amount, version, created_at FROM draws \
+                 WHERE campaign_id = $1 AND user_id = $2 \
+                 AND (created_at < $3 OR (created_at = $3 AND request_id < $4) OR $5 = 0) \
+                 ORDER BY created_at DESC, request_id DESC LIMIT $6",
+                &[
+                    Arg::Text(campaign),
+                    Arg::Text(user),
+                    Arg::Int(at),
+                    Arg::Text(request_id),
+                    Arg::Int(i64::from(before.is_some())),
+                    Arg::Int(limit),
+                ],
+                &[Col::Text, Col::Text, Col::Text, Col::Int, Col::Int],
+            )
+            .await?;
+        rows.into_iter()
+            .map(|row| {
+                let mut row = row.into_iter();
+                let mut next = || row.next().unwrap_or(Cell::Null);
+                Ok(HistoryRow {
+                    request_id: next().text()?,
+                    award: next().text()?,
+                    amount: next().opt_text(),
+                    version: next().int()?,
+                    at: next().int()?,
+                })
+            })
+            .collect()
+    }
+
+    pub(crate) async fn draw_counts(
+        &mut self,
+        campaign: &str,
+    ) -> Result<Vec<(String, String, i64)>, StoreError> {
+        let rows = self
+            .fetch_all(
+                "SELECT day_key, award_id, COUNT(*) FROM draws WHERE campaign_id = $1 \
+                 GROUP BY day_key, award_id ORDER BY day_key, award_id",
+                &[Arg::Text(campaign)],
+                &[Col::Text, Col::Text, Col::Int],
+            )
+            .await?;
+        rows.into_iter()
+            .map(|row| {
+                let mut row = row.into_iter();
+                let mut next = || row.next().unwrap_or(Cell::Null);
+                Ok((next().text()?, next().text()?, next().int()?))
+            })
+            .collect()
+    }
+
+    pub(crate) async fn award_stocks(
+        &mut self,
+        campaign: &str,
+    ) -> Result<Vec<StockRow>, StoreError> {
+        let rows = self
+            .fetch_all(
+                "SELECT award_id, declared, remaining, issued FROM award_stock WHERE campaign_id = $1 ORDER BY award_id",
+                &[Arg::Text(campaign)],
+                &[Col::Text, Col::Int, Col::Int, Col::Int],
+            )
+            .await?;
+        rows.into_iter()
+            .map(|row| {
+                let mut row = row.into_iter();
+                let mut next = || row.next().unwrap_or(Cell::Null);
+                Ok(StockRow {
+                    award: next().text()?,
+                    declared: next().int()?,
+                    remaining: next().int()?,
+                    issued: next().int()?,
+                })
+            })
+            .collect()
+    }
+
+    pub(crate) async fn insert_api_key(&mut self, key: &ApiKeyRow) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO api_keys (id, name, sha256, created_at) VALUES ($1, $2, $3, $4)",
+            &[
+                Arg::Text(&key.id),
+                Arg::Text(&key.name),
+                Arg::Text(&key.sha256),
+                Arg::Int(key.created_at),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn api_keys(&mut self) -> Result<Vec<ApiKeyRow>, StoreError> {
+        let rows = self
+            .fetch_all(
+                "SELECT id, name, sha256, created_at, revoked_at FROM api_keys ORDER BY created_at, id",
+                &[],
+                &API_KEY_COLS,
+            )
+            .await?;
+        rows.into_iter().map(api_key_row).collect()
+    }
+
+    pub(crate) async fn api_key_by_hash(
+        &mut self,
+        sha256: &str,
+    ) -> Result<Option<ApiKeyRow>, StoreError> {
+        self.fetch_optional(
+            "SELECT id, name, sha256, created_at, revoked_at FROM api_keys WHERE sha256 = $1",
+            &[Arg::Text(sha256)],
+            &API_KEY_COLS,
+        )
+        .await?
+        .map(api_key_row)
+        .transpose()
+    }
+
+    pub(crate) async fn revoke_api_key(&mut self, id: &str, at: i64) -> Result<bool, StoreError> {
+        // Revoking twice keeps the first time.
+        let found = self
+            .fetch_optional(
+                "SELECT id FROM api_keys WHERE id = $1",
+                &[Arg::Text(id)],
+                &[Col::Text],
+            )
+            .await?
+            .is_some();
+        self.execute(
+            "UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+            &[Arg::Text(id), Arg::Int(at)],
+        )
+        .await?;
+        Ok(found)
+    }
+
     pub(crate) async fn tallies(
         &mut self,
         campaign: &str,
@@ -700,4 +845,21 @@ impl SqlTx {
             .ok_or_else(|| StoreError::Corrupt("no tallies".into()))?;
         Ok((row[0].int()?, row[1].int()?, row[2].int()?, row[3].int()?))
     }
+}
+
+const API_KEY_COLS: [Col; 5] = [Col::Text, Col::Text, Col::Text, Col::Int, Col::Int];
+
+fn api_key_row(row: Vec<Cell>) -> Result<ApiKeyRow, StoreError> {
+    let mut row = row.into_iter();
+    let mut next = || row.next().unwrap_or(Cell::Null);
+    Ok(ApiKeyRow {
+        id: next().text()?,
+        name: next().text()?,
+        sha256: next().text()?,
+        created_at: next().int()?,
+        revoked_at: match next() {
+            Cell::Int(at) => Some(at),
+            _ => None,
+        },
+    })
 }

@@ -1,0 +1,536 @@
+//! Read-only views over a campaign and its store: statistics, a user's prize
+//! list with lock states, weight-tier progress and draw history.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Datelike, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use tombola_dsl::ir::{Campaign, ChainKind, LockPeriod, NodeKind, Target, Tree, WeightMode};
+
+use crate::engine::{Engine, Failure};
+use crate::evaluate::{Counts, DrawInput, Inputs};
+use crate::random::SeededRandom;
+use crate::store::{Counters, StoreError, Tx};
+use crate::{Context, Deployed};
+
+/// A campaign's figures: per award, and draws per campaign-zone day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct CampaignStats {
+    pub campaign: String,
+    pub version: i64,
+    pub draws: i64,
+    pub awards: Vec<AwardStats>,
+    pub days: Vec<DayStats>,
+}
+
+/// One award's figures.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct AwardStats {
+    pub award: String,
+    pub title: Option<String>,
+    /// Draws that ended in this award.
+    pub issued: i64,
+    /// `None` for an award without stock.
+    pub stock: Option<StockView>,
+}
+
+/// An award's stock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct StockView {
+    pub declared: i64,
+    pub remaining: i64,
+    /// Units taken from the stock.
+    pub issued: i64,
+}
+
+/// Draws on one campaign-zone day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct DayStats {
+    /// `YYYY-MM-DD` in the campaign's zone.
+    pub day: String,
+    pub draws: i64,
+    /// Draws per award that day.
+    pub awards: BTreeMap<String, i64>,
+}
+
+/// A user's prize list: every award of the pool with its lock state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct PrizeList {
+    pub campaign: String,
+    pub user: String,
+    pub made_today: i64,
+    pub made_this_month: i64,
+    pub made_in_total: i64,
+    pub awards: Vec<Prize>,
+}
+
+/// One award of the pool, as this user sees it now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Prize {
+    pub award: String,
+    pub kind: String,
+    pub title: Option<String>,
+    /// The configured rate, exact, as a decimal string.
+    pub rate: String,
+    /// `available`, `locked` (a lock on its path is not open yet) or `sold_out`.
+    pub state: PrizeState,
+    /// Draws still to make before every lock on its path opens; 0 when open.
+    pub draws_to_unlock: i64,
+    pub locks: Vec<LockView>,
+    /// Stock left, for a stocked award.
+    pub remaining: Option<i64>,
+    /// Condition nodes on its path: the award also depends on these.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PrizeState {
+    Available,
+    Locked,
+    SoldOut,
+}
+
+/// A lock node on an award's path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct LockView {
+    /// `<tree>/<node>`.
+    pub node: String,
+    pub after: u32,
+    /// `day`, `month` or `total`.
+    pub per: String,
+    /// Draws the lock counts now.
+    pub made: i64,
+    pub open: bool,
+}
+
+/// A user's progress through a campaign's weight tiers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct TierProgress {
+    pub campaign: String,
+    pub user: String,
+    pub rules: Vec<WeightRuleView>,
+}
+
+/// One weight rule of the chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct WeightRuleView {
+    pub rule: String,
+    /// The score expression, printed.
+    pub score: String,
+    /// `at_least` or `exactly`.
+    pub mode: String,
+    /// The user's score now; `None` when the expression reads an input only a
+    /// draw supplies (a declared user attribute).
+    pub value: Option<i64>,
+    /// The threshold of the tier that applies now, if any.
+    pub current: Option<i64>,
+    /// The next threshold above the score, and how far it is.
+    pub next: Option<i64>,
+    pub to_next: Option<i64>,
+    pub tiers: Vec<TierView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct TierView {
+    pub threshold: i64,
+    /// The tier's awards with their shares of the tier, exact decimals.
+    pub awards: BTreeMap<String, String>,
+}
+
+/// A page of a user's draws, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct History {
+    pub campaign: String,
+    pub user: String,
+    pub draws: Vec<HistoryEntry>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct HistoryEntry {
+    pub request_id: String,
+    pub award: String,
+    pub amount: Option<String>,
+    pub version: i64,
+    pub at: DateTime<Utc>,
+}
+
+/// The largest page of history one call returns.
+pub const MAX_PAGE: u32 = 100;
+
+/// A user's draw counts at `now`, in the campaign's zone.
+pub(crate) struct Made {
+    pub(crate) today: i64,
+    pub(crate) this_month: i64,
+    pub(crate) counters: Counters,
+}
+
+pub(crate) async fn made(
+    tx: &mut Tx,
+    campaign: &Campaign,
+    user: &str,
+    now: DateTime<Utc>,
+) -> Result<Made, StoreError> {
+    let local = now.with_timezone(&campaign.window.zone);
+    let day = local.format("%Y-%m-%d").to_string();
+    let month = format!("{:04}-{:02}", local.year(), local.month());
+    let counters = tx.counters(&campaign.id, user, &day, &month).await?;
+    Ok(Made {
+        today: if counters.day_key_matches {
+            counters.day_count
+        } else {
+            0
+        },
+        this_month: if counters.month_key_matches {
+            counters.month_count
+        } else {
+            0
+        },
+        counters,
+    })
+}
+
+impl Engine {
+    fn deployed(&self, id: &str) -> Result<std::sync::Arc<Deployed>, Failure> {
+        self.campaign(id)
+            .ok_or_else(|| Failure::UnknownCampaign(id.to_string()))
+    }
+
+    /// Per award, stock left and draws issued; draws per campaign-zone day.
+    pub async fn stats(&self, id: &str) -> Result<CampaignStats, Failure> {
+        let deployed = self.deployed(id)?;
+        let campaign = &deployed.campaign;
+        let mut tx = self.store().read().await?;
+        let counts = tx.draw_counts(id).await?;
+        let stocks = tx.award_stocks(id).await?;
+        drop(tx);
+        let mut issued = BTreeMap::<&str, i64>::new();
+        let mut days = Vec::<DayStats>::new();
+        for (day, award, n) in &counts {
+            *issued.entry(award).or_default() += n;
+            match days.last_mut() {
+                Some(last) if last.day == *day => {
+                    last.draws += n;
+                    last.awards.insert(award.clone(), *n);
+                }
+                _ => days.push(DayStats {
+                    day: day.clone(),
+                    draws: *n,
+                    awards: BTreeMap::from([(award.clone(), *n)]),
+                }),
+            }
+        }
+        let awards = campaign
+            .awards
+            .iter()
+            .map(|award| AwardStats {
+                award: award.id.clone(),
+                title: award.title.clone(),
+                issued: issued.get(award.id.as_str()).copied().unwrap_or(0),
+                stock: stocks
+                    .iter()
+                    .find(|s| s.award == award.id)
+                    .map(|s| StockView {
+                        declared: s.declared,
+                        remaining: s.remaining,
+                        issued: s.issued,
+                    }),
+            })
+            .collect();
+        Ok(CampaignStats {
+            campaign: id.to_string(),
+            version: deployed.version,
+            draws: counts.iter().map(|(_, _, n)| n).sum(),
+            awards,
+            days,
+        })
+    }
+
+    /// The pool's awards as `user` sees them now: open, locked (and how many
+    /// draws until they open) or sold out.
+    pub async fn prize_list(
+        &self,
+        id: &str,
+        user: &str,
+        now: DateTime<Utc>,
+    ) -> Result<PrizeList, Failure> {
+        let deployed = self.deployed(id)?;
+        let campaign = &deployed.campaign;
+        let mut tx = self.store().read().await?;
+        let made = made(&mut tx, campaign, user, now).await?;
+        let stocks = tx.award_stocks(id).await?;
+        drop(tx);
+        let awards = campaign
+            .pool
+            .iter()
+            .map(|entry| {
+                let award = &campaign.awards[entry.award as usize];
+                let remaining = entry.stock.and_then(|_| {
+                    stocks
+                        .iter()
+                        .find(|s| s.award == award.id)
+                        .map(|s| s.remaining)
+                });
+                let mut locks = Vec::new();
+                let mut conditions = Vec::new();
+                if let Some(tree) = entry.tree {
+                    let tree = &campaign.trees[tree as usize];
+                    for ix in nodes_to_issue(tree) {
+                        let node = &tree.nodes[ix];
+                        let name = format!("{}/{}", tree.id, node.id);
+                        match &node.kind {
+                            NodeKind::Lock { after, per, .. } => {
+                                let (per, count) = match per {
+                                    LockPeriod::Day => ("day", made.today),
+                                    LockPeriod::Month => ("month", made.this_month),
+                                    LockPeriod::Total => ("total", made.counters.made),
+                                };
+                                locks.push(LockView {
+                                    node: name,
+                                    after: *after,
+                                    per: per.to_string(),
+                                    made: count,
+                                    open: count >= i64::from(*after),
+                                });
+                            }
+                            NodeKind::Condition { .. } => conditions.push(name),
+                            NodeKind::Stock { .. } | NodeKind::Fallback { .. } => {}
+                        }
+                    }
+                }
+                let draws_to_unlock = locks
+                    .iter()
+                    .map(|l| (i64::from(l.after) - l.made).max(0))
+                    .max()
+                    .unwrap_or(0);
+                let state = if remaining == Some(0) {
+                    PrizeState::SoldOut
+                } else if draws_to_unlock > 0 {
+                    PrizeState::Locked
+                } else {
+                    PrizeState::Available
+                };
+                Prize {
+                    award: award.id.clone(),
+                    kind: format!("{:?}", award.kind).to_lowercase(),
+                    title: award.title.clone(),
+                    rate: entry.rate.normalize().to_string(),
+                    state,
+                    draws_to_unlock,
+                    locks,
+                    remaining,
+                    conditions,
+                }
+            })
+            .collect();
+        Ok(PrizeList {
+            campaign: id.to_string(),
+            user: user.to_string(),
+            made_today: made.today,
+            made_this_month: made.this_month,
+            made_in_total: made.counters.made,
+            awards,
+        })
+    }
+
+    /// The campaign's weight tiers and where `user` stands in each rule.
+    pub async fn tier_progress(
+        &self,
+        id: &str,
+        user: &str,
+        now: DateTime<Utc>,
+    ) -> Result<TierProgress, Failure> {
+        let deployed = self.deployed(id)?;
+        let campaign = &deployed.campaign;
+        let mut tx = self.store().read().await?;
+        let made = made(&mut tx, campaign, user, now).await?;
+        let credits = Decimal::new(tx.balance(user).await?, 2);
+        drop(tx);
+        let c = &made.counters;
+        let draws_left = i64::from(campaign.allowance) + c.granted - c.made;
+        let clamp = |n: i64| u32::try_from(n.max(0)).unwrap_or(u32::MAX);
+        // No declared attribute is known outside a draw: a score that reads one has no value here.
+        let attributes = vec![None; campaign.inputs.user.len()];
+        let input = DrawInput {
+            user,
+            counts: Counts {
+                today: clamp(made.today),
+                month: clamp(made.this_month),
+                total: clamp(c.made),
+            },
+            draws_left: clamp(draws_left),
+            credits,
+            attributes: &attributes,
+        };
+        let env = Inputs { input: &input };
+        let mut random = SeededRandom::new(0);
+        let mut cx = Context {
+            now,
+            random: &mut random,
+        };
+        let rules = campaign
+            .chain
+            .iter()
+            .filter_map(|rule| {
+                let ChainKind::Weight { score, mode, tiers } = &rule.kind else {
+                    return None;
+                };
+                let value = score
+                    .eval_decimal(&env, &mut cx)
+                    .ok()
+                    .and_then(|d| i64::try_from(d.floor()).ok());
+                let current = value.and_then(|v| match mode {
+                    WeightMode::AtLeast => tiers
+                        .iter()
+                        .rev()
+                        .find(|t| t.threshold <= v)
+                        .map(|t| t.threshold),
+                    WeightMode::Exactly => {
+                        tiers.iter().find(|t| t.threshold == v).map(|t| t.threshold)
+                    }
+                });
+                let next = value
+                    .and_then(|v| tiers.iter().find(|t| t.threshold > v))
+                    .map(|t| t.threshold);
+                Some(WeightRuleView {
+                    rule: rule.id.clone(),
+                    score: score.source().to_string(),
+                    mode: match mode {
+                        WeightMode::AtLeast => "at_least",
+                        WeightMode::Exactly => "exactly",
+                    }
+                    .to_string(),
+                    value,
+                    current,
+                    to_next: next.zip(value).map(|(n, v)| n - v),
+                    next,
+                    tiers: tiers
+                        .iter()
+                        .map(|tier| TierView {
+                            threshold: tier.threshold,
+                            awards: shares(campaign, &tier.table),
+                        })
+                        .collect(),
+                })
+            })
+            .collect();
+        Ok(TierProgress {
+            campaign: id.to_string(),
+            user: user.to_string(),
+            rules,
+        })
+    }
+
+    /// A page of `user`'s draws, newest first; `cursor` is a previous page's `next_cursor`.
+    pub async fn history(
+        &self,
+        id: &str,
+        user: &str,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<History, Failure> {
+        self.deployed(id)?;
+        let limit = limit.clamp(1, MAX_PAGE);
+        let before = cursor.map(parse_cursor).transpose()?;
+        let mut tx = self.store().read().await?;
+        // One more than asked tells whether there is a next page.
+        let mut rows = tx
+            .history(
+                id,
+                user,
+                before.as_ref().map(|(at, rid)| (*at, rid.as_str())),
+                i64::from(limit) + 1,
+            )
+            .await?;
+        drop(tx);
+        let more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        let next_cursor = more
+            .then(|| rows.last().map(|r| format!("{}.{}", r.at, r.request_id)))
+            .flatten();
+        Ok(History {
+            campaign: id.to_string(),
+            user: user.to_string(),
+            draws: rows
+                .into_iter()
+                .map(|r| HistoryEntry {
+                    request_id: r.request_id,
+                    award: r.award,
+                    amount: r.amount,
+                    version: r.version,
+                    at: DateTime::from_timestamp_micros(r.at).unwrap_or_default(),
+                })
+                .collect(),
+            next_cursor,
+        })
+    }
+}
+
+/// A cursor is `<created_at micros>.<request id>`: the last row of the previous page.
+fn parse_cursor(cursor: &str) -> Result<(i64, String), Failure> {
+    cursor
+        .split_once('.')
+        .and_then(|(at, rid)| Some((at.parse().ok()?, rid.to_string())))
+        .ok_or_else(|| {
+            Failure::BadInput(format!(
+                "`cursor`: `{cursor}` is not a cursor this API gave"
+            ))
+        })
+}
+
+/// Each award's share of a table, exact: its weight over the total.
+fn shares(
+    campaign: &Campaign,
+    table: &tombola_dsl::draw_table::DrawTable,
+) -> BTreeMap<String, String> {
+    let total = Decimal::from(table.total);
+    table
+        .entries
+        .iter()
+        .zip(&table.weights)
+        .map(|(&entry, &weight)| {
+            let award = &campaign.awards[campaign.pool[entry as usize].award as usize];
+            let share = (Decimal::from(weight) / total).round_dp(6).normalize();
+            (award.id.clone(), share.to_string())
+        })
+        .collect()
+}
+
+/// The nodes on the paths from a tree's entry to issuing the drawn award: a
+/// lock's `locked` route and a stock's `exhausted` route lead elsewhere, so
+/// only `unlocked` and `taken` are followed through them.
+fn nodes_to_issue(tree: &Tree) -> Vec<usize> {
+    fn walk(tree: &Tree, target: Target, path: &mut Vec<usize>, found: &mut Vec<usize>) {
+        let Target::Node(ix) = target else {
+            // Reached the issue: everything on this path leads to the award.
+            for &n in path.iter() {
+                if !found.contains(&n) {
+                    found.push(n);
+                }
+            }
+            return;
+        };
+        let ix = ix as usize;
+        path.push(ix);
+        match &tree.nodes[ix].kind {
+            NodeKind::Lock { unlocked, .. } => walk(tree, *unlocked, path, found),
+            NodeKind::Stock { taken, .. } => walk(tree, *taken, path, found),
+            NodeKind::Condition {
+                then, otherwise, ..
+            } => {
+                walk(tree, *then, path, found);
+                walk(tree, *otherwise, path, found);
+            }
+            NodeKind::Fallback { .. } => {}
+        }
+        path.pop();
+    }
+    let mut found = Vec::new();
+    walk(tree, tree.entry, &mut Vec::new(), &mut found);
+    found.sort_unstable();
+    found
+}
