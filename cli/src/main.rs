@@ -1,4 +1,4 @@
-//! The `tombola` command line: check, schema, compile and graph campaign files.
+//! The `tombola` command line: check, schema, compile and graph campaign files, and serve the API.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -7,6 +7,8 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use tombola_dsl::{Report, graph, render};
+
+mod serve;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -36,25 +38,8 @@ enum Command {
     Schema,
     /// Print a campaign's compiled workflow graph (IR) as JSON.
     Compile { file: PathBuf },
-    /// Serve the HTTP API, deploying every campaign of a folder at start.
-    Serve {
-        /// Address to listen on.
-        #[arg(long, env = "TOMBOLA_LISTEN", default_value = "127.0.0.1:8080")]
-        listen: String,
-        /// `sqlite://PATH` (created if missing) or `postgres://…`.
-        #[arg(
-            long,
-            env = "TOMBOLA_DATABASE_URL",
-            default_value = "sqlite://tombola.db"
-        )]
-        database_url: String,
-        /// Folder of campaign files deployed at start (`*.test.yaml` skipped).
-        #[arg(long, default_value = "campaigns")]
-        campaigns: PathBuf,
-        /// Bearer token for admin calls (deploys); without one, admin calls are refused.
-        #[arg(long, env = "TOMBOLA_ADMIN_TOKEN", hide_env_values = true)]
-        admin_token: Option<String>,
-    },
+    /// Serve the HTTP API, deploying every campaign of a folder and watching it.
+    Serve(serve::ServeArgs),
     /// Create or upgrade the store's tables (the server also does this at start).
     Migrate {
         /// `sqlite://PATH` (created if missing) or `postgres://…`.
@@ -121,15 +106,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(campaign)?);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve {
-            listen,
-            database_url,
-            campaigns,
-            admin_token,
-        } => {
-            let runtime =
-                tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-            runtime.block_on(serve(&listen, &database_url, &campaigns, admin_token))?;
+        Command::Serve(args) => {
+            serve::run(args)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate { database_url } => {
@@ -155,73 +133,6 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
-}
-
-async fn serve(
-    listen: &str,
-    database_url: &str,
-    folder: &Path,
-    admin_token: Option<String>,
-) -> Result<()> {
-    let store = tombola_engine::store::open(database_url)
-        .await
-        .with_context(|| format!("cannot open {}", redact(database_url)))?;
-    let engine = tombola_engine::Engine::open(store, tombola_engine::Seeds::Fresh).await?;
-    let now = chrono::Utc::now();
-    for file in collect(&[folder.to_path_buf()])? {
-        let (name, source, _) = load(&file)?;
-        match engine.deploy(&source, None, now).await {
-            Ok(d) if d.changed => {
-                eprintln!("deployed {} version {} from {name}", d.campaign, d.version)
-            }
-            Ok(d) => eprintln!(
-                "{} version {} is current ({name} unchanged)",
-                d.campaign, d.version
-            ),
-            Err(tombola_engine::DeployError::Invalid(diagnostics)) => {
-                // A broken file never replaces the running version.
-                eprintln!("not deployed: {name} has errors");
-                for diagnostic in &diagnostics {
-                    eprint!("{}", render::human(&name, &source, diagnostic, false));
-                }
-            }
-            Err(error) => return Err(error.into()),
-        }
-    }
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("cannot listen on {listen}"))?;
-    eprintln!("listening on http://{}", listener.local_addr()?);
-    let mut state = tombola_server::AppState::new(engine);
-    state.admin_token = admin_token.filter(|t| !t.is_empty()).map(Into::into);
-    let app = tombola_server::app(state);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown())
-        .await?;
-    Ok(())
-}
-
-/// Resolves on Ctrl-C or SIGTERM; requests in flight finish first.
-async fn shutdown() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
-    eprintln!("shutting down: finishing requests in flight");
 }
 
 /// A database URL without its password, for messages.

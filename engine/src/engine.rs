@@ -57,7 +57,7 @@ pub enum DeployError {
 }
 
 /// What a deploy did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Deployment {
     pub campaign: String,
     pub version: i64,
@@ -91,6 +91,8 @@ pub enum Failure {
     RequestConflict(String),
     #[error("invalid input: {0}")]
     BadInput(String),
+    #[error("the campaign's rules read the user attribute `{0}`, but the draw did not supply it")]
+    MissingAttribute(String),
     #[error(transparent)]
     Draw(#[from] DrawError),
     #[error(transparent)]
@@ -119,7 +121,7 @@ pub struct DrawRequest<'a> {
 }
 
 /// The award of a draw, as answered.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AwardView {
     pub id: String,
     pub kind: String,
@@ -128,7 +130,7 @@ pub struct AwardView {
 }
 
 /// One explanation step, named for people.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StepView {
     /// `rule:<id>`, `draw:<award>`, `tree:<tree>/<node>` or `issue:<award>`.
     pub at: String,
@@ -137,11 +139,12 @@ pub struct StepView {
     pub read: Option<i64>,
     /// The inputs a rule's or node's expression read, by name, with their values.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<Vec<String>>, example = json!([["user.draws.total", "3"]]))]
     pub inputs: Vec<(String, String)>,
 }
 
 /// What is left after a draw.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Left {
     pub draws: i64,
     pub today: Option<i64>,
@@ -150,7 +153,7 @@ pub struct Left {
 }
 
 /// The answer to a draw; stored, so a replay returns it unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DrawResponse {
     pub campaign: String,
     pub version: i64,
@@ -163,7 +166,7 @@ pub struct DrawResponse {
 }
 
 /// A deployed campaign, as listed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct CampaignSummary {
     pub id: String,
     pub name: String,
@@ -172,7 +175,7 @@ pub struct CampaignSummary {
 }
 
 /// A user's standing in a campaign.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct UserStatus {
     pub campaign: String,
     pub user: String,
@@ -187,7 +190,7 @@ pub struct UserStatus {
 }
 
 /// The answer to a grant.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct GrantResponse {
     pub campaign: String,
     pub request_id: String,
@@ -488,7 +491,9 @@ impl Engine {
             random: &mut random,
         };
         let mut evaluator = Evaluator::new(campaign, &input);
-        let mut state = evaluator.run(&mut cx)?;
+        let mut state = evaluator
+            .run(&mut cx)
+            .map_err(|e| draw_failure(campaign, e))?;
         let mut taken_for: Option<u32> = None;
         let draw = loop {
             match state {
@@ -498,7 +503,9 @@ impl Engine {
                     if taken {
                         taken_for = Some(campaign.pool[entry as usize].award);
                     }
-                    state = evaluator.resume(taken, &mut cx)?;
+                    state = evaluator
+                        .resume(taken, &mut cx)
+                        .map_err(|e| draw_failure(campaign, e))?;
                 }
                 Evaluation::Done(draw) => break draw,
             }
@@ -787,6 +794,22 @@ impl Engine {
             out[index] = Some(value.clone());
         }
         Ok(out)
+    }
+}
+
+/// A draw error, with a missing declared attribute named for the caller.
+fn draw_failure(campaign: &Campaign, error: DrawError) -> Failure {
+    use tombola_grammar::{EvalError, Slot};
+    match error {
+        DrawError::Expression(EvalError::MissingInput(Slot::UserAttribute(i))) => {
+            let name = campaign
+                .inputs
+                .user
+                .get(usize::from(i))
+                .map_or_else(|| format!("#{i}"), |(n, _)| n.clone());
+            Failure::MissingAttribute(name)
+        }
+        other => Failure::Draw(other),
     }
 }
 

@@ -65,24 +65,6 @@ impl Engine {
         self.insert_api_key(&id, name, &key, now).await
     }
 
-    /// Stores a key the caller chose (the development key of `serve --dev`); a key
-    /// already stored under `id` is kept as it is.
-    pub async fn ensure_api_key(
-        &self,
-        id: &str,
-        name: &str,
-        key: &str,
-        now: DateTime<Utc>,
-    ) -> Result<(), Failure> {
-        let mut tx = self.store().read().await?;
-        let exists = tx.api_keys().await?.iter().any(|k| k.id == id);
-        drop(tx);
-        if !exists {
-            self.insert_api_key(id, name, key, now).await?;
-        }
-        Ok(())
-    }
-
     async fn insert_api_key(
         &self,
         id: &str,

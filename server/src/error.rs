@@ -1,13 +1,42 @@
 //! One error type for the API, mapped to status codes and stable problem
 //! types; internal details go to the log, never to the client.
 
+use std::time::Duration;
+
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use serde::Serialize;
 use serde_json::json;
 use tombola_engine::{DeployError, Failure};
 
 /// Where problem types live; each type is this plus a stable slug.
 pub const PROBLEM_BASE: &str = "https://tombola.dev/problems/";
+
+/// An error answer (RFC 9457 `application/problem+json`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// `https://tombola.dev/problems/<slug>`: stable, one per kind of error.
+    pub r#type: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// The input field at fault, for `invalid-input`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// The check's diagnostics, for `invalid-campaign`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub diagnostics: Option<serde_json::Value>,
+}
+
+/// The problem slug of an error answer, for the log and the metrics.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ProblemType(pub(crate) &'static str);
+
+/// Answers a path no route matches.
+pub(crate) async fn no_route() -> ApiError {
+    ApiError::NoRoute
+}
 
 /// Every way an API call can fail.
 #[derive(Debug)]
@@ -15,10 +44,25 @@ pub const PROBLEM_BASE: &str = "https://tombola.dev/problems/";
 pub enum ApiError {
     UnknownCampaign(String),
     UnknownRequest(String),
+    UnknownKey(String),
+    NoRoute,
+    MalformedQuery(String),
+    RateLimited {
+        scope: &'static str,
+        retry_after: Duration,
+    },
+    /// The call outlived the request timeout; it completes on its own.
+    StillRunning(String),
     Refused(Failure),
     InvalidCampaign(Vec<tombola_dsl::Diagnostic>),
-    IdMismatch { expected: String, found: String },
-    BadInput { field: String, message: String },
+    IdMismatch {
+        expected: String,
+        found: String,
+    },
+    BadInput {
+        field: String,
+        message: String,
+    },
     MalformedBody(StatusCode, String),
     NotReady(String),
     Unauthenticated,
@@ -31,6 +75,12 @@ impl ApiError {
         // axum tells a syntax error (400) from a body of the wrong shape, e.g. a
         // missing field (422), and from a missing content type (415).
         ApiError::MalformedBody(rejection.status(), rejection.body_text())
+    }
+
+    pub(crate) fn from_query_rejection(
+        rejection: axum::extract::rejection::QueryRejection,
+    ) -> Self {
+        ApiError::MalformedQuery(rejection.body_text())
     }
 
     pub(crate) fn from_body_rejection(
@@ -54,6 +104,42 @@ impl ApiError {
                 "unknown-request",
                 "Unknown request".into(),
                 format!("no successful call has request id `{id}`"),
+            ),
+            ApiError::UnknownKey(id) => (
+                StatusCode::NOT_FOUND,
+                "unknown-key",
+                "Unknown API key".into(),
+                format!("no API key has id `{id}`"),
+            ),
+            ApiError::MalformedQuery(why) => (
+                StatusCode::BAD_REQUEST,
+                "malformed-query",
+                "Malformed query".into(),
+                why.clone(),
+            ),
+            ApiError::NoRoute => (
+                StatusCode::NOT_FOUND,
+                "no-such-route",
+                "No such route".into(),
+                "see /openapi.json for the API's routes".into(),
+            ),
+            ApiError::RateLimited { scope, retry_after } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate-limited",
+                "Rate limited".into(),
+                format!(
+                    "too many calls for this {scope}; retry in {} s",
+                    retry_after.as_secs()
+                ),
+            ),
+            ApiError::StillRunning(request_id) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "still-running",
+                "Still running".into(),
+                format!(
+                    "the call with request id `{request_id}` took longer than the server waits; \
+                     it completes or rolls back on its own: retry with the same request id to get its answer"
+                ),
             ),
             ApiError::Refused(failure) => {
                 let (status, slug, title) = match failure {
@@ -186,6 +272,10 @@ impl From<Failure> for ApiError {
     fn from(failure: Failure) -> Self {
         match failure {
             Failure::UnknownCampaign(id) => ApiError::UnknownCampaign(id),
+            Failure::MissingAttribute(name) => ApiError::BadInput {
+                message: format!("the campaign's rules read `user.{name}`; supply it"),
+                field: format!("attributes.{name}"),
+            },
             other => ApiError::Refused(other),
         }
     }
@@ -206,7 +296,7 @@ impl IntoResponse for ApiError {
         let (status, slug, title, detail) = self.parts();
         if status.is_server_error() {
             // Details stay in the log; the client gets the problem type only.
-            eprintln!("tombola: {status}: {self:?}");
+            tracing::error!(error = ?self, "{status}");
         }
         let mut body = json!({
             "type": format!("{PROBLEM_BASE}{slug}"),
@@ -220,11 +310,23 @@ impl IntoResponse for ApiError {
         if let ApiError::BadInput { field, .. } = &self {
             body["field"] = json!(field);
         }
-        (
+        let mut response = (
             status,
             [(header::CONTENT_TYPE, "application/problem+json")],
             body.to_string(),
         )
-            .into_response()
+            .into_response();
+        let headers = response.headers_mut();
+        match &self {
+            ApiError::RateLimited { retry_after, .. } => {
+                headers.insert(header::RETRY_AFTER, retry_after.as_secs().into());
+            }
+            ApiError::StillRunning(_) => {
+                headers.insert(header::RETRY_AFTER, 1.into());
+            }
+            _ => {}
+        }
+        response.extensions_mut().insert(ProblemType(slug));
+        response
     }
 }

@@ -1,25 +1,34 @@
-//! tombola's HTTP API over the engine: deploys, draws, grants and stored
-//! answers, as JSON, with errors as `application/problem+json`.
+//! tombola's HTTP API over the engine: deploys, draws, grants, accounts and
+//! prize lists, as JSON, with errors as `application/problem+json`.
 //!
 //! `app(state)` builds the router, so tests drive it in process with
-//! `tower::ServiceExt::oneshot`; `tombola serve` binds it to a socket.
+//! `tower::ServiceExt::oneshot`; `tombola serve` binds it to a socket. The
+//! OpenAPI document is generated from the same handlers ([`openapi`]).
 
+mod admin;
+mod app_api;
+mod auth;
 mod error;
 mod input;
+mod limits;
+mod observe;
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::IntoResponse;
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
-use tombola_engine::store::CampaignState;
-use tombola_engine::{DrawRequest, Engine};
+use tokio_util::task::TaskTracker;
+use tombola_engine::Engine;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub use error::{ApiError, PROBLEM_BASE};
+use auth::SecuritySchemes;
+
+pub use error::{ApiError, PROBLEM_BASE, Problem};
+pub use limits::RateLimits;
 
 /// Largest request body accepted; larger ones are refused with 413.
 pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
@@ -27,19 +36,31 @@ pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 /// The clock the API reads; injected so tests control time.
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
-/// Shared state: the engine and the clock.
+/// Shared state: the engine, the clock, credentials and limits.
 #[derive(Clone)]
 pub struct AppState {
     pub engine: Engine,
     pub clock: Clock,
     /// The bearer token admin calls must carry; `None` refuses every admin call.
     pub admin_token: Option<Arc<str>>,
+    /// `serve --dev`'s API key: accepted by this process only, never stored.
+    pub dev_key: Option<Arc<str>>,
+    /// How long a draw or grant may take before the caller is told it is still
+    /// running (it completes anyway; its answer is then fetched by request id).
+    pub request_timeout: Duration,
+    /// Writes run as tasks of their own, so a caller that leaves cannot cut a
+    /// transaction short; shutdown waits for them here.
+    pub tasks: TaskTracker,
+    pub(crate) keys: auth::KeyCache,
+    pub(crate) limits: Arc<limits::Limiters>,
+    pub(crate) metrics: Arc<observe::Metrics>,
 }
 
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AppState")
             .field("engine", &self.engine)
+            .field("request_timeout", &self.request_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -50,244 +71,175 @@ impl AppState {
             engine,
             clock: Arc::new(Utc::now),
             admin_token: None,
+            dev_key: None,
+            request_timeout: Duration::from_secs(10),
+            tasks: TaskTracker::new(),
+            keys: auth::KeyCache::default(),
+            limits: Arc::new(limits::Limiters::new(RateLimits::default())),
+            metrics: Arc::new(observe::Metrics::default()),
         }
     }
+
+    pub fn with_admin_token(mut self, token: Option<&str>) -> Self {
+        self.admin_token = token.map(Arc::from);
+        self
+    }
+
+    pub fn with_dev_key(mut self, key: Option<&str>) -> Self {
+        self.dev_key = key.map(Arc::from);
+        self
+    }
+
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub fn with_rate_limits(mut self, limits: RateLimits) -> Self {
+        self.limits = Arc::new(limits::Limiters::new(limits));
+        self
+    }
+
+    pub fn with_request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        (self.clock)()
+    }
 }
 
-/// The API's routes.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "tombola",
+        description = "Campaigns, draws, grants and prize lists. App calls carry an API key, admin calls the admin token, both as `Authorization: Bearer …`. Errors are `application/problem+json` with a stable `type`.",
+        license(name = "Apache-2.0")
+    ),
+    modifiers(&SecuritySchemes),
+    components(schemas(Problem)),
+    tags(
+        (name = "app", description = "Calls the product's backend makes, with an API key"),
+        (name = "admin", description = "Deploys, campaign state, statistics and API keys, with the admin token"),
+        (name = "operations", description = "Health, readiness and metrics")
+    )
+)]
+struct ApiDoc;
+
+fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(observe::healthz))
+        .routes(routes!(observe::readyz))
+        .routes(routes!(observe::metrics))
+        .routes(routes!(admin::list_campaigns))
+        .routes(routes!(admin::validate))
+        .routes(routes!(admin::deploy, admin::get_campaign))
+        .routes(routes!(admin::open_campaign))
+        .routes(routes!(admin::close_campaign))
+        .routes(routes!(admin::stats))
+        .routes(routes!(admin::create_key, admin::list_keys))
+        .routes(routes!(admin::revoke_key))
+        .routes(routes!(app_api::draw))
+        .routes(routes!(app_api::stored_draw))
+        .routes(routes!(app_api::grant))
+        .routes(routes!(app_api::user_status))
+        .routes(routes!(app_api::prize_list))
+        .routes(routes!(app_api::tiers))
+        .routes(routes!(app_api::history))
+        .split_for_parts()
+        .map_second(with_common_responses)
+}
+
+trait MapSecond<A, B> {
+    fn map_second(self, f: impl FnOnce(B) -> B) -> (A, B);
+}
+
+impl<A, B> MapSecond<A, B> for (A, B) {
+    fn map_second(self, f: impl FnOnce(B) -> B) -> (A, B) {
+        (self.0, f(self.1))
+    }
+}
+
+/// Adds the answers every authenticated call may give — 401, 403, and 429 for
+/// app calls — to each operation, so the handlers need not repeat them.
+fn with_common_responses(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let problem = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/problem+json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Problem")))
+                    .build(),
+            )
+            .build()
+    };
+    for item in doc.paths.paths.values_mut() {
+        for operation in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            for response in operation.responses.responses.values_mut() {
+                if let utoipa::openapi::RefOr::T(response) = response
+                    && response.description.is_empty()
+                {
+                    response.description = "Success".into();
+                }
+            }
+            let tags = operation.tags.clone().unwrap_or_default();
+            let app = tags.iter().any(|t| t == "app");
+            if !app && !tags.iter().any(|t| t == "admin") {
+                continue;
+            }
+            let responses = &mut operation.responses.responses;
+            responses.insert(
+                "401".into(),
+                problem("`unauthenticated`: no `Authorization: Bearer` header").into(),
+            );
+            responses.insert(
+                "403".into(),
+                problem(if app {
+                    "`forbidden`: unknown or revoked API key"
+                } else {
+                    "`forbidden`: wrong admin token, or admin calls disabled"
+                })
+                .into(),
+            );
+            if app {
+                responses.insert(
+                    "429".into(),
+                    problem("`rate-limited`: over the key's or the user's rate; see `Retry-After`")
+                        .into(),
+                );
+            }
+        }
+    }
+    doc
+}
+
+/// The OpenAPI 3.1 document of every route, generated from the handlers.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    parts().1
+}
+
+/// The API's routes, the OpenAPI document at `/openapi.json` and its docs page at `/docs`.
 pub fn app(state: AppState) -> Router {
-    Router::new()
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(ready))
-        .route("/v1/campaigns", get(list_campaigns))
-        .route("/v1/campaigns/validate", post(validate))
-        .route("/v1/campaigns/{id}", put(deploy).get(get_campaign))
-        .route("/v1/campaigns/{id}/open", post(open_campaign))
-        .route("/v1/campaigns/{id}/close", post(close_campaign))
-        .route("/v1/campaigns/{id}/users/{user}", get(user_status))
-        .route("/v1/campaigns/{id}/draws", post(draw))
-        .route("/v1/campaigns/{id}/draws/{request_id}", get(stored_draw))
-        .route("/v1/campaigns/{id}/grants", post(grant))
+    let (router, document) = parts();
+    router
+        .merge(utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", document))
+        .fallback(error::no_route)
         // Campaign files may be up to 8 MiB (the loader's own limit); JSON calls are small.
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            observe::observe,
+        ))
         .with_state(state)
-}
-
-async fn ready(State(state): State<AppState>) -> Result<&'static str, ApiError> {
-    // The database answers: a transaction opens and closes.
-    let tx = state
-        .engine
-        .store()
-        .read()
-        .await
-        .map_err(|e| ApiError::NotReady(e.to_string()))?;
-    drop(tx);
-    Ok("ready")
-}
-
-/// Admin calls carry `Authorization: Bearer <TOMBOLA_ADMIN_TOKEN>`: none is 401, a wrong one 403.
-fn require_admin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
-    let Some(expected) = &state.admin_token else {
-        return Err(ApiError::Forbidden(
-            "admin calls are disabled: set TOMBOLA_ADMIN_TOKEN".into(),
-        ));
-    };
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or(ApiError::Unauthenticated)?;
-    // Compare in constant time, so the token cannot be guessed byte by byte.
-    let (a, b) = (given.as_bytes(), expected.as_bytes());
-    let same = a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0;
-    if same {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden("wrong admin token".into()))
-    }
-}
-
-async fn deploy(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    body: Result<String, axum::extract::rejection::StringRejection>,
-) -> Result<impl IntoResponse, ApiError> {
-    require_admin(&state, &headers)?;
-    let body = body.map_err(ApiError::from_body_rejection)?;
-    let deployment = state
-        .engine
-        .deploy(&body, Some(&id), (state.clock)())
-        .await?;
-    let status = if deployment.changed {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Json(deployment)))
-}
-
-/// Checks a campaign without deploying it: the same diagnostics as `tombola check`, with positions.
-async fn validate(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Result<String, axum::extract::rejection::StringRejection>,
-) -> Result<impl IntoResponse, ApiError> {
-    require_admin(&state, &headers)?;
-    let source = body.map_err(ApiError::from_body_rejection)?;
-    let report = tombola_dsl::check_source(&source);
-    let diagnostics: Vec<_> = report
-        .diagnostics
-        .iter()
-        .map(|d| tombola_dsl::render::locate("campaign.yaml", &source, d))
-        .collect();
-    let errors = report.diagnostics.iter().filter(|d| d.is_error()).count();
-    Ok(Json(serde_json::json!({
-        "valid": errors == 0,
-        "errors": errors,
-        "warnings": report.diagnostics.len() - errors,
-        "diagnostics": diagnostics,
-    })))
-}
-
-async fn list_campaigns(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-) -> Result<impl IntoResponse, ApiError> {
-    require_admin(&state, &headers)?;
-    Ok(Json(
-        serde_json::json!({ "campaigns": state.engine.campaigns().await? }),
-    ))
-}
-
-async fn get_campaign(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Result<impl IntoResponse, ApiError> {
-    require_admin(&state, &headers)?;
-    let (summary, source) = state.engine.campaign_detail(&id).await?;
-    let graph = state
-        .engine
-        .campaign(&id)
-        .map(|d| tombola_dsl::graph::render(&d.campaign, tombola_dsl::graph::Format::Mermaid))
-        .unwrap_or_default();
-    Ok(Json(serde_json::json!({
-        "id": summary.id,
-        "name": summary.name,
-        "version": summary.version,
-        "state": summary.state,
-        "source": source,
-        "graph": { "mermaid": graph },
-    })))
-}
-
-async fn set_state(
-    state: AppState,
-    headers: HeaderMap,
-    id: String,
-    to: CampaignState,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    require_admin(&state, &headers)?;
-    state.engine.set_state(&id, to).await?;
-    Ok(Json(serde_json::json!({ "id": id, "state": to })))
-}
-
-async fn open_campaign(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Result<impl IntoResponse, ApiError> {
-    set_state(state, headers, id, CampaignState::Open).await
-}
-
-async fn close_campaign(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Result<impl IntoResponse, ApiError> {
-    set_state(state, headers, id, CampaignState::Closed).await
-}
-
-async fn user_status(
-    State(state): State<AppState>,
-    Path((id, user)): Path<(String, String)>,
-) -> Result<impl IntoResponse, ApiError> {
-    Ok(Json(
-        state
-            .engine
-            .user_status(&id, &user, (state.clock)())
-            .await?,
-    ))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DrawBody {
-    user: String,
-    request_id: String,
-    #[serde(default)]
-    attributes: serde_json::Map<String, serde_json::Value>,
-}
-
-async fn draw(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    body: Result<Json<DrawBody>, axum::extract::rejection::JsonRejection>,
-) -> Result<impl IntoResponse, ApiError> {
-    let Json(body) = body.map_err(ApiError::from_rejection)?;
-    input::non_empty("user", &body.user)?;
-    input::non_empty("request_id", &body.request_id)?;
-    let deployed = state
-        .engine
-        .campaign(&id)
-        .ok_or_else(|| ApiError::UnknownCampaign(id.clone()))?;
-    let attributes = input::attributes(&deployed.campaign, &body.attributes)?;
-    let request = DrawRequest {
-        campaign: &id,
-        user: &body.user,
-        request_id: &body.request_id,
-        attributes: &attributes,
-    };
-    let response = state.engine.draw(&request, (state.clock)()).await?;
-    Ok(Json(response))
-}
-
-async fn stored_draw(
-    State(state): State<AppState>,
-    Path((id, request_id)): Path<(String, String)>,
-) -> Result<impl IntoResponse, ApiError> {
-    match state.engine.stored_draw(&id, &request_id).await? {
-        Some(response) => Ok(Json(response)),
-        None => Err(ApiError::UnknownRequest(request_id)),
-    }
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct GrantBody {
-    user: String,
-    sku: String,
-    request_id: String,
-}
-
-async fn grant(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    body: Result<Json<GrantBody>, axum::extract::rejection::JsonRejection>,
-) -> Result<impl IntoResponse, ApiError> {
-    let Json(body) = body.map_err(ApiError::from_rejection)?;
-    input::non_empty("user", &body.user)?;
-    input::non_empty("request_id", &body.request_id)?;
-    let response = state
-        .engine
-        .grant(
-            &id,
-            &body.user,
-            &body.sku,
-            &body.request_id,
-            (state.clock)(),
-        )
-        .await?;
-    Ok(Json(response))
 }

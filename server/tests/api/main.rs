@@ -11,15 +11,36 @@ use tombola_engine::{Engine, Seeds, store};
 use tombola_server::{AppState, app};
 use tower::ServiceExt;
 
+mod failures;
+mod operations;
+mod reading;
+
 async fn state() -> AppState {
-    let engine = Engine::open(store::open("memory:").await.unwrap(), Seeds::Fixed(3))
+    state_on("memory:").await
+}
+
+/// The app over the store at `url`.
+async fn state_on(url: &str) -> AppState {
+    let engine = Engine::open(store::open(url).await.unwrap(), Seeds::Fixed(3))
         .await
         .unwrap();
-    AppState {
-        engine,
-        clock: Arc::new(|| "2026-03-04T10:00:00Z".parse().unwrap()),
-        admin_token: Some("s3cret".into()),
-    }
+    AppState::new(engine)
+        .with_clock(Arc::new(|| "2026-03-04T10:00:00Z".parse().unwrap()))
+        .with_admin_token(Some(ADMIN))
+        .with_dev_key(Some(APP_KEY))
+}
+
+const ADMIN: &str = "s3cret";
+/// The app calls' key: a development key, so most tests need no key set-up;
+/// `stored_api_keys_…` covers keys created through the API.
+const APP_KEY: &str = "app-key";
+
+/// App calls carry the API key, admin calls the admin token.
+fn token_for(uri: &str) -> &'static str {
+    let app = ["/draws", "/grants", "/users/"]
+        .iter()
+        .any(|part| uri.contains(part));
+    if app { APP_KEY } else { ADMIN }
 }
 
 async fn call(
@@ -32,7 +53,7 @@ async fn call(
     let mut request = Request::builder()
         .method(method)
         .uri(uri)
-        .header("authorization", "Bearer s3cret");
+        .header("authorization", format!("Bearer {}", token_for(uri)));
     if json {
         request = request.header("content-type", "application/json");
     }
@@ -58,7 +79,10 @@ async fn post(state: &AppState, uri: &str, body: Value) -> (StatusCode, String, 
 const CAMPAIGN: &str = "campaign: demo\nname: Demo\nstate: open\nwindow: { from: 2026-01-01, zone: Europe/Paris }\nallowance: 2\nquota: { per_day: 5 }\ninputs: { user: { vip: bool, spent: decimal } }\nawards:\n  points: { kind: credits, amount: 5 }\n  gift: { kind: credits, amount: 50 }\npool:\n  - { award: points, rate: 1 }\nbefore:\n  - when: user.vip\n    give: gift\nskus:\n  pack: { draws: 3, stock: 1 }\n";
 
 async fn deployed() -> AppState {
-    let state = state().await;
+    deploy_demo(state().await).await
+}
+
+async fn deploy_demo(state: AppState) -> AppState {
     let (status, _, body) = call(
         &state,
         "PUT",
@@ -314,10 +338,7 @@ async fn admin_calls_need_the_admin_token() {
         ),
         StatusCode::CREATED
     );
-    let closed = AppState {
-        admin_token: None,
-        ..state
-    };
+    let closed = state.with_admin_token(None);
     assert_eq!(
         status(
             app(closed)

@@ -1,0 +1,251 @@
+//! `tombola serve`: logging, the store, the campaigns folder (deployed at
+//! start, then watched), the HTTP listener and a graceful shutdown.
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, ValueEnum};
+use tombola_dsl::render;
+use tombola_engine::{DeployError, Engine};
+
+use crate::{collect, load, redact};
+
+/// The development credentials of `serve --dev`: printed, accepted on loopback only.
+const DEV_API_KEY: &str = "tbk_dev";
+const DEV_ADMIN_TOKEN: &str = "dev-admin";
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "TOMBOLA_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// `sqlite://PATH` (created if missing) or `postgres://…`.
+    #[arg(
+        long,
+        env = "TOMBOLA_DATABASE_URL",
+        default_value = "sqlite://tombola.db"
+    )]
+    database_url: String,
+    /// Folder of campaign files deployed at start and redeployed when they change
+    /// (`*.test.yaml` skipped).
+    #[arg(long, default_value = "campaigns")]
+    campaigns: PathBuf,
+    /// Bearer token for admin calls; without one, admin calls are refused (unless --dev).
+    #[arg(long, env = "TOMBOLA_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
+    /// Development mode: accept the API key `tbk_dev` and, unless one is set, the
+    /// admin token `dev-admin`, and print both. Loopback addresses only.
+    #[arg(long)]
+    dev: bool,
+    /// How often to look for changed campaign files, in milliseconds; 0 turns watching off.
+    #[arg(long, env = "TOMBOLA_WATCH_MS", default_value_t = 1000)]
+    watch_ms: u64,
+    /// Calls per second allowed per API key (a burst of as many is allowed).
+    #[arg(long, env = "TOMBOLA_RATE_LIMIT_KEY")]
+    rate_limit_key: Option<NonZeroU32>,
+    /// Calls per second allowed per user of a campaign.
+    #[arg(long, env = "TOMBOLA_RATE_LIMIT_USER")]
+    rate_limit_user: Option<NonZeroU32>,
+    /// Seconds a draw or grant may take before the caller is told it is still
+    /// running; it completes anyway and its answer is fetched by request id.
+    #[arg(long, env = "TOMBOLA_REQUEST_TIMEOUT", default_value_t = 10.0)]
+    request_timeout: f64,
+    /// Log lines as text or as JSON objects (one per line), on stderr. The level
+    /// comes from TOMBOLA_LOG (default `info`).
+    #[arg(long, env = "TOMBOLA_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+    /// Fault injection for tests: hold each draw's transaction this long before committing.
+    #[arg(long, hide = true, default_value_t = 0)]
+    fault_commit_delay_ms: u64,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+fn init_logs(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TOMBOLA_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    // A second call (tests running several servers in one process) keeps the first.
+    let _ = match format {
+        LogFormat::Text => builder.with_ansi(false).try_init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init(),
+    };
+}
+
+pub(crate) fn run(args: ServeArgs) -> Result<()> {
+    init_logs(args.log_format);
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(serve(args))
+}
+
+async fn serve(args: ServeArgs) -> Result<()> {
+    if !args.request_timeout.is_finite() || args.request_timeout <= 0.0 {
+        bail!("--request-timeout must be a positive number of seconds");
+    }
+    let store = tombola_engine::store::open(&args.database_url)
+        .await
+        .with_context(|| format!("cannot open {}", redact(&args.database_url)))?;
+    let engine = Engine::open(store, tombola_engine::Seeds::Fresh).await?;
+    if args.fault_commit_delay_ms > 0 {
+        tracing::warn!(
+            ms = args.fault_commit_delay_ms,
+            "fault injection: every draw's commit is delayed"
+        );
+        engine.inject_commit_delay(Duration::from_millis(args.fault_commit_delay_ms));
+    }
+    let mut folder = Folder::new(&args.campaigns);
+    folder.sync(&engine).await?;
+
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let address = listener.local_addr()?;
+    if args.dev && !address.ip().is_loopback() {
+        bail!(
+            "--dev accepts well-known credentials, so it only listens on loopback, not {address}"
+        );
+    }
+    let admin_token = args
+        .admin_token
+        .filter(|t| !t.is_empty())
+        .or_else(|| args.dev.then(|| DEV_ADMIN_TOKEN.to_string()));
+    let state = tombola_server::AppState::new(engine.clone())
+        .with_admin_token(admin_token.as_deref())
+        .with_dev_key(args.dev.then_some(DEV_API_KEY))
+        .with_request_timeout(Duration::from_secs_f64(args.request_timeout))
+        .with_rate_limits(tombola_server::RateLimits {
+            per_key: args.rate_limit_key,
+            per_user: args.rate_limit_user,
+        });
+    let tasks = state.tasks.clone();
+
+    // The banner goes to stdout, apart from the logs on stderr.
+    println!("listening on http://{address}");
+    println!("  store: {}", redact(&args.database_url));
+    println!("  docs:  http://{address}/docs");
+    if args.dev {
+        println!("  development mode: these credentials are for this machine only");
+        println!("  API key:     {DEV_API_KEY}");
+        if let Some(token) = admin_token.as_deref().filter(|t| *t == DEV_ADMIN_TOKEN) {
+            println!("  admin token: {token}");
+        }
+    }
+    tracing::info!(%address, "listening");
+
+    if args.watch_ms > 0 {
+        let interval = Duration::from_millis(args.watch_ms);
+        let engine = engine.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(interval).await;
+                if let Err(error) = folder.sync(&engine).await {
+                    tracing::error!(error = format!("{error:#}"), "watching campaigns failed");
+                }
+            }
+        });
+    }
+    axum::serve(listener, tombola_server::app(state))
+        .with_graceful_shutdown(shutdown())
+        .await?;
+    // Writes whose callers left or timed out still finish before the process ends.
+    tasks.close();
+    tasks.wait().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// The campaigns folder and what was last read from each file.
+#[derive(Debug)]
+struct Folder {
+    path: PathBuf,
+    seen: HashMap<PathBuf, String>,
+}
+
+impl Folder {
+    fn new(path: &Path) -> Self {
+        Folder {
+            path: path.to_path_buf(),
+            seen: HashMap::new(),
+        }
+    }
+
+    /// Deploys every file whose content changed since the last look. A file with
+    /// errors is logged and skipped: the running version stays. A removed file
+    /// leaves its campaign deployed; closing one is an explicit admin call.
+    async fn sync(&mut self, engine: &Engine) -> Result<()> {
+        for file in collect(std::slice::from_ref(&self.path))? {
+            let (name, source, _) = match load(&file) {
+                Ok(loaded) => loaded,
+                // A file mid-save or just removed: look again next time.
+                Err(error) => {
+                    tracing::warn!(file = %file.display(), error = format!("{error:#}"), "cannot read");
+                    continue;
+                }
+            };
+            if self.seen.get(&file) == Some(&source) {
+                continue;
+            }
+            match engine.deploy(&source, None, chrono::Utc::now()).await {
+                Ok(d) if d.changed => {
+                    tracing::info!(campaign = %d.campaign, version = d.version, file = %name, "deployed");
+                }
+                Ok(d) => {
+                    tracing::info!(campaign = %d.campaign, version = d.version, file = %name, "unchanged");
+                }
+                Err(DeployError::Invalid(diagnostics)) => {
+                    let rendered: String = diagnostics
+                        .iter()
+                        .map(|d| render::human(&name, &source, d, false))
+                        .collect();
+                    tracing::error!(
+                        file = %name,
+                        errors = diagnostics.iter().filter(|d| d.is_error()).count(),
+                        diagnostics = %rendered,
+                        "not deployed: the file has errors; the running version stays"
+                    );
+                }
+                // Not marked seen: the next look tries again.
+                Err(error) => return Err(error.into()),
+            }
+            self.seen.insert(file, source);
+        }
+        Ok(())
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM; requests in flight finish first.
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

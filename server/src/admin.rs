@@ -1,0 +1,268 @@
+//! Admin calls, behind the admin token: deploys, validation, campaign state,
+//! statistics and API keys.
+
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, StringRejection};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use tombola_engine::store::CampaignState;
+use tombola_engine::{ApiKeyInfo, CampaignStats, CampaignSummary, Deployment, NewApiKey};
+
+use crate::auth::Admin;
+use crate::{ApiError, AppState, input};
+
+type Answer<T> = Result<Json<T>, ApiError>;
+
+/// The check's verdict on a campaign file.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct ValidateReport {
+    valid: bool,
+    errors: usize,
+    warnings: usize,
+    /// The same diagnostics as `tombola check --format json`.
+    #[schema(value_type = Vec<Object>)]
+    diagnostics: Vec<serde_json::Value>,
+}
+
+/// Checks a campaign file without deploying it: the diagnostics of `tombola check`, with positions.
+#[utoipa::path(post, path = "/v1/campaigns/validate", tag = "admin",
+    request_body(content = String, content_type = "application/yaml", description = "A campaign file"),
+    security(("admin_token" = [])),
+    responses((status = 200, body = ValidateReport)))]
+pub(crate) async fn validate(
+    _: Admin,
+    body: Result<String, StringRejection>,
+) -> Answer<ValidateReport> {
+    let source = body.map_err(ApiError::from_body_rejection)?;
+    let report = tombola_dsl::check_source(&source);
+    let diagnostics: Vec<_> = report
+        .diagnostics
+        .iter()
+        .map(|d| {
+            serde_json::to_value(tombola_dsl::render::locate("campaign.yaml", &source, d))
+                .unwrap_or_default()
+        })
+        .collect();
+    let errors = report.diagnostics.iter().filter(|d| d.is_error()).count();
+    Ok(Json(ValidateReport {
+        valid: errors == 0,
+        errors,
+        warnings: report.diagnostics.len() - errors,
+        diagnostics,
+    }))
+}
+
+/// Deploys a campaign file as campaign `id`: a new version if the content changed (201), nothing if not (200).
+#[utoipa::path(put, path = "/v1/campaigns/{id}", tag = "admin",
+    params(("id" = String, Path, description = "Must equal the file's `campaign:` key")),
+    request_body(content = String, content_type = "application/yaml", description = "A campaign file"),
+    security(("admin_token" = [])),
+    responses(
+        (status = 201, description = "Deployed as a new version", body = Deployment),
+        (status = 200, description = "Unchanged: nothing written", body = Deployment),
+        (status = 413, description = "Body over 8 MiB", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The check failed (`invalid-campaign`, with diagnostics) or the id differs (`campaign-id-mismatch`)", body = crate::Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn deploy(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Result<String, StringRejection>,
+) -> Result<(StatusCode, Json<Deployment>), ApiError> {
+    let body = body.map_err(ApiError::from_body_rejection)?;
+    let deployment = state.engine.deploy(&body, Some(&id), state.now()).await?;
+    let status = if deployment.changed {
+        tracing::info!(campaign = %id, version = deployment.version, "deployed");
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(deployment)))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct CampaignList {
+    campaigns: Vec<CampaignSummary>,
+}
+
+/// Every deployed campaign.
+#[utoipa::path(get, path = "/v1/campaigns", tag = "admin",
+    security(("admin_token" = [])),
+    responses((status = 200, body = CampaignList)))]
+pub(crate) async fn list_campaigns(
+    _: Admin,
+    State(state): State<AppState>,
+) -> Answer<CampaignList> {
+    Ok(Json(CampaignList {
+        campaigns: state.engine.campaigns().await?,
+    }))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct CampaignDetail {
+    #[serde(flatten)]
+    summary: CampaignSummary,
+    /// The deployed file.
+    source: String,
+    graph: Graph,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct Graph {
+    /// The workflow graph as a Mermaid flowchart.
+    mermaid: String,
+}
+
+/// One campaign: version, state, source and its graph.
+#[utoipa::path(get, path = "/v1/campaigns/{id}", tag = "admin",
+    params(("id" = String, Path)),
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, body = CampaignDetail),
+        (status = 404, description = "`unknown-campaign`", body = crate::Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn get_campaign(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Answer<CampaignDetail> {
+    let (summary, source) = state.engine.campaign_detail(&id).await?;
+    let mermaid = state
+        .engine
+        .campaign(&id)
+        .map(|d| tombola_dsl::graph::render(&d.campaign, tombola_dsl::graph::Format::Mermaid))
+        .unwrap_or_default();
+    Ok(Json(CampaignDetail {
+        summary,
+        source,
+        graph: Graph { mermaid },
+    }))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct StateChange {
+    id: String,
+    state: CampaignState,
+}
+
+async fn set_state(state: AppState, id: String, to: CampaignState) -> Answer<StateChange> {
+    state.engine.set_state(&id, to).await?;
+    tracing::info!(campaign = %id, state = to.as_str(), "campaign state set");
+    Ok(Json(StateChange { id, state: to }))
+}
+
+/// Opens a campaign to draws and grants.
+#[utoipa::path(post, path = "/v1/campaigns/{id}/open", tag = "admin",
+    params(("id" = String, Path)),
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, body = StateChange),
+        (status = 404, description = "`unknown-campaign`", body = crate::Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn open_campaign(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Answer<StateChange> {
+    set_state(state, id, CampaignState::Open).await
+}
+
+/// Closes a campaign: draws and grants are refused with `campaign-not-open`.
+#[utoipa::path(post, path = "/v1/campaigns/{id}/close", tag = "admin",
+    params(("id" = String, Path)),
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, body = StateChange),
+        (status = 404, description = "`unknown-campaign`", body = crate::Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn close_campaign(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Answer<StateChange> {
+    set_state(state, id, CampaignState::Closed).await
+}
+
+/// Per award: stock left and issued; draws per day in the campaign's zone.
+#[utoipa::path(get, path = "/v1/campaigns/{id}/stats", tag = "admin",
+    params(("id" = String, Path)),
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, body = CampaignStats),
+        (status = 404, description = "`unknown-campaign`", body = crate::Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn stats(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Answer<CampaignStats> {
+    Ok(Json(state.engine.stats(&id).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreateKey {
+    /// Who the key is for, e.g. `checkout-backend`.
+    name: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct KeyList {
+    keys: Vec<ApiKeyInfo>,
+}
+
+/// Creates an API key. The answer is the only time the key is shown; the server keeps its SHA-256.
+#[utoipa::path(post, path = "/v1/keys", tag = "admin",
+    request_body = CreateKey,
+    security(("admin_token" = [])),
+    responses(
+        (status = 201, body = NewApiKey),
+        (status = 422, description = "`invalid-input`", body = crate::Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn create_key(
+    _: Admin,
+    State(state): State<AppState>,
+    body: Result<Json<CreateKey>, JsonRejection>,
+) -> Result<(StatusCode, Json<NewApiKey>), ApiError> {
+    let Json(body) = body.map_err(ApiError::from_rejection)?;
+    input::non_empty("name", &body.name)?;
+    let key = state.engine.create_api_key(&body.name, state.now()).await?;
+    tracing::info!(key = %key.info.id, name = %key.info.name, "API key created");
+    Ok((StatusCode::CREATED, Json(key)))
+}
+
+/// Every API key, revoked ones included; never the keys themselves.
+#[utoipa::path(get, path = "/v1/keys", tag = "admin",
+    security(("admin_token" = [])),
+    responses((status = 200, body = KeyList)))]
+pub(crate) async fn list_keys(_: Admin, State(state): State<AppState>) -> Answer<KeyList> {
+    Ok(Json(KeyList {
+        keys: state.engine.api_keys().await?,
+    }))
+}
+
+/// Revokes an API key: every server refuses it within 5 seconds, this one at once.
+#[utoipa::path(delete, path = "/v1/keys/{key_id}", tag = "admin",
+    params(("key_id" = String, Path)),
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, body = ApiKeyInfo),
+        (status = 404, description = "`unknown-key`", body = crate::Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn revoke_key(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(key_id): Path<String>,
+) -> Answer<ApiKeyInfo> {
+    if !state.engine.revoke_api_key(&key_id, state.now()).await? {
+        return Err(ApiError::UnknownKey(key_id));
+    }
+    state.keys.clear();
+    tracing::info!(key = %key_id, "API key revoked");
+    let keys = state.engine.api_keys().await?;
+    keys.into_iter()
+        .find(|k| k.id == key_id)
+        .map(Json)
+        .ok_or(ApiError::UnknownKey(key_id))
+}

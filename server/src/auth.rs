@@ -1,0 +1,147 @@
+//! Credentials: the admin token for admin calls, API keys for app calls, both
+//! as `Authorization: Bearer …`; a missing one is 401, a wrong one 403.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+
+use crate::{ApiError, AppState};
+
+/// How long a verified key is trusted without asking the database again. A key
+/// revoked on another server stops working within this; on this server, at once.
+const KEY_CACHE_TTL: Duration = Duration::from_secs(5);
+
+/// Verified keys by SHA-256: (key id, when verified).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct KeyCache(Arc<Mutex<HashMap<String, (String, Instant)>>>);
+
+impl KeyCache {
+    fn get(&self, hash: &str) -> Option<String> {
+        let cache = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        cache
+            .get(hash)
+            .filter(|(_, at)| at.elapsed() < KEY_CACHE_TTL)
+            .map(|(id, _)| id.clone())
+    }
+
+    fn put(&self, hash: String, id: String) {
+        let mut cache = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        // Expired entries go when the cache grows, so it stays the size of the live keys.
+        if cache.len() > 1024 {
+            cache.retain(|_, (_, at)| at.elapsed() < KEY_CACHE_TTL);
+        }
+        cache.insert(hash, (id, Instant::now()));
+    }
+
+    pub(crate) fn clear(&self) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+}
+
+fn bearer(parts: &Parts) -> Result<&str, ApiError> {
+    parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .ok_or(ApiError::Unauthenticated)
+}
+
+/// Equal in constant time, so a secret cannot be guessed byte by byte.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// An admin call: it carried the admin token.
+#[derive(Debug)]
+pub(crate) struct Admin;
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Some(expected) = &state.admin_token else {
+            return Err(ApiError::Forbidden(
+                "admin calls are disabled: set TOMBOLA_ADMIN_TOKEN".into(),
+            ));
+        };
+        if same(bearer(parts)?.as_bytes(), expected.as_bytes()) {
+            Ok(Admin)
+        } else {
+            Err(ApiError::Forbidden("wrong admin token".into()))
+        }
+    }
+}
+
+/// An app call: it carried a live API key, and the key is within its rate.
+#[derive(Debug)]
+pub(crate) struct Caller {
+    #[allow(dead_code, reason = "read by the logs through Debug")]
+    pub(crate) key_id: String,
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let key = bearer(parts)?;
+        if let Some(dev) = &state.dev_key
+            && same(key.as_bytes(), dev.as_bytes())
+        {
+            state.limits.check_key("dev")?;
+            return Ok(Caller {
+                key_id: "dev".into(),
+            });
+        }
+        let hash = tombola_engine::key_hash(key);
+        let key_id = match state.keys.get(&hash) {
+            Some(id) => id,
+            None => {
+                let id = state
+                    .engine
+                    .verify_api_key(key)
+                    .await?
+                    .ok_or_else(|| ApiError::Forbidden("unknown or revoked API key".into()))?;
+                state.keys.put(hash, id.clone());
+                id
+            }
+        };
+        state.limits.check_key(&key_id)?;
+        tracing::Span::current().record("key", key_id.as_str());
+        Ok(Caller { key_id })
+    }
+}
+
+/// The two bearer schemes of the OpenAPI document.
+#[derive(Debug)]
+pub(crate) struct SecuritySchemes;
+
+impl utoipa::Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        for (name, what) in [
+            ("api_key", "An API key from `POST /v1/keys` (`tbk_…`)"),
+            (
+                "admin_token",
+                "The server's admin token (`TOMBOLA_ADMIN_TOKEN`)",
+            ),
+        ] {
+            components.add_security_scheme(
+                name,
+                SecurityScheme::Http(
+                    HttpBuilder::new()
+                        .scheme(HttpAuthScheme::Bearer)
+                        .description(Some(what))
+                        .build(),
+                ),
+            );
+        }
+    }
+}

@@ -1,0 +1,224 @@
+//! What operators see: request ids and a log line per request (tracing),
+//! Prometheus metrics, health and readiness.
+
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+use tracing::Instrument;
+
+use crate::error::ProblemType;
+use crate::{ApiError, AppState};
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DrawLabels {
+    campaign: String,
+    award: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    method: String,
+    route: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StatusLabels {
+    method: String,
+    route: String,
+    status: u16,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ErrorLabels {
+    r#type: String,
+}
+
+/// The server's metrics and the registry that renders them.
+#[derive(Debug)]
+pub(crate) struct Metrics {
+    registry: Registry,
+    draws: Family<DrawLabels, Counter>,
+    requests: Family<StatusLabels, Counter>,
+    latency: Family<RouteLabels, Histogram, fn() -> Histogram>,
+    errors: Family<ErrorLabels, Counter>,
+}
+
+fn latency_histogram() -> Histogram {
+    // 0.5 ms to ~16 s, doubling.
+    Histogram::new(exponential_buckets(0.0005, 2.0, 16))
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("tombola");
+        let draws = Family::<DrawLabels, Counter>::default();
+        registry.register(
+            "draws",
+            "Draws answered, by campaign and award",
+            draws.clone(),
+        );
+        let requests = Family::<StatusLabels, Counter>::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests by route and status",
+            requests.clone(),
+        );
+        let latency = Family::new_with_constructor(latency_histogram as fn() -> Histogram);
+        registry.register(
+            "http_request_duration_seconds",
+            "Time to answer, by route",
+            latency.clone(),
+        );
+        let errors = Family::<ErrorLabels, Counter>::default();
+        registry.register("errors", "Error answers by problem type", errors.clone());
+        Metrics {
+            registry,
+            draws,
+            requests,
+            latency,
+            errors,
+        }
+    }
+}
+
+impl Metrics {
+    pub(crate) fn draw(&self, campaign: &str, award: &str) {
+        self.draws
+            .get_or_create(&DrawLabels {
+                campaign: campaign.to_string(),
+                award: award.to_string(),
+            })
+            .inc();
+    }
+
+    fn render(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+}
+
+/// A caller's `X-Request-Id` if it is sane, else a fresh one.
+fn request_id(request: &Request) -> String {
+    request
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map(str::to_string)
+        .unwrap_or_else(|| {
+            let mut bytes = [0u8; 8];
+            // Without randomness a request id still helps; a zero id is not worth failing for.
+            let _ = getrandom::fill(&mut bytes);
+            bytes.iter().map(|b| format!("{b:02x}")).collect()
+        })
+}
+
+/// Around every request: a span with its id, a log line with the outcome, the metrics.
+pub(crate) async fn observe(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let started = Instant::now();
+    let id = request_id(&request);
+    let method = request.method().to_string();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", |p| p.as_str())
+        .to_string();
+    let span = tracing::info_span!(
+        "request",
+        id = %id,
+        method = %method,
+        route = %route,
+        key = tracing::field::Empty,
+    );
+    let mut response = next.run(request).instrument(span.clone()).await;
+    let elapsed = started.elapsed();
+    let status = response.status().as_u16();
+    let problem = response.extensions().get::<ProblemType>().map(|p| p.0);
+    span.in_scope(|| {
+        tracing::info!(
+            status,
+            latency_ms = elapsed.as_secs_f64() * 1000.0,
+            problem,
+            "answered"
+        );
+    });
+    let metrics = &state.metrics;
+    metrics
+        .requests
+        .get_or_create(&StatusLabels {
+            method: method.clone(),
+            route: route.clone(),
+            status,
+        })
+        .inc();
+    metrics
+        .latency
+        .get_or_create(&RouteLabels { method, route })
+        .observe(elapsed.as_secs_f64());
+    if let Some(problem) = problem {
+        metrics
+            .errors
+            .get_or_create(&ErrorLabels {
+                r#type: problem.to_string(),
+            })
+            .inc();
+    }
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
+    response
+}
+
+/// The process is up.
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "Up", body = String)))]
+pub(crate) async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// The database answers.
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses(
+        (status = 200, description = "Ready", body = String),
+        (status = 503, description = "The database does not answer", body = crate::Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn readyz(State(state): State<AppState>) -> Result<&'static str, ApiError> {
+    let tx = state
+        .engine
+        .store()
+        .read()
+        .await
+        .map_err(|e| ApiError::NotReady(e.to_string()))?;
+    drop(tx);
+    Ok("ready")
+}
+
+/// Prometheus metrics: draws by campaign and award, request latency by route,
+/// errors by problem type.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "OpenMetrics text", body = String, content_type = "application/openmetrics-text")))]
+pub(crate) async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.render(),
+    )
+}
