@@ -11,6 +11,8 @@ mod evaluate;
 mod keys;
 mod random;
 pub mod store;
+#[cfg(feature = "test-support")]
+pub mod test_support;
 mod views;
 
 pub use engine::{

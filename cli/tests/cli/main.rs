@@ -3,6 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod serve;
+
 fn tombola(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tombola"))
         .args(args)
@@ -219,75 +221,4 @@ fn migrate_creates_a_sqlite_store() {
         "passwords stay out of messages: {stderr}"
     );
     let _ = std::fs::remove_file(&path);
-}
-
-/// Sends one HTTP/1.1 request and returns the status line and the body.
-fn http(port: u16, method: &str, path: &str, body: &str) -> (String, String) {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let status = response.lines().next().unwrap_or_default().to_string();
-    let body = response
-        .split("\r\n\r\n")
-        .nth(1)
-        .unwrap_or_default()
-        .to_string();
-    (status, body)
-}
-
-#[test]
-fn serve_deploys_the_campaigns_answers_draws_and_stops_on_sigterm() {
-    use std::io::BufRead;
-    let db = std::env::temp_dir().join(format!("tombola-serve-{}.db", std::process::id()));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tombola"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--database-url",
-            &format!("sqlite://{}", db.display()),
-        ])
-        .current_dir(root())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
-    let mut port = None;
-    let mut log = String::new();
-    for _ in 0..20 {
-        let mut line = String::new();
-        if stderr.read_line(&mut line).unwrap() == 0 {
-            break;
-        }
-        log.push_str(&line);
-        if let Some(address) = line.trim().strip_prefix("listening on http://") {
-            port = address
-                .rsplit(':')
-                .next()
-                .and_then(|p| p.parse::<u16>().ok());
-            break;
-        }
-    }
-    let port = port.unwrap_or_else(|| panic!("no listening line in: {log}"));
-    assert!(log.contains("deployed showcase version 1"), "{log}");
-    assert!(http(port, "GET", "/healthz", "").0.contains("200"));
-    let body = r#"{"user":"ada","request_id":"e2e-1","attributes":{"vip":false,"tags":["new"]}}"#;
-    let (status, answer) = http(port, "POST", "/v1/campaigns/showcase/draws", body);
-    assert!(status.contains("200"), "{status} {answer}");
-    let answer: serde_json::Value = serde_json::from_str(&answer).unwrap();
-    assert_eq!(answer["campaign"], "showcase");
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    let exit = child.wait().unwrap();
-    assert!(exit.success(), "a graceful shutdown exits 0: {exit:?}");
-    let _ = std::fs::remove_file(&db);
 }

@@ -2,84 +2,10 @@
 //! file, and PostgreSQL in a fresh database per test when
 //! `TOMBOLA_TEST_DATABASE_URL` is set (required when `CI=true`).
 
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-
 use chrono::{DateTime, Utc};
-use sqlx::Connection;
 use tombola_engine::store::{self, Store};
+use tombola_engine::test_support::{postgres_url, unique};
 use tombola_engine::{Engine, Seeds};
-
-static NEXT: AtomicU32 = AtomicU32::new(0);
-static CLEANED: AtomicBool = AtomicBool::new(false);
-
-fn unique(prefix: &str) -> String {
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap();
-    // The creation second comes first: the clean-up reads it back.
-    format!(
-        "{prefix}_{}_{}_{n}_{}",
-        now.as_secs(),
-        std::process::id(),
-        now.subsec_nanos()
-    )
-}
-
-/// A fresh PostgreSQL database, or `None` (with a printed line) when no server is configured.
-async fn postgres_url() -> Option<String> {
-    let Ok(base) = std::env::var("TOMBOLA_TEST_DATABASE_URL") else {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!(
-                "CI=true but TOMBOLA_TEST_DATABASE_URL is not set: the PostgreSQL tests must run in CI"
-            );
-        }
-        println!("skipping PostgreSQL: TOMBOLA_TEST_DATABASE_URL is not set");
-        return None;
-    };
-    let name = unique("tombola_test");
-    let mut admin = sqlx::PgConnection::connect(&base)
-        .await
-        .expect("TOMBOLA_TEST_DATABASE_URL connects");
-    // Databases of runs over an hour old are dropped once per process, so runs do
-    // not pile up; younger ones may belong to a test process running in parallel.
-    if !CLEANED.swap(true, Ordering::Relaxed) {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs();
-        let old: Vec<(String,)> = sqlx::query_as(
-            "SELECT datname FROM pg_database WHERE datname LIKE 'tombola\\_test\\_%'",
-        )
-        .fetch_all(&mut admin)
-        .await
-        .unwrap();
-        let created = |db: &str| {
-            db.strip_prefix("tombola_test_")?
-                .split('_')
-                .next()?
-                .parse::<u64>()
-                .ok()
-        };
-        for (db,) in old
-            .into_iter()
-            .filter(|(db,)| created(db).is_none_or(|at| at + 3600 < now))
-        {
-            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
-                .execute(&mut admin)
-                .await;
-        }
-    }
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let cut = base.rfind('/').expect("a database URL has a path");
-    let tail = base[cut + 1..]
-        .find('?')
-        .map_or("", |q| &base[cut + 1 + q..]);
-    Some(format!("{}/{name}{tail}", &base[..cut]))
-}
 
 /// Every store the suite runs on, by name.
 pub(crate) async fn stores() -> Vec<(&'static str, Store)> {
