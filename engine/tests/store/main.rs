@@ -316,10 +316,10 @@ async fn a_failed_draw_writes_nothing() {
             "allowance: 3\ninputs: { user: { vip: bool } }\nawards:\n  gift: { kind: credits, amount: 5 }\n  nothing: { kind: none }\npool:\n  - { award: nothing, rate: 1 }\nbefore:\n  - when: user.vip\n    give: gift\n",
         );
         engine.deploy(&source, None, at(NOW)).await.unwrap();
-        // The rule reads `user.vip`, which this caller does not pass: a typed error.
+        // The rule reads `user.vip`, which this caller does not pass: an error naming it.
         let failed = draw(&engine, "ivan", "r1").await;
         assert!(
-            matches!(failed, Err(Failure::Draw(_))),
+            matches!(&failed, Err(Failure::MissingAttribute(attribute)) if attribute == "vip"),
             "{name}: {failed:?}"
         );
         let mistyped = engine
