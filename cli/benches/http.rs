@@ -41,7 +41,14 @@ impl Drop for Server {
 
 fn start(database_url: &str, campaigns: &std::path::Path) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_tombola"))
-        .args(["serve", "--dev", "--listen", "127.0.0.1:0", "--watch-ms", "0"])
+        .args([
+            "serve",
+            "--dev",
+            "--listen",
+            "127.0.0.1:0",
+            "--watch-ms",
+            "0",
+        ])
         .args(["--database-url", database_url])
         .arg("--campaigns")
         .arg(campaigns)
@@ -81,8 +88,13 @@ async fn round(base: &str, tag: &str) -> Round {
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..CONNECTIONS {
-        let (client, url, next, errors, tag) =
-            (client.clone(), url.clone(), next.clone(), errors.clone(), tag.to_string());
+        let (client, url, next, errors, tag) = (
+            client.clone(),
+            url.clone(),
+            next.clone(),
+            errors.clone(),
+            tag.to_string(),
+        );
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             while Instant::now() < deadline {

@@ -218,3 +218,19 @@ async fn prize_lists_tiers_history_and_statistics() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_draw_missing_an_attribute_the_rules_read_names_it_and_writes_nothing() {
+    let state = deployed().await;
+    let (status, _, body) = post(
+        &state,
+        "/v1/campaigns/demo/draws",
+        json!({ "user": "ann", "request_id": "no-vip" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["type"], "https://tombola.dev/problems/invalid-input");
+    assert_eq!(body["field"], "attributes.vip");
+    let (_, standing) = get(&state, "/v1/campaigns/demo/users/ann").await;
+    assert_eq!(standing["draws_made"], 0, "{standing}");
+}
