@@ -66,6 +66,8 @@ fn start(database_url: &str, campaigns: &std::path::Path) -> Server {
         }
         line.clear();
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("the server did not start");
 }
 
