@@ -91,6 +91,12 @@ pub enum Failure {
     RequestConflict(String),
     #[error("invalid input: {0}")]
     BadInput(String),
+    #[error("SKU `{0}` has no credit price")]
+    NotForSale(String),
+    #[error("{needed} credits needed, {balance} held")]
+    InsufficientCredits { needed: Decimal, balance: Decimal },
+    #[error("unknown event `{0}`")]
+    UnknownEvent(String),
     #[error("the campaign's rules read the user attribute `{0}`, but the draw did not supply it")]
     MissingAttribute(String),
     #[error(transparent)]
@@ -199,19 +205,19 @@ pub struct GrantResponse {
     pub draws: i64,
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
 }
 
-fn micros(at: DateTime<Utc>) -> i64 {
+pub(crate) fn micros(at: DateTime<Utc>) -> i64 {
     at.timestamp_micros()
 }
 
 /// Credits in hundredths, exactly.
-fn hundredths(amount: Decimal) -> Result<i64, Failure> {
+pub(crate) fn hundredths(amount: Decimal) -> Result<i64, Failure> {
     let scaled = amount
         .checked_mul(Decimal::ONE_HUNDRED)
         .ok_or_else(|| Failure::BadInput(format!("{amount} credits is out of range")))?
@@ -367,7 +373,7 @@ impl Engine {
         Ok(())
     }
 
-    fn seed_for(&self, campaign: &str, request_id: &str) -> u64 {
+    pub(crate) fn seed_for(&self, campaign: &str, request_id: &str) -> u64 {
         match self.seeds {
             Seeds::Fixed(base) => {
                 let digest = Sha256::digest(format!("{base}/{campaign}/{request_id}").as_bytes());
@@ -378,7 +384,7 @@ impl Engine {
     }
 
     /// Checks the campaign is open and inside its window; returns it with its store row.
-    async fn open_campaign(
+    pub(crate) async fn open_campaign(
         &self,
         tx: &mut Tx,
         id: &str,

@@ -10,6 +10,7 @@ mod engine;
 mod evaluate;
 mod keys;
 mod random;
+mod rebates;
 pub mod store;
 #[cfg(feature = "test-support")]
 pub mod test_support;
@@ -25,6 +26,10 @@ pub use evaluate::{
 };
 pub use keys::{ApiKeyInfo, KEY_PREFIX, NewApiKey, key_hash};
 pub use random::{SeededRandom, below};
+pub use rebates::{
+    ActionView, Adjustment, Credits, EventRequest, EventResponse, ExchangeResponse, LedgerEntry,
+    RebateOutcome, RebateResult,
+};
 pub use views::{
     AwardStats, CampaignStats, DayStats, History, HistoryEntry, LockView, MAX_PAGE, Prize,
     PrizeList, PrizeState, StockView, TierProgress, TierView, WeightRuleView,

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use super::{
-    ApiKeyRow, CampaignRow, CampaignState, Claim, Counters, Debited, DrawRecord, HistoryRow,
-    Limits, Refusal, StockRow, StoredVersion,
+    ApiKeyRow, CampaignRow, CampaignState, Claim, Counters, Debited, DrawRecord, EventRecord,
+    HistoryRow, LedgerRow, Limits, Period, Refusal, StockRow, StoredVersion,
 };
 
 #[derive(Debug, Clone, Default)]
@@ -49,6 +49,9 @@ struct State {
     ledger: Vec<(String, i64, String, String, i64)>,
     draws: Vec<MemoryDraw>,
     api_keys: Vec<ApiKeyRow>,
+    /// (campaign, user, event, day, week, month)
+    events: Vec<[String; 6]>,
+    rebate_claims: std::collections::HashSet<[String; 4]>,
     deliveries: Vec<(String, String)>,
     orders: Vec<(String, String)>,
 }
@@ -66,6 +69,8 @@ enum Undo {
     LedgerPush,
     DrawPush,
     ApiKeyPush,
+    EventPush,
+    RebateClaim([String; 4]),
     ApiKey(usize, ApiKeyRow),
     DeliveryPush,
     OrderPush,
@@ -132,6 +137,8 @@ impl Drop for MemoryTx {
                 Undo::LedgerPush => drop(state.ledger.pop()),
                 Undo::DrawPush => drop(state.draws.pop()),
                 Undo::ApiKeyPush => drop(state.api_keys.pop()),
+                Undo::EventPush => drop(state.events.pop()),
+                Undo::RebateClaim(k) => drop(state.rebate_claims.remove(&k)),
                 Undo::ApiKey(ix, old) => state.api_keys[ix] = old,
                 Undo::DeliveryPush => drop(state.deliveries.pop()),
                 Undo::OrderPush => drop(state.orders.pop()),
@@ -533,6 +540,67 @@ impl MemoryTx {
             key.revoked_at = Some(at);
         }
         true
+    }
+
+    pub(crate) fn record_event(&mut self, e: &EventRecord<'_>) {
+        self.state
+            .events
+            .push([e.campaign, e.user, e.event, e.day, e.week, e.month].map(str::to_string));
+        self.undo.push(Undo::EventPush);
+    }
+
+    pub(crate) fn event_done(
+        &mut self,
+        campaign: &str,
+        user: &str,
+        event: &str,
+        period: Period,
+        key: &str,
+    ) -> bool {
+        self.state.events.iter().any(|[c, u, e, day, week, month]| {
+            c == campaign
+                && u == user
+                && e == event
+                && match period {
+                    Period::Day => day == key,
+                    Period::Week => week == key,
+                    Period::Month => month == key,
+                    Period::Ever => true,
+                }
+        })
+    }
+
+    pub(crate) fn claim_rebate(
+        &mut self,
+        campaign: &str,
+        rebate: &str,
+        user: &str,
+        period_key: &str,
+        _request_id: &str,
+        _at: i64,
+    ) -> bool {
+        let k = [campaign, rebate, user, period_key].map(str::to_string);
+        if !self.state.rebate_claims.insert(k.clone()) {
+            return false;
+        }
+        self.undo.push(Undo::RebateClaim(k));
+        true
+    }
+
+    pub(crate) fn ledger(&mut self, user: &str, limit: i64) -> Vec<LedgerRow> {
+        self.state
+            .ledger
+            .iter()
+            .rev()
+            .filter(|(u, ..)| u == user)
+            .take(usize::try_from(limit).unwrap_or(0))
+            .map(|(_, delta, reason, reference, at)| LedgerRow {
+                delta: *delta,
+                reason: reason.clone(),
+                reference: reference.clone(),
+                at: *at,
+            })
+            .collect()
     }
 
     pub(crate) fn tallies(&mut self, campaign: &str) -> (i64, i64, i64, i64) {

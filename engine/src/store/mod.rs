@@ -190,6 +190,37 @@ pub struct StockRow {
     pub issued: i64,
 }
 
+/// A behaviour event as recorded, with its campaign-zone period keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRecord<'a> {
+    pub campaign: &'a str,
+    pub request_id: &'a str,
+    pub user: &'a str,
+    pub event: &'a str,
+    pub day: &'a str,
+    pub week: &'a str,
+    pub month: &'a str,
+    pub at: i64,
+}
+
+/// Which period key an event lookup compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Period {
+    Day,
+    Week,
+    Month,
+    Ever,
+}
+
+/// A ledger entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerRow {
+    pub delta: i64,
+    pub reason: String,
+    pub reference: String,
+    pub at: i64,
+}
+
 /// An API key as stored: its SHA-256, never the key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiKeyRow {
@@ -479,6 +510,40 @@ impl Tx {
     /// Marks a key revoked; false if there is no such key.
     pub async fn revoke_api_key(&mut self, id: &str, at: i64) -> Result<bool, StoreError> {
         dispatch!(self.revoke_api_key(id, at))
+    }
+
+    pub async fn record_event(&mut self, event: &EventRecord<'_>) -> Result<(), StoreError> {
+        dispatch!(self.record_event(event))
+    }
+
+    /// Whether `user` did `event` in the period whose key is `key` (`Ever` ignores it).
+    pub async fn event_done(
+        &mut self,
+        campaign: &str,
+        user: &str,
+        event: &str,
+        period: Period,
+        key: &str,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self.event_done(campaign, user, event, period, key))
+    }
+
+    /// Claims a rebate for a user and period; false if it was already claimed.
+    pub async fn claim_rebate(
+        &mut self,
+        campaign: &str,
+        rebate: &str,
+        user: &str,
+        period_key: &str,
+        request_id: &str,
+        at: i64,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self.claim_rebate(campaign, rebate, user, period_key, request_id, at))
+    }
+
+    /// A user's latest ledger entries, newest first.
+    pub async fn ledger(&mut self, user: &str, limit: i64) -> Result<Vec<LedgerRow>, StoreError> {
+        dispatch!(self.ledger(user, limit))
     }
 
     /// Counts for tests and operators: (draws, ledger entries, delivery tasks, orders) of a campaign.

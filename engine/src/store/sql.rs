@@ -15,8 +15,8 @@ use sqlx::{Row, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use super::{
-    ApiKeyRow, CampaignRow, CampaignState, Claim, Counters, Debited, DrawRecord, HistoryRow,
-    Limits, Refusal, StockRow, StoreError, StoredVersion,
+    ApiKeyRow, CampaignRow, CampaignState, Claim, Counters, Debited, DrawRecord, EventRecord,
+    HistoryRow, LedgerRow, Limits, Period, Refusal, StockRow, StoreError, StoredVersion,
 };
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -825,6 +825,110 @@ impl SqlTx {
         )
         .await?;
         Ok(found)
+    }
+
+    pub(crate) async fn record_event(&mut self, e: &EventRecord<'_>) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO events (campaign_id, request_id, user_id, event, day_key, week_key, month_key, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            &[
+                Arg::Text(e.campaign),
+                Arg::Text(e.request_id),
+                Arg::Text(e.user),
+                Arg::Text(e.event),
+                Arg::Text(e.day),
+                Arg::Text(e.week),
+                Arg::Text(e.month),
+                Arg::Int(e.at),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn event_done(
+        &mut self,
+        campaign: &str,
+        user: &str,
+        event: &str,
+        period: Period,
+        key: &str,
+    ) -> Result<bool, StoreError> {
+        // The column is chosen from a closed set, never from input.
+        let column = match period {
+            Period::Day => "day_key = $4",
+            Period::Week => "week_key = $4",
+            Period::Month => "month_key = $4",
+            Period::Ever => "$4 = $4",
+        };
+        let sql = format!(
+            "SELECT 1 FROM events WHERE campaign_id = $1 AND user_id = $2 AND event = $3 AND {column} LIMIT 1"
+        );
+        Ok(self
+            .fetch_optional(
+                &sql,
+                &[
+                    Arg::Text(campaign),
+                    Arg::Text(user),
+                    Arg::Text(event),
+                    Arg::Text(key),
+                ],
+                &[Col::Int],
+            )
+            .await?
+            .is_some())
+    }
+
+    pub(crate) async fn claim_rebate(
+        &mut self,
+        campaign: &str,
+        rebate: &str,
+        user: &str,
+        period_key: &str,
+        request_id: &str,
+        at: i64,
+    ) -> Result<bool, StoreError> {
+        let inserted = self
+            .execute(
+                "INSERT INTO rebate_claims (campaign_id, rebate_id, user_id, period_key, request_id, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                &[
+                    Arg::Text(campaign),
+                    Arg::Text(rebate),
+                    Arg::Text(user),
+                    Arg::Text(period_key),
+                    Arg::Text(request_id),
+                    Arg::Int(at),
+                ],
+            )
+            .await?;
+        Ok(inserted == 1)
+    }
+
+    pub(crate) async fn ledger(
+        &mut self,
+        user: &str,
+        limit: i64,
+    ) -> Result<Vec<LedgerRow>, StoreError> {
+        let rows = self
+            .fetch_all(
+                "SELECT delta, reason, reference, created_at FROM ledger_entries WHERE user_id = $1 ORDER BY id DESC LIMIT $2",
+                &[Arg::Text(user), Arg::Int(limit)],
+                &[Col::Int, Col::Text, Col::Text, Col::Int],
+            )
+            .await?;
+        rows.into_iter()
+            .map(|row| {
+                let mut row = row.into_iter();
+                let mut next = || row.next().unwrap_or(Cell::Null);
+                Ok(LedgerRow {
+                    delta: next().int()?,
+                    reason: next().text()?,
+                    reference: next().text()?,
+                    at: next().int()?,
+                })
+            })
+            .collect()
     }
 
     pub(crate) async fn tallies(
