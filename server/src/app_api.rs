@@ -20,7 +20,7 @@ type Answer<T> = Result<Json<T>, ApiError>;
 /// Runs a write as a task of its own, so it completes even when the caller
 /// leaves (the handler is dropped) or the request timeout passes: the caller
 /// is then told it is still running, and gets its answer by request id.
-async fn complete<T: Send + 'static>(
+pub(crate) async fn complete<T: Send + 'static>(
     state: &AppState,
     request_id: &str,
     work: impl Future<Output = Result<T, Failure>> + Send + 'static,

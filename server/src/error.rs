@@ -175,6 +175,21 @@ impl ApiError {
                         "Total cap reached",
                     ),
                     F::SkuSoldOut(_) => (StatusCode::CONFLICT, "sku-sold-out", "SKU sold out"),
+                    F::NotForSale(_) => (
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "sku-not-for-sale",
+                        "SKU not for sale",
+                    ),
+                    F::InsufficientCredits { .. } => (
+                        StatusCode::CONFLICT,
+                        "insufficient-credits",
+                        "Insufficient credits",
+                    ),
+                    F::UnknownEvent(_) => (
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "unknown-event",
+                        "Unknown event",
+                    ),
                     F::UnknownSku(_) => (
                         StatusCode::UNPROCESSABLE_ENTITY,
                         "unknown-sku",

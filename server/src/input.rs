@@ -21,16 +21,19 @@ pub(crate) fn attributes(
     campaign: &Campaign,
     given: &serde_json::Map<String, serde_json::Value>,
 ) -> Result<Vec<(String, Value)>, ApiError> {
+    typed(&campaign.inputs.user, given)
+}
+
+/// Converts JSON attributes by the declarations `declared` (a user's or an event's).
+pub(crate) fn typed(
+    declared: &[(String, Type)],
+    given: &serde_json::Map<String, serde_json::Value>,
+) -> Result<Vec<(String, Value)>, ApiError> {
     let mut out = Vec::with_capacity(given.len());
     for (name, json) in given {
         let field = format!("attributes.{name}");
-        let Some((_, ty)) = campaign.inputs.user.iter().find(|(n, _)| n == name) else {
-            let declared: Vec<&str> = campaign
-                .inputs
-                .user
-                .iter()
-                .map(|(n, _)| n.as_str())
-                .collect();
+        let Some((_, ty)) = declared.iter().find(|(n, _)| n == name) else {
+            let declared: Vec<&str> = declared.iter().map(|(n, _)| n.as_str()).collect();
             return Err(ApiError::BadInput {
                 field,
                 message: format!(

@@ -5,6 +5,7 @@
 //! `tower::ServiceExt::oneshot`; `tombola serve` binds it to a socket. The
 //! OpenAPI document is generated from the same handlers ([`openapi`]).
 
+mod accounts;
 mod admin;
 mod app_api;
 mod auth;
@@ -147,6 +148,11 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(app_api::prize_list))
         .routes(routes!(app_api::tiers))
         .routes(routes!(app_api::history))
+        .routes(routes!(accounts::event))
+        .routes(routes!(accounts::event_done))
+        .routes(routes!(accounts::exchange))
+        .routes(routes!(accounts::credits))
+        .routes(routes!(accounts::adjust))
         .split_for_parts()
         .map_second(with_common_responses)
 }

@@ -859,10 +859,11 @@ impl SqlTx {
             Period::Day => "day_key = $4",
             Period::Week => "week_key = $4",
             Period::Month => "month_key = $4",
-            Period::Ever => "$4 = $4",
+            // Still binds $4, so the parameter list is the same for every period.
+            Period::Ever => "(day_key = $4 OR 1 = 1)",
         };
         let sql = format!(
-            "SELECT 1 FROM events WHERE campaign_id = $1 AND user_id = $2 AND event = $3 AND {column} LIMIT 1"
+            "SELECT CAST(1 AS BIGINT) FROM events WHERE campaign_id = $1 AND user_id = $2 AND event = $3 AND {column} LIMIT 1"
         );
         Ok(self
             .fetch_optional(

@@ -845,3 +845,246 @@ async fn api_keys_are_stored_hashed_and_revocable() {
         );
     }
 }
+
+fn rebate_campaign() -> String {
+    campaign(
+        "allowance: 0\ninputs:\n  events:\n    sign_in: {}\n    payment: { amount: decimal }\nawards:\n  points: { kind: credits, amount: 1 }\npool:\n  - { award: points, rate: 1 }\nskus:\n  draw_1: { draws: 1, stock: 2 }\n  draw_5: { draws: 5, price: 20 credits }\nrebates:\n  - id: daily\n    on: sign_in\n    once: per_day\n    give: [ { sku: draw_1 }, { credits: 10 } ]\n  - id: spender\n    on: payment\n    when: event.amount >= 50\n    give: [ { credits: \"round(event.amount * 5%, 2)\" } ]\n",
+    )
+}
+
+async fn event(
+    engine: &Engine,
+    user: &str,
+    name: &str,
+    request: &str,
+    attributes: &[(String, Value)],
+    now: &str,
+) -> Result<tombola_engine::EventResponse, Failure> {
+    engine
+        .event(
+            &tombola_engine::EventRequest {
+                campaign: "t",
+                user,
+                event: name,
+                request_id: request,
+                attributes,
+            },
+            at(now),
+        )
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn rebates_apply_once_per_period_in_the_campaign_zone() {
+    use tombola_engine::RebateResult;
+    use tombola_engine::store::Period;
+    for (name, store) in stores().await {
+        let engine = engine(store).await;
+        engine
+            .deploy(&rebate_campaign(), Some("t"), at(NOW))
+            .await
+            .unwrap();
+        assert!(
+            !engine
+                .event_done("t", "ann", "sign_in", Period::Day, at(NOW))
+                .await
+                .unwrap()
+        );
+        let first = event(&engine, "ann", "sign_in", "s1", &[], NOW)
+            .await
+            .unwrap();
+        assert_eq!(first.rebates[0].outcome, RebateResult::Applied, "{name}");
+        assert_eq!(first.rebates[0].actions.len(), 2, "{name}");
+        assert!(
+            engine
+                .event_done("t", "ann", "sign_in", Period::Day, at(NOW))
+                .await
+                .unwrap(),
+            "{name}: signed in today"
+        );
+        let again = event(&engine, "ann", "sign_in", "s2", &[], "2026-03-04T15:00:00Z")
+            .await
+            .unwrap();
+        assert_eq!(
+            again.rebates[0].outcome,
+            RebateResult::AlreadyDone,
+            "{name}: same Shanghai day"
+        );
+        // 16:30 UTC is past midnight in Shanghai: a new day.
+        let next = event(&engine, "ann", "sign_in", "s3", &[], "2026-03-04T16:30:00Z")
+            .await
+            .unwrap();
+        assert_eq!(
+            next.rebates[0].outcome,
+            RebateResult::Applied,
+            "{name}: the next Shanghai day"
+        );
+        assert!(
+            !engine
+                .event_done(
+                    "t",
+                    "ann",
+                    "sign_in",
+                    Period::Day,
+                    at("2026-03-05T16:30:00Z")
+                )
+                .await
+                .unwrap()
+        );
+        assert!(
+            engine
+                .event_done(
+                    "t",
+                    "ann",
+                    "sign_in",
+                    Period::Month,
+                    at("2026-03-05T16:30:00Z")
+                )
+                .await
+                .unwrap()
+        );
+        let replay = event(&engine, "ann", "sign_in", "s1", &[], NOW)
+            .await
+            .unwrap();
+        assert_eq!(replay, first, "{name}: a replay returns the stored answer");
+
+        let credits = engine.credits("ann", 10).await.unwrap();
+        assert_eq!(credits.balance, "20", "{name}");
+        assert_eq!(credits.entries.len(), 2);
+        assert_eq!(credits.entries[0].reason, "rebate");
+        let status = engine.user_status("t", "ann", at(NOW)).await.unwrap();
+        assert_eq!(status.draws_left, 2, "{name}: two SKU grants");
+
+        // The SKU had stock 2: a third day's grant is skipped, the credits still apply.
+        let third = event(&engine, "ann", "sign_in", "s4", &[], "2026-03-06T10:00:00Z")
+            .await
+            .unwrap();
+        assert_eq!(third.rebates[0].outcome, RebateResult::Applied);
+        assert!(!third.rebates[0].actions[0].applied, "{name}: sold out");
+        assert!(third.rebates[0].actions[1].applied);
+
+        let big = [(
+            "amount".to_string(),
+            Value::Decimal("80.10".parse().unwrap()),
+        )];
+        let paid = event(&engine, "bob", "payment", "p1", &big, NOW)
+            .await
+            .unwrap();
+        assert_eq!(
+            paid.rebates[0].actions[0].amount.as_deref(),
+            Some("4.01"),
+            "{name}"
+        );
+        let small = [("amount".to_string(), Value::Decimal("10".parse().unwrap()))];
+        let unpaid = event(&engine, "bob", "payment", "p2", &small, NOW)
+            .await
+            .unwrap();
+        assert_eq!(
+            unpaid.rebates[0].outcome,
+            RebateResult::ConditionFalse,
+            "{name}"
+        );
+        assert_eq!(engine.credits("bob", 10).await.unwrap().balance, "4.01");
+
+        assert!(matches!(
+            event(&engine, "bob", "nope", "n1", &[], NOW).await,
+            Err(Failure::UnknownEvent(_))
+        ));
+        let wrong = [("amount".to_string(), Value::Bool(true))];
+        assert!(matches!(
+            event(&engine, "bob", "payment", "n2", &wrong, NOW).await,
+            Err(Failure::BadInput(_))
+        ));
+        assert!(matches!(
+            event(&engine, "bob", "payment", "p1", &small, NOW).await,
+            Err(Failure::RequestConflict(_))
+        ));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn exchanges_never_spend_credits_that_are_not_there() {
+    for (name, store) in stores().await {
+        let engine = Arc::new(engine(store).await);
+        engine
+            .deploy(&rebate_campaign(), Some("t"), at(NOW))
+            .await
+            .unwrap();
+        // The reference let a trade succeed without funds: here it is refused and changes nothing.
+        let broke = engine.exchange("t", "ann", "draw_5", "x0", at(NOW)).await;
+        assert!(
+            matches!(broke, Err(Failure::InsufficientCredits { .. })),
+            "{name}: {broke:?}"
+        );
+        assert_eq!(
+            engine
+                .user_status("t", "ann", at(NOW))
+                .await
+                .unwrap()
+                .draws_left,
+            0
+        );
+        assert!(matches!(
+            engine.exchange("t", "ann", "draw_1", "x1", at(NOW)).await,
+            Err(Failure::NotForSale(_))
+        ));
+
+        engine
+            .adjust_credits("ann", "100".parse().unwrap(), "welcome", "adj-1", at(NOW))
+            .await
+            .unwrap();
+        // 50 concurrent exchanges at 20 credits against a balance of 100: exactly 5.
+        let mut tasks = Vec::new();
+        for n in 0..50 {
+            let engine = engine.clone();
+            tasks.push(tokio::spawn(async move {
+                engine
+                    .exchange("t", "ann", "draw_5", &format!("ex{n}"), at(NOW))
+                    .await
+            }));
+        }
+        let mut ok = 0;
+        for task in tasks {
+            match task.await.unwrap() {
+                Ok(_) => ok += 1,
+                Err(Failure::InsufficientCredits { .. }) => {}
+                Err(other) => panic!("{name}: {other:?}"),
+            }
+        }
+        assert_eq!(ok, 5, "{name}");
+        let credits = engine.credits("ann", 100).await.unwrap();
+        assert_eq!(credits.balance, "0", "{name}: never negative");
+        let sum: rust_decimal::Decimal = credits
+            .entries
+            .iter()
+            .map(|e| e.delta.parse::<rust_decimal::Decimal>().unwrap())
+            .sum();
+        assert_eq!(
+            sum,
+            rust_decimal::Decimal::ZERO,
+            "{name}: the balance is the sum of the ledger"
+        );
+        assert_eq!(
+            engine
+                .user_status("t", "ann", at(NOW))
+                .await
+                .unwrap()
+                .draws_left,
+            25,
+            "{name}"
+        );
+
+        let over = engine
+            .adjust_credits("ann", "-1".parse().unwrap(), "oops", "adj-2", at(NOW))
+            .await;
+        assert!(
+            matches!(over, Err(Failure::InsufficientCredits { .. })),
+            "{name}: {over:?}"
+        );
+        let replay = engine.exchange("t", "ann", "draw_5", "ex0", at(NOW)).await;
+        assert!(
+            replay.is_ok() || matches!(replay, Err(Failure::InsufficientCredits { .. })),
+            "{name}"
+        );
+    }
+}

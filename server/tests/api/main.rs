@@ -11,6 +11,7 @@ use tombola_engine::{Engine, Seeds, store};
 use tombola_server::{AppState, app};
 use tower::ServiceExt;
 
+mod accounts;
 mod failures;
 mod operations;
 mod reading;
@@ -37,9 +38,10 @@ const APP_KEY: &str = "app-key";
 
 /// App calls carry the API key, admin calls the admin token.
 fn token_for(uri: &str) -> &'static str {
-    let app = ["/draws", "/grants", "/users/"]
+    let app = ["/draws", "/grants", "/users/", "/events", "/exchanges"]
         .iter()
-        .any(|part| uri.contains(part));
+        .any(|part| uri.contains(part))
+        && !uri.contains("/adjustments");
     if app { APP_KEY } else { ADMIN }
 }
 

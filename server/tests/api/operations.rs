@@ -184,6 +184,11 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/campaigns/{id}/users/{user}/awards"),
     ("get", "/v1/campaigns/{id}/users/{user}/tiers"),
     ("get", "/v1/campaigns/{id}/users/{user}/draws"),
+    ("post", "/v1/campaigns/{id}/events"),
+    ("get", "/v1/campaigns/{id}/users/{user}/events/{event}"),
+    ("post", "/v1/campaigns/{id}/exchanges"),
+    ("get", "/v1/users/{user}/credits"),
+    ("post", "/v1/users/{user}/credits/adjustments"),
 ];
 
 #[tokio::test]
@@ -209,7 +214,8 @@ async fn every_route_is_in_the_openapi_document_and_every_documented_route_answe
             .replace("{id}", "demo")
             .replace("{user}", "ann")
             .replace("{request_id}", "r")
-            .replace("{key_id}", "k");
+            .replace("{key_id}", "k")
+            .replace("{event}", "sign_in");
         let request = Request::builder()
             .method(method.to_uppercase().as_str())
             .uri(&uri)

@@ -1,0 +1,238 @@
+//! Rebate events, exchanges of credits for draws, and the credit ledger:
+//! app calls, and the admin's balance adjustment.
+
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use tombola_engine::store::Period;
+use tombola_engine::{Adjustment, Credits, EventRequest, EventResponse, ExchangeResponse};
+
+use crate::app_api::complete;
+use crate::auth::{Admin, Caller};
+use crate::{ApiError, AppState, input};
+
+type Answer<T> = Result<Json<T>, ApiError>;
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EventBody {
+    user: String,
+    /// An event the campaign declares under `inputs.events`, e.g. `sign_in`.
+    event: String,
+    request_id: String,
+    /// The event's declared attributes, by name.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    attributes: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Reports a behaviour event: every rebate flow on it runs — its condition,
+/// its once-per-period claim, its actions — in one transaction.
+#[utoipa::path(post, path = "/v1/campaigns/{id}/events", tag = "app",
+    params(("id" = String, Path)),
+    request_body = EventBody,
+    security(("api_key" = [])),
+    responses(
+        (status = 200, description = "Each flow on the event: `applied`, `condition_false` or `already_done`", body = EventResponse),
+        (status = 404, description = "`unknown-campaign`", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`campaign-not-open`, `outside-window` or `request-id-reused`", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`unknown-event`, `invalid-input` (naming the attribute) or `invalid-body`", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`still-running`: retry with the same request id", body = crate::Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn event(
+    _: Caller,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Result<Json<EventBody>, JsonRejection>,
+) -> Answer<EventResponse> {
+    let Json(body) = body.map_err(ApiError::from_rejection)?;
+    input::non_empty("user", &body.user)?;
+    input::non_empty("request_id", &body.request_id)?;
+    state.limits.check_user(&id, &body.user)?;
+    let deployed = state
+        .engine
+        .campaign(&id)
+        .ok_or_else(|| ApiError::UnknownCampaign(id.clone()))?;
+    let declared = deployed
+        .campaign
+        .inputs
+        .events
+        .iter()
+        .find(|e| e.name == body.event)
+        .ok_or_else(|| {
+            ApiError::Refused(tombola_engine::Failure::UnknownEvent(body.event.clone()))
+        })?;
+    let attributes = input::typed(&declared.attributes, &body.attributes)?;
+    let (engine, now, request_id) = (state.engine.clone(), state.now(), body.request_id.clone());
+    let response = complete(&state, &request_id, async move {
+        let request = EventRequest {
+            campaign: &id,
+            user: &body.user,
+            event: &body.event,
+            request_id: &body.request_id,
+            attributes: &attributes,
+        };
+        engine.event(&request, now).await
+    })
+    .await?;
+    Ok(Json(response))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct PeriodQuery {
+    /// `day` (default), `week`, `month` or `ever`, in the campaign's zone.
+    period: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct EventDone {
+    user: String,
+    event: String,
+    period: String,
+    done: bool,
+}
+
+/// Whether the user reported the event in the current day, week or month ("signed in today?").
+#[utoipa::path(get, path = "/v1/campaigns/{id}/users/{user}/events/{event}", tag = "app",
+    params(("id" = String, Path), ("user" = String, Path), ("event" = String, Path), PeriodQuery),
+    security(("api_key" = [])),
+    responses(
+        (status = 200, body = EventDone),
+        (status = 400, description = "`malformed-query`", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`unknown-campaign`", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`unknown-event` or `invalid-input` (the period)", body = crate::Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn event_done(
+    _: Caller,
+    State(state): State<AppState>,
+    Path((id, user, event)): Path<(String, String, String)>,
+    query: Result<Query<PeriodQuery>, QueryRejection>,
+) -> Answer<EventDone> {
+    let Query(query) = query.map_err(ApiError::from_query_rejection)?;
+    state.limits.check_user(&id, &user)?;
+    let name = query.period.unwrap_or_else(|| "day".into());
+    let period = match name.as_str() {
+        "day" => Period::Day,
+        "week" => Period::Week,
+        "month" => Period::Month,
+        "ever" => Period::Ever,
+        _ => {
+            return Err(ApiError::BadInput {
+                field: "period".into(),
+                message: "must be day, week, month or ever".into(),
+            });
+        }
+    };
+    let done = state
+        .engine
+        .event_done(&id, &user, &event, period, state.now())
+        .await?;
+    Ok(Json(EventDone {
+        user,
+        event,
+        period: name,
+        done,
+    }))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ExchangeBody {
+    user: String,
+    /// A SKU with a credit `price`.
+    sku: String,
+    request_id: String,
+}
+
+/// Buys one unit of a SKU with credits: the price debited and the draws granted together, or nothing.
+#[utoipa::path(post, path = "/v1/campaigns/{id}/exchanges", tag = "app",
+    params(("id" = String, Path)),
+    request_body = ExchangeBody,
+    security(("api_key" = [])),
+    responses(
+        (status = 200, body = ExchangeResponse),
+        (status = 404, description = "`unknown-campaign`", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`insufficient-credits`, `sku-sold-out`, `campaign-not-open`, `outside-window` or `request-id-reused`; nothing was written", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`unknown-sku`, `sku-not-for-sale`, `invalid-input` or `invalid-body`", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`still-running`: retry with the same request id", body = crate::Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn exchange(
+    _: Caller,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Result<Json<ExchangeBody>, JsonRejection>,
+) -> Answer<ExchangeResponse> {
+    let Json(body) = body.map_err(ApiError::from_rejection)?;
+    input::non_empty("user", &body.user)?;
+    input::non_empty("request_id", &body.request_id)?;
+    state.limits.check_user(&id, &body.user)?;
+    let (engine, now, request_id) = (state.engine.clone(), state.now(), body.request_id.clone());
+    let response = complete(&state, &request_id, async move {
+        engine
+            .exchange(&id, &body.user, &body.sku, &body.request_id, now)
+            .await
+    })
+    .await?;
+    Ok(Json(response))
+}
+
+/// A user's credit balance and latest ledger entries (20, newest first).
+#[utoipa::path(get, path = "/v1/users/{user}/credits", tag = "app",
+    params(("user" = String, Path)),
+    security(("api_key" = [])),
+    responses((status = 200, body = Credits)))]
+pub(crate) async fn credits(
+    _: Caller,
+    State(state): State<AppState>,
+    Path(user): Path<String>,
+) -> Answer<Credits> {
+    state.limits.check_user("", &user)?;
+    Ok(Json(state.engine.credits(&user, 20).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AdjustmentBody {
+    /// Signed credits, exact, at most 2 fractional digits: `"25"`, `"-10.50"`.
+    #[schema(value_type = String)]
+    amount: Decimal,
+    /// Why, for the ledger and the audit log.
+    reason: String,
+    request_id: String,
+}
+
+/// Corrects a balance (admin): a credit, or a debit the balance covers.
+#[utoipa::path(post, path = "/v1/users/{user}/credits/adjustments", tag = "admin",
+    params(("user" = String, Path)),
+    request_body = AdjustmentBody,
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, body = Adjustment),
+        (status = 409, description = "`insufficient-credits` or `request-id-reused`; nothing was written", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`invalid-input` or `invalid-body`", body = crate::Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn adjust(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(user): Path<String>,
+    body: Result<Json<AdjustmentBody>, JsonRejection>,
+) -> Answer<Adjustment> {
+    let Json(body) = body.map_err(ApiError::from_rejection)?;
+    input::non_empty("reason", &body.reason)?;
+    input::non_empty("request_id", &body.request_id)?;
+    let adjustment = state
+        .engine
+        .adjust_credits(
+            &user,
+            body.amount,
+            &body.reason,
+            &body.request_id,
+            state.now(),
+        )
+        .await?;
+    tracing::info!(user = %user, delta = %adjustment.delta, reason = %body.reason, "credits adjusted");
+    Ok(Json(adjustment))
+}
