@@ -57,6 +57,22 @@ pub(crate) struct ServeArgs {
     /// comes from TOMBOLA_LOG (default `info`).
     #[arg(long, env = "TOMBOLA_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
+    /// Deliver external awards to campaign webhooks from this process (several
+    /// servers may; each task goes to one at a time).
+    #[arg(long, env = "TOMBOLA_DELIVERY", default_value_t = true, action = clap::ArgAction::Set)]
+    delivery: bool,
+    /// Webhook attempts before a delivery is dead-lettered.
+    #[arg(long, env = "TOMBOLA_DELIVERY_MAX_ATTEMPTS", default_value_t = 10)]
+    delivery_max_attempts: u32,
+    /// The first retry's delay in milliseconds; each later one doubles (with jitter), up to an hour.
+    #[arg(long, env = "TOMBOLA_DELIVERY_BACKOFF_MS", default_value_t = 1000)]
+    delivery_backoff_ms: u64,
+    /// How often the dispatcher looks for due deliveries when idle, in milliseconds.
+    #[arg(long, env = "TOMBOLA_DELIVERY_POLL_MS", default_value_t = 500)]
+    delivery_poll_ms: u64,
+    /// Days to keep idempotency records and delivered tasks; 0 keeps them forever.
+    #[arg(long, env = "TOMBOLA_RETENTION_DAYS", default_value_t = 30)]
+    retention_days: u64,
     /// Fault injection for tests: hold each draw's transaction this long before committing.
     #[arg(long, hide = true, default_value_t = 0)]
     fault_commit_delay_ms: u64,
@@ -157,6 +173,18 @@ async fn serve(args: ServeArgs) -> Result<()> {
                 }
             }
         });
+    }
+    if args.delivery {
+        let defaults = tombola_server::dispatch::DispatchConfig::default();
+        let config = tombola_server::dispatch::DispatchConfig {
+            poll: Duration::from_millis(args.delivery_poll_ms.max(1)),
+            backoff: Duration::from_millis(args.delivery_backoff_ms),
+            max_attempts: args.delivery_max_attempts.max(1),
+            retention: (args.retention_days > 0)
+                .then(|| Duration::from_secs(args.retention_days * 86_400)),
+            ..defaults
+        };
+        tokio::spawn(tombola_server::dispatch::run(state.clone(), config));
     }
     axum::serve(listener, tombola_server::app(state))
         .with_graceful_shutdown(shutdown())

@@ -9,6 +9,7 @@
 mod engine;
 mod evaluate;
 mod keys;
+mod outbox;
 mod random;
 mod rebates;
 pub mod store;
@@ -25,6 +26,7 @@ pub use evaluate::{
     Source, Step, StepKind, StepOutcome, draw_in_memory,
 };
 pub use keys::{ApiKeyInfo, KEY_PREFIX, NewApiKey, key_hash};
+pub use outbox::{AuditEntry, Delivery, DeliverySummary};
 pub use random::{SeededRandom, below};
 pub use rebates::{
     ActionView, Adjustment, Credits, EventRequest, EventResponse, ExchangeResponse, LedgerEntry,

@@ -234,5 +234,12 @@ pub(crate) async fn adjust(
         )
         .await?;
     tracing::info!(user = %user, delta = %adjustment.delta, reason = %body.reason, "credits adjusted");
+    crate::admin::audit(
+        &state,
+        "adjust_credits",
+        &user,
+        &format!("{} ({})", adjustment.delta, body.reason),
+    )
+    .await;
     Ok(Json(adjustment))
 }

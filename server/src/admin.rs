@@ -14,6 +14,18 @@ use crate::{ApiError, AppState, input};
 
 type Answer<T> = Result<Json<T>, ApiError>;
 
+/// Writes an admin action to the audit log. It follows the action's own
+/// commit, so a failure here is logged loudly rather than undoing the action.
+pub(crate) async fn audit(state: &AppState, action: &str, target: &str, detail: &str) {
+    if let Err(error) = state
+        .engine
+        .audit("admin", action, target, detail, state.now())
+        .await
+    {
+        tracing::error!(%error, action, target, "cannot write the audit log");
+    }
+}
+
 /// The check's verdict on a campaign file.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct ValidateReport {
@@ -74,6 +86,13 @@ pub(crate) async fn deploy(
     let deployment = state.engine.deploy(&body, Some(&id), state.now()).await?;
     let status = if deployment.changed {
         tracing::info!(campaign = %id, version = deployment.version, "deployed");
+        audit(
+            &state,
+            "deploy",
+            &id,
+            &format!("version {}", deployment.version),
+        )
+        .await;
         StatusCode::CREATED
     } else {
         StatusCode::OK
@@ -149,6 +168,7 @@ pub(crate) struct StateChange {
 async fn set_state(state: AppState, id: String, to: CampaignState) -> Answer<StateChange> {
     state.engine.set_state(&id, to).await?;
     tracing::info!(campaign = %id, state = to.as_str(), "campaign state set");
+    audit(&state, "set_state", &id, to.as_str()).await;
     Ok(Json(StateChange { id, state: to }))
 }
 
@@ -229,6 +249,7 @@ pub(crate) async fn create_key(
     input::non_empty("name", &body.name)?;
     let key = state.engine.create_api_key(&body.name, state.now()).await?;
     tracing::info!(key = %key.info.id, name = %key.info.name, "API key created");
+    audit(&state, "create_key", &key.info.id, &key.info.name).await;
     Ok((StatusCode::CREATED, Json(key)))
 }
 
@@ -260,9 +281,122 @@ pub(crate) async fn revoke_key(
     }
     state.keys.clear();
     tracing::info!(key = %key_id, "API key revoked");
+    audit(&state, "revoke_key", &key_id, "").await;
     let keys = state.engine.api_keys().await?;
     keys.into_iter()
         .find(|k| k.id == key_id)
         .map(Json)
         .ok_or(ApiError::UnknownKey(key_id))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct DeliveryQuery {
+    /// `pending`, `sending`, `delivered` or `dead` (the dead letters); all when absent.
+    state: Option<String>,
+    /// At most this many, newest first (default 50, at most 500).
+    limit: Option<u32>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct DeliveryList {
+    deliveries: Vec<tombola_engine::Delivery>,
+    summary: tombola_engine::DeliverySummary,
+}
+
+/// Outbox tasks (external awards on their way to the webhook), e.g. `?state=dead` for the dead letters.
+#[utoipa::path(get, path = "/v1/deliveries", tag = "admin",
+    params(DeliveryQuery),
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, body = DeliveryList),
+        (status = 422, description = "`invalid-input`: an unknown state", body = crate::Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn list_deliveries(
+    _: Admin,
+    State(state): State<AppState>,
+    query: Result<axum::extract::Query<DeliveryQuery>, axum::extract::rejection::QueryRejection>,
+) -> Answer<DeliveryList> {
+    let axum::extract::Query(query) = query.map_err(ApiError::from_query_rejection)?;
+    if let Some(s) = &query.state
+        && !["pending", "sending", "delivered", "dead"].contains(&s.as_str())
+    {
+        return Err(ApiError::BadInput {
+            field: "state".into(),
+            message: "must be pending, sending, delivered or dead".into(),
+        });
+    }
+    Ok(Json(DeliveryList {
+        deliveries: state
+            .engine
+            .deliveries(query.state.as_deref(), query.limit.unwrap_or(50))
+            .await?,
+        summary: state.engine.delivery_summary(state.now()).await?,
+    }))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct Retried {
+    id: i64,
+    state: String,
+}
+
+/// Puts a dead-lettered delivery back in line, due now.
+#[utoipa::path(post, path = "/v1/deliveries/{delivery_id}/retry", tag = "admin",
+    params(("delivery_id" = i64, Path)),
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, body = Retried),
+        (status = 404, description = "`unknown-delivery`: no dead delivery has this id", body = crate::Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn retry_delivery(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(delivery_id): Path<i64>,
+) -> Answer<Retried> {
+    if !state
+        .engine
+        .retry_delivery(delivery_id, state.now())
+        .await?
+    {
+        return Err(ApiError::UnknownDelivery(delivery_id));
+    }
+    audit(&state, "retry_delivery", &delivery_id.to_string(), "").await;
+    Ok(Json(Retried {
+        id: delivery_id,
+        state: "pending".into(),
+    }))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct AuditQuery {
+    /// Entries with ids below this (the last id of the previous page).
+    before: Option<i64>,
+    /// At most this many, newest first (default 50, at most 500).
+    limit: Option<u32>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct AuditLog {
+    entries: Vec<tombola_engine::AuditEntry>,
+}
+
+/// The audit log of admin actions — deploys, state changes, credit adjustments, key changes, retries: who, what, when.
+#[utoipa::path(get, path = "/v1/audit", tag = "admin",
+    params(AuditQuery),
+    security(("admin_token" = [])),
+    responses((status = 200, body = AuditLog)))]
+pub(crate) async fn audit_log(
+    _: Admin,
+    State(state): State<AppState>,
+    query: Result<axum::extract::Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+) -> Answer<AuditLog> {
+    let axum::extract::Query(query) = query.map_err(ApiError::from_query_rejection)?;
+    Ok(Json(AuditLog {
+        entries: state
+            .engine
+            .audit_log(query.before, query.limit.unwrap_or(50))
+            .await?,
+    }))
 }

@@ -45,6 +45,7 @@ pub enum ApiError {
     UnknownCampaign(String),
     UnknownRequest(String),
     UnknownKey(String),
+    UnknownDelivery(i64),
     NoRoute,
     MalformedQuery(String),
     RateLimited {
@@ -116,6 +117,12 @@ impl ApiError {
                 "malformed-query",
                 "Malformed query".into(),
                 why.clone(),
+            ),
+            ApiError::UnknownDelivery(id) => (
+                StatusCode::NOT_FOUND,
+                "unknown-delivery",
+                "Unknown delivery".into(),
+                format!("no dead-lettered delivery has id {id}"),
             ),
             ApiError::NoRoute => (
                 StatusCode::NOT_FOUND,

@@ -9,6 +9,7 @@ mod accounts;
 mod admin;
 mod app_api;
 mod auth;
+pub mod dispatch;
 mod error;
 mod input;
 mod limits;
@@ -106,7 +107,7 @@ impl AppState {
         self
     }
 
-    fn now(&self) -> DateTime<Utc> {
+    pub fn now(&self) -> DateTime<Utc> {
         (self.clock)()
     }
 }
@@ -153,6 +154,9 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(accounts::exchange))
         .routes(routes!(accounts::credits))
         .routes(routes!(accounts::adjust))
+        .routes(routes!(admin::list_deliveries))
+        .routes(routes!(admin::retry_delivery))
+        .routes(routes!(admin::audit_log))
         .split_for_parts()
         .map_second(with_common_responses)
 }

@@ -10,8 +10,10 @@ use axum::response::{IntoResponse, Response};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
+use std::sync::atomic::AtomicU64;
 use tracing::Instrument;
 
 use crate::error::ProblemType;
@@ -39,6 +41,16 @@ struct StatusLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StateLabels {
+    state: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ErrorLabels {
     r#type: String,
 }
@@ -51,6 +63,9 @@ pub(crate) struct Metrics {
     requests: Family<StatusLabels, Counter>,
     latency: Family<RouteLabels, Histogram, fn() -> Histogram>,
     errors: Family<ErrorLabels, Counter>,
+    deliveries: Family<StateLabels, Gauge>,
+    attempts: Family<OutcomeLabels, Counter>,
+    lag: Gauge<f64, AtomicU64>,
 }
 
 fn latency_histogram() -> Histogram {
@@ -81,12 +96,33 @@ impl Default for Metrics {
         );
         let errors = Family::<ErrorLabels, Counter>::default();
         registry.register("errors", "Error answers by problem type", errors.clone());
+        let deliveries = Family::<StateLabels, Gauge>::default();
+        registry.register(
+            "deliveries",
+            "Outbox tasks by state (pending, sending, delivered, dead: the dead letters)",
+            deliveries.clone(),
+        );
+        let attempts = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "delivery_attempts",
+            "Webhook attempts by outcome",
+            attempts.clone(),
+        );
+        let lag = Gauge::<f64, AtomicU64>::default();
+        registry.register(
+            "outbox_lag_seconds",
+            "Age of the oldest undelivered outbox task",
+            lag.clone(),
+        );
         Metrics {
             registry,
             draws,
             requests,
             latency,
             errors,
+            deliveries,
+            attempts,
+            lag,
         }
     }
 }
@@ -97,6 +133,25 @@ impl Metrics {
             .get_or_create(&DrawLabels {
                 campaign: campaign.to_string(),
                 award: award.to_string(),
+            })
+            .inc();
+    }
+
+    pub(crate) fn outbox(&self, summary: &tombola_engine::DeliverySummary) {
+        for state in ["pending", "sending", "delivered", "dead"] {
+            self.deliveries
+                .get_or_create(&StateLabels {
+                    state: state.to_string(),
+                })
+                .set(summary.states.get(state).copied().unwrap_or(0));
+        }
+        self.lag.set(summary.lag_seconds);
+    }
+
+    pub(crate) fn delivery_attempt(&self, outcome: &str) {
+        self.attempts
+            .get_or_create(&OutcomeLabels {
+                outcome: outcome.to_string(),
             })
             .inc();
     }

@@ -8,8 +8,9 @@ use std::sync::Arc;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use super::{
-    ApiKeyRow, CampaignRow, CampaignState, Claim, Counters, Debited, DrawRecord, EventRecord,
-    HistoryRow, LedgerRow, Limits, Period, Refusal, StockRow, StoredVersion,
+    ApiKeyRow, Attempt, AuditRow, CampaignRow, CampaignState, Claim, Counters, Debited,
+    DeliveryRow, DrawRecord, EventRecord, HistoryRow, LedgerRow, Limits, Period, Refusal, StockRow,
+    StoredVersion,
 };
 
 #[derive(Debug, Clone, Default)]
@@ -52,7 +53,8 @@ struct State {
     /// (campaign, user, event, day, week, month)
     events: Vec<[String; 6]>,
     rebate_claims: std::collections::HashSet<[String; 4]>,
-    deliveries: Vec<(String, String)>,
+    deliveries: Vec<DeliveryRow>,
+    audit: Vec<AuditRow>,
     orders: Vec<(String, String)>,
 }
 
@@ -73,6 +75,9 @@ enum Undo {
     RebateClaim([String; 4]),
     ApiKey(usize, ApiKeyRow),
     DeliveryPush,
+    Delivery(usize, DeliveryRow),
+    Deliveries(Vec<DeliveryRow>),
+    AuditPush,
     OrderPush,
 }
 
@@ -141,6 +146,9 @@ impl Drop for MemoryTx {
                 Undo::RebateClaim(k) => drop(state.rebate_claims.remove(&k)),
                 Undo::ApiKey(ix, old) => state.api_keys[ix] = old,
                 Undo::DeliveryPush => drop(state.deliveries.pop()),
+                Undo::Delivery(ix, old) => state.deliveries[ix] = old,
+                Undo::Deliveries(all) => state.deliveries = all,
+                Undo::AuditPush => drop(state.audit.pop()),
                 Undo::OrderPush => drop(state.orders.pop()),
             }
         }
@@ -422,14 +430,165 @@ impl MemoryTx {
         &mut self,
         campaign: &str,
         request_id: &str,
-        _user: &str,
-        _award: &str,
-        _at: i64,
+        user: &str,
+        award: &str,
+        at: i64,
     ) {
+        let id = self.state.deliveries.len() as i64 + 1;
+        self.state.deliveries.push(DeliveryRow {
+            id,
+            campaign: campaign.to_string(),
+            request_id: request_id.to_string(),
+            user: user.to_string(),
+            award: award.to_string(),
+            state: "pending".into(),
+            attempts: 0,
+            next_at: at,
+            created_at: at,
+            last_error: None,
+            delivered_at: None,
+        });
+        self.undo.push(Undo::DeliveryPush);
+    }
+
+    fn set_delivery(&mut self, ix: usize, change: impl FnOnce(&mut DeliveryRow)) {
+        let old = self.state.deliveries[ix].clone();
+        change(&mut self.state.deliveries[ix]);
+        self.undo.push(Undo::Delivery(ix, old));
+    }
+
+    pub(crate) fn lease_deliveries(
+        &mut self,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+    ) -> Vec<DeliveryRow> {
+        let mut due: Vec<usize> = (0..self.state.deliveries.len())
+            .filter(|&ix| {
+                let d = &self.state.deliveries[ix];
+                (d.state == "pending" || d.state == "sending") && d.next_at <= now
+            })
+            .collect();
+        due.sort_by_key(|&ix| (self.state.deliveries[ix].next_at, ix));
+        due.truncate(usize::try_from(limit).unwrap_or(0));
+        due.into_iter()
+            .map(|ix| {
+                self.set_delivery(ix, |d| {
+                    d.state = "sending".into();
+                    d.next_at = lease_until;
+                });
+                self.state.deliveries[ix].clone()
+            })
+            .collect()
+    }
+
+    pub(crate) fn finish_delivery(&mut self, id: i64, attempt: &Attempt) -> bool {
+        let Some(ix) = self
+            .state
+            .deliveries
+            .iter()
+            .position(|d| d.id == id && d.state == "sending")
+        else {
+            return false;
+        };
+        self.set_delivery(ix, |d| {
+            d.attempts += 1;
+            match attempt {
+                Attempt::Delivered { at } => {
+                    d.state = "delivered".into();
+                    d.delivered_at = Some(*at);
+                    d.last_error = None;
+                }
+                Attempt::Retry { next_at, error } => {
+                    d.state = "pending".into();
+                    d.next_at = *next_at;
+                    d.last_error = Some(error.clone());
+                }
+                Attempt::Dead { error } => {
+                    d.state = "dead".into();
+                    d.last_error = Some(error.clone());
+                }
+            }
+        });
+        true
+    }
+
+    pub(crate) fn deliveries(&mut self, state: Option<&str>, limit: i64) -> Vec<DeliveryRow> {
         self.state
             .deliveries
-            .push((campaign.to_string(), request_id.to_string()));
-        self.undo.push(Undo::DeliveryPush);
+            .iter()
+            .rev()
+            .filter(|d| state.is_none_or(|s| d.state == s))
+            .take(usize::try_from(limit).unwrap_or(0))
+            .cloned()
+            .collect()
+    }
+
+    pub(crate) fn retry_delivery(&mut self, id: i64, now: i64) -> bool {
+        let Some(ix) = self
+            .state
+            .deliveries
+            .iter()
+            .position(|d| d.id == id && d.state == "dead")
+        else {
+            return false;
+        };
+        self.set_delivery(ix, |d| {
+            d.state = "pending".into();
+            d.next_at = now;
+            d.attempts = 0;
+        });
+        true
+    }
+
+    pub(crate) fn delivery_summary(&mut self) -> (Vec<(String, i64)>, Option<i64>) {
+        let mut counts = std::collections::BTreeMap::<String, i64>::new();
+        for d in &self.state.deliveries {
+            *counts.entry(d.state.clone()).or_default() += 1;
+        }
+        let oldest = self
+            .state
+            .deliveries
+            .iter()
+            .filter(|d| d.state == "pending" || d.state == "sending")
+            .map(|d| d.created_at)
+            .min();
+        (counts.into_iter().collect(), oldest)
+    }
+
+    /// The memory store keeps no request times, so only delivered tasks go.
+    pub(crate) fn purge(&mut self, before: i64) -> (u64, u64) {
+        let all = self.state.deliveries.clone();
+        self.state
+            .deliveries
+            .retain(|d| !(d.state == "delivered" && d.delivered_at.is_some_and(|at| at < before)));
+        let removed = (all.len() - self.state.deliveries.len()) as u64;
+        self.undo.push(Undo::Deliveries(all));
+        (0, removed)
+    }
+
+    pub(crate) fn audit(&mut self, at: i64, actor: &str, action: &str, target: &str, detail: &str) {
+        let id = self.state.audit.len() as i64 + 1;
+        self.state.audit.push(AuditRow {
+            id,
+            at,
+            actor: actor.to_string(),
+            action: action.to_string(),
+            target: target.to_string(),
+            detail: detail.to_string(),
+        });
+        self.undo.push(Undo::AuditPush);
+    }
+
+    pub(crate) fn audit_log(&mut self, before: Option<i64>, limit: i64) -> Vec<AuditRow> {
+        self.state
+            .audit
+            .iter()
+            .rev()
+            .filter(|a| before.is_none_or(|b| a.id < b))
+            .take(usize::try_from(limit).unwrap_or(0))
+            .cloned()
+            .collect()
     }
 
     pub(crate) fn record_draw(&mut self, record: &DrawRecord<'_>) {
@@ -607,12 +766,17 @@ impl MemoryTx {
         let s = &self.state;
         let count =
             |v: &Vec<(String, String)>| v.iter().filter(|(c, _)| c == campaign).count() as i64;
+        let deliveries = s
+            .deliveries
+            .iter()
+            .filter(|d| d.campaign == campaign)
+            .count() as i64;
         let draws = s.draws.iter().filter(|d| d.campaign == campaign).count() as i64;
         let ledger = s
             .ledger
             .iter()
             .filter(|(_, _, _, reference, _)| reference.starts_with(&format!("{campaign}/")))
             .count() as i64;
-        (draws, ledger, count(&s.deliveries), count(&s.orders))
+        (draws, ledger, deliveries, count(&s.orders))
     }
 }

@@ -221,6 +221,42 @@ pub struct LedgerRow {
     pub at: i64,
 }
 
+/// An outbox task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryRow {
+    pub id: i64,
+    pub campaign: String,
+    pub request_id: String,
+    pub user: String,
+    pub award: String,
+    /// `pending`, `sending` (leased until `next_at`), `delivered` or `dead`.
+    pub state: String,
+    pub attempts: i64,
+    pub next_at: i64,
+    pub created_at: i64,
+    pub last_error: Option<String>,
+    pub delivered_at: Option<i64>,
+}
+
+/// How a delivery attempt ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attempt {
+    Delivered { at: i64 },
+    Retry { next_at: i64, error: String },
+    Dead { error: String },
+}
+
+/// An admin action, as logged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRow {
+    pub id: i64,
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub detail: String,
+}
+
 /// An API key as stored: its SHA-256, never the key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiKeyRow {
@@ -544,6 +580,73 @@ impl Tx {
     /// A user's latest ledger entries, newest first.
     pub async fn ledger(&mut self, user: &str, limit: i64) -> Result<Vec<LedgerRow>, StoreError> {
         dispatch!(self.ledger(user, limit))
+    }
+
+    /// Leases up to `limit` due tasks (pending, or sending with an expired lease)
+    /// until `lease_until`. On PostgreSQL, rows another server is leasing are skipped.
+    pub async fn lease_deliveries(
+        &mut self,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+    ) -> Result<Vec<DeliveryRow>, StoreError> {
+        dispatch!(self.lease_deliveries(now, lease_until, limit))
+    }
+
+    /// Records how an attempt on a leased task ended; false if the task was not leased.
+    pub async fn finish_delivery(
+        &mut self,
+        id: i64,
+        attempt: &Attempt,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self.finish_delivery(id, attempt))
+    }
+
+    /// Tasks, newest first, in `state` if given.
+    pub async fn deliveries(
+        &mut self,
+        state: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<DeliveryRow>, StoreError> {
+        dispatch!(self.deliveries(state, limit))
+    }
+
+    /// Puts a dead task back in line with a fresh budget of attempts; false if
+    /// there is no dead task `id`.
+    pub async fn retry_delivery(&mut self, id: i64, now: i64) -> Result<bool, StoreError> {
+        dispatch!(self.retry_delivery(id, now))
+    }
+
+    /// Tasks per state, and the creation time of the oldest undelivered one.
+    pub async fn delivery_summary(
+        &mut self,
+    ) -> Result<(Vec<(String, i64)>, Option<i64>), StoreError> {
+        dispatch!(self.delivery_summary())
+    }
+
+    /// Deletes idempotency records and delivered tasks older than `before`: (records, tasks).
+    pub async fn purge(&mut self, before: i64) -> Result<(u64, u64), StoreError> {
+        dispatch!(self.purge(before))
+    }
+
+    pub async fn audit(
+        &mut self,
+        at: i64,
+        actor: &str,
+        action: &str,
+        target: &str,
+        detail: &str,
+    ) -> Result<(), StoreError> {
+        dispatch!(self.audit(at, actor, action, target, detail))
+    }
+
+    /// Admin actions, newest first, with ids below `before` if given.
+    pub async fn audit_log(
+        &mut self,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<AuditRow>, StoreError> {
+        dispatch!(self.audit_log(before, limit))
     }
 
     /// Counts for tests and operators: (draws, ledger entries, delivery tasks, orders) of a campaign.

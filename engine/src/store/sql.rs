@@ -15,8 +15,9 @@ use sqlx::{Row, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use super::{
-    ApiKeyRow, CampaignRow, CampaignState, Claim, Counters, Debited, DrawRecord, EventRecord,
-    HistoryRow, LedgerRow, Limits, Period, Refusal, StockRow, StoreError, StoredVersion,
+    ApiKeyRow, Attempt, AuditRow, CampaignRow, CampaignState, Claim, Counters, Debited,
+    DeliveryRow, DrawRecord, EventRecord, HistoryRow, LedgerRow, Limits, Period, Refusal, StockRow,
+    StoreError, StoredVersion,
 };
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -932,6 +933,202 @@ impl SqlTx {
             .collect()
     }
 
+    pub(crate) async fn lease_deliveries(
+        &mut self,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+    ) -> Result<Vec<DeliveryRow>, StoreError> {
+        // SQLite has one writer, so its transaction alone makes the lease exclusive.
+        let skip_locked = if matches!(self, SqlTx::Postgres(_)) {
+            " FOR UPDATE SKIP LOCKED"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT {DELIVERY_COLUMNS} FROM delivery_tasks WHERE state IN ('pending', 'sending') AND next_at <= $1 \
+             ORDER BY next_at, id LIMIT $2{skip_locked}"
+        );
+        let rows = self
+            .fetch_all(&sql, &[Arg::Int(now), Arg::Int(limit)], &DELIVERY_COLS)
+            .await?;
+        let mut leased = Vec::with_capacity(rows.len());
+        for row in rows {
+            let mut task = delivery_row(row)?;
+            self.execute(
+                "UPDATE delivery_tasks SET state = 'sending', next_at = $2 WHERE id = $1",
+                &[Arg::Int(task.id), Arg::Int(lease_until)],
+            )
+            .await?;
+            task.state = "sending".into();
+            task.next_at = lease_until;
+            leased.push(task);
+        }
+        Ok(leased)
+    }
+
+    pub(crate) async fn finish_delivery(
+        &mut self,
+        id: i64,
+        attempt: &Attempt,
+    ) -> Result<bool, StoreError> {
+        let changed = match attempt {
+            Attempt::Delivered { at } => {
+                self.execute(
+                    "UPDATE delivery_tasks SET state = 'delivered', delivered_at = $2, attempts = attempts + 1, last_error = NULL \
+                     WHERE id = $1 AND state = 'sending'",
+                    &[Arg::Int(id), Arg::Int(*at)],
+                )
+                .await?
+            }
+            Attempt::Retry { next_at, error } => {
+                self.execute(
+                    "UPDATE delivery_tasks SET state = 'pending', next_at = $2, attempts = attempts + 1, last_error = $3 \
+                     WHERE id = $1 AND state = 'sending'",
+                    &[Arg::Int(id), Arg::Int(*next_at), Arg::Text(error)],
+                )
+                .await?
+            }
+            Attempt::Dead { error } => {
+                self.execute(
+                    "UPDATE delivery_tasks SET state = 'dead', attempts = attempts + 1, last_error = $2 \
+                     WHERE id = $1 AND state = 'sending'",
+                    &[Arg::Int(id), Arg::Text(error)],
+                )
+                .await?
+            }
+        };
+        Ok(changed == 1)
+    }
+
+    pub(crate) async fn deliveries(
+        &mut self,
+        state: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<DeliveryRow>, StoreError> {
+        let sql = format!(
+            "SELECT {DELIVERY_COLUMNS} FROM delivery_tasks WHERE (state = $1 OR $2 = 0) ORDER BY id DESC LIMIT $3"
+        );
+        let rows = self
+            .fetch_all(
+                &sql,
+                &[
+                    Arg::Text(state.unwrap_or("")),
+                    Arg::Int(i64::from(state.is_some())),
+                    Arg::Int(limit),
+                ],
+                &DELIVERY_COLS,
+            )
+            .await?;
+        rows.into_iter().map(delivery_row).collect()
+    }
+
+    pub(crate) async fn retry_delivery(&mut self, id: i64, now: i64) -> Result<bool, StoreError> {
+        Ok(self
+            .execute(
+                "UPDATE delivery_tasks SET state = 'pending', next_at = $2, attempts = 0 WHERE id = $1 AND state = 'dead'",
+                &[Arg::Int(id), Arg::Int(now)],
+            )
+            .await?
+            == 1)
+    }
+
+    pub(crate) async fn delivery_summary(
+        &mut self,
+    ) -> Result<(Vec<(String, i64)>, Option<i64>), StoreError> {
+        let rows = self
+            .fetch_all(
+                "SELECT state, COUNT(*) FROM delivery_tasks GROUP BY state ORDER BY state",
+                &[],
+                &[Col::Text, Col::Int],
+            )
+            .await?;
+        let mut counts = Vec::new();
+        for row in rows {
+            let mut row = row.into_iter();
+            let mut next = || row.next().unwrap_or(Cell::Null);
+            counts.push((next().text()?, next().int()?));
+        }
+        let oldest = self
+            .fetch_optional(
+                "SELECT MIN(created_at) FROM delivery_tasks WHERE state IN ('pending', 'sending')",
+                &[],
+                &[Col::Int],
+            )
+            .await?
+            .and_then(|row| match row.first() {
+                Some(Cell::Int(at)) => Some(*at),
+                _ => None,
+            });
+        Ok((counts, oldest))
+    }
+
+    pub(crate) async fn purge(&mut self, before: i64) -> Result<(u64, u64), StoreError> {
+        let records = self
+            .execute(
+                "DELETE FROM requests WHERE created_at < $1",
+                &[Arg::Int(before)],
+            )
+            .await?;
+        let tasks = self
+            .execute(
+                "DELETE FROM delivery_tasks WHERE state = 'delivered' AND delivered_at < $1",
+                &[Arg::Int(before)],
+            )
+            .await?;
+        Ok((records, tasks))
+    }
+
+    pub(crate) async fn audit(
+        &mut self,
+        at: i64,
+        actor: &str,
+        action: &str,
+        target: &str,
+        detail: &str,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO audit_log (at, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5)",
+            &[
+                Arg::Int(at),
+                Arg::Text(actor),
+                Arg::Text(action),
+                Arg::Text(target),
+                Arg::Text(detail),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn audit_log(
+        &mut self,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<AuditRow>, StoreError> {
+        let rows = self
+            .fetch_all(
+                "SELECT id, at, actor, action, target, detail FROM audit_log WHERE id < $1 ORDER BY id DESC LIMIT $2",
+                &[Arg::Int(before.unwrap_or(i64::MAX)), Arg::Int(limit)],
+                &[Col::Int, Col::Int, Col::Text, Col::Text, Col::Text, Col::Text],
+            )
+            .await?;
+        rows.into_iter()
+            .map(|row| {
+                let mut row = row.into_iter();
+                let mut next = || row.next().unwrap_or(Cell::Null);
+                Ok(AuditRow {
+                    id: next().int()?,
+                    at: next().int()?,
+                    actor: next().text()?,
+                    action: next().text()?,
+                    target: next().text()?,
+                    detail: next().text()?,
+                })
+            })
+            .collect()
+    }
+
     pub(crate) async fn tallies(
         &mut self,
         campaign: &str,
@@ -963,6 +1160,42 @@ fn api_key_row(row: Vec<Cell>) -> Result<ApiKeyRow, StoreError> {
         sha256: next().text()?,
         created_at: next().int()?,
         revoked_at: match next() {
+            Cell::Int(at) => Some(at),
+            _ => None,
+        },
+    })
+}
+
+const DELIVERY_COLUMNS: &str = "id, campaign_id, request_id, user_id, award_id, state, attempts, next_at, created_at, last_error, delivered_at";
+const DELIVERY_COLS: [Col; 11] = [
+    Col::Int,
+    Col::Text,
+    Col::Text,
+    Col::Text,
+    Col::Text,
+    Col::Text,
+    Col::Int,
+    Col::Int,
+    Col::Int,
+    Col::Text,
+    Col::Int,
+];
+
+fn delivery_row(row: Vec<Cell>) -> Result<DeliveryRow, StoreError> {
+    let mut row = row.into_iter();
+    let mut next = || row.next().unwrap_or(Cell::Null);
+    Ok(DeliveryRow {
+        id: next().int()?,
+        campaign: next().text()?,
+        request_id: next().text()?,
+        user: next().text()?,
+        award: next().text()?,
+        state: next().text()?,
+        attempts: next().int()?,
+        next_at: next().int()?,
+        created_at: next().int()?,
+        last_error: next().opt_text(),
+        delivered_at: match next() {
             Cell::Int(at) => Some(at),
             _ => None,
         },

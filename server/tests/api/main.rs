@@ -12,6 +12,7 @@ use tombola_server::{AppState, app};
 use tower::ServiceExt;
 
 mod accounts;
+mod delivery;
 mod failures;
 mod operations;
 mod reading;

@@ -189,6 +189,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/campaigns/{id}/exchanges"),
     ("get", "/v1/users/{user}/credits"),
     ("post", "/v1/users/{user}/credits/adjustments"),
+    ("get", "/v1/deliveries"),
+    ("post", "/v1/deliveries/{delivery_id}/retry"),
+    ("get", "/v1/audit"),
 ];
 
 #[tokio::test]
@@ -215,7 +218,8 @@ async fn every_route_is_in_the_openapi_document_and_every_documented_route_answe
             .replace("{user}", "ann")
             .replace("{request_id}", "r")
             .replace("{key_id}", "k")
-            .replace("{event}", "sign_in");
+            .replace("{event}", "sign_in")
+            .replace("{delivery_id}", "1");
         let request = Request::builder()
             .method(method.to_uppercase().as_str())
             .uri(&uri)

@@ -1,0 +1,298 @@
+//! The dispatcher: signed webhook posts, retries with backoff, dead letters
+//! and their retry through the admin API, the audit log and the metrics.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::http::HeaderMap;
+use tombola_server::dispatch::{self, DispatchConfig};
+
+use super::*;
+
+/// A webhook receiver that fails the first `failures` calls, then answers 200.
+#[derive(Clone, Default)]
+struct Receiver {
+    calls: Arc<Mutex<Vec<(HeaderMap, String)>>>,
+    failures: Arc<Mutex<u32>>,
+}
+
+impl Receiver {
+    async fn start(failures: u32) -> (Receiver, String) {
+        let receiver = Receiver::default();
+        *receiver.failures.lock().unwrap() = failures;
+        let shared = receiver.clone();
+        let app = axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move |headers: HeaderMap, body: String| {
+                let shared = shared.clone();
+                async move {
+                    shared.calls.lock().unwrap().push((headers, body));
+                    let mut failures = shared.failures.lock().unwrap();
+                    if *failures > 0 {
+                        *failures -= 1;
+                        StatusCode::INTERNAL_SERVER_ERROR
+                    } else {
+                        StatusCode::OK
+                    }
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        (receiver, url)
+    }
+
+    fn calls(&self) -> Vec<(HeaderMap, String)> {
+        self.calls.lock().unwrap().clone()
+    }
+}
+
+fn campaign(webhook: &str) -> String {
+    format!(
+        "campaign: gifts\nname: Gifts\nstate: open\nwindow: {{ from: 2026-01-01, zone: UTC }}\nallowance: 5\ndelivery: {{ webhook: \"{webhook}\", secret_env: GIFTS_SECRET }}\nawards:\n  mug: {{ kind: item, title: A mug }}\npool:\n  - {{ award: mug, rate: 1 }}\n"
+    )
+}
+
+fn fast(max_attempts: u32) -> DispatchConfig {
+    DispatchConfig {
+        poll: Duration::from_millis(10),
+        backoff: Duration::from_millis(20),
+        max_attempts,
+        secrets: Arc::new(|name| (name == "GIFTS_SECRET").then(|| "shh".to_string())),
+        ..DispatchConfig::default()
+    }
+}
+
+async fn until(mut done: impl FnMut() -> bool) {
+    for _ in 0..300 {
+        if done() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+async fn deliveries(state: &AppState, query: &str) -> Value {
+    call(
+        state,
+        "GET",
+        &format!("/v1/deliveries{query}"),
+        Body::empty(),
+        false,
+    )
+    .await
+    .2
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn external_awards_are_posted_signed_and_retried_until_delivered() {
+    let (receiver, url) = Receiver::start(2).await;
+    let state = state().await;
+    let (status, _, body) = call(
+        &state,
+        "PUT",
+        "/v1/campaigns/gifts",
+        Body::from(campaign(&url)),
+        false,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, _, drawn) = post(
+        &state,
+        "/v1/campaigns/gifts/draws",
+        json!({ "user": "ann", "request_id": "d1" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{drawn}");
+    let pending = deliveries(&state, "?state=pending").await;
+    assert_eq!(
+        pending["deliveries"].as_array().unwrap().len(),
+        1,
+        "{pending}"
+    );
+
+    let dispatcher = tokio::spawn(dispatch::run(state.clone(), fast(5)));
+    until(|| receiver.calls().len() >= 3).await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    dispatcher.abort();
+
+    let calls = receiver.calls();
+    assert_eq!(
+        calls.len(),
+        3,
+        "two failures, then delivered, then nothing more"
+    );
+    let keys: Vec<_> = calls
+        .iter()
+        .map(|(h, _)| h["idempotency-key"].clone())
+        .collect();
+    assert!(
+        keys.iter().all(|k| k == "gifts/d1"),
+        "one key across retries: {keys:?}"
+    );
+    let (headers, body) = &calls[2];
+    let signature = headers["tombola-signature"].to_str().unwrap();
+    let t: i64 = signature
+        .split(',')
+        .next()
+        .unwrap()
+        .strip_prefix("t=")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        signature,
+        dispatch::signature(b"shh", t, body.as_bytes()),
+        "verifies with the secret"
+    );
+    assert_ne!(signature, dispatch::signature(b"wrong", t, body.as_bytes()));
+    let payload: Value = serde_json::from_str(body).unwrap();
+    assert_eq!(payload["award"]["id"], "mug");
+    assert_eq!(payload["user"], "ann");
+
+    let delivered = deliveries(&state, "?state=delivered").await;
+    let task = &delivered["deliveries"][0];
+    assert_eq!(task["attempts"], 3, "{delivered}");
+    assert!(task["delivered_at"].is_string());
+    assert_eq!(delivered["summary"]["states"]["delivered"], 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dead_letters_are_listed_retried_and_audited() {
+    let (receiver, url) = Receiver::start(3).await;
+    let state = state().await;
+    call(
+        &state,
+        "PUT",
+        "/v1/campaigns/gifts",
+        Body::from(campaign(&url)),
+        false,
+    )
+    .await;
+    post(
+        &state,
+        "/v1/campaigns/gifts/draws",
+        json!({ "user": "ann", "request_id": "d1" }),
+    )
+    .await;
+
+    let dispatcher = tokio::spawn(dispatch::run(state.clone(), fast(2)));
+    let mut dead = Value::Null;
+    for _ in 0..300 {
+        dead = deliveries(&state, "?state=dead").await;
+        if !dead["deliveries"].as_array().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let task = &dead["deliveries"][0];
+    assert_eq!(task["attempts"], 2, "{dead}");
+    assert!(
+        task["last_error"].as_str().unwrap().contains("500"),
+        "{dead}"
+    );
+    assert_eq!(
+        receiver.calls().len(),
+        2,
+        "a dead letter is not retried on its own"
+    );
+    let response = app(state.clone())
+        .oneshot(Request::get("/metrics").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let metrics = String::from_utf8(
+        response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    )
+    .unwrap();
+    assert!(
+        metrics.contains("tombola_deliveries{state=\"dead\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("tombola_delivery_attempts_total{outcome=\"dead\"} 1"),
+        "{metrics}"
+    );
+
+    let id = task["id"].as_i64().unwrap();
+    let (status, _, retried) =
+        post(&state, &format!("/v1/deliveries/{id}/retry"), Value::Null).await;
+    assert_eq!(status, StatusCode::OK, "{retried}");
+    // The receiver still fails once more (3 failures in all), then delivers.
+    until(|| receiver.calls().len() >= 4).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    dispatcher.abort();
+    let delivered = deliveries(&state, "?state=delivered").await;
+    assert_eq!(
+        delivered["deliveries"].as_array().unwrap().len(),
+        1,
+        "{delivered}"
+    );
+    let (status, _, again) = post(&state, &format!("/v1/deliveries/{id}/retry"), Value::Null).await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "only dead letters are retried: {again}"
+    );
+    assert_eq!(
+        again["type"],
+        "https://tombola.dev/problems/unknown-delivery"
+    );
+    let (status, _, bad) = call(
+        &state,
+        "GET",
+        "/v1/deliveries?state=lost",
+        Body::empty(),
+        false,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+
+    let audit = call(&state, "GET", "/v1/audit", Body::empty(), false)
+        .await
+        .2;
+    let actions: Vec<&str> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["retry_delivery", "deploy"], "{audit}");
+    assert_eq!(audit["entries"][0]["target"], id.to_string());
+    assert_eq!(audit["entries"][0]["actor"], "admin");
+}
+
+#[test]
+fn backoff_doubles_with_jitter_and_is_capped() {
+    let config = DispatchConfig {
+        backoff: Duration::from_millis(100),
+        max_backoff: Duration::from_millis(1000),
+        ..DispatchConfig::default()
+    };
+    for _ in 0..100 {
+        let first = dispatch::backoff(&config, 1);
+        assert!(
+            first >= Duration::from_millis(50) && first <= Duration::from_millis(100),
+            "{first:?}"
+        );
+        let third = dispatch::backoff(&config, 3);
+        assert!(
+            third >= Duration::from_millis(200) && third <= Duration::from_millis(400),
+            "{third:?}"
+        );
+        let capped = dispatch::backoff(&config, 30);
+        assert!(
+            capped >= Duration::from_millis(500) && capped <= Duration::from_millis(1000),
+            "{capped:?}"
+        );
+    }
+    let spread: std::collections::HashSet<_> =
+        (0..20).map(|_| dispatch::backoff(&config, 2)).collect();
+    assert!(spread.len() > 1, "jitter spreads retries");
+}
