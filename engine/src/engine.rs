@@ -384,6 +384,46 @@ impl Engine {
     }
 
     /// Checks the campaign is open and inside its window; returns it with its store row.
+    /// Campaign `id` at the version `tx` sees, recompiled from the store when this
+    /// process holds another version (or none: another server deployed it).
+    async fn at_version(
+        &self,
+        tx: &mut Tx,
+        id: &str,
+        version: i64,
+    ) -> Result<Arc<Deployed>, Failure> {
+        if let Some(deployed) = self.campaign(id).filter(|d| d.version == version) {
+            return Ok(deployed);
+        }
+        let stored = tx
+            .latest_version(id)
+            .await?
+            .filter(|v| v.version == version)
+            .ok_or_else(|| {
+                StoreError::Corrupt(format!("campaign `{id}` has no version {version}"))
+            })?;
+        let campaign = tombola_dsl::check_source(&stored.source)
+            .campaign
+            .ok_or_else(|| {
+                StoreError::Corrupt(format!(
+                    "stored campaign `{id}` version {version} no longer compiles"
+                ))
+            })?;
+        self.install(id.to_string(), version, campaign);
+        self.campaign(id)
+            .ok_or_else(|| Failure::UnknownCampaign(id.to_string()))
+    }
+
+    /// Campaign `id` as the store holds it now, whichever server deployed it.
+    pub async fn resolve(&self, id: &str) -> Result<Arc<Deployed>, Failure> {
+        let mut tx = self.store.read().await?;
+        let row = tx
+            .campaign(id)
+            .await?
+            .ok_or_else(|| Failure::UnknownCampaign(id.to_string()))?;
+        self.at_version(&mut tx, id, row.version).await
+    }
+
     pub(crate) async fn open_campaign(
         &self,
         tx: &mut Tx,
@@ -396,32 +436,7 @@ impl Engine {
             .ok_or_else(|| Failure::UnknownCampaign(id.to_string()))?;
         // The store decides the version: another server may have deployed a newer
         // one, and running a stale copy could issue stock it no longer declares.
-        let deployed = match self.campaign(id) {
-            Some(deployed) if deployed.version == row.version => deployed,
-            _ => {
-                let stored = tx
-                    .latest_version(id)
-                    .await?
-                    .filter(|v| v.version == row.version)
-                    .ok_or_else(|| {
-                        StoreError::Corrupt(format!(
-                            "campaign `{id}` has no version {}",
-                            row.version
-                        ))
-                    })?;
-                let campaign = tombola_dsl::check_source(&stored.source)
-                    .campaign
-                    .ok_or_else(|| {
-                        StoreError::Corrupt(format!(
-                            "stored campaign `{id}` version {} no longer compiles",
-                            row.version
-                        ))
-                    })?;
-                self.install(id.to_string(), row.version, campaign);
-                self.campaign(id)
-                    .ok_or_else(|| Failure::UnknownCampaign(id.to_string()))?
-            }
-        };
+        let deployed = self.at_version(tx, id, row.version).await?;
         if row.state != CampaignState::Open {
             return Err(Failure::NotOpen(id.to_string()));
         }
@@ -673,9 +688,7 @@ impl Engine {
         user: &str,
         now: DateTime<Utc>,
     ) -> Result<UserStatus, Failure> {
-        let deployed = self
-            .campaign(id)
-            .ok_or_else(|| Failure::UnknownCampaign(id.to_string()))?;
+        let deployed = self.resolve(id).await?;
         let campaign = &deployed.campaign;
         let local = now.with_timezone(&campaign.window.zone);
         let day = local.format("%Y-%m-%d").to_string();
@@ -710,9 +723,7 @@ impl Engine {
         campaign: &str,
         request_id: &str,
     ) -> Result<Option<DrawResponse>, Failure> {
-        if self.campaign(campaign).is_none() {
-            return Err(Failure::UnknownCampaign(campaign.to_string()));
-        }
+        self.resolve(campaign).await?;
         let mut tx = self.store.read().await?;
         let answer = tx
             .stored_answer(&format!("draw/{campaign}"), request_id)

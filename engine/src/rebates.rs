@@ -431,9 +431,7 @@ impl Engine {
         period: Period,
         now: DateTime<Utc>,
     ) -> Result<bool, Failure> {
-        let deployed = self
-            .campaign(campaign)
-            .ok_or_else(|| Failure::UnknownCampaign(campaign.to_string()))?;
+        let deployed = self.resolve(campaign).await?;
         let c = &deployed.campaign;
         if !c.inputs.events.iter().any(|e| e.name == event) {
             return Err(Failure::UnknownEvent(event.to_string()));

@@ -195,14 +195,13 @@ pub(crate) async fn made(
 }
 
 impl Engine {
-    fn deployed(&self, id: &str) -> Result<std::sync::Arc<Deployed>, Failure> {
-        self.campaign(id)
-            .ok_or_else(|| Failure::UnknownCampaign(id.to_string()))
+    async fn deployed(&self, id: &str) -> Result<std::sync::Arc<Deployed>, Failure> {
+        self.resolve(id).await
     }
 
     /// Per award, stock left and draws issued; draws per campaign-zone day.
     pub async fn stats(&self, id: &str) -> Result<CampaignStats, Failure> {
-        let deployed = self.deployed(id)?;
+        let deployed = self.deployed(id).await?;
         let campaign = &deployed.campaign;
         let mut tx = self.store().read().await?;
         let counts = tx.draw_counts(id).await?;
@@ -258,7 +257,7 @@ impl Engine {
         user: &str,
         now: DateTime<Utc>,
     ) -> Result<PrizeList, Failure> {
-        let deployed = self.deployed(id)?;
+        let deployed = self.deployed(id).await?;
         let campaign = &deployed.campaign;
         let mut tx = self.store().read().await?;
         let made = made(&mut tx, campaign, user, now).await?;
@@ -344,7 +343,7 @@ impl Engine {
         user: &str,
         now: DateTime<Utc>,
     ) -> Result<TierProgress, Failure> {
-        let deployed = self.deployed(id)?;
+        let deployed = self.deployed(id).await?;
         let campaign = &deployed.campaign;
         let mut tx = self.store().read().await?;
         let made = made(&mut tx, campaign, user, now).await?;
@@ -433,7 +432,7 @@ impl Engine {
         cursor: Option<&str>,
         limit: u32,
     ) -> Result<History, Failure> {
-        self.deployed(id)?;
+        self.deployed(id).await?;
         let limit = limit.clamp(1, MAX_PAGE);
         let before = cursor.map(parse_cursor).transpose()?;
         let mut tx = self.store().read().await?;
@@ -450,7 +449,7 @@ impl Engine {
         let more = rows.len() > limit as usize;
         rows.truncate(limit as usize);
         let next_cursor = more
-            .then(|| rows.last().map(|r| format!("{}.{}", r.at, r.request_id)))
+            .then(|| rows.last().map(|r| encode_cursor(r.at, &r.request_id)))
             .flatten();
         Ok(History {
             campaign: id.to_string(),
@@ -470,16 +469,33 @@ impl Engine {
     }
 }
 
-/// A cursor is `<created_at micros>.<request id>`: the last row of the previous page.
+/// A cursor is `<created_at micros>.<request id>` of the previous page's last
+/// row, hex-encoded so any request id survives a query string.
+fn encode_cursor(at: i64, request_id: &str) -> String {
+    format!("{at}.{request_id}")
+        .bytes()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 fn parse_cursor(cursor: &str) -> Result<(i64, String), Failure> {
-    cursor
-        .split_once('.')
+    let bad = || {
+        Failure::BadInput(format!(
+            "`cursor`: `{cursor}` is not a cursor this API gave"
+        ))
+    };
+    if cursor.len() % 2 != 0 {
+        return Err(bad());
+    }
+    let bytes = (0..cursor.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(cursor.get(i..i + 2)?, 16).ok())
+        .collect::<Option<Vec<u8>>>()
+        .ok_or_else(bad)?;
+    let text = String::from_utf8(bytes).map_err(|_| bad())?;
+    text.split_once('.')
         .and_then(|(at, rid)| Some((at.parse().ok()?, rid.to_string())))
-        .ok_or_else(|| {
-            Failure::BadInput(format!(
-                "`cursor`: `{cursor}` is not a cursor this API gave"
-            ))
-        })
+        .ok_or_else(bad)
 }
 
 /// Each award's share of a table, exact: its weight over the total.
@@ -502,35 +518,48 @@ fn shares(
 
 /// The nodes on the paths from a tree's entry to issuing the drawn award: a
 /// lock's `locked` route and a stock's `exhausted` route lead elsewhere, so
-/// only `unlocked` and `taken` are followed through them.
+/// only `unlocked` and `taken` are followed through them. Linear in the tree:
+/// whether a node reaches the issue is worked out once per node.
 fn nodes_to_issue(tree: &Tree) -> Vec<usize> {
-    fn walk(tree: &Tree, target: Target, path: &mut Vec<usize>, found: &mut Vec<usize>) {
-        let Target::Node(ix) = target else {
-            // Reached the issue: everything on this path leads to the award.
-            for &n in path.iter() {
-                if !found.contains(&n) {
-                    found.push(n);
-                }
-            }
-            return;
-        };
-        let ix = ix as usize;
-        path.push(ix);
+    fn onward(tree: &Tree, ix: usize) -> Vec<Target> {
         match &tree.nodes[ix].kind {
-            NodeKind::Lock { unlocked, .. } => walk(tree, *unlocked, path, found),
-            NodeKind::Stock { taken, .. } => walk(tree, *taken, path, found),
+            NodeKind::Lock { unlocked, .. } => vec![*unlocked],
+            NodeKind::Stock { taken, .. } => vec![*taken],
             NodeKind::Condition {
                 then, otherwise, ..
-            } => {
-                walk(tree, *then, path, found);
-                walk(tree, *otherwise, path, found);
-            }
-            NodeKind::Fallback { .. } => {}
+            } => vec![*then, *otherwise],
+            NodeKind::Fallback { .. } => Vec::new(),
         }
-        path.pop();
     }
+    fn reaches(tree: &Tree, target: Target, memo: &mut [Option<bool>]) -> bool {
+        let Target::Node(ix) = target else {
+            return true;
+        };
+        let ix = ix as usize;
+        if let Some(known) = memo[ix] {
+            return known;
+        }
+        // Trees are acyclic (checked when compiled), so this terminates.
+        let found = onward(tree, ix)
+            .into_iter()
+            .fold(false, |any, next| reaches(tree, next, memo) || any);
+        memo[ix] = Some(found);
+        found
+    }
+    let mut memo = vec![None; tree.nodes.len()];
     let mut found = Vec::new();
-    walk(tree, tree.entry, &mut Vec::new(), &mut found);
+    let mut seen = vec![false; tree.nodes.len()];
+    let mut stack = vec![tree.entry];
+    while let Some(target) = stack.pop() {
+        let Target::Node(ix) = target else { continue };
+        let ix = ix as usize;
+        if seen[ix] || !reaches(tree, target, &mut memo) {
+            continue;
+        }
+        seen[ix] = true;
+        found.push(ix);
+        stack.extend(onward(tree, ix));
+    }
     found.sort_unstable();
     found
 }

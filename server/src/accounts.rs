@@ -51,10 +51,10 @@ pub(crate) async fn event(
     input::non_empty("user", &body.user)?;
     input::non_empty("request_id", &body.request_id)?;
     state.limits.check_user(&id, &body.user)?;
-    let deployed = state
-        .engine
-        .campaign(&id)
-        .ok_or_else(|| ApiError::UnknownCampaign(id.clone()))?;
+    let deployed = match state.engine.campaign(&id) {
+        Some(deployed) => deployed,
+        None => state.engine.resolve(&id).await?,
+    };
     let declared = deployed
         .campaign
         .inputs

@@ -149,7 +149,8 @@ pub(crate) async fn get_campaign(
     let (summary, source) = state.engine.campaign_detail(&id).await?;
     let mermaid = state
         .engine
-        .campaign(&id)
+        .resolve(&id)
+        .await
         .map(|d| tombola_dsl::graph::render(&d.campaign, tombola_dsl::graph::Format::Mermaid))
         .unwrap_or_default();
     Ok(Json(CampaignDetail {

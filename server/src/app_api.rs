@@ -73,10 +73,11 @@ pub(crate) async fn draw(
     input::non_empty("user", &body.user)?;
     input::non_empty("request_id", &body.request_id)?;
     state.limits.check_user(&id, &body.user)?;
-    let deployed = state
-        .engine
-        .campaign(&id)
-        .ok_or_else(|| ApiError::UnknownCampaign(id.clone()))?;
+    // Another server may have deployed it: then the store has it and this process not yet.
+    let deployed = match state.engine.campaign(&id) {
+        Some(deployed) => deployed,
+        None => state.engine.resolve(&id).await?,
+    };
     let attributes = input::attributes(&deployed.campaign, &body.attributes)?;
     let (engine, now, request_id) = (state.engine.clone(), state.now(), body.request_id.clone());
     let response = complete(&state, &request_id, async move {

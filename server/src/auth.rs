@@ -16,21 +16,32 @@ use crate::{ApiError, AppState};
 /// revoked on another server stops working within this; on this server, at once.
 const KEY_CACHE_TTL: Duration = Duration::from_secs(5);
 
-/// Verified keys by SHA-256: (key id, when verified).
+/// Verified keys by SHA-256: (key id, when verified); and a generation that
+/// each revocation bumps, so a verification that raced a revocation is not cached.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct KeyCache(Arc<Mutex<HashMap<String, (String, Instant)>>>);
+pub(crate) struct KeyCache(Arc<Mutex<(HashMap<String, (String, Instant)>, u64)>>);
 
 impl KeyCache {
     fn get(&self, hash: &str) -> Option<String> {
         let cache = self.0.lock().unwrap_or_else(|p| p.into_inner());
         cache
+            .0
             .get(hash)
             .filter(|(_, at)| at.elapsed() < KEY_CACHE_TTL)
             .map(|(id, _)| id.clone())
     }
 
-    fn put(&self, hash: String, id: String) {
-        let mut cache = self.0.lock().unwrap_or_else(|p| p.into_inner());
+    fn generation(&self) -> u64 {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).1
+    }
+
+    /// Caches a key verified while the generation was `seen`, unless a revocation came since.
+    fn put(&self, hash: String, id: String, seen: u64) {
+        let mut guard = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let (cache, generation) = &mut *guard;
+        if *generation != seen {
+            return;
+        }
         // Expired entries go when the cache grows, so it stays the size of the live keys.
         if cache.len() > 1024 {
             cache.retain(|_, (_, at)| at.elapsed() < KEY_CACHE_TTL);
@@ -39,7 +50,9 @@ impl KeyCache {
     }
 
     pub(crate) fn clear(&self) {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        let mut guard = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        guard.0.clear();
+        guard.1 += 1;
     }
 }
 
@@ -48,8 +61,10 @@ fn bearer(parts: &Parts) -> Result<&str, ApiError> {
         .headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
+        // The scheme is case-insensitive (RFC 9110).
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
         .filter(|v| !v.is_empty())
         .ok_or(ApiError::Unauthenticated)
 }
@@ -72,7 +87,7 @@ impl FromRequestParts<AppState> for Admin {
                 "admin calls are disabled: set TOMBOLA_ADMIN_TOKEN".into(),
             ));
         };
-        if same(bearer(parts)?.as_bytes(), expected.as_bytes()) {
+        if same(bearer(parts)?.as_bytes(), expected.trim().as_bytes()) {
             Ok(Admin)
         } else {
             Err(ApiError::Forbidden("wrong admin token".into()))
@@ -104,12 +119,13 @@ impl FromRequestParts<AppState> for Caller {
         let key_id = match state.keys.get(&hash) {
             Some(id) => id,
             None => {
+                let seen = state.keys.generation();
                 let id = state
                     .engine
                     .verify_api_key(key)
                     .await?
                     .ok_or_else(|| ApiError::Forbidden("unknown or revoked API key".into()))?;
-                state.keys.put(hash, id.clone());
+                state.keys.put(hash, id.clone(), seen);
                 id
             }
         };
@@ -144,4 +160,34 @@ impl utoipa::Modify for SecuritySchemes {
             );
         }
     }
+}
+
+/// In development mode the credentials are well known, so only requests that
+/// name a loopback host are served: a web page whose name was rebound to
+/// 127.0.0.1 (DNS rebinding) sends its own host name and is refused.
+pub(crate) async fn loopback_host_only(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if state.dev_key.is_some() {
+        let host = request
+            .headers()
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .or_else(|| request.uri().host())
+            .unwrap_or_default();
+        let name = match host.strip_prefix('[') {
+            Some(v6) => v6.split(']').next().unwrap_or_default(),
+            None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+        };
+        if !matches!(name, "localhost" | "127.0.0.1" | "::1" | "") {
+            return ApiError::Forbidden(format!(
+                "development mode serves loopback hosts only, not `{name}`"
+            ))
+            .into_response();
+        }
+    }
+    next.run(request).await
 }

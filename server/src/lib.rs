@@ -249,6 +249,10 @@ pub fn app(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            auth::loopback_host_only,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             observe::observe,
         ))
         .with_state(state)

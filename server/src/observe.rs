@@ -188,7 +188,12 @@ pub(crate) async fn observe(
 ) -> Response {
     let started = Instant::now();
     let id = request_id(&request);
-    let method = request.method().to_string();
+    // Labels come from closed sets only, so callers cannot grow the metrics.
+    let method = match request.method().as_str() {
+        m @ ("GET" | "POST" | "PUT" | "DELETE" | "HEAD" | "OPTIONS" | "PATCH") => m,
+        _ => "other",
+    }
+    .to_string();
     let route = request
         .extensions()
         .get::<MatchedPath>()

@@ -1088,3 +1088,28 @@ async fn exchanges_never_spend_credits_that_are_not_there() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn prize_lists_of_long_condition_chains_stay_linear_and_other_servers_see_deploys() {
+    let mut nodes = String::new();
+    for n in 0..40 {
+        nodes.push_str(&format!(
+            "    - c{n}: {{ if: \"user.draws.total >= 0\", else: c{} }}\n",
+            n + 1
+        ));
+    }
+    nodes.push_str("    - c40: { if: \"user.draws.total >= 0\", else: luck }\n    - stock: { exhausted: luck }\n    - luck: { fallback: points }\n");
+    let source = campaign(&format!(
+        "allowance: 1\nawards:\n  prize: {{ kind: draws, amount: 1 }}\n  points: {{ kind: credits, amount: 1 }}\npool:\n  - {{ award: prize, rate: 1, stock: 5, tree: t }}\ntrees:\n  t:\n{nodes}"
+    ));
+    for (name, store) in stores().await {
+        let first = engine(store.clone()).await;
+        // A second engine on the same store: another server that did not deploy.
+        let second = engine(store).await;
+        first.deploy(&source, Some("t"), at(NOW)).await.unwrap();
+        // 41 chained conditions: a walk that tried every path would take 2^41 steps.
+        let prizes = second.prize_list("t", "ann", at(NOW)).await.unwrap();
+        assert_eq!(prizes.awards[0].conditions.len(), 41, "{name}");
+        assert!(second.stats("t").await.is_ok(), "{name}");
+    }
+}

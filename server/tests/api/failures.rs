@@ -13,7 +13,7 @@ const DRAW: &str = r#"{"user":"ann","request_id":"slow-1","attributes":{"vip":fa
 
 fn draw_request(body: &str) -> String {
     format!(
-        "POST /v1/campaigns/demo/draws HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {APP_KEY}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "POST /v1/campaigns/demo/draws HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {APP_KEY}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
 }

@@ -276,3 +276,50 @@ async fn the_docs_page_and_its_assets_are_served_from_the_binary() {
         serde_json::to_value(tombola_server::openapi()).unwrap()
     );
 }
+
+#[tokio::test]
+async fn development_mode_serves_loopback_hosts_only() {
+    let state = deployed().await;
+    for (host, expected) in [
+        ("127.0.0.1:8080", StatusCode::OK),
+        ("localhost", StatusCode::OK),
+        ("[::1]:8080", StatusCode::OK),
+        ("attacker.example:8080", StatusCode::FORBIDDEN),
+    ] {
+        let request = Request::get("/v1/campaigns")
+            .header("host", host)
+            .header("authorization", format!("Bearer {ADMIN}"))
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(raw(&state, request).await.status(), expected, "{host}");
+    }
+    let production = deployed().await.with_dev_key(None);
+    let request = Request::get("/healthz")
+        .header("host", "tombola.example.com")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(raw(&production, request).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn unknown_methods_do_not_grow_the_metrics() {
+    let state = state().await;
+    for n in 0..5 {
+        let request = Request::builder()
+            .method(format!("ZZ{n}").as_str())
+            .uri("/nowhere")
+            .body(Body::empty())
+            .unwrap();
+        raw(&state, request).await;
+    }
+    let metrics = text(
+        raw(
+            &state,
+            Request::get("/metrics").body(Body::empty()).unwrap(),
+        )
+        .await,
+    )
+    .await;
+    assert!(!metrics.contains("ZZ"), "{metrics}");
+    assert!(metrics.contains(r#"method="other""#), "{metrics}");
+}
