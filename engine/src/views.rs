@@ -484,7 +484,7 @@ fn parse_cursor(cursor: &str) -> Result<(i64, String), Failure> {
             "`cursor`: `{cursor}` is not a cursor this API gave"
         ))
     };
-    if cursor.len() % 2 != 0 {
+    if !cursor.len().is_multiple_of(2) {
         return Err(bad());
     }
     let bytes = (0..cursor.len())
@@ -542,7 +542,7 @@ fn nodes_to_issue(tree: &Tree) -> Vec<usize> {
         // Trees are acyclic (checked when compiled), so this terminates.
         let found = onward(tree, ix)
             .into_iter()
-            .fold(false, |any, next| reaches(tree, next, memo) || any);
+            .any(|next| reaches(tree, next, memo));
         memo[ix] = Some(found);
         found
     }
