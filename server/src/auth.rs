@@ -19,7 +19,10 @@ const KEY_CACHE_TTL: Duration = Duration::from_secs(5);
 /// Verified keys by SHA-256: (key id, when verified); and a generation that
 /// each revocation bumps, so a verification that raced a revocation is not cached.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct KeyCache(Arc<Mutex<(HashMap<String, (String, Instant)>, u64)>>);
+pub(crate) struct KeyCache(Arc<Mutex<(Verified, u64)>>);
+
+/// Key id and verification time, by the key's SHA-256.
+type Verified = HashMap<String, (String, Instant)>;
 
 impl KeyCache {
     fn get(&self, hash: &str) -> Option<String> {
