@@ -1113,3 +1113,78 @@ async fn prize_lists_of_long_condition_chains_stay_linear_and_other_servers_see_
         assert!(second.stats("t").await.is_ok(), "{name}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_dispatchers_never_lease_one_task_at_once_and_leases_expire() {
+    use std::time::Duration;
+    use tombola_engine::store::Attempt;
+    let source = campaign(
+        "allowance: 100\ndelivery: { webhook: \"https://example.com/hook\", secret_env: S }\nawards:\n  mug: { kind: item }\npool:\n  - { award: mug, rate: 1 }\n",
+    );
+    for (name, store) in stores().await {
+        let first = Arc::new(engine(store.clone()).await);
+        let second = Arc::new(engine(store).await);
+        first.deploy(&source, Some("t"), at(NOW)).await.unwrap();
+        for n in 0..40 {
+            draw(&first, &format!("u{n}"), &format!("r{n}"))
+                .await
+                .unwrap();
+        }
+        let now = chrono::Utc::now();
+        let lease = Duration::from_secs(60);
+        let (a, b) = tokio::join!(
+            {
+                let e = first.clone();
+                async move { e.lease_deliveries(now, lease, 30).await.unwrap() }
+            },
+            {
+                let e = second.clone();
+                async move { e.lease_deliveries(now, lease, 30).await.unwrap() }
+            }
+        );
+        let mut ids: Vec<i64> = a.iter().chain(&b).map(|d| d.id).collect();
+        let total = ids.len();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), total, "{name}: a task leased twice");
+        assert!(total >= 30, "{name}: {total}");
+        // Everything leased now: nothing more is due until a lease ends.
+        let rest = second.lease_deliveries(now, lease, 100).await.unwrap();
+        assert_eq!(total + rest.len(), 40, "{name}");
+        assert!(
+            second
+                .lease_deliveries(now, lease, 100)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{name}"
+        );
+        // A dispatcher that died: its tasks are due again after the lease.
+        let later = now + chrono::Duration::seconds(61);
+        let again = first.lease_deliveries(later, lease, 100).await.unwrap();
+        assert_eq!(again.len(), 40, "{name}: expired leases come back");
+        assert!(
+            first
+                .finish_delivery(
+                    again[0].id,
+                    Attempt::Delivered {
+                        at: later.timestamp_micros()
+                    }
+                )
+                .await
+                .unwrap()
+        );
+        assert!(
+            !first
+                .finish_delivery(
+                    again[0].id,
+                    Attempt::Delivered {
+                        at: later.timestamp_micros()
+                    }
+                )
+                .await
+                .unwrap(),
+            "{name}: a finished task is not leased"
+        );
+    }
+}
