@@ -70,6 +70,11 @@ pub(crate) struct ServeArgs {
     /// How often the dispatcher looks for due deliveries when idle, in milliseconds.
     #[arg(long, env = "TOMBOLA_DELIVERY_POLL_MS", default_value_t = 500)]
     delivery_poll_ms: u64,
+    /// How long a dispatcher holds a task it is sending, in milliseconds; a task
+    /// held by a server that died is sent again once this passes. Keep it well
+    /// above the webhook's answer time (the call itself times out after 10 s).
+    #[arg(long, env = "TOMBOLA_DELIVERY_LEASE_MS", default_value_t = 60_000)]
+    delivery_lease_ms: u64,
     /// Days to keep idempotency records and delivered tasks; 0 keeps them forever.
     #[arg(long, env = "TOMBOLA_RETENTION_DAYS", default_value_t = 30)]
     retention_days: u64,
@@ -180,6 +185,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
             poll: Duration::from_millis(args.delivery_poll_ms.max(1)),
             backoff: Duration::from_millis(args.delivery_backoff_ms),
             max_attempts: args.delivery_max_attempts.max(1),
+            lease: Duration::from_millis(args.delivery_lease_ms.max(1)),
             retention: (args.retention_days > 0)
                 .then(|| Duration::from_secs(args.retention_days * 86_400)),
             ..defaults

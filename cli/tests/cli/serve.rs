@@ -17,19 +17,24 @@ use super::root;
 const ADMIN: &str = "Bearer dev-admin";
 
 /// A running `tombola serve`; killed when dropped.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    base: String,
+    pub(crate) base: String,
     stderr: Arc<Mutex<String>>,
 }
 
 impl Server {
     /// Starts `tombola serve --listen 127.0.0.1:0 ARGS` and waits for its banner.
-    fn start(args: &[&str]) -> Server {
+    pub(crate) fn start(args: &[&str]) -> Server {
+        Server::start_with_env(args, &[])
+    }
+
+    pub(crate) fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_tombola"))
             .arg("serve")
             .args(["--listen", "127.0.0.1:0"])
             .args(args)
+            .envs(env.iter().copied())
             .current_dir(root())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -76,7 +81,13 @@ impl Server {
         }
     }
 
-    fn url(&self, path: &str) -> String {
+    /// SIGKILL: no shutdown, no flushing.
+    pub(crate) fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
@@ -101,13 +112,13 @@ impl Drop for Server {
     }
 }
 
-fn sqlite_url() -> String {
+pub(crate) fn sqlite_url() -> String {
     let path = std::env::temp_dir().join(format!("{}.db", unique("tombola-serve")));
     format!("sqlite://{}", path.display())
 }
 
 /// A fresh folder holding copies of the given campaign files.
-fn campaigns_folder(files: &[(&str, &str)]) -> PathBuf {
+pub(crate) fn campaigns_folder(files: &[(&str, &str)]) -> PathBuf {
     let dir = std::env::temp_dir().join(unique("tombola-campaigns"));
     std::fs::create_dir_all(&dir).unwrap();
     for (name, text) in files {
@@ -116,7 +127,7 @@ fn campaigns_folder(files: &[(&str, &str)]) -> PathBuf {
     dir
 }
 
-async fn send(
+pub(crate) async fn send(
     client: &Client,
     method: reqwest::Method,
     url: &str,
