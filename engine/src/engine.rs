@@ -133,6 +133,9 @@ pub struct AwardView {
     pub kind: String,
     pub title: Option<String>,
     pub amount: Option<String>,
+    /// A coupon's code, issued to this draw alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
 }
 
 /// One explanation step, named for people.
@@ -571,6 +574,13 @@ impl Engine {
             }
             AwardKind::None => {}
         }
+        // A coupon's unit of stock was taken above; its code is taken with it.
+        let code = if award.kind == AwardKind::Coupon {
+            tx.take_coupon_code(&campaign.id, &award.id, request.request_id, at)
+                .await?
+        } else {
+            None
+        };
         let granted_now = if award.kind == AwardKind::Draws {
             i64::try_from(draw.issued.amount.unwrap_or_default()).unwrap_or(0)
         } else {
@@ -586,6 +596,7 @@ impl Engine {
                 kind: format!("{:?}", award.kind).to_lowercase(),
                 title: award.title.clone(),
                 amount: draw.issued.amount.map(|a| a.normalize().to_string()),
+                code,
             },
             steps: draw
                 .explanation
@@ -624,6 +635,55 @@ impl Engine {
         }
         tx.commit().await?;
         Ok(response)
+    }
+
+    /// Adds codes to a coupon award's pool; each is issued once, and the award's
+    /// stock is the codes not yet issued. Returns (added, stock left).
+    pub async fn upload_codes(
+        &self,
+        campaign_id: &str,
+        award_id: &str,
+        codes: &[String],
+    ) -> Result<(u64, i64), Failure> {
+        let deployed = self.resolve(campaign_id).await?;
+        let campaign = &deployed.campaign;
+        let Some(ix) = campaign.awards.iter().position(|a| a.id == award_id) else {
+            return Err(Failure::BadInput(format!(
+                "`{award_id}` is not an award of `{campaign_id}`"
+            )));
+        };
+        if campaign.awards[ix].kind != AwardKind::Coupon {
+            return Err(Failure::BadInput(format!(
+                "`{award_id}` is not a coupon award"
+            )));
+        }
+        if campaign
+            .pool
+            .iter()
+            .any(|e| e.award as usize == ix && e.stock.is_some())
+        {
+            return Err(Failure::BadInput(format!(
+                "`{award_id}` declares `stock:` in the pool; a coupon's stock is its codes: remove it"
+            )));
+        }
+        let mut tx = self.store.begin().await?;
+        let added = tx.add_coupon_codes(campaign_id, award_id, codes).await?;
+        let left = tx
+            .award_stock(campaign_id, award_id)
+            .await?
+            .map_or(0, |(remaining, _)| remaining);
+        tx.commit().await?;
+        Ok((added, left))
+    }
+
+    /// The coupon code issued to a request, for its delivery.
+    pub async fn issued_code(
+        &self,
+        campaign: &str,
+        request_id: &str,
+    ) -> Result<Option<String>, Failure> {
+        let mut tx = self.store.read().await?;
+        Ok(tx.issued_code(campaign, request_id).await?)
     }
 
     /// Every deployed campaign: id, version, state.

@@ -390,6 +390,10 @@ impl Engine {
                         let task = format!("{}/{rebate}", request.request_id);
                         tx.enqueue_delivery(&campaign.id, &task, request.user, &award.id, at)
                             .await?;
+                        if award.kind == AwardKind::Coupon {
+                            tx.take_coupon_code(&campaign.id, &award.id, &task, at)
+                                .await?;
+                        }
                     }
                     AwardKind::None => {}
                 }

@@ -401,3 +401,61 @@ pub(crate) async fn audit_log(
             .await?,
     }))
 }
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CodesBody {
+    /// Codes to add; codes already in the pool are skipped.
+    codes: Vec<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct CodesAdded {
+    award: String,
+    added: u64,
+    /// Codes not yet issued: the coupon's stock.
+    remaining: i64,
+}
+
+/// Uploads codes for a coupon award. Each code is issued to one draw; when
+/// none is left, the award's stock node routes the user as sold out.
+#[utoipa::path(post, path = "/v1/campaigns/{id}/awards/{award}/codes", tag = "admin",
+    params(("id" = String, Path), ("award" = String, Path)),
+    request_body = CodesBody,
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, body = CodesAdded),
+        (status = 404, description = "`unknown-campaign`", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`invalid-input`: not a coupon award, an empty or over-long code, or a coupon with a declared `stock:`", body = crate::Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn upload_codes(
+    _: Admin,
+    State(state): State<AppState>,
+    Path((id, award)): Path<(String, String)>,
+    body: Result<Json<CodesBody>, JsonRejection>,
+) -> Answer<CodesAdded> {
+    let Json(body) = body.map_err(ApiError::from_rejection)?;
+    if let Some(bad) = body
+        .codes
+        .iter()
+        .position(|c| c.trim().is_empty() || c.len() > 256)
+    {
+        return Err(ApiError::BadInput {
+            field: format!("codes[{bad}]"),
+            message: "must be 1 to 256 characters".into(),
+        });
+    }
+    let (added, remaining) = state.engine.upload_codes(&id, &award, &body.codes).await?;
+    audit(
+        &state,
+        "upload_codes",
+        &format!("{id}/{award}"),
+        &format!("{added} added"),
+    )
+    .await;
+    Ok(Json(CodesAdded {
+        award,
+        added,
+        remaining,
+    }))
+}

@@ -213,6 +213,10 @@ async fn send(
         )
     })?;
     let award = campaign.awards.iter().find(|a| a.id == task.award);
+    let code = engine
+        .issued_code(&task.campaign, &task.request_id)
+        .await
+        .map_err(|e| e.to_string())?;
     let body = serde_json::json!({
         "delivery": task.id,
         "campaign": task.campaign,
@@ -222,6 +226,7 @@ async fn send(
             "id": task.award,
             "kind": award.map(|a| format!("{:?}", a.kind).to_lowercase()),
             "title": award.and_then(|a| a.title.clone()),
+            "code": code,
         },
         "created_at": task.created_at,
     })

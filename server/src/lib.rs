@@ -157,6 +157,7 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(admin::list_deliveries))
         .routes(routes!(admin::retry_delivery))
         .routes(routes!(admin::audit_log))
+        .routes(routes!(admin::upload_codes))
         .split_for_parts()
         .map_second(with_common_responses)
 }

@@ -55,6 +55,8 @@ struct State {
     rebate_claims: std::collections::HashSet<[String; 4]>,
     deliveries: Vec<DeliveryRow>,
     audit: Vec<AuditRow>,
+    /// (campaign, award, code) → the request it was issued to.
+    coupon_codes: std::collections::BTreeMap<(String, String, String), Option<String>>,
     orders: Vec<(String, String)>,
 }
 
@@ -78,6 +80,7 @@ enum Undo {
     Delivery(usize, DeliveryRow),
     Deliveries(Vec<DeliveryRow>),
     AuditPush,
+    CouponCode((String, String, String), Option<Option<String>>),
     OrderPush,
 }
 
@@ -149,6 +152,10 @@ impl Drop for MemoryTx {
                 Undo::Delivery(ix, old) => state.deliveries[ix] = old,
                 Undo::Deliveries(all) => state.deliveries = all,
                 Undo::AuditPush => drop(state.audit.pop()),
+                Undo::CouponCode(k, old) => match old {
+                    Some(v) => drop(state.coupon_codes.insert(k, v)),
+                    None => drop(state.coupon_codes.remove(&k)),
+                },
                 Undo::OrderPush => drop(state.orders.pop()),
             }
         }
@@ -760,6 +767,63 @@ impl MemoryTx {
                 at: *at,
             })
             .collect()
+    }
+
+    pub(crate) fn add_coupon_codes(
+        &mut self,
+        campaign: &str,
+        award: &str,
+        codes: &[String],
+    ) -> u64 {
+        let mut added = 0;
+        for code in codes {
+            let k = (campaign.to_string(), award.to_string(), code.clone());
+            if !self.state.coupon_codes.contains_key(&k) {
+                self.state.coupon_codes.insert(k.clone(), None);
+                self.undo.push(Undo::CouponCode(k, None));
+                added += 1;
+            }
+        }
+        let k = key(campaign, award);
+        let old = self.state.award_stock.get(&k).copied();
+        let mut stock = old.unwrap_or(Stock {
+            declared: 0,
+            remaining: 0,
+            issued: 0,
+        });
+        stock.declared += added;
+        stock.remaining += added;
+        self.state.award_stock.insert(k.clone(), stock);
+        self.undo.push(Undo::AwardStock(k, old));
+        added as u64
+    }
+
+    pub(crate) fn take_coupon_code(
+        &mut self,
+        campaign: &str,
+        award: &str,
+        request_id: &str,
+        _at: i64,
+    ) -> Option<String> {
+        let k = self
+            .state
+            .coupon_codes
+            .iter()
+            .find(|((c, a, _), issued)| c == campaign && a == award && issued.is_none())
+            .map(|(k, _)| k.clone())?;
+        self.state
+            .coupon_codes
+            .insert(k.clone(), Some(request_id.to_string()));
+        self.undo.push(Undo::CouponCode(k.clone(), Some(None)));
+        Some(k.2)
+    }
+
+    pub(crate) fn issued_code(&mut self, campaign: &str, request_id: &str) -> Option<String> {
+        self.state
+            .coupon_codes
+            .iter()
+            .find(|((c, _, _), issued)| c == campaign && issued.as_deref() == Some(request_id))
+            .map(|((_, _, code), _)| code.clone())
     }
 
     pub(crate) fn tallies(&mut self, campaign: &str) -> (i64, i64, i64, i64) {

@@ -649,6 +649,37 @@ impl Tx {
         dispatch!(self.audit_log(before, limit))
     }
 
+    /// Adds coupon codes to a coupon award's pool (codes already there are
+    /// skipped) and raises its stock by as many; the number added.
+    pub async fn add_coupon_codes(
+        &mut self,
+        campaign: &str,
+        award: &str,
+        codes: &[String],
+    ) -> Result<u64, StoreError> {
+        dispatch!(self.add_coupon_codes(campaign, award, codes))
+    }
+
+    /// Issues an unissued code of the pool to `request_id`.
+    pub async fn take_coupon_code(
+        &mut self,
+        campaign: &str,
+        award: &str,
+        request_id: &str,
+        at: i64,
+    ) -> Result<Option<String>, StoreError> {
+        dispatch!(self.take_coupon_code(campaign, award, request_id, at))
+    }
+
+    /// The code issued to `request_id`, if any.
+    pub async fn issued_code(
+        &mut self,
+        campaign: &str,
+        request_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        dispatch!(self.issued_code(campaign, request_id))
+    }
+
     /// Counts for tests and operators: (draws, ledger entries, delivery tasks, orders) of a campaign.
     pub async fn tallies(&mut self, campaign: &str) -> Result<(i64, i64, i64, i64), StoreError> {
         dispatch!(self.tallies(campaign))

@@ -296,3 +296,61 @@ fn backoff_doubles_with_jitter_and_is_capped() {
         (0..20).map(|_| dispatch::backoff(&config, 2)).collect();
     assert!(spread.len() > 1, "jitter spreads retries");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn coupon_codes_are_uploaded_issued_and_delivered_with_the_award() {
+    let (receiver, url) = Receiver::start(0).await;
+    let state = state().await;
+    let source = format!(
+        "campaign: coupons\nname: Coupons\nstate: open\nwindow: {{ from: 2026-01-01, zone: UTC }}\nallowance: 5\ndelivery: {{ webhook: \"{url}\", secret_env: GIFTS_SECRET }}\nawards:\n  off: {{ kind: coupon }}\n  luck: {{ kind: credits, amount: 1 }}\npool:\n  - {{ award: off, rate: 1, tree: t }}\ntrees:\n  t:\n    - codes: {{ exhausted: luck }}\n    - luck: {{ fallback: luck }}\n"
+    );
+    let (status, _, body) = call(
+        &state,
+        "PUT",
+        "/v1/campaigns/coupons",
+        Body::from(source),
+        false,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, _, added) = post(
+        &state,
+        "/v1/campaigns/coupons/awards/off/codes",
+        json!({ "codes": ["SAVE10"] }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{added}");
+    assert_eq!(
+        (added["added"].clone(), added["remaining"].clone()),
+        (json!(1), json!(1))
+    );
+    let (status, _, bad) = post(
+        &state,
+        "/v1/campaigns/coupons/awards/luck/codes",
+        json!({ "codes": ["X"] }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+
+    let (_, _, first) = post(
+        &state,
+        "/v1/campaigns/coupons/draws",
+        json!({ "user": "ann", "request_id": "d1" }),
+    )
+    .await;
+    assert_eq!(first["award"]["code"], "SAVE10", "{first}");
+    let (_, _, second) = post(
+        &state,
+        "/v1/campaigns/coupons/draws",
+        json!({ "user": "bob", "request_id": "d2" }),
+    )
+    .await;
+    assert_eq!(second["award"]["id"], "luck", "the pool is empty: {second}");
+
+    let dispatcher = tokio::spawn(dispatch::run(state.clone(), fast(3)));
+    until(|| !receiver.calls().is_empty()).await;
+    dispatcher.abort();
+    let (_, body) = &receiver.calls()[0];
+    let payload: Value = serde_json::from_str(body).unwrap();
+    assert_eq!(payload["award"]["code"], "SAVE10", "{payload}");
+}

@@ -192,6 +192,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/deliveries"),
     ("post", "/v1/deliveries/{delivery_id}/retry"),
     ("get", "/v1/audit"),
+    ("post", "/v1/campaigns/{id}/awards/{award}/codes"),
 ];
 
 #[tokio::test]
@@ -219,7 +220,8 @@ async fn every_route_is_in_the_openapi_document_and_every_documented_route_answe
             .replace("{request_id}", "r")
             .replace("{key_id}", "k")
             .replace("{event}", "sign_in")
-            .replace("{delivery_id}", "1");
+            .replace("{delivery_id}", "1")
+            .replace("{award}", "points");
         let request = Request::builder()
             .method(method.to_uppercase().as_str())
             .uri(&uri)
