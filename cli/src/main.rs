@@ -8,6 +8,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use tombola_dsl::{Report, graph, render};
 
+mod ops;
 mod serve;
 
 #[derive(Debug, Parser)]
@@ -49,6 +50,48 @@ enum Command {
             default_value = "sqlite://tombola.db"
         )]
         database_url: String,
+    },
+    /// Inspect the outbox: external awards on their way to webhooks, and dead letters.
+    Deliveries {
+        #[command(subcommand)]
+        command: ops::Deliveries,
+        #[arg(
+            long,
+            env = "TOMBOLA_DATABASE_URL",
+            default_value = "sqlite://tombola.db",
+            global = true
+        )]
+        database_url: String,
+        /// Print JSON instead of text.
+        #[arg(long, global = true)]
+        json: bool,
+    },
+    /// A user's credit balance and latest ledger entries.
+    Credits {
+        user: String,
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+        #[arg(
+            long,
+            env = "TOMBOLA_DATABASE_URL",
+            default_value = "sqlite://tombola.db"
+        )]
+        database_url: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The audit log of admin actions, newest first.
+    Audit {
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        #[arg(
+            long,
+            env = "TOMBOLA_DATABASE_URL",
+            default_value = "sqlite://tombola.db"
+        )]
+        database_url: String,
+        #[arg(long)]
+        json: bool,
     },
     /// Draw a campaign's chain and trees.
     Graph {
@@ -110,6 +153,22 @@ fn run(cli: Cli) -> Result<ExitCode> {
             serve::run(args)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Deliveries {
+            command,
+            database_url,
+            json,
+        } => ops::deliveries(&database_url, command, json),
+        Command::Credits {
+            user,
+            limit,
+            database_url,
+            json,
+        } => ops::credits(&database_url, &user, limit, json),
+        Command::Audit {
+            limit,
+            database_url,
+            json,
+        } => ops::audit(&database_url, limit, json),
         Command::Migrate { database_url } => {
             let runtime =
                 tokio::runtime::Runtime::new().context("cannot start the async runtime")?;

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 mod crash;
+mod ops;
 mod serve;
 
 fn tombola(args: &[&str]) -> Output {
