@@ -11,7 +11,7 @@ use clap::{Args, ValueEnum};
 use tombola_dsl::render;
 use tombola_engine::{DeployError, Engine};
 
-use crate::{collect, load, redact};
+use crate::{collect, redact};
 
 /// The development credentials of `serve --dev`: printed, accepted on loopback only.
 const DEV_API_KEY: &str = "tbk_dev";
@@ -129,7 +129,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
         engine.inject_commit_delay(Duration::from_millis(args.fault_commit_delay_ms));
     }
     let mut folder = Folder::new(&args.campaigns);
-    folder.sync(&engine).await?;
+    folder.sync(&engine, false).await?;
 
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
@@ -173,7 +173,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(interval).await;
-                if let Err(error) = folder.sync(&engine).await {
+                if let Err(error) = folder.sync(&engine, true).await {
                     tracing::error!(error = format!("{error:#}"), "watching campaigns failed");
                 }
             }
@@ -206,7 +206,13 @@ async fn serve(args: ServeArgs) -> Result<()> {
 #[derive(Debug)]
 struct Folder {
     path: PathBuf,
+    /// The content last deployed (or refused) per file.
     seen: HashMap<PathBuf, String>,
+    /// Content seen once while watching: deployed when the next look finds it
+    /// unchanged, so a file caught half-written is never deployed.
+    settling: HashMap<PathBuf, String>,
+    /// The last problem logged per file (or for the folder), so it is logged once.
+    problems: HashMap<PathBuf, String>,
 }
 
 impl Folder {
@@ -214,26 +220,54 @@ impl Folder {
         Folder {
             path: path.to_path_buf(),
             seen: HashMap::new(),
+            settling: HashMap::new(),
+            problems: HashMap::new(),
         }
     }
 
-    /// Deploys every file whose content changed since the last look. A file with
-    /// errors is logged and skipped: the running version stays. A removed file
-    /// leaves its campaign deployed; closing one is an explicit admin call.
-    async fn sync(&mut self, engine: &Engine) -> Result<()> {
-        for file in collect(std::slice::from_ref(&self.path))? {
-            let (name, source, _) = match load(&file) {
-                Ok(loaded) => loaded,
-                // A file mid-save or just removed: look again next time.
+    /// Logs `problem` for `path` unless it is the one already logged.
+    fn problem(&mut self, path: &Path, problem: String) {
+        if self.problems.get(path) != Some(&problem) {
+            tracing::warn!(path = %path.display(), problem = %problem, "campaigns folder");
+            self.problems.insert(path.to_path_buf(), problem);
+        }
+    }
+
+    /// Deploys every file whose content changed since the last look. At start
+    /// every file is deployed at once; while watching, a change is deployed when
+    /// two looks in a row find the same content. A file with errors is logged
+    /// and skipped: the running version stays. A removed file leaves its
+    /// campaign deployed; closing one is an explicit admin call.
+    async fn sync(&mut self, engine: &Engine, watching: bool) -> Result<()> {
+        let files = match collect(std::slice::from_ref(&self.path)) {
+            Ok(files) => files,
+            Err(error) if watching => {
+                let folder = self.path.clone();
+                self.problem(&folder, format!("{error:#}"));
+                return Ok(());
+            }
+            Err(error) => return Err(error),
+        };
+        for file in files {
+            let source = match tokio::fs::read_to_string(&file).await {
+                Ok(source) => source,
                 Err(error) => {
-                    tracing::warn!(file = %file.display(), error = format!("{error:#}"), "cannot read");
+                    self.problem(&file, format!("cannot read: {error}"));
                     continue;
                 }
             };
+            self.problems.remove(&file);
             if self.seen.get(&file) == Some(&source) {
+                self.settling.remove(&file);
                 continue;
             }
-            match engine.deploy(&source, None, chrono::Utc::now()).await {
+            if watching && self.settling.get(&file) != Some(&source) {
+                self.settling.insert(file, source);
+                continue;
+            }
+            self.settling.remove(&file);
+            let name = file.display().to_string();
+            match deploy(engine, &source).await {
                 Ok(d) if d.changed => {
                     tracing::info!(campaign = %d.campaign, version = d.version, file = %name, "deployed");
                 }
@@ -258,6 +292,23 @@ impl Folder {
             self.seen.insert(file, source);
         }
         Ok(())
+    }
+}
+
+/// Deploys `source`, trying again briefly when the store refuses: replicas
+/// starting together race to insert the same first version, and the loser
+/// then finds it deployed and unchanged.
+async fn deploy(engine: &Engine, source: &str) -> Result<tombola_engine::Deployment, DeployError> {
+    let mut tries = 0;
+    loop {
+        match engine.deploy(source, None, chrono::Utc::now()).await {
+            Err(DeployError::Store(error)) if tries < 3 => {
+                tries += 1;
+                tracing::warn!(%error, tries, "deploy refused by the store; trying again");
+                tokio::time::sleep(Duration::from_millis(100 * tries)).await;
+            }
+            other => return other,
+        }
     }
 }
 

@@ -63,6 +63,9 @@ async fn crash_and_recover(database_url: &str) {
         "50",
         "--delivery-poll-ms",
         "20",
+        // Tasks the killed server was sending come back after this lease.
+        "--delivery-lease-ms",
+        "1000",
     ];
     let server = Server::start_with_env(&args, &[("CRASH_SECRET", "s")]);
     let base = server.base.clone();
