@@ -217,7 +217,7 @@ pub(crate) async fn tiers(
 pub(crate) struct HistoryQuery {
     /// The `next_cursor` of the previous page.
     cursor: Option<String>,
-    /// Draws per page, 1 to 100 (default 20).
+    /// Draws per page (default 20); values outside 1 to 100 are brought into that range.
     limit: Option<u32>,
 }
 

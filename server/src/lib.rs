@@ -230,6 +230,29 @@ fn with_common_responses(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::
                         .into(),
                 );
             }
+            let json_body = operation
+                .request_body
+                .as_ref()
+                .is_some_and(|body| body.content.contains_key("application/json"));
+            if operation.request_body.is_some() {
+                responses
+                    .entry("413".into())
+                    .or_insert_with(|| problem("`body-too-large`: over 8 MiB").into());
+            }
+            if json_body {
+                responses.entry("415".into()).or_insert_with(|| {
+                    problem("`unsupported-media-type`: a JSON body without `Content-Type: application/json`")
+                        .into()
+                });
+                responses
+                    .entry("400".into())
+                    .or_insert_with(|| problem("`malformed-body`: not JSON, or not UTF-8").into());
+            }
+            responses.insert(
+                "500".into(),
+                problem("`internal`: details are in the server's log, under the answer's `X-Request-Id`")
+                    .into(),
+            );
         }
     }
     doc
