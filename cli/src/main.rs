@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use tombola_dsl::{Report, graph, render};
 
 mod ops;
+mod scenario;
 mod serve;
 
 #[derive(Debug, Parser)]
@@ -35,8 +36,25 @@ enum Command {
         #[arg(long)]
         deny_warnings: bool,
     },
-    /// Print the JSON Schema of campaign files.
-    Schema,
+    /// Print the JSON Schema of campaign files (or, with --scenario, of scenario files).
+    Schema {
+        #[arg(long)]
+        scenario: bool,
+    },
+    /// Run scenario files (`*.test.yaml`) against the real engine; exit 1 on any failure.
+    Test {
+        /// Scenario files, or folders searched for `*.test.yaml`.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = TestFormat::Human)]
+        format: TestFormat,
+        /// List the chain rules, tree nodes and routes no scenario exercised.
+        #[arg(long)]
+        coverage: bool,
+        /// Fail when a campaign's coverage is below this percentage.
+        #[arg(long)]
+        min_coverage: Option<f64>,
+    },
     /// Print a campaign's compiled workflow graph (IR) as JSON.
     Compile { file: PathBuf },
     /// Serve the HTTP API, deploying every campaign of a folder and watching it.
@@ -111,6 +129,15 @@ enum CheckFormat {
     Github,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum TestFormat {
+    /// A line per scenario; failures with the file's line, expected and actual.
+    Human,
+    Json,
+    /// JUnit XML, for CI test reports.
+    Junit,
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum GraphFormat {
     Mermaid,
@@ -135,11 +162,21 @@ fn run(cli: Cli) -> Result<ExitCode> {
             format,
             deny_warnings,
         } => check(&paths, format, deny_warnings),
-        Command::Schema => {
-            let schema = serde_json::to_string_pretty(&tombola_dsl::json_schema())?;
-            println!("{schema}");
+        Command::Schema { scenario } => {
+            let schema = if scenario {
+                scenario::json_schema()
+            } else {
+                tombola_dsl::json_schema()
+            };
+            println!("{}", serde_json::to_string_pretty(&schema)?);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Test {
+            paths,
+            format,
+            coverage,
+            min_coverage,
+        } => test(&paths, format, coverage, min_coverage),
         Command::Compile { file } => {
             let (name, source, report) = load(&file)?;
             let Some(campaign) = report.campaign.as_ref().filter(|_| !report.has_errors()) else {
@@ -335,6 +372,155 @@ fn check(paths: &[PathBuf], format: CheckFormat, deny_warnings: bool) -> Result<
         }
     }
     Ok(if errors > 0 || (deny_warnings && warnings > 0) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Scenario files among `paths`: files as given, folders searched for `*.test.yaml`.
+fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut found = Vec::new();
+            walk_all(path, &mut found)?;
+            out.extend(found.into_iter().filter(|p| is_scenario(p)));
+        } else if path.exists() {
+            out.push(path.clone());
+        } else {
+            bail!("cannot read {}: no such file or folder", path.display());
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn walk_all(dir: &Path, found: &mut Vec<PathBuf>) -> Result<()> {
+    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
+        let path = entry?.path();
+        if path.is_dir() {
+            walk_all(&path, found)?;
+        } else {
+            found.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn xml(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn test(
+    paths: &[PathBuf],
+    format: TestFormat,
+    show_coverage: bool,
+    min_coverage: Option<f64>,
+) -> Result<ExitCode> {
+    let files = scenario_files(paths)?;
+    if files.is_empty() {
+        bail!("no scenario files (*.test.yaml) found");
+    }
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let mut outcomes = Vec::new();
+    // Coverage is per campaign: scenarios of one campaign in several files add up.
+    let mut coverage: std::collections::BTreeMap<String, scenario::Coverage> = Default::default();
+    for file in &files {
+        let suite = scenario::load(file)?;
+        let (results, covered) = runtime.block_on(suite.run());
+        outcomes.extend(results);
+        let entry = coverage.entry(suite.campaign_id().to_string()).or_default();
+        entry.universe.extend(covered.universe);
+        entry.hit.extend(covered.hit);
+    }
+    let failed = outcomes.iter().filter(|o| o.failure.is_some()).count();
+    let below: Vec<(&String, f64)> = coverage
+        .iter()
+        .map(|(id, c)| (id, c.percent()))
+        .filter(|(_, p)| min_coverage.is_some_and(|min| *p + 1e-9 < min))
+        .collect();
+    match format {
+        TestFormat::Human => {
+            for o in &outcomes {
+                match &o.failure {
+                    None => println!("ok     {} :: {}", o.file, o.scenario),
+                    Some(why) => println!(
+                        "FAILED {}:{} :: {}
+       {why}",
+                        o.file, o.line, o.scenario
+                    ),
+                }
+            }
+            for (id, c) in &coverage {
+                println!(
+                    "coverage {id}: {:.0}% ({} of {} rules, nodes and routes)",
+                    c.percent(),
+                    c.hit.len(),
+                    c.universe.len()
+                );
+                if show_coverage || min_coverage.is_some() {
+                    for missed in c.missed() {
+                        println!("  not exercised: {missed}");
+                    }
+                }
+            }
+            println!(
+                "{} scenarios: {} passed, {failed} failed",
+                outcomes.len(),
+                outcomes.len() - failed
+            );
+        }
+        TestFormat::Json => {
+            let coverage: serde_json::Map<String, serde_json::Value> = coverage
+                .iter()
+                .map(|(id, c)| {
+                    (
+                        id.clone(),
+                        serde_json::json!({ "percent": c.percent(), "missed": c.missed() }),
+                    )
+                })
+                .collect();
+            println!(
+                "{}",
+                serde_json::json!({ "scenarios": outcomes, "failed": failed, "coverage": coverage })
+            );
+        }
+        TestFormat::Junit => {
+            println!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
+            println!(
+                "<testsuites tests=\"{}\" failures=\"{failed}\">",
+                outcomes.len()
+            );
+            for o in &outcomes {
+                print!(
+                    "  <testcase classname=\"{}\" name=\"{}\"",
+                    xml(&o.file),
+                    xml(&o.scenario)
+                );
+                match &o.failure {
+                    None => println!("/>"),
+                    Some(why) => println!(
+                        "><failure message=\"{}\">{}:{}</failure></testcase>",
+                        xml(why),
+                        xml(&o.file),
+                        o.line
+                    ),
+                }
+            }
+            println!("</testsuites>");
+        }
+    }
+    for (id, percent) in &below {
+        eprintln!(
+            "coverage of {id} is {percent:.1}%, below --min-coverage {}",
+            min_coverage.unwrap_or_default()
+        );
+    }
+    Ok(if failed > 0 || !below.is_empty() {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -70,6 +70,7 @@ fn bench(c: &mut Criterion) {
                 let mut cx = Context {
                     now,
                     random: &mut random,
+                    force: None,
                 };
                 let input = DrawInput {
                     user: "user-42",

@@ -456,6 +456,18 @@ impl Engine {
         request: &DrawRequest<'_>,
         now: DateTime<Utc>,
     ) -> Result<DrawResponse, Failure> {
+        self.draw_landing_on(request, now, None).await
+    }
+
+    /// A draw whose weighted pick lands on `award` wherever that award is in the
+    /// table being drawn (the chain and the tree still run): scenario tests use
+    /// it to reach every route. The HTTP API never sets it.
+    pub async fn draw_landing_on(
+        &self,
+        request: &DrawRequest<'_>,
+        now: DateTime<Utc>,
+        award: Option<&str>,
+    ) -> Result<DrawResponse, Failure> {
         // A canonical body: attributes sorted by name, so a retry that lists them in
         // another order is the same request.
         let mut attributes: Vec<(&str, String)> = request
@@ -508,11 +520,23 @@ impl Engine {
             credits,
             attributes: &attributes,
         };
+        let force = match award {
+            None => None,
+            Some(id) => Some(
+                campaign
+                    .pool
+                    .iter()
+                    .position(|e| campaign.awards[e.award as usize].id == id)
+                    .ok_or_else(|| Failure::BadInput(format!("`{id}` is not in the pool")))?
+                    as u32,
+            ),
+        };
         let seed = self.seed_for(&campaign.id, request.request_id);
         let mut random = SeededRandom::new(seed);
         let mut cx = Context {
             now,
             random: &mut random,
+            force,
         };
         let mut evaluator = Evaluator::new(campaign, &input);
         let mut state = evaluator

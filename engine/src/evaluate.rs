@@ -176,6 +176,19 @@ impl Env for Inputs<'_> {
 pub struct Context<'r> {
     pub now: DateTime<Utc>,
     pub random: &'r mut SeededRandom,
+    /// A pool entry every weighted pick lands on when its table holds it
+    /// (scenario tests); `None` draws by weight.
+    pub force: Option<EntryIx>,
+}
+
+impl Context<'_> {
+    /// Picks a pool entry from `table`: by weight, unless forced.
+    fn pick(&mut self, table: &tombola_dsl::draw_table::DrawTable) -> EntryIx {
+        match self.force {
+            Some(entry) if table.entries.contains(&entry) => entry,
+            _ => table.draw(|n| self.random.below(n)),
+        }
+    }
 }
 
 impl Runtime for Context<'_> {
@@ -221,7 +234,7 @@ impl<'c, 'i> Evaluator<'c, 'i> {
             match self.at {
                 At::Chain(index) => {
                     let Some(rule) = campaign.chain.get(index) else {
-                        let entry = campaign.table.draw(|n| cx.random.below(n));
+                        let entry = cx.pick(&campaign.table);
                         self.at = At::Entry(entry, Source::Pool);
                         continue;
                     };
@@ -266,7 +279,7 @@ impl<'c, 'i> Evaluator<'c, 'i> {
                                         },
                                         Some(score),
                                     );
-                                    let entry = tier.table.draw(|n| cx.random.below(n));
+                                    let entry = cx.pick(&tier.table);
                                     self.at = At::Entry(entry, Source::SubPool);
                                     continue;
                                 }
@@ -281,7 +294,7 @@ impl<'c, 'i> Evaluator<'c, 'i> {
                                         return self.issue(*award, None, false, Source::Rule, cx);
                                     }
                                     RuleOutcome::Draw(table) => {
-                                        let entry = table.draw(|n| cx.random.below(n));
+                                        let entry = cx.pick(table);
                                         self.at = At::Entry(entry, Source::SubPool);
                                         continue;
                                     }

@@ -240,6 +240,7 @@ impl Engine {
         let mut cx = Context {
             now,
             random: &mut random,
+            force: None,
         };
         let reference = format!("{}/{}", campaign.id, request.request_id);
         let mut rebates = Vec::new();

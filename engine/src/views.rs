@@ -370,6 +370,7 @@ impl Engine {
         let mut cx = Context {
             now,
             random: &mut random,
+            force: None,
         };
         let rules = campaign
             .chain

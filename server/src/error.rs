@@ -90,6 +90,11 @@ impl ApiError {
         ApiError::MalformedBody(rejection.status(), rejection.body_text())
     }
 
+    /// The stable problem slug: the end of the `type` URL.
+    pub fn slug(&self) -> &'static str {
+        self.parts().1
+    }
+
     /// Status, problem slug, title, detail.
     fn parts(&self) -> (StatusCode, &'static str, String, String) {
         use Failure as F;

@@ -51,7 +51,8 @@ pub(crate) fn typed(
     Ok(out)
 }
 
-fn convert(json: &serde_json::Value, ty: &Type) -> Option<Value> {
+/// A JSON value as a value of type `ty`, if it is one.
+pub fn convert(json: &serde_json::Value, ty: &Type) -> Option<Value> {
     use serde_json::Value as J;
     Some(match (ty, json) {
         (Type::Bool, J::Bool(b)) => Value::Bool(*b),

@@ -30,6 +30,7 @@ use utoipa_axum::routes;
 use auth::SecuritySchemes;
 
 pub use error::{ApiError, PROBLEM_BASE, Problem};
+pub use input::convert as json_value;
 pub use limits::RateLimits;
 
 /// Largest request body accepted; larger ones are refused with 413.

@@ -5,6 +5,7 @@ use std::process::{Command, Output};
 
 mod crash;
 mod ops;
+mod scenarios;
 mod serve;
 
 fn tombola(args: &[&str]) -> Output {

@@ -47,6 +47,7 @@ fn draw(
     let mut cx = Context {
         now: now(),
         random: &mut random,
+        force: None,
     };
     let input = DrawInput {
         user,
@@ -230,6 +231,7 @@ fn when_rules_give_or_switch_pools() {
     let mut cx = Context {
         now: now(),
         random: &mut random,
+        force: None,
     };
     let input = DrawInput {
         user: "u",
@@ -353,6 +355,7 @@ fn random_amounts_are_reproducible_with_a_seed() {
         let mut cx = Context {
             now: now(),
             random: &mut random,
+            force: None,
         };
         (0..100)
             .map(|_| {
@@ -419,6 +422,7 @@ fn sources_say_where_the_award_came_from() {
     let mut cx = Context {
         now: now(),
         random: &mut random,
+        force: None,
     };
     let input = DrawInput {
         user: "user001",

@@ -1,0 +1,558 @@
+//! `tombola test`: scenario files (`*.test.yaml`) run against the real engine
+//! on the in-memory store, with assertions on awards, errors, what is left and
+//! balances, and coverage of the chain rules, tree nodes and routes.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, anyhow, bail};
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use tombola_dsl::ir::Campaign;
+use tombola_engine::{DrawRequest, Engine, EventRequest, Failure, Seeds};
+use tombola_grammar::Value;
+
+/// A scenario file: the campaign it tests and its scenarios.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ScenarioFile {
+    /// The campaign file, relative to this file.
+    pub(crate) campaign: String,
+    pub(crate) scenarios: Vec<Scenario>,
+}
+
+/// One scenario: a clock, a seed, users, and steps with expectations.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Scenario {
+    pub(crate) name: String,
+    /// The clock when the scenario starts (RFC 3339).
+    #[schemars(with = "String")]
+    pub(crate) at: DateTime<Utc>,
+    /// The seed the draws derive their randomness from.
+    #[serde(default)]
+    pub(crate) seed: u64,
+    /// Stock left at the start, by award, in place of the file's (e.g. `grand_prize: 0`
+    /// to see what a sold-out prize does).
+    #[serde(default)]
+    pub(crate) stock: BTreeMap<String, u64>,
+    /// Coupon codes uploaded at the start, by coupon award.
+    #[serde(default)]
+    pub(crate) codes: BTreeMap<String, Vec<String>>,
+    /// Users' starting credits and the attributes their draws send.
+    #[serde(default)]
+    pub(crate) users: BTreeMap<String, UserSetup>,
+    pub(crate) steps: Vec<Step>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UserSetup {
+    /// Credits the user holds at the start.
+    #[schemars(with = "Option<String>")]
+    pub(crate) credits: Option<Decimal>,
+    /// Declared user attributes sent with each of this user's draws.
+    #[serde(default)]
+    pub(crate) attributes: serde_json::Map<String, serde_json::Value>,
+}
+
+/// One action, with what it must give.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub(crate) enum Step {
+    Draw(DrawStep),
+    Grant(SkuStep),
+    Exchange(SkuStep),
+    Event(EventStep),
+    /// Moves the clock forward: `30m`, `6h`, `1d`.
+    Advance(String),
+    /// Expected balances by user, exact.
+    Credits(BTreeMap<String, String>),
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DrawStep {
+    /// The user; with `times`, `{n}` in it becomes 0, 1, 2 … (one user per draw).
+    pub(crate) user: String,
+    /// Draws this many times; the expectation holds for each.
+    pub(crate) times: Option<u32>,
+    /// The weighted pick lands on this award wherever it is in the table drawn;
+    /// without it the seed decides.
+    pub(crate) lands_on: Option<String>,
+    pub(crate) expect: Option<Expect>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SkuStep {
+    pub(crate) user: String,
+    pub(crate) sku: String,
+    pub(crate) expect: Option<Expect>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EventStep {
+    pub(crate) user: String,
+    pub(crate) event: String,
+    #[serde(default)]
+    pub(crate) attributes: serde_json::Map<String, serde_json::Value>,
+    pub(crate) expect: Option<Expect>,
+}
+
+/// What a step must give; every field is optional.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Expect {
+    /// The award issued.
+    pub(crate) award: Option<String>,
+    /// The problem type the call fails with, e.g. `no-draws-left`.
+    pub(crate) error: Option<String>,
+    /// Draws left after the call.
+    pub(crate) draws_left: Option<i64>,
+    /// Explanation steps that must appear, as `at` or `at → outcome`,
+    /// e.g. `tree:unlock_after_1/lock → locked`.
+    #[serde(default)]
+    pub(crate) passes: Vec<String>,
+    /// Rebate flows by id and their outcome (`applied`, `condition_false`, `already_done`).
+    #[serde(default)]
+    pub(crate) rebates: BTreeMap<String, String>,
+}
+
+/// The JSON Schema of scenario files.
+pub(crate) fn json_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(ScenarioFile)).unwrap_or_default()
+}
+
+/// A scenario's result.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Outcome {
+    pub(crate) file: String,
+    pub(crate) scenario: String,
+    pub(crate) line: usize,
+    /// `None` when it passed.
+    pub(crate) failure: Option<String>,
+}
+
+/// What the scenarios of one campaign exercised.
+#[derive(Debug, Default)]
+pub(crate) struct Coverage {
+    pub(crate) universe: BTreeSet<String>,
+    pub(crate) hit: BTreeSet<String>,
+}
+
+impl Coverage {
+    /// Every chain rule, tree node and route of `campaign`.
+    fn of(campaign: &Campaign) -> Coverage {
+        let mut universe = BTreeSet::new();
+        for rule in &campaign.chain {
+            universe.insert(format!("rule:{}", rule.id));
+        }
+        for tree in &campaign.trees {
+            for node in &tree.nodes {
+                let at = format!("tree:{}/{}", tree.id, node.id);
+                for (route, _) in node.kind.routes() {
+                    universe.insert(format!("{at} → {route}"));
+                }
+                universe.insert(at);
+            }
+        }
+        Coverage {
+            universe,
+            hit: BTreeSet::new(),
+        }
+    }
+
+    fn record(&mut self, steps: &[tombola_engine::StepView]) {
+        for step in steps {
+            for key in [step.at.clone(), format!("{} → {}", step.at, step.outcome)] {
+                if self.universe.contains(&key) {
+                    self.hit.insert(key);
+                }
+            }
+        }
+    }
+
+    pub(crate) fn missed(&self) -> Vec<&String> {
+        self.universe.difference(&self.hit).collect()
+    }
+
+    pub(crate) fn percent(&self) -> f64 {
+        if self.universe.is_empty() {
+            100.0
+        } else {
+            100.0 * self.hit.len() as f64 / self.universe.len() as f64
+        }
+    }
+}
+
+fn duration(text: &str) -> Result<chrono::Duration> {
+    let (number, unit) = text.split_at(text.len().saturating_sub(1));
+    let n: i64 = number
+        .trim()
+        .parse()
+        .map_err(|_| anyhow!("`{text}` is not a duration like 30m, 6h or 1d"))?;
+    Ok(match unit {
+        "s" => chrono::Duration::seconds(n),
+        "m" => chrono::Duration::minutes(n),
+        "h" => chrono::Duration::hours(n),
+        "d" => chrono::Duration::days(n),
+        _ => bail!("`{text}` is not a duration like 30m, 6h or 1d"),
+    })
+}
+
+/// Converts JSON attributes to values by the declarations.
+fn typed(
+    declared: &[(String, tombola_grammar::Type)],
+    given: &serde_json::Map<String, serde_json::Value>,
+) -> Result<Vec<(String, Value)>> {
+    given
+        .iter()
+        .map(|(name, json)| {
+            let ty = declared
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, t)| t)
+                .ok_or_else(|| anyhow!("`{name}` is not a declared attribute"))?;
+            let value = tombola_server::json_value(json, ty)
+                .ok_or_else(|| anyhow!("attribute `{name}` must be {ty}"))?;
+            Ok((name.clone(), value))
+        })
+        .collect()
+}
+
+fn slug(failure: Failure) -> String {
+    tombola_server::ApiError::from(failure).slug().to_string()
+}
+
+/// What a call gave, as far as expectations look: the award, the draws left,
+/// the explanation steps, and rebate outcomes by flow.
+type Answer = (
+    Option<String>,
+    Option<i64>,
+    Vec<tombola_engine::StepView>,
+    BTreeMap<String, String>,
+);
+
+/// Compares one call's result with its expectation; `Err` says how it differs.
+fn check(
+    expect: Option<&Expect>,
+    result: Result<Answer, Failure>,
+) -> Result<Vec<tombola_engine::StepView>, String> {
+    let expect = expect.cloned().unwrap_or_default();
+    let (award, left, steps, rebates) = match (result, &expect.error) {
+        (Err(failure), Some(wanted)) => {
+            let got = slug(failure);
+            return if &got == wanted {
+                Ok(Vec::new())
+            } else {
+                Err(format!("expected error `{wanted}`, got `{got}`"))
+            };
+        }
+        (Err(failure), None) => {
+            let text = failure.to_string();
+            return Err(format!("failed with `{}`: {text}", slug(failure)));
+        }
+        (Ok(_), Some(wanted)) => {
+            return Err(format!("expected error `{wanted}`, but the call succeeded"));
+        }
+        (Ok(answer), None) => answer,
+    };
+    if let Some(wanted) = &expect.award
+        && award.as_ref() != Some(wanted)
+    {
+        return Err(format!(
+            "expected award `{wanted}`, got `{}`",
+            award.unwrap_or_default()
+        ));
+    }
+    if let Some(wanted) = expect.draws_left
+        && left != Some(wanted)
+    {
+        return Err(format!("expected {wanted} draws left, got {left:?}"));
+    }
+    for pass in &expect.passes {
+        let found = steps
+            .iter()
+            .any(|s| pass == &s.at || pass == &format!("{} → {}", s.at, s.outcome));
+        if !found {
+            let path: Vec<String> = steps
+                .iter()
+                .map(|s| format!("{} → {}", s.at, s.outcome))
+                .collect();
+            return Err(format!(
+                "expected the draw to pass `{pass}`; it went: {}",
+                path.join(", ")
+            ));
+        }
+    }
+    for (rebate, wanted) in &expect.rebates {
+        let got = rebates
+            .get(rebate)
+            .cloned()
+            .unwrap_or_else(|| "not run".into());
+        if &got != wanted {
+            return Err(format!("expected rebate `{rebate}` {wanted}, got {got}"));
+        }
+    }
+    Ok(steps)
+}
+
+/// Runs one scenario on a fresh engine; returns the explanation steps it saw, or why it failed.
+async fn run_one(
+    campaign: &Campaign,
+    source: &str,
+    scenario: &Scenario,
+    coverage: &mut Coverage,
+) -> Result<(), String> {
+    let store = tombola_engine::store::open("memory:")
+        .await
+        .map_err(|e| e.to_string())?;
+    let engine = Engine::open(store, Seeds::Fixed(scenario.seed))
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut now = scenario.at;
+    engine
+        .deploy(source, None, now)
+        .await
+        .map_err(|e| format!("the campaign does not deploy: {e}"))?;
+    let id = campaign.id.as_str();
+    if !scenario.stock.is_empty() {
+        let mut tx = engine.store().begin().await.map_err(|e| e.to_string())?;
+        for (award, left) in &scenario.stock {
+            if !campaign.awards.iter().any(|a| &a.id == award) {
+                return Err(format!(
+                    "`stock`: `{award}` is not an award of the campaign"
+                ));
+            }
+            // Declaring less stock than the file moves what is left by the difference.
+            tx.declare_award_stock(id, award, i64::try_from(*left).unwrap_or(i64::MAX))
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        tx.commit().await.map_err(|e| e.to_string())?;
+    }
+    for (award, codes) in &scenario.codes {
+        engine
+            .upload_codes(id, award, codes)
+            .await
+            .map_err(|e| format!("`codes`: {e}"))?;
+    }
+    for (user, setup) in &scenario.users {
+        if let Some(credits) = setup.credits {
+            engine
+                .adjust_credits(user, credits, "scenario", &format!("setup/{user}"), now)
+                .await
+                .map_err(|e| format!("user `{user}`: {e}"))?;
+        }
+    }
+    for (n, step) in scenario.steps.iter().enumerate() {
+        let request_id = format!("step-{n}");
+        let at = |e: String| format!("step {}: {e}", n + 1);
+        match step {
+            Step::Draw(draw) => {
+                for i in 0..draw.times.unwrap_or(1) {
+                    let user = draw.user.replace("{n}", &i.to_string());
+                    let setup = scenario.users.get(&user).cloned().unwrap_or_default();
+                    let attributes = typed(&campaign.inputs.user, &setup.attributes)
+                        .map_err(|e| at(e.to_string()))?;
+                    let request_id = format!("{request_id}-{i}");
+                    let request = DrawRequest {
+                        campaign: id,
+                        user: &user,
+                        request_id: &request_id,
+                        attributes: &attributes,
+                    };
+                    let result = engine
+                        .draw_landing_on(&request, now, draw.lands_on.as_deref())
+                        .await
+                        .map(|r| {
+                            (
+                                Some(r.award.id),
+                                Some(r.left.draws),
+                                r.steps,
+                                BTreeMap::new(),
+                            )
+                        });
+                    let steps = check(draw.expect.as_ref(), result)
+                        .map_err(|e| at(format!("draw {} for `{user}`: {e}", i + 1)))?;
+                    coverage.record(&steps);
+                }
+            }
+            Step::Grant(grant) => {
+                let result = engine
+                    .grant(id, &grant.user, &grant.sku, &request_id, now)
+                    .await
+                    .map(|_| (None, None, Vec::new(), BTreeMap::new()));
+                check(grant.expect.as_ref(), result).map_err(at)?;
+            }
+            Step::Exchange(exchange) => {
+                let result = engine
+                    .exchange(id, &exchange.user, &exchange.sku, &request_id, now)
+                    .await
+                    .map(|_| (None, None, Vec::new(), BTreeMap::new()));
+                check(exchange.expect.as_ref(), result).map_err(at)?;
+            }
+            Step::Event(event) => {
+                let declared = campaign
+                    .inputs
+                    .events
+                    .iter()
+                    .find(|e| e.name == event.event)
+                    .map(|e| e.attributes.clone())
+                    .unwrap_or_default();
+                let attributes =
+                    typed(&declared, &event.attributes).map_err(|e| at(e.to_string()))?;
+                let request = EventRequest {
+                    campaign: id,
+                    user: &event.user,
+                    event: &event.event,
+                    request_id: &request_id,
+                    attributes: &attributes,
+                };
+                let result = engine.event(&request, now).await.map(|r| {
+                    let outcomes = r
+                        .rebates
+                        .into_iter()
+                        .map(|o| {
+                            let outcome = serde_json::to_value(o.outcome)
+                                .ok()
+                                .and_then(|v| v.as_str().map(str::to_string))
+                                .unwrap_or_default();
+                            (o.rebate, outcome)
+                        })
+                        .collect();
+                    (None, None, Vec::new(), outcomes)
+                });
+                check(event.expect.as_ref(), result).map_err(at)?;
+            }
+            Step::Advance(by) => {
+                now += duration(by).map_err(|e| at(e.to_string()))?;
+            }
+            Step::Credits(expected) => {
+                for (user, wanted) in expected {
+                    let got = engine
+                        .credits(user, 1)
+                        .await
+                        .map_err(|e| at(e.to_string()))?
+                        .balance;
+                    let same = match (got.parse::<Decimal>(), wanted.parse::<Decimal>()) {
+                        (Ok(a), Ok(b)) => a == b,
+                        _ => false,
+                    };
+                    if !same {
+                        return Err(at(format!(
+                            "expected `{user}` to hold {wanted} credits, got {got}"
+                        )));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A scenario file, loaded with its campaign.
+pub(crate) struct Suite {
+    pub(crate) path: PathBuf,
+    text: String,
+    file: ScenarioFile,
+    campaign: Campaign,
+    source: String,
+}
+
+pub(crate) fn load(path: &Path) -> Result<Suite> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let file: ScenarioFile =
+        serde_saphyr::from_str(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    let campaign_path = path.parent().unwrap_or(Path::new(".")).join(&file.campaign);
+    let source = std::fs::read_to_string(&campaign_path).with_context(|| {
+        format!(
+            "{}: cannot read campaign {}",
+            path.display(),
+            campaign_path.display()
+        )
+    })?;
+    let report = tombola_dsl::check_source(&source);
+    let campaign = report
+        .campaign
+        .filter(|_| !report.diagnostics.iter().any(|d| d.is_error()))
+        .ok_or_else(|| {
+            anyhow!(
+                "{}: campaign {} has errors: run `tombola check`",
+                path.display(),
+                campaign_path.display()
+            )
+        })?;
+    Ok(Suite {
+        path: path.to_path_buf(),
+        text,
+        file,
+        campaign,
+        source,
+    })
+}
+
+impl Suite {
+    /// The 1-based line of the scenario named `name`.
+    fn line_of(&self, name: &str) -> usize {
+        self.text
+            .lines()
+            .position(|l| l.contains("name:") && l.contains(name))
+            .map_or(1, |i| i + 1)
+    }
+
+    /// Runs every scenario, in parallel.
+    pub(crate) async fn run(&self) -> (Vec<Outcome>, Coverage) {
+        let mut tasks = tokio::task::JoinSet::new();
+        for (index, scenario) in self.file.scenarios.iter().enumerate() {
+            let (campaign, source, scenario) =
+                (self.campaign.clone(), self.source.clone(), scenario.clone());
+            tasks.spawn(async move {
+                let mut coverage = Coverage::of(&campaign);
+                let result = run_one(&campaign, &source, &scenario, &mut coverage).await;
+                (index, result, coverage.hit)
+            });
+        }
+        let mut coverage = Coverage::of(&self.campaign);
+        let mut results = Vec::new();
+        while let Some(done) = tasks.join_next().await {
+            let (index, result, hit) = match done {
+                Ok(done) => done,
+                Err(panic) => (
+                    usize::MAX,
+                    Err(format!("the scenario panicked: {panic}")),
+                    BTreeSet::new(),
+                ),
+            };
+            coverage.hit.extend(hit);
+            results.push((index, result));
+        }
+        results.sort_by_key(|(i, _)| *i);
+        let outcomes = results
+            .into_iter()
+            .map(|(index, result)| {
+                let name = self
+                    .file
+                    .scenarios
+                    .get(index)
+                    .map_or_else(|| "?".to_string(), |s| s.name.clone());
+                Outcome {
+                    file: self.path.display().to_string(),
+                    line: self.line_of(&name),
+                    scenario: name,
+                    failure: result.err(),
+                }
+            })
+            .collect();
+        (outcomes, coverage)
+    }
+
+    pub(crate) fn campaign_id(&self) -> &str {
+        &self.campaign.id
+    }
+}

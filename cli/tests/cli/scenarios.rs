@@ -1,0 +1,123 @@
+//! `tombola test`: scenario files against the real engine, their output
+//! formats, coverage, and the committed scenario schema.
+
+use super::{root, stdout, tombola};
+
+#[test]
+fn the_shipped_scenarios_pass_with_full_coverage() {
+    let output = tombola(&["test", "campaigns/", "--min-coverage", "100"]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    for campaign in ["big-market-raffle", "big-market-unlock", "showcase"] {
+        assert!(
+            text.contains(&format!("coverage {campaign}: 100%")),
+            "{text}"
+        );
+    }
+    assert!(text.contains(", 0 failed"), "{text}");
+}
+
+#[test]
+fn a_failing_scenario_shows_expected_actual_and_its_line() {
+    let output = tombola(&["test", "cli/tests/fixtures/failing.test.yaml"]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    assert!(
+        text.contains("ok     cli/tests/fixtures/failing.test.yaml :: passes"),
+        "{text}"
+    );
+    assert!(
+        text.contains("FAILED cli/tests/fixtures/failing.test.yaml:9 :: expects the wrong award"),
+        "{text}"
+    );
+    assert!(
+        text.contains("expected award `uses_5`, got `luck_credits`"),
+        "{text}"
+    );
+    assert!(text.contains("2 scenarios: 1 passed, 1 failed"), "{text}");
+}
+
+#[test]
+fn json_and_junit_report_the_same_results() {
+    let json = tombola(&[
+        "test",
+        "cli/tests/fixtures/failing.test.yaml",
+        "--format",
+        "json",
+    ]);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&json)).unwrap();
+    assert_eq!(report["failed"], 1);
+    assert_eq!(report["scenarios"][1]["line"], 9);
+    assert!(report["scenarios"][0]["failure"].is_null());
+    assert!(
+        !report["coverage"]["big-market-unlock"]["missed"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
+    let junit = tombola(&[
+        "test",
+        "cli/tests/fixtures/failing.test.yaml",
+        "--format",
+        "junit",
+    ]);
+    let xml = stdout(&junit);
+    assert!(xml.starts_with("<?xml"), "{xml}");
+    assert!(
+        xml.contains(r#"<testsuites tests="2" failures="1">"#),
+        "{xml}"
+    );
+    assert!(xml.contains("<failure message=\"step 1: draw 1 for `ann`: expected award `uses_5`, got `luck_credits`\">"), "{xml}");
+    assert_eq!(junit.status.code(), Some(1));
+}
+
+#[test]
+fn coverage_below_the_minimum_fails_and_names_what_was_missed() {
+    let output = tombola(&[
+        "test",
+        "cli/tests/fixtures/failing.test.yaml",
+        "--min-coverage",
+        "50",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    assert!(
+        text.contains("not exercised: tree:unlock_after_1/lock → unlocked"),
+        "{text}"
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stderr)
+            .contains("coverage of big-market-unlock is 0.0%, below --min-coverage 50"),
+        "{:?}",
+        output
+    );
+}
+
+#[test]
+fn bad_scenario_files_are_refused_with_their_name() {
+    let dir = std::env::temp_dir().join(format!("tombola-scenarios-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.test.yaml");
+    std::fs::write(&bad, "campaign: nowhere.yaml\nscenarios: []\nsurprise: 1\n").unwrap();
+    let output = tombola(&["test", bad.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("bad.test.yaml"), "{stderr}");
+    assert!(stderr.contains("surprise"), "{stderr}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn the_committed_scenario_schema_is_current() {
+    let generated = stdout(&tombola(&["schema", "--scenario"]));
+    let path = root().join("schema/scenario.schema.json");
+    if std::env::var_os("TOMBOLA_UPDATE_SCHEMA").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        committed == generated,
+        "schema/scenario.schema.json is stale: run `TOMBOLA_UPDATE_SCHEMA=1 cargo test -p tombola-cli --test cli scenario_schema`"
+    );
+}
