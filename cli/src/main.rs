@@ -11,6 +11,7 @@ use tombola_dsl::{Report, graph, render};
 mod ops;
 mod scenario;
 mod serve;
+mod simulate;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -68,6 +69,39 @@ enum Command {
             default_value = "sqlite://tombola.db"
         )]
         database_url: String,
+    },
+    /// Simulate a campaign: users drawing, signing in and buying draws day by day,
+    /// with the real engine, caps, stock, locks, tiers and rebates.
+    Simulate {
+        file: PathBuf,
+        /// Simulated users.
+        #[arg(long, default_value_t = 1000)]
+        users: u32,
+        /// Days to simulate; default: the campaign's window (30 if it has no end).
+        #[arg(long)]
+        days: Option<u32>,
+        /// Draws each user tries per day.
+        #[arg(long, default_value_t = 3)]
+        draws_per_day: u32,
+        /// The chance a user signs in on a day (if the campaign declares `sign_in`).
+        #[arg(long, default_value_t = 0.5)]
+        sign_in: f64,
+        /// Credits each user starts with.
+        #[arg(long, default_value = "0")]
+        credits: rust_decimal::Decimal,
+        /// A SKU users buy with credits when they have no draws left.
+        #[arg(long)]
+        exchange: Option<String>,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long, value_enum, default_value_t = SimulateFormat::Human)]
+        format: SimulateFormat,
+        /// Also write a self-contained HTML report with charts.
+        #[arg(long)]
+        html: Option<PathBuf>,
+        /// The store: `memory:` (default) or `sqlite://PATH`, to compare runs.
+        #[arg(long, default_value = "memory:", hide = true)]
+        store: String,
     },
     /// Inspect the outbox: external awards on their way to webhooks, and dead letters.
     Deliveries {
@@ -138,6 +172,12 @@ enum TestFormat {
     Junit,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum SimulateFormat {
+    Human,
+    Json,
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum GraphFormat {
     Mermaid,
@@ -188,6 +228,52 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Serve(args) => {
             serve::run(args)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Simulate {
+            file,
+            users,
+            days,
+            draws_per_day,
+            sign_in,
+            credits,
+            exchange,
+            seed,
+            format,
+            html,
+            store,
+        } => {
+            let (name, source, report) = load(&file)?;
+            let Some(campaign) = report.campaign.as_ref().filter(|_| !report.has_errors()) else {
+                print_human(&name, &source, &report, std::io::stderr().is_terminal());
+                return Ok(ExitCode::from(1));
+            };
+            if !(0.0..=1.0).contains(&sign_in) {
+                bail!("--sign-in is a probability between 0 and 1");
+            }
+            let profile = simulate::Profile {
+                users,
+                days,
+                draws_per_day,
+                sign_in,
+                credits,
+                exchange,
+                seed,
+                store,
+            };
+            let bar = simulate::progress();
+            let runtime =
+                tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+            let result = runtime.block_on(simulate::run(&source, campaign, &profile, &bar))?;
+            bar.finish_and_clear();
+            match format {
+                SimulateFormat::Human => print!("{}", simulate::human(&result)),
+                SimulateFormat::Json => println!("{}", serde_json::to_string_pretty(&result)?),
+            }
+            if let Some(path) = html {
+                std::fs::write(&path, simulate::html(&result))
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Deliveries {

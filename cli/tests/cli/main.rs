@@ -7,6 +7,7 @@ mod crash;
 mod ops;
 mod scenarios;
 mod serve;
+mod simulation;
 
 fn tombola(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tombola"))

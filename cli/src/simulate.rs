@@ -1,0 +1,457 @@
+//! `tombola simulate`: Monte Carlo over a campaign with the real engine — N
+//! users drawing, signing in and buying draws day by day under the real caps,
+//! stock, locks, tiers and rebates — and a report of what it gave.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use anyhow::{Context, Result, anyhow};
+use chrono::Duration;
+use rand_chacha::ChaCha8Rng;
+use rand_core::{Rng, SeedableRng};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use sha2::Digest;
+use tombola_dsl::ir::Campaign;
+use tombola_engine::{DrawRequest, Engine, EventRequest, Failure, Seeds};
+use tombola_grammar::{Type, Value};
+
+/// How the simulated users behave.
+#[derive(Debug, Clone)]
+pub(crate) struct Profile {
+    pub(crate) users: u32,
+    pub(crate) days: Option<u32>,
+    /// Draws each user tries per day.
+    pub(crate) draws_per_day: u32,
+    /// The chance a user reports `sign_in` on a day (if the campaign declares it).
+    pub(crate) sign_in: f64,
+    /// Credits each user starts with.
+    pub(crate) credits: Decimal,
+    /// A SKU to buy with credits when a user has no draws left.
+    pub(crate) exchange: Option<String>,
+    pub(crate) seed: u64,
+    /// The store to run on: `memory:` (default) or a `sqlite://` file, to compare.
+    pub(crate) store: String,
+}
+
+/// What the simulation gave.
+#[derive(Debug, Clone, Default, Serialize)]
+pub(crate) struct Report {
+    pub(crate) campaign: String,
+    pub(crate) users: u32,
+    pub(crate) days: u32,
+    pub(crate) seed: u64,
+    pub(crate) draws: u64,
+    /// Draws refused (caps, no draws left), by problem type.
+    pub(crate) refused: BTreeMap<String, u64>,
+    pub(crate) awards: Vec<AwardReport>,
+    /// Share of draws that ended in a tree's fallback.
+    pub(crate) fallback_rate: f64,
+    pub(crate) credits_granted: String,
+    pub(crate) credits_spent: String,
+    /// The awards' `cost` per draw, on average.
+    pub(crate) cost_per_draw: String,
+    /// Chi-square of the weighted picks made from the pool's own table against
+    /// its rates, with its degrees of freedom.
+    pub(crate) chi_square: f64,
+    pub(crate) degrees_of_freedom: usize,
+    /// Per day: awards issued, and stock left of each stocked award.
+    pub(crate) by_day: Vec<DayReport>,
+    /// A digest of every draw's award, in order: equal runs give equal digests.
+    pub(crate) digest: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct AwardReport {
+    pub(crate) award: String,
+    pub(crate) issued: u64,
+    /// Issued over draws, against the rate the pool configures.
+    pub(crate) share: f64,
+    pub(crate) rate: Option<String>,
+    /// The first day (1-based) its stock was gone, if it ran out.
+    pub(crate) sold_out_on_day: Option<u32>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub(crate) struct DayReport {
+    pub(crate) day: u32,
+    pub(crate) issued: BTreeMap<String, u64>,
+    pub(crate) stock_left: BTreeMap<String, i64>,
+}
+
+/// A uniform number in [0, 1) from 53 random bits.
+fn unit(rng: &mut ChaCha8Rng) -> f64 {
+    (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// A value for a declared attribute the simulated users all send.
+fn neutral(ty: &Type) -> Option<Value> {
+    Some(match ty {
+        Type::Bool => Value::Bool(false),
+        Type::Int => Value::Int(0),
+        Type::Decimal => Value::Decimal(Decimal::ZERO),
+        Type::String => Value::Str("".into()),
+        Type::List(_) => Value::List(Vec::new().into()),
+        _ => return None,
+    })
+}
+
+fn slug(failure: Failure) -> String {
+    tombola_server::ApiError::from(failure).slug().to_string()
+}
+
+pub(crate) async fn run(
+    source: &str,
+    campaign: &Campaign,
+    profile: &Profile,
+    progress: &indicatif::ProgressBar,
+) -> Result<Report> {
+    let store = tombola_engine::store::open(&profile.store)
+        .await
+        .with_context(|| format!("cannot open {}", profile.store))?;
+    let engine = Engine::open(store, Seeds::Fixed(profile.seed)).await?;
+    let start = campaign.window.from + Duration::hours(12);
+    let days = profile.days.unwrap_or_else(|| {
+        campaign.window.until.map_or(30, |until| {
+            (until - campaign.window.from).num_days().clamp(1, 3650) as u32
+        })
+    });
+    engine
+        .deploy(source, None, start)
+        .await
+        .map_err(|e| anyhow!("the campaign does not deploy: {e}"))?;
+    let id = campaign.id.as_str();
+    let attributes: Vec<(String, Value)> = campaign
+        .inputs
+        .user
+        .iter()
+        .filter_map(|(name, ty)| Some((name.clone(), neutral(ty)?)))
+        .collect();
+    let signs_in = campaign.inputs.events.iter().any(|e| e.name == "sign_in");
+    if profile.credits > Decimal::ZERO {
+        for user in 0..profile.users {
+            engine
+                .adjust_credits(
+                    &format!("u{user}"),
+                    profile.credits,
+                    "simulation",
+                    &format!("start/{user}"),
+                    start,
+                )
+                .await?;
+        }
+    }
+    progress.set_length(u64::from(days) * u64::from(profile.users));
+    let mut behaviour = ChaCha8Rng::seed_from_u64(profile.seed);
+    let mut report = Report {
+        campaign: id.to_string(),
+        users: profile.users,
+        days,
+        seed: profile.seed,
+        ..Report::default()
+    };
+    let mut issued = BTreeMap::<String, u64>::new();
+    let mut picked = BTreeMap::<String, u64>::new();
+    let (mut fallbacks, mut granted, mut spent, mut cost) =
+        (0u64, Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
+    let mut digest = sha2::Sha256::new();
+    let costs: BTreeMap<&str, Decimal> = campaign
+        .awards
+        .iter()
+        .map(|a| (a.id.as_str(), a.cost.unwrap_or_default()))
+        .collect();
+    let mut sold_out = BTreeMap::<String, u32>::new();
+    let mut n = 0u64;
+    for day in 0..days {
+        let now = start + Duration::days(i64::from(day));
+        let mut today = DayReport {
+            day: day + 1,
+            ..DayReport::default()
+        };
+        for user in 0..profile.users {
+            let user_id = format!("u{user}");
+            if signs_in && unit(&mut behaviour) < profile.sign_in {
+                n += 1;
+                let answer = engine
+                    .event(
+                        &EventRequest {
+                            campaign: id,
+                            user: &user_id,
+                            event: "sign_in",
+                            request_id: &format!("e{n}"),
+                            attributes: &[],
+                        },
+                        now,
+                    )
+                    .await;
+                if let Ok(answer) = answer {
+                    for action in answer.rebates.iter().flat_map(|r| &r.actions) {
+                        if action.kind == "credits" && action.applied {
+                            granted += action
+                                .amount
+                                .as_deref()
+                                .unwrap_or("0")
+                                .parse::<Decimal>()
+                                .unwrap_or_default();
+                        }
+                    }
+                }
+            }
+            for _ in 0..profile.draws_per_day {
+                n += 1;
+                let request_id = format!("d{n}");
+                let request = DrawRequest {
+                    campaign: id,
+                    user: &user_id,
+                    request_id: &request_id,
+                    attributes: &attributes,
+                };
+                let mut answer = engine.draw(&request, now).await;
+                if let (Err(Failure::NoDrawsLeft), Some(sku)) = (&answer, &profile.exchange) {
+                    n += 1;
+                    if let Ok(bought) = engine
+                        .exchange(id, &user_id, sku, &format!("x{n}"), now)
+                        .await
+                    {
+                        spent += bought.price.parse::<Decimal>().unwrap_or_default();
+                        answer = engine.draw(&request, now).await;
+                    }
+                }
+                match answer {
+                    Ok(answer) => {
+                        report.draws += 1;
+                        let award = answer.award.id.clone();
+                        digest.update(award.as_bytes());
+                        digest.update(b"\n");
+                        *issued.entry(award.clone()).or_default() += 1;
+                        *today.issued.entry(award.clone()).or_default() += 1;
+                        cost += costs.get(award.as_str()).copied().unwrap_or_default();
+                        if answer.award.kind == "credits" {
+                            granted += answer
+                                .award
+                                .amount
+                                .as_deref()
+                                .unwrap_or("0")
+                                .parse::<Decimal>()
+                                .unwrap_or_default();
+                        }
+                        if answer.steps.iter().any(|s| s.outcome == "fallback") {
+                            fallbacks += 1;
+                        }
+                        // A pick from the pool's own table: no chain rule changed the odds.
+                        let unconstrained = answer.steps.iter().all(|s| {
+                            !s.at.starts_with("rule:")
+                                || matches!(s.outcome.as_str(), "not_listed" | "no_tier" | "false")
+                        });
+                        if unconstrained
+                            && let Some(pick) =
+                                answer.steps.iter().find(|s| s.at.starts_with("draw:"))
+                        {
+                            *picked
+                                .entry(pick.at["draw:".len()..].to_string())
+                                .or_default() += 1;
+                        }
+                    }
+                    Err(failure) => {
+                        *report.refused.entry(slug(failure)).or_default() += 1;
+                        break;
+                    }
+                }
+            }
+            progress.inc(1);
+        }
+        let stats = engine.stats(id).await?;
+        for award in &stats.awards {
+            if let Some(stock) = &award.stock {
+                today
+                    .stock_left
+                    .insert(award.award.clone(), stock.remaining);
+                if stock.remaining == 0 {
+                    sold_out.entry(award.award.clone()).or_insert(day + 1);
+                }
+            }
+        }
+        report.by_day.push(today);
+    }
+    let draws = report.draws.max(1) as f64;
+    report.awards = campaign
+        .awards
+        .iter()
+        .map(|award| {
+            let count = issued.get(&award.id).copied().unwrap_or(0);
+            AwardReport {
+                award: award.id.clone(),
+                issued: count,
+                share: count as f64 / draws,
+                rate: campaign
+                    .pool
+                    .iter()
+                    .find(|e| campaign.awards[e.award as usize].id == award.id)
+                    .map(|e| e.rate.normalize().to_string()),
+                sold_out_on_day: sold_out.get(&award.id).copied(),
+            }
+        })
+        .collect();
+    report.fallback_rate = fallbacks as f64 / draws;
+    report.credits_granted = granted.normalize().to_string();
+    report.credits_spent = spent.normalize().to_string();
+    report.cost_per_draw = (cost / Decimal::from(report.draws.max(1)))
+        .round_dp(4)
+        .normalize()
+        .to_string();
+    let total: u64 = picked.values().sum();
+    if total > 0 {
+        let mut chi = 0.0;
+        for entry in &campaign.pool {
+            let award = &campaign.awards[entry.award as usize].id;
+            let rate: f64 = entry.rate.to_string().parse().unwrap_or(0.0);
+            let expected = rate * total as f64;
+            if expected > 0.0 {
+                let seen = picked.get(award).copied().unwrap_or(0) as f64;
+                chi += (seen - expected).powi(2) / expected;
+            }
+        }
+        report.chi_square = chi;
+        report.degrees_of_freedom = campaign.pool.len().saturating_sub(1);
+    }
+    report.digest = digest
+        .finalize()
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Ok(report)
+}
+
+/// The report as text.
+pub(crate) fn human(report: &Report) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}: {} users over {} days, seed {}: {} draws",
+        report.campaign, report.users, report.days, report.seed, report.draws
+    );
+    for (why, count) in &report.refused {
+        let _ = writeln!(out, "  refused: {count} × {why}");
+    }
+    let _ = writeln!(
+        out,
+        "  {:<20} {:>10} {:>9} {:>9}  sold out",
+        "award", "issued", "share", "rate"
+    );
+    for a in &report.awards {
+        let _ = writeln!(
+            out,
+            "  {:<20} {:>10} {:>8.3}% {:>9}  {}",
+            a.award,
+            a.issued,
+            a.share * 100.0,
+            a.rate.as_deref().map_or("-".to_string(), |r| format!(
+                "{:.3}%",
+                r.parse::<f64>().unwrap_or(0.0) * 100.0
+            )),
+            a.sold_out_on_day
+                .map_or("-".to_string(), |d| format!("day {d}"))
+        );
+    }
+    let _ = writeln!(out, "  fallback rate: {:.2}%", report.fallback_rate * 100.0);
+    let _ = writeln!(
+        out,
+        "  credits granted: {}, spent: {}",
+        report.credits_granted, report.credits_spent
+    );
+    let _ = writeln!(out, "  expected cost per draw: {}", report.cost_per_draw);
+    let _ = writeln!(
+        out,
+        "  chi-square of the unconstrained pool picks: {:.2} ({} degrees of freedom)",
+        report.chi_square, report.degrees_of_freedom
+    );
+    let _ = writeln!(out, "  digest: {}", report.digest);
+    out
+}
+
+/// A self-contained HTML page: the figures, awards issued per day, stock burn-down.
+pub(crate) fn html(report: &Report) -> String {
+    fn escape(text: &str) -> String {
+        text.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    }
+    /// One inline SVG line chart: a polyline per series over the days.
+    fn chart(title: &str, series: &BTreeMap<String, Vec<f64>>) -> String {
+        let (width, height) = (720.0, 240.0);
+        let days = series.values().map(Vec::len).max().unwrap_or(0).max(2);
+        let top = series.values().flatten().fold(1.0f64, |a, &b| a.max(b));
+        let colours = [
+            "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+            "#bcbd22", "#17becf",
+        ];
+        let mut svg = format!(
+            "<h2>{}</h2><svg viewBox=\"0 0 {width} {}\" width=\"{width}\" role=\"img\"><rect width=\"{width}\" height=\"{height}\" fill=\"#fafafa\"/>",
+            escape(title),
+            height + 20.0 * (series.len() as f64 / 4.0).ceil() + 10.0
+        );
+        for (i, (name, values)) in series.iter().enumerate() {
+            let colour = colours[i % colours.len()];
+            let points: Vec<String> = values
+                .iter()
+                .enumerate()
+                .map(|(d, v)| {
+                    format!(
+                        "{:.1},{:.1}",
+                        d as f64 * width / (days - 1) as f64,
+                        height - v / top * (height - 10.0)
+                    )
+                })
+                .collect();
+            let _ = write!(
+                svg,
+                "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\" points=\"{}\"/>\
+                 <text x=\"{}\" y=\"{}\" fill=\"{colour}\" font-size=\"12\">{}</text>",
+                points.join(" "),
+                (i % 4) as f64 * 180.0,
+                height + 18.0 + 20.0 * (i / 4) as f64,
+                escape(name)
+            );
+        }
+        svg.push_str("</svg>");
+        svg
+    }
+    let mut issued = BTreeMap::<String, Vec<f64>>::new();
+    let mut stock = BTreeMap::<String, Vec<f64>>::new();
+    for day in &report.by_day {
+        for award in &report.awards {
+            issued
+                .entry(award.award.clone())
+                .or_default()
+                .push(day.issued.get(&award.award).copied().unwrap_or(0) as f64);
+        }
+        for (award, left) in &day.stock_left {
+            stock.entry(award.clone()).or_default().push(*left as f64);
+        }
+    }
+    format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>Simulation of {name}</title>\
+         <style>body{{font-family:system-ui,sans-serif;margin:2em;max-width:60em}}pre{{background:#f4f4f4;padding:1em}}</style>\
+         </head><body><h1>Simulation of {name}</h1><pre>{text}</pre>{issued}{stock}</body></html>\n",
+        name = escape(&report.campaign),
+        text = escape(&human(report)),
+        issued = chart("Awards issued per day", &issued),
+        stock = chart("Stock left (burn-down)", &stock),
+    )
+}
+
+/// A progress bar on stderr when it is a terminal; hidden otherwise.
+pub(crate) fn progress() -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} user-days {eta}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    } else {
+        indicatif::ProgressBar::hidden()
+    }
+}
