@@ -19,7 +19,16 @@ fn main() {
         let started = Instant::now();
         let output = Command::new(env!("CARGO_BIN_EXE_tombola"))
             .args(["simulate", file.to_str().unwrap()])
-            .args(["--users", "1000", "--days", "10", "--draws-per-day", "100", "--format", "json"])
+            .args([
+                "--users",
+                "1000",
+                "--days",
+                "10",
+                "--draws-per-day",
+                "100",
+                "--format",
+                "json",
+            ])
             .output()
             .expect("the tombola binary runs");
         let elapsed = started.elapsed();

@@ -8,6 +8,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use tombola_dsl::{Report, graph, render};
 
+mod diff;
 mod ops;
 mod scenario;
 mod serve;
@@ -103,6 +104,21 @@ enum Command {
         #[arg(long, default_value = "memory:", hide = true)]
         store: String,
     },
+    /// What changed between two versions of a campaign: awards, rates, expected
+    /// credits and cost per draw, stock, caps, locks, rebates.
+    Diff {
+        /// The old file (omit with --git).
+        #[arg(required_unless_present = "git")]
+        old: Option<PathBuf>,
+        /// The new file.
+        #[arg(required_unless_present = "git")]
+        new: Option<PathBuf>,
+        /// Compare FILE with its version at this git revision: `tombola diff --git main FILE`.
+        #[arg(long, value_name = "REV")]
+        git: Option<String>,
+        #[arg(long, value_enum, default_value_t = DiffFormat::Markdown)]
+        format: DiffFormat,
+    },
     /// Inspect the outbox: external awards on their way to webhooks, and dead letters.
     Deliveries {
         #[command(subcommand)]
@@ -170,6 +186,13 @@ enum TestFormat {
     Json,
     /// JUnit XML, for CI test reports.
     Junit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum DiffFormat {
+    /// For a pull request comment.
+    Markdown,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -273,6 +296,75 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if let Some(path) = html {
                 std::fs::write(&path, simulate::html(&result))
                     .with_context(|| format!("cannot write {}", path.display()))?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Diff {
+            old,
+            new,
+            git,
+            format,
+        } => {
+            let (old_name, old_source, new_name, new_source) = match git {
+                Some(rev) => {
+                    // With --git, the one path given is the new file (clap fills `old` first).
+                    let file = new.or(old).context("name the campaign file to compare")?;
+                    let shown = std::process::Command::new("git")
+                        .args([
+                            "show",
+                            // `./name` is relative to the file's folder, where git runs.
+                            &format!(
+                                "{rev}:./{}",
+                                file.file_name().unwrap_or_default().to_string_lossy()
+                            ),
+                        ])
+                        .current_dir(
+                            file.parent()
+                                .filter(|p| !p.as_os_str().is_empty())
+                                .unwrap_or(Path::new(".")),
+                        )
+                        .output()
+                        .context("cannot run git")?;
+                    if !shown.status.success() {
+                        bail!(
+                            "git show {rev}:{}: {}",
+                            file.display(),
+                            String::from_utf8_lossy(&shown.stderr).trim()
+                        );
+                    }
+                    let (name, source, _) = load(&file)?;
+                    (
+                        format!("{}@{rev}", file.display()),
+                        String::from_utf8(shown.stdout).context("the old version is not UTF-8")?,
+                        name,
+                        source,
+                    )
+                }
+                None => {
+                    let (old, new) = (
+                        old.context("name the old file")?,
+                        new.context("name the new file")?,
+                    );
+                    let (old_name, old_source, _) = load(&old)?;
+                    let (new_name, new_source, _) = load(&new)?;
+                    (old_name, old_source, new_name, new_source)
+                }
+            };
+            let compile = |name: &str, source: &str| -> Result<tombola_dsl::ir::Campaign> {
+                let report = tombola_dsl::check_source(source);
+                let broken = report.has_errors();
+                match report.campaign.filter(|_| !broken) {
+                    Some(campaign) => Ok(campaign),
+                    None => bail!("{name} has errors: run `tombola check {name}`"),
+                }
+            };
+            let changes = diff::diff(
+                &compile(&old_name, &old_source)?,
+                &compile(&new_name, &new_source)?,
+            );
+            match format {
+                DiffFormat::Markdown => print!("{}", diff::markdown(&changes)),
+                DiffFormat::Json => println!("{}", serde_json::to_string_pretty(&changes)?),
             }
             Ok(ExitCode::SUCCESS)
         }

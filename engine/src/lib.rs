@@ -33,6 +33,6 @@ pub use rebates::{
     RebateOutcome, RebateResult,
 };
 pub use views::{
-    AwardStats, CampaignStats, DayStats, History, HistoryEntry, LockView, MAX_PAGE, Prize,
-    PrizeList, PrizeState, StockView, TierProgress, TierView, WeightRuleView,
+    AwardStats, CampaignStats, DayStats, Gate, History, HistoryEntry, LockView, MAX_PAGE, Prize,
+    PrizeList, PrizeState, StockView, TierProgress, TierView, WeightRuleView, gates,
 };

@@ -564,3 +564,37 @@ fn nodes_to_issue(tree: &Tree) -> Vec<usize> {
     found.sort_unstable();
     found
 }
+
+/// A lock on the way to a pool entry's award: its node, and the draws it wants.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Gate {
+    pub node: String,
+    pub after: u32,
+    /// `day`, `month` or `total`.
+    pub per: String,
+}
+
+/// The locks on the paths from pool entry `entry`'s tree to its award, as the
+/// prize list reads them (for reviews: "unlocks after 3 draws, was 2").
+pub fn gates(campaign: &Campaign, entry: usize) -> Vec<Gate> {
+    let Some(tree) = campaign.pool.get(entry).and_then(|e| e.tree) else {
+        return Vec::new();
+    };
+    let tree = &campaign.trees[tree as usize];
+    nodes_to_issue(tree)
+        .into_iter()
+        .filter_map(|ix| match &tree.nodes[ix].kind {
+            NodeKind::Lock { after, per, .. } => Some(Gate {
+                node: format!("{}/{}", tree.id, tree.nodes[ix].id),
+                after: *after,
+                per: match per {
+                    LockPeriod::Day => "day",
+                    LockPeriod::Month => "month",
+                    LockPeriod::Total => "total",
+                }
+                .to_string(),
+            }),
+            _ => None,
+        })
+        .collect()
+}

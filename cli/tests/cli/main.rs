@@ -5,6 +5,7 @@ use std::process::{Command, Output};
 
 mod crash;
 mod ops;
+mod review;
 mod scenarios;
 mod serve;
 mod simulation;
