@@ -111,6 +111,10 @@ fn compare_shares(
     }
 }
 
+fn draws(n: u32) -> &'static str {
+    if n == 1 { "draw" } else { "draws" }
+}
+
 fn gate_text(gates: &[tombola_engine::Gate]) -> String {
     if gates.is_empty() {
         return "no lock".into();
@@ -118,8 +122,8 @@ fn gate_text(gates: &[tombola_engine::Gate]) -> String {
     gates
         .iter()
         .map(|g| match g.per.as_str() {
-            "total" => format!("unlocks after {} draws", g.after),
-            per => format!("unlocks after {} draws per {per}", g.after),
+            "total" => format!("unlocks after {} {}", g.after, draws(g.after)),
+            per => format!("unlocks after {} {} per {per}", g.after, draws(g.after)),
         })
         .collect::<Vec<_>>()
         .join(" and ")
