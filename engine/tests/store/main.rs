@@ -1262,3 +1262,71 @@ async fn coupon_codes_are_issued_once_and_an_empty_pool_routes_like_sold_out() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_rebate_can_give_an_award_and_retention_purges_old_records() {
+    let source = campaign(
+        "allowance: 1\ninputs: { events: { sign_in: {} } }\ndelivery: { webhook: \"https://example.com/hook\", secret_env: S }\nawards:\n  mug: { kind: item }\n  bonus: { kind: draws, amount: 2 }\npool:\n  - { award: bonus, rate: 1 }\nrebates:\n  - id: welcome\n    on: sign_in\n    once: ever\n    give: [ { award: mug }, { award: bonus } ]\n",
+    );
+    for (name, store) in stores().await {
+        let engine = engine(store).await;
+        engine.deploy(&source, Some("t"), at(NOW)).await.unwrap();
+        let answer = event(&engine, "ann", "sign_in", "w1", &[], NOW)
+            .await
+            .unwrap();
+        let kinds: Vec<_> = answer.rebates[0]
+            .actions
+            .iter()
+            .map(|a| a.id.clone().unwrap())
+            .collect();
+        assert_eq!(kinds, ["mug", "bonus"], "{name}");
+        assert_eq!(
+            engine
+                .user_status("t", "ann", at(NOW))
+                .await
+                .unwrap()
+                .draws_left,
+            3,
+            "{name}: 1 + 2 draws"
+        );
+        let tasks = engine.deliveries(None, 10).await.unwrap();
+        assert_eq!(tasks.len(), 1, "{name}: the mug goes to the outbox");
+        assert_eq!(tasks[0].request_id, "w1/welcome");
+
+        // Retention: a delivered task older than the cut-off goes; a pending one stays.
+        let now = chrono::Utc::now();
+        let leased = engine
+            .lease_deliveries(now, std::time::Duration::from_secs(60), 10)
+            .await
+            .unwrap();
+        engine
+            .finish_delivery(
+                leased[0].id,
+                tombola_engine::store::Attempt::Delivered {
+                    at: now.timestamp_micros(),
+                },
+            )
+            .await
+            .unwrap();
+        let (_, tasks) = engine
+            .purge(now - chrono::Duration::seconds(1))
+            .await
+            .unwrap();
+        assert_eq!(tasks, 0, "{name}: delivered after the cut-off");
+        let (records, tasks) = engine
+            .purge(now + chrono::Duration::seconds(1))
+            .await
+            .unwrap();
+        assert_eq!(tasks, 1, "{name}");
+        if name != "memory" {
+            assert!(
+                records >= 1,
+                "{name}: the event's idempotency record is older than the cut-off"
+            );
+        }
+        assert!(
+            engine.deliveries(None, 10).await.unwrap().is_empty(),
+            "{name}"
+        );
+    }
+}
