@@ -646,8 +646,13 @@ fn test(
                     }
                 }
             }
+            let noun = if outcomes.len() == 1 {
+                "scenario"
+            } else {
+                "scenarios"
+            };
             println!(
-                "{} scenarios: {} passed, {failed} failed",
+                "{} {noun}: {} passed, {failed} failed",
                 outcomes.len(),
                 outcomes.len() - failed
             );

@@ -10,8 +10,8 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use tombola_dsl::ir::Campaign;
-use tombola_engine::{DrawRequest, Engine, EventRequest, Failure, Seeds};
+use tombola_dsl::ir::{Campaign, ChainKind, WeightMode};
+use tombola_engine::{DrawCounts, DrawRequest, Engine, EventRequest, Failure, Seeds, StepView};
 use tombola_grammar::Value;
 
 /// A scenario file: the campaign it tests and its scenarios.
@@ -41,7 +41,7 @@ pub(crate) struct Scenario {
     /// Coupon codes uploaded at the start, by coupon award.
     #[serde(default)]
     pub(crate) codes: BTreeMap<String, Vec<String>>,
-    /// Users' starting credits and the attributes their draws send.
+    /// Users' starting credits and draws made, and the attributes their draws send.
     #[serde(default)]
     pub(crate) users: BTreeMap<String, UserSetup>,
     pub(crate) steps: Vec<Step>,
@@ -50,12 +50,59 @@ pub(crate) struct Scenario {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct UserSetup {
+    /// Draws made before the start, e.g. `{ total: 40, today: 2 }`.
+    pub(crate) draws: Option<DrawsMade>,
     /// Credits the user holds at the start.
     #[schemars(with = "Option<String>")]
     pub(crate) credits: Option<Decimal>,
     /// Declared user attributes sent with each of this user's draws.
     #[serde(default)]
     pub(crate) attributes: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Draws a user has made before the scenario starts, by the names the rules read
+/// them under (`user.draws.total`, `.month`, `.today`, `.left`).
+#[derive(Debug, Clone, Copy, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DrawsMade {
+    /// Draws made in all; at least `month` (the default).
+    pub(crate) total: Option<u32>,
+    /// Draws made this month in the campaign's zone; at least `today` (the default).
+    pub(crate) month: Option<u32>,
+    /// Draws made today in the campaign's zone; 0 unless given.
+    #[serde(default)]
+    pub(crate) today: u32,
+    /// Draws left; more than the allowance leaves means draws granted beyond it.
+    /// Without it, what the allowance leaves after `total`.
+    pub(crate) left: Option<u32>,
+}
+
+impl DrawsMade {
+    /// The counts to import, given the campaign's allowance.
+    fn counts(&self, allowance: u32) -> Result<DrawCounts, String> {
+        let today = i64::from(self.today);
+        let month = self.month.map_or(today, i64::from);
+        let total = self.total.map_or(month, i64::from);
+        let allowance = i64::from(allowance);
+        let granted = match self.left {
+            None => 0,
+            Some(left) => {
+                let from_allowance = (allowance - total).max(0);
+                if i64::from(left) < from_allowance {
+                    return Err(format!(
+                        "`left: {left}` is fewer than the allowance of {allowance} leaves after {total} draws ({from_allowance}); draws left can only be raised by grants"
+                    ));
+                }
+                i64::from(left) + total - allowance
+            }
+        };
+        Ok(DrawCounts {
+            total,
+            month,
+            today,
+            granted,
+        })
+    }
 }
 
 /// One action, with what it must give.
@@ -149,7 +196,11 @@ impl Coverage {
     fn of(campaign: &Campaign) -> Coverage {
         let mut universe = BTreeSet::new();
         for rule in &campaign.chain {
-            universe.insert(format!("rule:{}", rule.id));
+            let at = format!("rule:{}", rule.id);
+            for route in rule_routes(&rule.kind) {
+                universe.insert(format!("{at} → {route}"));
+            }
+            universe.insert(at);
         }
         for tree in &campaign.trees {
             for node in &tree.nodes {
@@ -166,7 +217,7 @@ impl Coverage {
         }
     }
 
-    fn record(&mut self, steps: &[tombola_engine::StepView]) {
+    fn record(&mut self, steps: &[StepView]) {
         for step in steps {
             for key in [step.at.clone(), format!("{} → {}", step.at, step.outcome)] {
                 if self.universe.contains(&key) {
@@ -233,15 +284,62 @@ fn slug(failure: Failure) -> String {
 type Answer = (
     Option<String>,
     Option<i64>,
-    Vec<tombola_engine::StepView>,
+    Vec<StepView>,
     BTreeMap<String, String>,
 );
+
+/// The ways out of a chain rule, as its steps name them. A weight rule's tiers
+/// are told apart by threshold; its `no_tier` is left out when an `at_least`
+/// tier starts at 0 or below, since scores (draw counts, mostly) are rarely
+/// negative and a route no scenario can reach would hold coverage below 100%.
+fn rule_routes(kind: &ChainKind) -> Vec<String> {
+    match kind {
+        ChainKind::Blacklist { .. } => vec!["listed".into(), "not_listed".into()],
+        ChainKind::Weight { mode, tiers, .. } => {
+            let mut routes: Vec<String> = tiers
+                .iter()
+                .map(|t| format!("tier {}", t.threshold))
+                .collect();
+            let covers_all =
+                *mode == WeightMode::AtLeast && tiers.first().is_some_and(|t| t.threshold <= 0);
+            if !covers_all {
+                routes.push("no_tier".into());
+            }
+            routes
+        }
+        ChainKind::When { .. } => vec!["true".into(), "false".into()],
+    }
+}
+
+/// Names the tier a weight rule's step chose (`tier` → `tier 40`), from the
+/// score it read, so scenarios and coverage can tell the tiers apart.
+fn label_tiers(campaign: &Campaign, steps: &mut [StepView]) {
+    for step in steps.iter_mut().filter(|s| s.outcome == "tier") {
+        let rule = step
+            .at
+            .strip_prefix("rule:")
+            .and_then(|id| campaign.chain.iter().find(|r| r.id == id));
+        let (Some(rule), Some(score)) = (rule, step.read) else {
+            continue;
+        };
+        let ChainKind::Weight { mode, tiers, .. } = &rule.kind else {
+            continue;
+        };
+        let tier = match mode {
+            WeightMode::AtLeast => tiers.iter().rev().find(|t| t.threshold <= score),
+            WeightMode::Exactly => tiers.iter().find(|t| t.threshold == score),
+        };
+        if let Some(tier) = tier {
+            step.outcome = format!("tier {}", tier.threshold);
+        }
+    }
+}
 
 /// Compares one call's result with its expectation; `Err` says how it differs.
 fn check(
     expect: Option<&Expect>,
     result: Result<Answer, Failure>,
-) -> Result<Vec<tombola_engine::StepView>, String> {
+) -> Result<Vec<StepView>, String> {
     let expect = expect.cloned().unwrap_or_default();
     let (award, left, steps, rebates) = match (result, &expect.error) {
         (Err(failure), Some(wanted)) => {
@@ -275,9 +373,12 @@ fn check(
         return Err(format!("expected {wanted} draws left, got {left:?}"));
     }
     for pass in &expect.passes {
-        let found = steps
-            .iter()
-            .any(|s| pass == &s.at || pass == &format!("{} → {}", s.at, s.outcome));
+        let found = steps.iter().any(|s| {
+            let bare = s.outcome.split(' ').next().unwrap_or_default();
+            pass == &s.at
+                || pass == &format!("{} → {}", s.at, s.outcome)
+                || pass == &format!("{} → {bare}", s.at)
+        });
         if !found {
             let path: Vec<String> = steps
                 .iter()
@@ -299,6 +400,17 @@ fn check(
         }
     }
     Ok(steps)
+}
+
+/// Why a `lands_on` did not land, when the draw picked by weight from tables
+/// none of which held the award (the seed picked instead); a draw that made no
+/// pick (a rule gave the award) or landed has nothing to say.
+fn unlanded(award: &str, steps: &[StepView]) -> Option<String> {
+    let mut picks = steps.iter().filter_map(|s| s.at.strip_prefix("draw:"));
+    let picked = picks.clone().next().is_some();
+    (picked && !picks.any(|p| p == award)).then(|| {
+        format!("`lands_on: {award}` could not land: the table this draw picked from does not hold `{award}`")
+    })
 }
 
 /// Runs one scenario on a fresh engine; returns the explanation steps it saw, or why it failed.
@@ -348,6 +460,15 @@ async fn run_one(
                 .await
                 .map_err(|e| format!("user `{user}`: {e}"))?;
         }
+        if let Some(draws) = setup.draws {
+            let counts = draws
+                .counts(campaign.allowance)
+                .map_err(|e| format!("user `{user}`: `draws`: {e}"))?;
+            engine
+                .import_draw_counts(id, user, counts, now)
+                .await
+                .map_err(|e| format!("user `{user}`: `draws`: {e}"))?;
+        }
     }
     for (n, step) in scenario.steps.iter().enumerate() {
         let request_id = format!("step-{n}");
@@ -369,7 +490,8 @@ async fn run_one(
                     let result = engine
                         .draw_landing_on(&request, now, draw.lands_on.as_deref())
                         .await
-                        .map(|r| {
+                        .map(|mut r| {
+                            label_tiers(campaign, &mut r.steps);
                             (
                                 Some(r.award.id),
                                 Some(r.left.draws),
@@ -377,8 +499,17 @@ async fn run_one(
                                 BTreeMap::new(),
                             )
                         });
-                    let steps = check(draw.expect.as_ref(), result)
-                        .map_err(|e| at(format!("draw {} for `{user}`: {e}", i + 1)))?;
+                    let hint = match (&draw.lands_on, &result) {
+                        (Some(award), Ok((_, _, steps, _))) => unlanded(award, steps),
+                        _ => None,
+                    };
+                    let steps = check(draw.expect.as_ref(), result).map_err(|e| {
+                        let e = match &hint {
+                            Some(hint) => format!("{e}; {hint}"),
+                            None => e,
+                        };
+                        at(format!("draw {} for `{user}`: {e}", i + 1))
+                    })?;
                     coverage.record(&steps);
                 }
             }

@@ -16,7 +16,9 @@ use tombola_grammar::{Value, value_has_type};
 
 use crate::evaluate::{Context, Counts, DrawError, DrawInput, Evaluation, Evaluator, StepKind};
 use crate::random::SeededRandom;
-use crate::store::{CampaignState, Claim, Limits, Refusal, Store, StoreError, StoredVersion, Tx};
+use crate::store::{
+    CampaignState, Claim, CounterValues, Limits, Refusal, Store, StoreError, StoredVersion, Tx,
+};
 
 /// A compiled campaign at a stored version.
 #[derive(Debug)]
@@ -42,6 +44,55 @@ pub struct Engine {
     seeds: Seeds,
     /// Fault injection: hold each draw's transaction this long before its commit.
     commit_delay_ms: Arc<AtomicU64>,
+}
+
+/// A user's draws made (in all, this month and today, in the campaign's zone)
+/// and the draws granted beyond the allowance; see [`Engine::import_draw_counts`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DrawCounts {
+    pub total: i64,
+    pub month: i64,
+    pub today: i64,
+    pub granted: i64,
+}
+
+impl DrawCounts {
+    fn check(&self) -> Result<(), Failure> {
+        let named = [
+            ("total", self.total),
+            ("month", self.month),
+            ("today", self.today),
+            ("granted", self.granted),
+        ];
+        if let Some((name, n)) = named.iter().find(|(_, n)| *n < 0) {
+            return Err(Failure::BadInput(format!(
+                "`{name}` is {n}; a count cannot be negative"
+            )));
+        }
+        if self.today > self.month {
+            return Err(Failure::BadInput(format!(
+                "{} draws today but {} this month; today's draws are part of the month's",
+                self.today, self.month
+            )));
+        }
+        if self.month > self.total {
+            return Err(Failure::BadInput(format!(
+                "{} draws this month but {} in all; the month's draws are part of the total",
+                self.month, self.total
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// The campaign-zone day (`2026-11-25`) and month (`2026-11`) keys the counters
+/// of a draw at `now` are kept under.
+pub(crate) fn period_keys(campaign: &Campaign, now: DateTime<Utc>) -> (String, String) {
+    let local = now.with_timezone(&campaign.window.zone);
+    (
+        local.format("%Y-%m-%d").to_string(),
+        format!("{:04}-{:02}", local.year(), local.month()),
+    )
 }
 
 /// Why a deploy was refused.
@@ -493,9 +544,7 @@ impl Engine {
         let deployed = self.open_campaign(&mut tx, request.campaign, now).await?;
         let campaign = &deployed.campaign;
         let attributes = self.attributes(campaign, request.attributes)?;
-        let local = now.with_timezone(&campaign.window.zone);
-        let day = local.format("%Y-%m-%d").to_string();
-        let month = format!("{:04}-{:02}", local.year(), local.month());
+        let (day, month) = period_keys(campaign, now);
         let limits = Limits {
             allowance: i64::from(campaign.allowance),
             total: campaign.quota.total.map(i64::from),
@@ -700,6 +749,37 @@ impl Engine {
         Ok((added, left))
     }
 
+    /// Sets a user's draw counts outright, as they stand at `now`: for bringing
+    /// users over from another system, and for scenarios that start mid-campaign.
+    /// Counts that cannot all be true at once (more today than this month) are refused.
+    pub async fn import_draw_counts(
+        &self,
+        campaign_id: &str,
+        user: &str,
+        counts: DrawCounts,
+        now: DateTime<Utc>,
+    ) -> Result<(), Failure> {
+        let deployed = self.resolve(campaign_id).await?;
+        counts.check()?;
+        let (day, month) = period_keys(&deployed.campaign, now);
+        let mut tx = self.store.begin().await?;
+        tx.set_counters(
+            campaign_id,
+            user,
+            &CounterValues {
+                made: counts.total,
+                granted: counts.granted,
+                day: &day,
+                day_count: counts.today,
+                month: &month,
+                month_count: counts.month,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// The coupon code issued to a request, for its delivery.
     pub async fn issued_code(
         &self,
@@ -774,9 +854,7 @@ impl Engine {
     ) -> Result<UserStatus, Failure> {
         let deployed = self.resolve(id).await?;
         let campaign = &deployed.campaign;
-        let local = now.with_timezone(&campaign.window.zone);
-        let day = local.format("%Y-%m-%d").to_string();
-        let month = format!("{:04}-{:02}", local.year(), local.month());
+        let (day, month) = period_keys(campaign, now);
         let mut tx = self.store.read().await?;
         let c = tx.counters(id, user, &day, &month).await?;
         let today = if c.day_key_matches { c.day_count } else { 0 };

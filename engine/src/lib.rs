@@ -18,8 +18,8 @@ pub mod test_support;
 mod views;
 
 pub use engine::{
-    AwardView, CampaignSummary, DeployError, Deployed, Deployment, DrawRequest, DrawResponse,
-    Engine, Failure, GrantResponse, Left, Seeds, StepView, UserStatus,
+    AwardView, CampaignSummary, DeployError, Deployed, Deployment, DrawCounts, DrawRequest,
+    DrawResponse, Engine, Failure, GrantResponse, Left, Seeds, StepView, UserStatus,
 };
 pub use evaluate::{
     Context, Counts, Draw, DrawError, DrawInput, Evaluation, Evaluator, Explanation, Issued,

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use tombola_dsl::ir::{Campaign, ChainKind, LockPeriod, NodeKind, Target, Tree, WeightMode};
@@ -175,9 +175,7 @@ pub(crate) async fn made(
     user: &str,
     now: DateTime<Utc>,
 ) -> Result<Made, StoreError> {
-    let local = now.with_timezone(&campaign.window.zone);
-    let day = local.format("%Y-%m-%d").to_string();
-    let month = format!("{:04}-{:02}", local.year(), local.month());
+    let (day, month) = crate::engine::period_keys(campaign, now);
     let counters = tx.counters(&campaign.id, user, &day, &month).await?;
     Ok(Made {
         today: if counters.day_key_matches {

@@ -109,6 +109,115 @@ fn bad_scenario_files_are_refused_with_their_name() {
 }
 
 #[test]
+fn starting_draws_are_checked_and_a_pick_that_cannot_land_says_so() {
+    let dir = std::env::temp_dir().join(format!("tombola-draws-made-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("draws.test.yaml");
+    let campaign = root().join("campaigns/big-market-raffle.yaml");
+    let scenario = |name: &str, draws: &str, step: &str| {
+        format!(
+            "  - name: {name}\n    at: 2026-03-04T02:00:00Z\n    users:\n      ann: {{ draws: {draws} }}\n    steps:\n      - draw: {step}\n"
+        )
+    };
+    let text = format!(
+        "campaign: {}\nscenarios:\n{}{}{}{}{}",
+        campaign.display(),
+        scenario(
+            "nine today leave one under the daily cap",
+            "{ total: 40, today: 9, left: 1 }",
+            "{ user: ann, expect: { draws_left: 0, passes: [\"rule:weight → tier 40\"] } }"
+        ),
+        scenario(
+            "the 40-draw tier has no grand prize",
+            "{ total: 40, left: 1 }",
+            "{ user: ann, lands_on: grand_prize, expect: { award: grand_prize, passes: [tier] } }"
+        ),
+        scenario(
+            "more today than this month",
+            "{ today: 5, month: 2 }",
+            "{ user: ann }"
+        ),
+        scenario(
+            "fewer left than the allowance leaves",
+            "{ total: 4, left: 1 }",
+            "{ user: ann }"
+        ),
+        scenario(
+            "45 draws are in the 40-draw tier",
+            "{ total: 45, left: 1 }",
+            "{ user: ann, expect: { passes: [\"rule:weight → tier 50\"] } }"
+        ),
+    );
+    std::fs::write(&file, text).unwrap();
+    let output = tombola(&["test", file.to_str().unwrap(), "--coverage"]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("expected the draw to pass `rule:weight → tier 50`; it went: rule:blacklist → not_listed, rule:weight → tier 40, draw:"),
+        "{text}"
+    );
+    // Tiers are routes of their own: the 40-draw tier was reached, the others were not.
+    assert!(
+        text.contains(
+            "  not exercised: rule:weight → tier 50\n  not exercised: rule:weight → tier 60\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        !text.contains("not exercised: rule:weight → tier 40"),
+        "{text}"
+    );
+    assert!(
+        text.contains("ok     ") && text.contains(":: nine today leave one under the daily cap"),
+        "{text}"
+    );
+    assert!(
+        text.contains("expected award `grand_prize`, got `uses_")
+            && text.contains("`; `lands_on: grand_prize` could not land: the table this draw picked from does not hold `grand_prize`"),
+        "{text}"
+    );
+    assert!(
+        text.contains("user `ann`: `draws`: invalid input: 5 draws today but 2 this month; today's draws are part of the month's"),
+        "{text}"
+    );
+    assert!(
+        text.contains("user `ann`: `draws`: `left: 1` is fewer than the allowance of 10 leaves after 4 draws (6)"),
+        "{text}"
+    );
+    assert!(text.contains("5 scenarios: 1 passed, 4 failed"), "{text}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn the_readme_scenario_example_passes_as_written() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let section = &readme[readme.find("### Scenario tests").unwrap()..];
+    let example = section
+        .split_once("```yaml\n")
+        .and_then(|(_, rest)| rest.split_once("```"))
+        .map(|(yaml, _)| yaml)
+        .unwrap();
+    let campaign = root().join("campaigns/showcase.yaml");
+    let example = example.replace(
+        "campaign: showcase.yaml",
+        &format!("campaign: {}", campaign.display()),
+    );
+    assert!(
+        example.contains(&campaign.display().to_string()),
+        "{example}"
+    );
+    let dir = std::env::temp_dir().join(format!("tombola-readme-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("readme.test.yaml");
+    std::fs::write(&file, example).unwrap();
+    let output = tombola(&["test", file.to_str().unwrap()]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(text.contains("1 scenario: 1 passed, 0 failed"), "{text}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
 fn the_committed_scenario_schema_is_current() {
     let generated = stdout(&tombola(&["schema", "--scenario"]));
     let path = root().join("schema/scenario.schema.json");

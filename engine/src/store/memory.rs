@@ -8,9 +8,9 @@ use std::sync::Arc;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use super::{
-    ApiKeyRow, Attempt, AuditRow, CampaignRow, CampaignState, Claim, Counters, Debited,
-    DeliveryRow, DrawRecord, EventRecord, HistoryRow, LedgerRow, Limits, Period, Refusal, StockRow,
-    StoredVersion,
+    ApiKeyRow, Attempt, AuditRow, CampaignRow, CampaignState, Claim, CounterValues, Counters,
+    Debited, DeliveryRow, DrawRecord, EventRecord, HistoryRow, LedgerRow, Limits, Period, Refusal,
+    StockRow, StoredVersion,
 };
 
 #[derive(Debug, Clone, Default)]
@@ -397,6 +397,17 @@ impl MemoryTx {
             }
             None => false,
         }
+    }
+
+    pub(crate) fn set_counters(&mut self, campaign: &str, user: &str, counts: &CounterValues<'_>) {
+        *self.counter_mut(campaign, user) = Counter {
+            made: counts.made,
+            granted: counts.granted,
+            day_key: counts.day.to_string(),
+            day_count: counts.day_count,
+            month_key: counts.month.to_string(),
+            month_count: counts.month_count,
+        };
     }
 
     pub(crate) fn grant_draws(&mut self, campaign: &str, user: &str, draws: i64) {

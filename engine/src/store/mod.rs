@@ -155,6 +155,17 @@ impl Counters {
     }
 }
 
+/// A user's counters as written by [`Tx::set_counters`].
+#[derive(Debug, Clone, Copy)]
+pub struct CounterValues<'a> {
+    pub made: i64,
+    pub granted: i64,
+    pub day: &'a str,
+    pub day_count: i64,
+    pub month: &'a str,
+    pub month_count: i64,
+}
+
 /// A completed draw, as recorded.
 #[derive(Debug, Clone)]
 pub struct DrawRecord<'a> {
@@ -419,6 +430,17 @@ impl Tx {
         month: &str,
     ) -> Result<Counters, StoreError> {
         dispatch!(self.counters(campaign, user, day, month))
+    }
+
+    /// Sets a user's counters outright (creating them): `made` draws in all,
+    /// `day_count` of them on `day` and `month_count` in `month`.
+    pub async fn set_counters(
+        &mut self,
+        campaign: &str,
+        user: &str,
+        counts: &CounterValues<'_>,
+    ) -> Result<(), StoreError> {
+        dispatch!(self.set_counters(campaign, user, counts))
     }
 
     /// Takes one unit of an award's stock; `false` when none is left.

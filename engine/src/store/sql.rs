@@ -15,9 +15,9 @@ use sqlx::{Row, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use super::{
-    ApiKeyRow, Attempt, AuditRow, CampaignRow, CampaignState, Claim, Counters, Debited,
-    DeliveryRow, DrawRecord, EventRecord, HistoryRow, LedgerRow, Limits, Period, Refusal, StockRow,
-    StoreError, StoredVersion,
+    ApiKeyRow, Attempt, AuditRow, CampaignRow, CampaignState, Claim, CounterValues, Counters,
+    Debited, DeliveryRow, DrawRecord, EventRecord, HistoryRow, LedgerRow, Limits, Period, Refusal,
+    StockRow, StoreError, StoredVersion,
 };
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -495,6 +495,24 @@ impl SqlTx {
                     .unwrap_or(Refusal::NoDrawsLeft)))
             }
         }
+    }
+
+    pub(crate) async fn set_counters(
+        &mut self,
+        campaign: &str,
+        user: &str,
+        counts: &CounterValues<'_>,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO user_counters (campaign_id, user_id, made, granted, day_key, day_count, month_key, month_count) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (campaign_id, user_id) DO UPDATE SET made = excluded.made, granted = excluded.granted, \
+             day_key = excluded.day_key, day_count = excluded.day_count, \
+             month_key = excluded.month_key, month_count = excluded.month_count",
+            &[Arg::Text(campaign), Arg::Text(user), Arg::Int(counts.made), Arg::Int(counts.granted), Arg::Text(counts.day), Arg::Int(counts.day_count), Arg::Text(counts.month), Arg::Int(counts.month_count)],
+        )
+        .await?;
+        Ok(())
     }
 
     pub(crate) async fn counters(
