@@ -12,7 +12,7 @@ use rand_core::{Rng, SeedableRng};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use sha2::Digest;
-use tombola_dsl::ir::Campaign;
+use tombola_dsl::ir::{Campaign, ChainKind};
 use tombola_engine::{DrawRequest, Engine, EventRequest, Failure, Seeds};
 use tombola_grammar::{Type, Value};
 
@@ -77,6 +77,31 @@ pub(crate) struct DayReport {
     pub(crate) day: u32,
     pub(crate) issued: BTreeMap<String, u64>,
     pub(crate) stock_left: BTreeMap<String, i64>,
+    /// Users in each tier of each weight rule at the end of the day, in chain
+    /// and threshold order.
+    pub(crate) tiers: Vec<TierCount>,
+}
+
+/// How many users stand in one tier of a weight rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct TierCount {
+    pub(crate) rule: String,
+    /// The tier's threshold; `None` for users below every tier.
+    pub(crate) tier: Option<i64>,
+    /// Users whose score cannot be read outside a draw (it reads an attribute
+    /// the draw sends) are counted apart, under `unknown`.
+    pub(crate) unknown: bool,
+    pub(crate) users: u64,
+}
+
+impl TierCount {
+    fn label(&self) -> String {
+        match (self.unknown, self.tier) {
+            (true, _) => format!("{}: score unknown", self.rule),
+            (false, Some(tier)) => format!("{}: tier {tier}", self.rule),
+            (false, None) => format!("{}: no tier", self.rule),
+        }
+    }
 }
 
 /// A uniform number in [0, 1) from 53 random bits.
@@ -128,6 +153,10 @@ pub(crate) async fn run(
         .filter_map(|(name, ty)| Some((name.clone(), neutral(ty)?)))
         .collect();
     let signs_in = campaign.inputs.events.iter().any(|e| e.name == "sign_in");
+    let has_weight_rules = campaign
+        .chain
+        .iter()
+        .any(|r| matches!(r.kind, ChainKind::Weight { .. }));
     if profile.credits > Decimal::ZERO {
         for user in 0..profile.users {
             engine
@@ -260,6 +289,9 @@ pub(crate) async fn run(
             }
             progress.inc(1);
         }
+        if has_weight_rules {
+            today.tiers = tier_counts(&engine, id, profile.users, now).await?;
+        }
         let stats = engine.stats(id).await?;
         for award in &stats.awards {
             if let Some(stock) = &award.stock {
@@ -323,6 +355,58 @@ pub(crate) async fn run(
     Ok(report)
 }
 
+/// Where every user stands in the weight rules' tiers at `now`, read through
+/// the same view the API's tier endpoint serves.
+async fn tier_counts(
+    engine: &Engine,
+    id: &str,
+    users: u32,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<TierCount>> {
+    let mut counts: Vec<TierCount> = Vec::new();
+    for user in 0..users {
+        let standing = engine.tier_progress(id, &format!("u{user}"), now).await?;
+        for rule in standing.rules {
+            let (tier, unknown) = match rule.value {
+                Some(_) => (rule.current, false),
+                None => (None, true),
+            };
+            match counts
+                .iter_mut()
+                .find(|c| c.rule == rule.rule && c.tier == tier && c.unknown == unknown)
+            {
+                Some(count) => count.users += 1,
+                None => counts.push(TierCount {
+                    rule: rule.rule,
+                    tier,
+                    unknown,
+                    users: 1,
+                }),
+            }
+        }
+    }
+    // Chain order is the order rules first appear; within a rule, no tier first.
+    let order: Vec<String> =
+        counts
+            .iter()
+            .map(|c| c.rule.clone())
+            .fold(Vec::new(), |mut seen, r| {
+                if !seen.contains(&r) {
+                    seen.push(r);
+                }
+                seen
+            });
+    counts.sort_by_key(|c| {
+        (
+            order.iter().position(|r| r == &c.rule),
+            c.unknown,
+            c.tier.is_some(),
+            c.tier,
+        )
+    });
+    Ok(counts)
+}
+
 /// The report as text.
 pub(crate) fn human(report: &Report) -> String {
     let mut out = String::new();
@@ -366,11 +450,25 @@ pub(crate) fn human(report: &Report) -> String {
         "  chi-square of the unconstrained pool picks: {:.2} ({} degrees of freedom)",
         report.chi_square, report.degrees_of_freedom
     );
+    if let Some(last) = report.by_day.last().filter(|d| !d.tiers.is_empty()) {
+        let standing: Vec<String> = last
+            .tiers
+            .iter()
+            .map(|t| format!("{} {}", t.label(), t.users))
+            .collect();
+        let _ = writeln!(
+            out,
+            "  users per tier on day {}: {}",
+            last.day,
+            standing.join(", ")
+        );
+    }
     let _ = writeln!(out, "  digest: {}", report.digest);
     out
 }
 
-/// A self-contained HTML page: the figures, awards issued per day, stock burn-down.
+/// A self-contained HTML page: the figures, awards issued per day, stock
+/// burn-down and users per tier.
 pub(crate) fn html(report: &Report) -> String {
     fn escape(text: &str) -> String {
         text.replace('&', "&amp;")
@@ -378,10 +476,15 @@ pub(crate) fn html(report: &Report) -> String {
             .replace('>', "&gt;")
     }
     /// One inline SVG line chart: a polyline per series over the days.
-    fn chart(title: &str, series: &BTreeMap<String, Vec<f64>>) -> String {
+    fn chart(title: &str, series: &[(String, Vec<f64>)]) -> String {
         let (width, height) = (720.0, 240.0);
-        let days = series.values().map(Vec::len).max().unwrap_or(0).max(2);
-        let top = series.values().flatten().fold(1.0f64, |a, &b| a.max(b));
+        let last_day = series.iter().map(|(_, v)| v.len()).max().unwrap_or(1);
+        // Two points at least, so one day still spans the width.
+        let days = last_day.max(2);
+        let top = series
+            .iter()
+            .flat_map(|(_, v)| v)
+            .fold(1.0f64, |a, &b| a.max(b));
         let colours = [
             "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
             "#bcbd22", "#17becf",
@@ -414,26 +517,62 @@ pub(crate) fn html(report: &Report) -> String {
                 escape(name)
             );
         }
+        // The scale: the top of the chart is the largest value; the x axis runs over the days.
+        let _ = write!(
+            svg,
+            "<text x=\"4\" y=\"12\" fill=\"#555\" font-size=\"11\">{top}</text>\
+             <text x=\"4\" y=\"{}\" fill=\"#555\" font-size=\"11\">day 1</text>\
+             <text x=\"{}\" y=\"{}\" fill=\"#555\" font-size=\"11\" text-anchor=\"end\">day {last_day}</text>",
+            height - 4.0,
+            width - 4.0,
+            height - 4.0
+        );
         svg.push_str("</svg>");
         svg
     }
-    let mut issued = BTreeMap::<String, Vec<f64>>::new();
-    let mut stock = BTreeMap::<String, Vec<f64>>::new();
-    for day in &report.by_day {
+    /// Appends `value` to the series called `name`, creating it in first-seen order.
+    fn push(series: &mut Vec<(String, Vec<f64>)>, name: String, day: usize, value: f64) {
+        let ix = match series.iter().position(|(n, _)| *n == name) {
+            Some(ix) => ix,
+            None => {
+                series.push((name, Vec::new()));
+                series.len() - 1
+            }
+        };
+        let values = &mut series[ix].1;
+        // A series first seen on a later day held nothing before it.
+        values.resize(day, 0.0);
+        values.push(value);
+    }
+    let mut issued = Vec::new();
+    let mut stock = Vec::new();
+    let mut tiers = Vec::new();
+    for (d, day) in report.by_day.iter().enumerate() {
         for award in &report.awards {
-            issued
-                .entry(award.award.clone())
-                .or_default()
-                .push(day.issued.get(&award.award).copied().unwrap_or(0) as f64);
+            let count = day.issued.get(&award.award).copied().unwrap_or(0);
+            push(&mut issued, award.award.clone(), d, count as f64);
         }
         for (award, left) in &day.stock_left {
-            stock.entry(award.clone()).or_default().push(*left as f64);
+            push(&mut stock, award.clone(), d, *left as f64);
+        }
+        for count in &day.tiers {
+            push(&mut tiers, count.label(), d, count.users as f64);
         }
     }
+    // A tier that emptied stays on the chart at zero rather than ending mid-air.
+    for (_, values) in &mut tiers {
+        values.resize(report.by_day.len(), 0.0);
+    }
+    let tiers = if tiers.is_empty() {
+        "<h2>Users per tier</h2><p>The campaign has no weight rule: no tiers to chart.</p>"
+            .to_string()
+    } else {
+        chart("Users per tier (end of each day)", &tiers)
+    };
     format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>Simulation of {name}</title>\
          <style>body{{font-family:system-ui,sans-serif;margin:2em;max-width:60em}}pre{{background:#f4f4f4;padding:1em}}</style>\
-         </head><body><h1>Simulation of {name}</h1><pre>{text}</pre>{issued}{stock}</body></html>\n",
+         </head><body><h1>Simulation of {name}</h1><pre>{text}</pre>{issued}{stock}{tiers}</body></html>\n",
         name = escape(&report.campaign),
         text = escape(&human(report)),
         issued = chart("Awards issued per day", &issued),

@@ -70,9 +70,99 @@ fn the_html_report_is_self_contained() {
         2,
         "issued per day, stock burn-down"
     );
+    assert!(
+        page.contains("The campaign has no weight rule: no tiers to chart."),
+        "{page}"
+    );
     assert!(page.contains("<polyline"), "{page}");
     for external in ["src=", "href=", "@import", "url("] {
         assert!(!page.contains(external), "loads nothing: found {external}");
     }
+    let _ = std::fs::remove_file(path);
+}
+
+#[test]
+fn tier_progression_is_counted_each_day_and_charted() {
+    let args = [
+        "simulate",
+        "campaigns/showcase.yaml",
+        "--users",
+        "20",
+        "--days",
+        "10",
+        "--draws-per-day",
+        "10",
+        "--credits",
+        "1000",
+        "--exchange",
+        "draw_10",
+        "--seed",
+        "3",
+    ];
+    let json = tombola(&[&args[..], &["--format", "json"]].concat());
+    let report: serde_json::Value = serde_json::from_str(&stdout(&json)).unwrap();
+    let days = report["by_day"].as_array().unwrap();
+    assert_eq!(days.len(), 10);
+    let mut in_a_tier_before = 0;
+    for day in days {
+        let tiers = day["tiers"].as_array().unwrap();
+        let users: u64 = tiers.iter().map(|t| t["users"].as_u64().unwrap()).sum();
+        assert_eq!(users, 20, "every user stands somewhere: {day}");
+        assert!(
+            tiers
+                .iter()
+                .all(|t| t["rule"] == "weight" && t["unknown"] == false),
+            "{day}"
+        );
+        // The score is draws made, which never falls: users only move up.
+        let in_a_tier: u64 = tiers
+            .iter()
+            .filter(|t| !t["tier"].is_null())
+            .map(|t| t["users"].as_u64().unwrap())
+            .sum();
+        assert!(in_a_tier >= in_a_tier_before, "{days:?}");
+        in_a_tier_before = in_a_tier;
+    }
+    // Up to ten draws a day: nobody has 50 draws behind them on day 1, everyone by day 10.
+    assert_eq!(
+        days[0]["tiers"],
+        serde_json::json!([{"rule": "weight", "tier": null, "unknown": false, "users": 20}])
+    );
+    assert_eq!(days[9]["tiers"][0]["tier"], 50);
+    assert_eq!(in_a_tier_before, 20);
+
+    let text = stdout(&tombola(&args));
+    assert!(
+        text.contains("  users per tier on day 10: weight: tier 50 20\n"),
+        "{text}"
+    );
+
+    let path = std::env::temp_dir().join(format!("tombola-tiers-{}.html", std::process::id()));
+    tombola(&[&args[..], &["--html", path.to_str().unwrap()]].concat());
+    let page = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(page.matches("<svg").count(), 3, "issued, stock, tiers");
+    let tiers = &page[page
+        .find("<h2>Users per tier (end of each day)</h2>")
+        .unwrap()..];
+    assert!(
+        tiers.contains(">weight: no tier</text>") && tiers.contains(">weight: tier 50</text>"),
+        "{tiers}"
+    );
+    // Both series run over all ten days: the emptied tier drops to zero and stays there.
+    let lines: Vec<&str> = tiers
+        .split("points=\"")
+        .skip(1)
+        .map(|p| p.split('"').next().unwrap())
+        .take(2)
+        .collect();
+    assert!(
+        lines.iter().all(|l| l.split(' ').count() == 10),
+        "{lines:?}"
+    );
+    assert!(
+        lines[0].ends_with(",240.0"),
+        "no tier ends at zero: {}",
+        lines[0]
+    );
     let _ = std::fs::remove_file(path);
 }
