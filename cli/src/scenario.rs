@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use tombola_dsl::ir::{Campaign, ChainKind, WeightMode};
+use tombola_dsl::ir::{Campaign, ChainKind, tier_for};
 use tombola_engine::{DrawCounts, DrawRequest, Engine, EventRequest, Failure, Seeds, StepView};
 use tombola_grammar::Value;
 
@@ -197,7 +197,7 @@ impl Coverage {
         let mut universe = BTreeSet::new();
         for rule in &campaign.chain {
             let at = format!("rule:{}", rule.id);
-            for route in rule_routes(&rule.kind) {
+            for route in rule.kind.routes() {
                 universe.insert(format!("{at} → {route}"));
             }
             universe.insert(at);
@@ -288,29 +288,6 @@ type Answer = (
     BTreeMap<String, String>,
 );
 
-/// The ways out of a chain rule, as its steps name them. A weight rule's tiers
-/// are told apart by threshold; its `no_tier` is left out when an `at_least`
-/// tier starts at 0 or below, since scores (draw counts, mostly) are rarely
-/// negative and a route no scenario can reach would hold coverage below 100%.
-fn rule_routes(kind: &ChainKind) -> Vec<String> {
-    match kind {
-        ChainKind::Blacklist { .. } => vec!["listed".into(), "not_listed".into()],
-        ChainKind::Weight { mode, tiers, .. } => {
-            let mut routes: Vec<String> = tiers
-                .iter()
-                .map(|t| format!("tier {}", t.threshold))
-                .collect();
-            let covers_all =
-                *mode == WeightMode::AtLeast && tiers.first().is_some_and(|t| t.threshold <= 0);
-            if !covers_all {
-                routes.push("no_tier".into());
-            }
-            routes
-        }
-        ChainKind::When { .. } => vec!["true".into(), "false".into()],
-    }
-}
-
 /// Names the tier a weight rule's step chose (`tier` → `tier 40`), from the
 /// score it read, so scenarios and coverage can tell the tiers apart.
 fn label_tiers(campaign: &Campaign, steps: &mut [StepView]) {
@@ -325,11 +302,7 @@ fn label_tiers(campaign: &Campaign, steps: &mut [StepView]) {
         let ChainKind::Weight { mode, tiers, .. } = &rule.kind else {
             continue;
         };
-        let tier = match mode {
-            WeightMode::AtLeast => tiers.iter().rev().find(|t| t.threshold <= score),
-            WeightMode::Exactly => tiers.iter().find(|t| t.threshold == score),
-        };
-        if let Some(tier) = tier {
+        if let Some(tier) = tier_for(*mode, tiers, score) {
             step.outcome = format!("tier {}", tier.threshold);
         }
     }

@@ -290,7 +290,7 @@ pub(crate) async fn run(
             progress.inc(1);
         }
         if has_weight_rules {
-            today.tiers = tier_counts(&engine, id, profile.users, now).await?;
+            today.tiers = tier_counts(&engine, campaign, profile.users, now).await?;
         }
         let stats = engine.stats(id).await?;
         for award in &stats.awards {
@@ -359,13 +359,15 @@ pub(crate) async fn run(
 /// the same view the API's tier endpoint serves.
 async fn tier_counts(
     engine: &Engine,
-    id: &str,
+    campaign: &Campaign,
     users: u32,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<TierCount>> {
     let mut counts: Vec<TierCount> = Vec::new();
     for user in 0..users {
-        let standing = engine.tier_progress(id, &format!("u{user}"), now).await?;
+        let standing = engine
+            .tier_progress(&campaign.id, &format!("u{user}"), now)
+            .await?;
         for rule in standing.rules {
             let (tier, unknown) = match rule.value {
                 Some(_) => (rule.current, false),
@@ -385,20 +387,10 @@ async fn tier_counts(
             }
         }
     }
-    // Chain order is the order rules first appear; within a rule, no tier first.
-    let order: Vec<String> =
-        counts
-            .iter()
-            .map(|c| c.rule.clone())
-            .fold(Vec::new(), |mut seen, r| {
-                if !seen.contains(&r) {
-                    seen.push(r);
-                }
-                seen
-            });
+    // Chain order, and within a rule: no tier, the tiers upwards, unknown last.
     counts.sort_by_key(|c| {
         (
-            order.iter().position(|r| r == &c.rule),
+            campaign.chain.iter().position(|r| r.id == c.rule),
             c.unknown,
             c.tier.is_some(),
             c.tier,

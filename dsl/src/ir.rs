@@ -207,6 +207,41 @@ pub enum NodeKind {
     },
 }
 
+/// The tier a weight rule picks for `score`: `at_least`, the last tier at or
+/// below it (tiers are in increasing order); `exactly`, the tier equal to it.
+pub fn tier_for(mode: WeightMode, tiers: &[Tier], score: i64) -> Option<&Tier> {
+    match mode {
+        WeightMode::AtLeast => tiers.iter().rev().find(|t| t.threshold <= score),
+        WeightMode::Exactly => tiers.iter().find(|t| t.threshold == score),
+    }
+}
+
+impl ChainKind {
+    /// The ways out of the rule, as its explanation steps name them, a weight
+    /// rule's tiers by threshold (`tier 40`). A weight rule's `no_tier` is left
+    /// out when an `at_least` tier starts at 0 or below: scores (draw counts,
+    /// mostly) are rarely negative, and coverage should not wait on a way out
+    /// no draw takes.
+    pub fn routes(&self) -> Vec<String> {
+        match self {
+            ChainKind::Blacklist { .. } => vec!["listed".into(), "not_listed".into()],
+            ChainKind::Weight { mode, tiers, .. } => {
+                let mut routes: Vec<String> = tiers
+                    .iter()
+                    .map(|t| format!("tier {}", t.threshold))
+                    .collect();
+                let covers_all =
+                    *mode == WeightMode::AtLeast && tiers.first().is_some_and(|t| t.threshold <= 0);
+                if !covers_all {
+                    routes.push("no_tier".into());
+                }
+                routes
+            }
+            ChainKind::When { .. } => vec!["true".into(), "false".into()],
+        }
+    }
+}
+
 impl NodeKind {
     /// Outcome names and targets, in a fixed order.
     pub fn routes(&self) -> Vec<(&'static str, Target)> {

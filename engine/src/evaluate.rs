@@ -10,7 +10,6 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use tombola_dsl::ir::{
     self, AwardIx, Campaign, ChainKind, EntryIx, LockPeriod, NodeKind, RuleOutcome, Target,
-    WeightMode,
 };
 use tombola_grammar::{Env, EvalError, Runtime, Slot, Val, Value};
 
@@ -263,14 +262,7 @@ impl<'c, 'i> Evaluator<'c, 'i> {
                                 Val::Int(v) => v,
                                 _ => return Err(EvalError::Type("a weight score").into()),
                             };
-                            let tier = match mode {
-                                // Tiers are in increasing order: the last one at or below the score.
-                                WeightMode::AtLeast => {
-                                    tiers.iter().rev().find(|t| t.threshold <= score)
-                                }
-                                WeightMode::Exactly => tiers.iter().find(|t| t.threshold == score),
-                            };
-                            match tier {
+                            match ir::tier_for(*mode, tiers, score) {
                                 Some(tier) => {
                                     self.step(
                                         rule_step,

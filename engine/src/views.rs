@@ -381,16 +381,9 @@ impl Engine {
                     .eval_decimal(&env, &mut cx)
                     .ok()
                     .and_then(|d| i64::try_from(d.floor()).ok());
-                let current = value.and_then(|v| match mode {
-                    WeightMode::AtLeast => tiers
-                        .iter()
-                        .rev()
-                        .find(|t| t.threshold <= v)
-                        .map(|t| t.threshold),
-                    WeightMode::Exactly => {
-                        tiers.iter().find(|t| t.threshold == v).map(|t| t.threshold)
-                    }
-                });
+                let current = value
+                    .and_then(|v| tombola_dsl::ir::tier_for(*mode, tiers, v))
+                    .map(|t| t.threshold);
                 let next = value
                     .and_then(|v| tiers.iter().find(|t| t.threshold > v))
                     .map(|t| t.threshold);
