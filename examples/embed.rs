@@ -14,7 +14,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "/../campaigns/showcase.yaml"
     ))?;
     // `sqlite://tombola.db` or `postgres://…` work the same way.
-    let engine = Engine::open(store::open("memory:").await?, Seeds::Fixed(2026)).await?;
+    let engine = Engine::open(
+        store::open("memory:").await?,
+        Seeds::Fixed(2026),
+        std::sync::Arc::new(tombola_dsl::Loader),
+    )
+    .await?;
     let now = Utc::now();
     let deployment = engine.deploy(&source, Some("showcase"), now).await?;
     println!(

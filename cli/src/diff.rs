@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use rust_decimal::Decimal;
 use serde::Serialize;
-use tombola_dsl::draw_table::DrawTable;
-use tombola_dsl::ir::{Campaign, ChainKind, RuleOutcome};
+use tombola_ir::draw_table::DrawTable;
+use tombola_ir::{Campaign, ChainKind, RuleOutcome};
 
 /// One change, in a section.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -61,7 +61,7 @@ fn expectations(campaign: &Campaign) -> (Option<Decimal>, Decimal) {
     for entry in &campaign.pool {
         let award = &campaign.awards[entry.award as usize];
         cost += entry.rate * award.cost.unwrap_or_default();
-        if award.kind == tombola_dsl::ir::AwardKind::Credits {
+        if award.kind == tombola_ir::AwardKind::Credits {
             credits = match (credits, award.amount.as_ref().and_then(mean_amount)) {
                 (Some(sum), Some(mean)) => Some(sum + entry.rate * mean),
                 _ => None,
@@ -356,11 +356,11 @@ pub(crate) fn diff(old: &Campaign, new: &Campaign) -> Diff {
                     .actions
                     .iter()
                     .map(|a| match a {
-                        tombola_dsl::ir::Action::Sku(ix) => {
+                        tombola_ir::Action::Sku(ix) => {
                             format!("SKU `{}`", c.skus[*ix as usize].id)
                         }
-                        tombola_dsl::ir::Action::Credits(p) => format!("{} credits", p.source()),
-                        tombola_dsl::ir::Action::Award(ix) => {
+                        tombola_ir::Action::Credits(p) => format!("{} credits", p.source()),
+                        tombola_ir::Action::Award(ix) => {
                             format!("award `{}`", c.awards[*ix as usize].id)
                         }
                     })

@@ -350,7 +350,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     (old_name, old_source, new_name, new_source)
                 }
             };
-            let compile = |name: &str, source: &str| -> Result<tombola_dsl::ir::Campaign> {
+            let compile = |name: &str, source: &str| -> Result<tombola_ir::Campaign> {
                 let report = tombola_dsl::check_source(source);
                 let broken = report.has_errors();
                 match report.campaign.filter(|_| !broken) {

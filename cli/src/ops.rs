@@ -27,7 +27,12 @@ async fn engine(database_url: &str) -> Result<Engine> {
     let store = tombola_engine::store::open(database_url)
         .await
         .with_context(|| format!("cannot open {}", redact(database_url)))?;
-    Ok(Engine::open(store, Seeds::Fresh).await?)
+    Ok(Engine::open(
+        store,
+        Seeds::Fresh,
+        std::sync::Arc::new(tombola_dsl::Loader),
+    )
+    .await?)
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {

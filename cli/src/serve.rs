@@ -120,7 +120,12 @@ async fn serve(args: ServeArgs) -> Result<()> {
     let store = tombola_engine::store::open(&args.database_url)
         .await
         .with_context(|| format!("cannot open {}", redact(&args.database_url)))?;
-    let engine = Engine::open(store, tombola_engine::Seeds::Fresh).await?;
+    let engine = Engine::open(
+        store,
+        tombola_engine::Seeds::Fresh,
+        std::sync::Arc::new(tombola_dsl::Loader),
+    )
+    .await?;
     if args.fault_commit_delay_ms > 0 {
         tracing::warn!(
             ms = args.fault_commit_delay_ms,
@@ -274,7 +279,10 @@ impl Folder {
                 Ok(d) => {
                     tracing::info!(campaign = %d.campaign, version = d.version, file = %name, "unchanged");
                 }
-                Err(DeployError::Invalid(diagnostics)) => {
+                Err(DeployError::Invalid(why)) => {
+                    let diagnostics = why
+                        .downcast_ref::<tombola_dsl::Rejected>()
+                        .map_or(&[][..], |r| &r.diagnostics[..]);
                     let rendered: String = diagnostics
                         .iter()
                         .map(|d| render::human(&name, &source, d, false))

@@ -11,9 +11,9 @@ use tombola_grammar::{CheckErrorKind, Program, Scope, Span, Type, did_you_mean};
 
 use crate::decode::Decoded;
 use crate::diagnostic::{Code, Diagnostic};
-use crate::draw_table::DrawTable;
-use crate::ir;
 use crate::model::*;
+use tombola_ir as ir;
+use tombola_ir::draw_table::DrawTable;
 
 /// Finest rate precision: weights are `rate · 10^18`, which fits in a u64.
 const MAX_RATE_SCALE: u32 = 18;
@@ -750,7 +750,7 @@ impl<'a> Compiler<'a> {
                         ),
                 );
             }
-            if kind.is_external() && !has_delivery {
+            if ir::AwardKind::from(kind).is_external() && !has_delivery {
                 self.push(
                     Diagnostic::new(Code::NoDelivery, a.kind.span, format!("award `{}` is delivered by webhook, but the campaign has no `delivery`", id.value))
                         .label("external award")
@@ -760,7 +760,7 @@ impl<'a> Compiler<'a> {
             match amount {
                 Some(amount) => out.push(ir::Award {
                     id: id.value.clone(),
-                    kind,
+                    kind: kind.into(),
                     amount,
                     title: a.title.as_ref().map(|t| t.value.clone()),
                     cost: a.cost.as_ref().map(|c| c.value.0),
@@ -921,7 +921,7 @@ impl<'a> Compiler<'a> {
                     match (then, locked) {
                         (Some(unlocked), Some(locked)) => Some(ir::NodeKind::Lock {
                             after: b.after.as_ref().map_or(0, |a| a.value),
-                            per: b.per.as_ref().map_or(LockPeriod::Total, |p| p.value),
+                            per: b.per.as_ref().map_or(LockPeriod::Total, |p| p.value).into(),
                             unlocked,
                             locked,
                         }),
@@ -1679,7 +1679,11 @@ impl<'a> Compiler<'a> {
         }
         let mode = wt.mode.as_ref().map_or(WeightMode::AtLeast, |m| m.value);
         match (score, ok) {
-            (Some(score), true) => Some(ir::ChainKind::Weight { score, mode, tiers }),
+            (Some(score), true) => Some(ir::ChainKind::Weight {
+                score,
+                mode: mode.into(),
+                tiers,
+            }),
             _ => None,
         }
     }
@@ -1869,7 +1873,7 @@ impl<'a> Compiler<'a> {
                 id,
                 event: event as u32,
                 condition,
-                once: r.once.as_ref().map(|o| o.value),
+                once: r.once.as_ref().map(|o| o.value.into()),
                 actions,
             });
         }
@@ -1919,13 +1923,7 @@ impl<'a> Compiler<'a> {
 }
 
 fn kind_name(kind: AwardKind) -> &'static str {
-    match kind {
-        AwardKind::Credits => "credits",
-        AwardKind::Draws => "draws",
-        AwardKind::Item => "item",
-        AwardKind::Coupon => "coupon",
-        AwardKind::None => "none",
-    }
+    ir::AwardKind::from(kind).name()
 }
 
 /// The first bracket of `text` left open at its end, outside string literals,

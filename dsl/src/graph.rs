@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use crate::ir::{Campaign, ChainKind, NodeKind, RuleOutcome, Target};
+use tombola_ir::{Campaign, ChainKind, NodeKind, RuleOutcome, Target};
 
 /// A drawing language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,8 +68,8 @@ fn sketch(campaign: &Campaign) -> Sketch {
                 for tier in tiers {
                     let table = format!("{id}_tier_{}", tier.threshold);
                     let word = match mode {
-                        crate::ir::WeightMode::AtLeast => "≥",
-                        crate::ir::WeightMode::Exactly => "=",
+                        tombola_ir::WeightMode::AtLeast => "≥",
+                        tombola_ir::WeightMode::Exactly => "=",
                     };
                     s.nodes.push((
                         table.clone(),

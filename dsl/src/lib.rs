@@ -11,9 +11,7 @@
 mod compile;
 mod decode;
 pub mod diagnostic;
-pub mod draw_table;
 pub mod graph;
-pub mod ir;
 pub mod model;
 pub mod render;
 mod yaml;
@@ -26,7 +24,7 @@ pub use diagnostic::{Code, Diagnostic, Label, Severity};
 #[derive(Debug)]
 pub struct Report {
     /// The compiled campaign, when the file has no error.
-    pub campaign: Option<ir::Campaign>,
+    pub campaign: Option<tombola_ir::Campaign>,
     /// Every finding, in file order.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -103,4 +101,28 @@ fn drop_null(value: &mut serde_json::Value) {
         }
     }
     map.values_mut().for_each(drop_null);
+}
+
+/// The compiler as the engine's [`tombola_ir::Loader`]: a source with errors is
+/// refused with its diagnostics ([`Rejected`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Loader;
+
+impl tombola_ir::Loader for Loader {
+    fn load(&self, source: &str) -> Result<tombola_ir::Campaign, tombola_ir::LoadError> {
+        let report = check_source(source);
+        match report.campaign {
+            Some(campaign) => Ok(campaign),
+            None => Err(Box::new(Rejected {
+                diagnostics: report.diagnostics,
+            })),
+        }
+    }
+}
+
+/// A source the compiler refused, with every diagnostic it found.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the campaign has errors")]
+pub struct Rejected {
+    pub diagnostics: Vec<Diagnostic>,
 }

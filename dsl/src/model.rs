@@ -518,3 +518,48 @@ pub struct Action {
     /// Give an award.
     pub award: Option<Id>,
 }
+
+// The IR keeps its own enums, so the engine never sees the document model;
+// these name each document enum's counterpart.
+
+impl From<AwardKind> for tombola_ir::AwardKind {
+    fn from(kind: AwardKind) -> Self {
+        match kind {
+            AwardKind::Credits => tombola_ir::AwardKind::Credits,
+            AwardKind::Draws => tombola_ir::AwardKind::Draws,
+            AwardKind::Item => tombola_ir::AwardKind::Item,
+            AwardKind::Coupon => tombola_ir::AwardKind::Coupon,
+            AwardKind::None => tombola_ir::AwardKind::None,
+        }
+    }
+}
+
+impl From<WeightMode> for tombola_ir::WeightMode {
+    fn from(mode: WeightMode) -> Self {
+        match mode {
+            WeightMode::AtLeast => tombola_ir::WeightMode::AtLeast,
+            WeightMode::Exactly => tombola_ir::WeightMode::Exactly,
+        }
+    }
+}
+
+impl From<LockPeriod> for tombola_ir::LockPeriod {
+    fn from(per: LockPeriod) -> Self {
+        match per {
+            LockPeriod::Total => tombola_ir::LockPeriod::Total,
+            LockPeriod::Day => tombola_ir::LockPeriod::Day,
+            LockPeriod::Month => tombola_ir::LockPeriod::Month,
+        }
+    }
+}
+
+impl From<Once> for tombola_ir::Once {
+    fn from(once: Once) -> Self {
+        match once {
+            Once::PerDay => tombola_ir::Once::PerDay,
+            Once::PerWeek => tombola_ir::Once::PerWeek,
+            Once::PerMonth => tombola_ir::Once::PerMonth,
+            Once::Ever => tombola_ir::Once::Ever,
+        }
+    }
+}

@@ -6,9 +6,9 @@ use std::hint::black_box;
 use chrono::{DateTime, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
 use rust_decimal::Decimal;
-use tombola_dsl::ir::Campaign;
 use tombola_engine::{Context, Counts, DrawInput, SeededRandom, draw_in_memory};
 use tombola_grammar::Value;
+use tombola_ir::Campaign;
 
 fn shipped(name: &str) -> Campaign {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -88,9 +88,13 @@ fn median(mut values: Vec<f64>) -> f64 {
 async fn measure(name: &str, url: &str) -> f64 {
     let now: DateTime<Utc> = "2026-03-04T10:00:00Z".parse().unwrap();
     let engine = Arc::new(
-        Engine::open(store::open(url).await.unwrap(), Seeds::Fixed(1))
-            .await
-            .unwrap(),
+        Engine::open(
+            store::open(url).await.unwrap(),
+            Seeds::Fixed(1),
+            std::sync::Arc::new(tombola_dsl::Loader),
+        )
+        .await
+        .unwrap(),
     );
     engine.deploy(CAMPAIGN, None, now).await.unwrap();
     let mut rates = Vec::new();

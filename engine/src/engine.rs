@@ -10,9 +10,8 @@ use chrono::{DateTime, Datelike, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use tombola_dsl::Diagnostic;
-use tombola_dsl::ir::{AwardKind, Campaign, State};
 use tombola_grammar::{Value, value_has_type};
+use tombola_ir::{AwardKind, Campaign, LoadError, Loader, State};
 
 use crate::evaluate::{Context, Counts, DrawError, DrawInput, Evaluation, Evaluator, StepKind};
 use crate::random::SeededRandom;
@@ -40,6 +39,7 @@ pub enum Seeds {
 #[derive(Debug, Clone)]
 pub struct Engine {
     store: Store,
+    loader: Arc<dyn Loader>,
     deployed: Arc<RwLock<HashMap<String, Arc<Deployed>>>>,
     seeds: Seeds,
     /// Fault injection: hold each draw's transaction this long before its commit.
@@ -99,8 +99,9 @@ pub(crate) fn period_keys(campaign: &Campaign, now: DateTime<Utc>) -> (String, S
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum DeployError {
-    #[error("the campaign has errors")]
-    Invalid(Vec<Diagnostic>),
+    /// The loader refused the source; its error says why (the compiler's diagnostics).
+    #[error("the campaign does not compile: {0}")]
+    Invalid(LoadError),
     #[error("the file says campaign `{found}`, not `{expected}`")]
     IdMismatch { expected: String, found: String },
     #[error(transparent)]
@@ -286,25 +287,35 @@ pub(crate) fn hundredths(amount: Decimal) -> Result<i64, Failure> {
 }
 
 impl Engine {
-    /// Opens the engine on `store`, recompiling every campaign's current version.
-    pub async fn open(store: Store, seeds: Seeds) -> Result<Engine, StoreError> {
+    /// Opens the engine on `store`, compiling every campaign's current version
+    /// with `loader` (the store keeps sources, not compiled campaigns).
+    pub async fn open(
+        store: Store,
+        seeds: Seeds,
+        loader: Arc<dyn Loader>,
+    ) -> Result<Engine, StoreError> {
         let engine = Engine {
             store,
+            loader,
             deployed: Arc::default(),
             seeds,
             commit_delay_ms: Arc::default(),
         };
         for stored in engine.store.current_versions().await? {
-            let report = tombola_dsl::check_source(&stored.source);
-            let Some(campaign) = report.campaign else {
-                return Err(StoreError::Corrupt(format!(
-                    "stored campaign `{}` version {} no longer compiles",
-                    stored.campaign, stored.version
-                )));
-            };
+            let campaign = engine.load_stored(&stored)?;
             engine.install(stored.campaign, stored.version, campaign);
         }
         Ok(engine)
+    }
+
+    /// A stored version compiled again; one that no longer compiles is corrupt.
+    fn load_stored(&self, stored: &StoredVersion) -> Result<Campaign, StoreError> {
+        self.loader.load(&stored.source).map_err(|why| {
+            StoreError::Corrupt(format!(
+                "stored campaign `{}` version {} no longer compiles: {why}",
+                stored.campaign, stored.version
+            ))
+        })
     }
 
     /// Fault injection for tests of timeouts, disconnects and shutdown: every
@@ -342,13 +353,7 @@ impl Engine {
         expected_id: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<Deployment, DeployError> {
-        let report = tombola_dsl::check_source(source);
-        let Some(campaign) = report
-            .campaign
-            .filter(|_| !report.diagnostics.iter().any(Diagnostic::is_error))
-        else {
-            return Err(DeployError::Invalid(report.diagnostics));
-        };
+        let campaign = self.loader.load(source).map_err(DeployError::Invalid)?;
         if let Some(expected) = expected_id.filter(|e| *e != campaign.id) {
             return Err(DeployError::IdMismatch {
                 expected: expected.to_string(),
@@ -456,13 +461,7 @@ impl Engine {
             .ok_or_else(|| {
                 StoreError::Corrupt(format!("campaign `{id}` has no version {version}"))
             })?;
-        let campaign = tombola_dsl::check_source(&stored.source)
-            .campaign
-            .ok_or_else(|| {
-                StoreError::Corrupt(format!(
-                    "stored campaign `{id}` version {version} no longer compiles"
-                ))
-            })?;
+        let campaign = self.load_stored(&stored)?;
         self.install(id.to_string(), version, campaign);
         self.campaign(id)
             .ok_or_else(|| Failure::UnknownCampaign(id.to_string()))
@@ -666,7 +665,7 @@ impl Engine {
             user: request.user.to_string(),
             award: AwardView {
                 id: award.id.clone(),
-                kind: format!("{:?}", award.kind).to_lowercase(),
+                kind: award.kind.name().to_string(),
                 title: award.title.clone(),
                 amount: draw.issued.amount.map(|a| a.normalize().to_string()),
                 code,
@@ -1049,7 +1048,7 @@ fn show(value: tombola_grammar::Val<'_>) -> String {
 }
 
 fn step_view(campaign: &Campaign, step: &crate::evaluate::Step, input: &DrawInput<'_>) -> StepView {
-    use tombola_dsl::ir::{ChainKind, NodeKind};
+    use tombola_ir::{ChainKind, NodeKind};
     let program = match step.kind {
         StepKind::Rule { rule } => match &campaign.chain[rule as usize].kind {
             ChainKind::Blacklist { condition, .. } => condition.as_ref(),

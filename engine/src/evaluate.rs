@@ -8,10 +8,10 @@
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
-use tombola_dsl::ir::{
-    self, AwardIx, Campaign, ChainKind, EntryIx, LockPeriod, NodeKind, RuleOutcome, Target,
-};
 use tombola_grammar::{Env, EvalError, Runtime, Slot, Val, Value};
+use tombola_ir::{
+    self as ir, AwardIx, Campaign, ChainKind, EntryIx, LockPeriod, NodeKind, RuleOutcome, Target,
+};
 
 use crate::random::SeededRandom;
 
@@ -182,7 +182,7 @@ pub struct Context<'r> {
 
 impl Context<'_> {
     /// Picks a pool entry from `table`: by weight, unless forced.
-    fn pick(&mut self, table: &tombola_dsl::draw_table::DrawTable) -> EntryIx {
+    fn pick(&mut self, table: &tombola_ir::draw_table::DrawTable) -> EntryIx {
         match self.force {
             Some(entry) if table.entries.contains(&entry) => entry,
             _ => table.draw(|n| self.random.below(n)),

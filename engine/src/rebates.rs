@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use tombola_dsl::ir::{Action, AwardKind, Campaign, Once};
 use tombola_grammar::{Env, Slot, Val, Value, value_has_type};
+use tombola_ir::{Action, AwardKind, Campaign, Once};
 
 use crate::Context;
 use crate::engine::{Engine, Failure, hundredths, micros, sha256_hex};

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use tombola_dsl::ir::{Campaign, ChainKind, LockPeriod, NodeKind, Target, Tree, WeightMode};
+use tombola_ir::{Campaign, ChainKind, LockPeriod, NodeKind, Target, Tree, WeightMode};
 
 use crate::engine::{Engine, Failure};
 use crate::evaluate::{Counts, DrawInput, Inputs};
@@ -313,7 +313,7 @@ impl Engine {
                 };
                 Prize {
                     award: award.id.clone(),
-                    kind: format!("{:?}", award.kind).to_lowercase(),
+                    kind: award.kind.name().to_string(),
                     title: award.title.clone(),
                     rate: entry.rate.normalize().to_string(),
                     state,
@@ -382,7 +382,7 @@ impl Engine {
                     .ok()
                     .and_then(|d| i64::try_from(d.floor()).ok());
                 let current = value
-                    .and_then(|v| tombola_dsl::ir::tier_for(*mode, tiers, v))
+                    .and_then(|v| tombola_ir::tier_for(*mode, tiers, v))
                     .map(|t| t.threshold);
                 let next = value
                     .and_then(|v| tiers.iter().find(|t| t.threshold > v))
@@ -493,7 +493,7 @@ fn parse_cursor(cursor: &str) -> Result<(i64, String), Failure> {
 /// Each award's share of a table, exact: its weight over the total.
 fn shares(
     campaign: &Campaign,
-    table: &tombola_dsl::draw_table::DrawTable,
+    table: &tombola_ir::draw_table::DrawTable,
 ) -> BTreeMap<String, String> {
     let total = Decimal::from(table.total);
     table

@@ -224,7 +224,7 @@ async fn send(
         "user": task.user,
         "award": {
             "id": task.award,
-            "kind": award.map(|a| format!("{:?}", a.kind).to_lowercase()),
+            "kind": award.map(|a| a.kind.name()),
             "title": award.and_then(|a| a.title.clone()),
             "code": code,
         },

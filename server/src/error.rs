@@ -311,7 +311,12 @@ impl From<Failure> for ApiError {
 impl From<DeployError> for ApiError {
     fn from(error: DeployError) -> Self {
         match error {
-            DeployError::Invalid(diagnostics) => ApiError::InvalidCampaign(diagnostics),
+            // The server opens its engine with the dsl compiler, whose refusal
+            // carries the diagnostics the answer lists.
+            DeployError::Invalid(why) => match why.downcast::<tombola_dsl::Rejected>() {
+                Ok(rejected) => ApiError::InvalidCampaign(rejected.diagnostics),
+                Err(other) => ApiError::Internal(other.to_string()),
+            },
             DeployError::IdMismatch { expected, found } => ApiError::IdMismatch { expected, found },
             other => ApiError::Internal(other.to_string()),
         }

@@ -1,8 +1,8 @@
 //! Caller input to engine values: attributes typed by the campaign's declarations.
 
 use rust_decimal::Decimal;
-use tombola_dsl::ir::Campaign;
 use tombola_grammar::{Type, Value};
+use tombola_ir::Campaign;
 
 use crate::ApiError;
 

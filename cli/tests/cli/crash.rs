@@ -142,6 +142,7 @@ async fn crash_and_recover(database_url: &str) {
     let engine = Engine::open(
         tombola_engine::store::open(database_url).await.unwrap(),
         Seeds::Fresh,
+        std::sync::Arc::new(tombola_dsl::Loader),
     )
     .await
     .unwrap();

@@ -11,6 +11,7 @@ async fn operators_list_deliveries_credits_and_the_audit_log() {
     let engine = Engine::open(
         tombola_engine::store::open(&url).await.unwrap(),
         Seeds::Fixed(1),
+        std::sync::Arc::new(tombola_dsl::Loader),
     )
     .await
     .unwrap();

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use rust_decimal::Decimal;
-use tombola_dsl::ir::{Campaign, NodeKind, Target};
+use tombola_ir::{Campaign, NodeKind, Target};
 
 fn campaigns() -> Vec<(String, Campaign)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../campaigns");
@@ -59,7 +59,7 @@ fn every_tree_path_ends_in_an_award() {
     for (stem, campaign) in campaigns() {
         for tree in &campaign.trees {
             // Walk every path; trees are validated acyclic, so this terminates.
-            fn walk(nodes: &[tombola_dsl::ir::Node], target: Target, depth: usize) -> usize {
+            fn walk(nodes: &[tombola_ir::Node], target: Target, depth: usize) -> usize {
                 assert!(depth <= nodes.len(), "a path longer than the tree: a cycle");
                 match target {
                     Target::Issue => 1,

@@ -3,11 +3,11 @@
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use tombola_dsl::ir::Campaign;
 use tombola_engine::{
     Context, Counts, DrawInput, SeededRandom, Source, StepOutcome, draw_in_memory,
 };
 use tombola_grammar::Value;
+use tombola_ir::Campaign;
 
 fn compile(source: &str) -> Campaign {
     let report = tombola_dsl::check_source(source);
@@ -194,7 +194,7 @@ fn renormalised_tiers_keep_pool_ratios_and_rated_tiers_use_their_own() {
     assert_eq!(tiers[1].table.weights, [1, 1]);
 }
 
-use tombola_dsl::ir;
+use tombola_ir as ir;
 
 #[test]
 fn when_rules_give_or_switch_pools() {
@@ -250,7 +250,7 @@ fn lock_after_3_opens_on_the_4th_draw_of_the_day() {
     // model_gpt4 (entry 3) sits behind `lock: { after: 3, per: day }`.
     let only_gpt4 = |c: &Campaign| {
         let mut c = c.clone();
-        c.table = tombola_dsl::draw_table::DrawTable::new(&[(3, 1)]).unwrap();
+        c.table = tombola_ir::draw_table::DrawTable::new(&[(3, 1)]).unwrap();
         c
     };
     let campaign = only_gpt4(&campaign);
@@ -304,7 +304,7 @@ fn lock_after_3_opens_on_the_4th_draw_of_the_day() {
 fn exhausted_stock_routes_to_the_fallback_and_never_goes_negative() {
     let campaign = shipped("big-market-unlock.yaml");
     let mut campaign = campaign;
-    campaign.table = tombola_dsl::draw_table::DrawTable::new(&[(4, 1)]).unwrap(); // model_new, stock 5
+    campaign.table = tombola_ir::draw_table::DrawTable::new(&[(4, 1)]).unwrap(); // model_new, stock 5
     let mut stock = stock_of(&campaign);
     let mut issued = 0;
     for seed in 0..20 {
@@ -335,7 +335,7 @@ fn exhausted_stock_routes_to_the_fallback_and_never_goes_negative() {
 fn compiler_inserted_stock_nodes_decrement_too() {
     let campaign = shipped("big-market-raffle.yaml");
     let mut campaign = campaign;
-    campaign.table = tombola_dsl::draw_table::DrawTable::new(&[(8, 1)]).unwrap(); // grand_prize, stock 10
+    campaign.table = tombola_ir::draw_table::DrawTable::new(&[(8, 1)]).unwrap(); // grand_prize, stock 10
     let mut stock = stock_of(&campaign);
     let issued = (0..30)
         .filter(|seed| {
@@ -474,7 +474,7 @@ fn sources_say_where_the_award_came_from() {
 #[test]
 fn coupons_without_codes_route_like_exhausted_stock() {
     let mut campaign = shipped("showcase.yaml");
-    campaign.table = tombola_dsl::draw_table::DrawTable::new(&[(2, 1)]).unwrap(); // coupon_10
+    campaign.table = tombola_ir::draw_table::DrawTable::new(&[(2, 1)]).unwrap(); // coupon_10
     let mut stock = stock_of(&campaign);
     let attributes = [Some(Value::Bool(false)), Some(Value::List(vec![].into()))];
     for seed in 0..20 {

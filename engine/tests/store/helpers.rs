@@ -24,7 +24,13 @@ pub(crate) async fn stores() -> Vec<(&'static str, Store)> {
 }
 
 pub(crate) async fn engine(store: Store) -> Engine {
-    Engine::open(store, Seeds::Fixed(7)).await.unwrap()
+    Engine::open(
+        store,
+        Seeds::Fixed(7),
+        std::sync::Arc::new(tombola_dsl::Loader),
+    )
+    .await
+    .unwrap()
 }
 
 pub(crate) fn at(text: &str) -> DateTime<Utc> {

@@ -23,9 +23,13 @@ async fn state() -> AppState {
 
 /// The app over the store at `url`.
 async fn state_on(url: &str) -> AppState {
-    let engine = Engine::open(store::open(url).await.unwrap(), Seeds::Fixed(3))
-        .await
-        .unwrap();
+    let engine = Engine::open(
+        store::open(url).await.unwrap(),
+        Seeds::Fixed(3),
+        std::sync::Arc::new(tombola_dsl::Loader),
+    )
+    .await
+    .unwrap();
     AppState::new(engine)
         .with_clock(Arc::new(|| "2026-03-04T10:00:00Z".parse().unwrap()))
         .with_admin_token(Some(ADMIN))

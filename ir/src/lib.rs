@@ -1,5 +1,6 @@
-//! The workflow graph the engine runs: resolved ids, compiled expressions,
-//! exact draw tables. No YAML types; validated once, when built.
+//! The compiled campaign the engine runs — resolved ids, compiled expressions,
+//! exact draw tables — and the only contract between the compiler (`tombola-dsl`)
+//! and the engine. No document types; validated once, when built.
 
 use std::collections::BTreeSet;
 
@@ -9,8 +10,79 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use tombola_grammar::{Program, Type};
 
-use crate::draw_table::DrawTable;
-pub use crate::model::{AwardKind, LockPeriod, Once, WeightMode};
+pub mod draw_table;
+
+pub use crate::draw_table::{DrawTable, TableError};
+
+/// What an award gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AwardKind {
+    /// Credit points into the user's ledger, applied in the draw's transaction.
+    Credits,
+    /// Extra draws, applied in the draw's transaction.
+    Draws,
+    /// A physical or digital item, delivered by webhook.
+    Item,
+    /// A coupon code from an uploaded pool, delivered by webhook.
+    Coupon,
+    /// Explicitly nothing.
+    None,
+}
+
+impl AwardKind {
+    /// The kind's name as files and answers spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            AwardKind::Credits => "credits",
+            AwardKind::Draws => "draws",
+            AwardKind::Item => "item",
+            AwardKind::Coupon => "coupon",
+            AwardKind::None => "none",
+        }
+    }
+}
+
+/// How a weight rule matches its score to a tier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WeightMode {
+    /// The highest threshold at or below the score.
+    AtLeast,
+    /// Only a threshold equal to the score: fires once.
+    Exactly,
+}
+
+/// Which completed draws a lock counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LockPeriod {
+    Total,
+    Day,
+    Month,
+}
+
+/// How often a rebate may pay one user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Once {
+    PerDay,
+    PerWeek,
+    PerMonth,
+    Ever,
+}
+
+impl Once {
+    /// The name files and answers use (`per_day`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Once::PerDay => "per_day",
+            Once::PerWeek => "per_week",
+            Once::PerMonth => "per_month",
+            Once::Ever => "ever",
+        }
+    }
+}
 
 /// Index of an award in [`Campaign::awards`].
 pub type AwardIx = u32;
@@ -346,4 +418,16 @@ pub enum Action {
     Sku(SkuIx),
     Credits(Program),
     Award(AwardIx),
+}
+
+/// Why a source did not load; the loader's own error (the compiler's
+/// diagnostics, say), which its caller may downcast.
+pub type LoadError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Turns a campaign's source into its IR. The store keeps each version's source,
+/// never the compiler's output, so the engine is handed the compiler as a
+/// loader (as zen's `DecisionLoader`) and never parses a file itself.
+pub trait Loader: Send + Sync + std::fmt::Debug {
+    /// The campaign compiled from `source`, or why it does not compile.
+    fn load(&self, source: &str) -> Result<Campaign, LoadError>;
 }
