@@ -1,26 +1,59 @@
-//! Stores for the shared behavioural suite: memory, SQLite in a temporary
-//! file, and PostgreSQL in a fresh database per test when
-//! `TOMBOLA_TEST_DATABASE_URL` is set (required when `CI=true`).
+//! The stores the suite runs on — memory, SQLite in a temporary file, and
+//! PostgreSQL in a fresh database per test when `TOMBOLA_TEST_DATABASE_URL` is
+//! set (required when `CI=true`) — the macro that makes one test per store,
+//! and the campaigns and requests the tests share.
 
 use chrono::{DateTime, Utc};
 use tombola_engine::store::{self, Store};
 use tombola_engine::test_support::{postgres_url, unique};
-use tombola_engine::{Engine, Seeds};
+use tombola_engine::{
+    DrawRequest, DrawResponse, Engine, EventRequest, EventResponse, Failure, Seeds,
+};
+use tombola_grammar::Value;
 
-/// Every store the suite runs on, by name.
-pub(crate) async fn stores() -> Vec<(&'static str, Store)> {
-    let mut out = vec![("memory", store::open("memory:").await.unwrap())];
+/// One behaviour, one test per store: for `async fn $behaviour(name: &str, store: Store)`
+/// beside it, `per_store!($behaviour, worker_threads = N)` makes `$behaviour::memory`,
+/// `$behaviour::sqlite` and `$behaviour::postgres`, so a failure names its store.
+macro_rules! per_store {
+    ($behaviour:ident, worker_threads = $threads:tt) => {
+        mod $behaviour {
+            #[tokio::test(flavor = "multi_thread", worker_threads = $threads)]
+            async fn memory() {
+                super::$behaviour("memory", $crate::helpers::memory().await).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = $threads)]
+            async fn sqlite() {
+                super::$behaviour("sqlite", $crate::helpers::sqlite().await).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = $threads)]
+            async fn postgres() {
+                // No server configured: `postgres()` printed the skip line (or failed under CI).
+                if let Some(store) = $crate::helpers::postgres().await {
+                    super::$behaviour("postgres", store).await;
+                }
+            }
+        }
+    };
+}
+pub(crate) use per_store;
+
+pub(crate) async fn memory() -> Store {
+    store::open("memory:").await.unwrap()
+}
+
+pub(crate) async fn sqlite() -> Store {
     let path = std::env::temp_dir().join(format!("{}.db", unique("tombola")));
-    out.push((
-        "sqlite",
-        store::open(&format!("sqlite://{}", path.display()))
-            .await
-            .unwrap(),
-    ));
-    if let Some(url) = postgres_url().await {
-        out.push(("postgres", store::open(&url).await.unwrap()));
-    }
-    out
+    store::open(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap()
+}
+
+/// A store on a fresh PostgreSQL database, or `None` when no server is configured.
+pub(crate) async fn postgres() -> Option<Store> {
+    let url = postgres_url().await?;
+    Some(store::open(&url).await.unwrap())
 }
 
 pub(crate) async fn engine(store: Store) -> Engine {
@@ -35,4 +68,92 @@ pub(crate) async fn engine(store: Store) -> Engine {
 
 pub(crate) fn at(text: &str) -> DateTime<Utc> {
     text.parse().unwrap()
+}
+
+pub(crate) const NOW: &str = "2026-03-04T10:00:00Z";
+
+/// Campaign `t`, open through 2026 in Shanghai, with `body` for the rest.
+pub(crate) fn campaign(body: &str) -> String {
+    format!(
+        "campaign: t\nname: T\nstate: open\nwindow: {{ from: 2026-01-01, to: 2026-12-31, zone: Asia/Shanghai }}\n{body}"
+    )
+}
+
+/// One award with stock behind a stock node, falling back to credits.
+pub(crate) fn stocked(stock: u32, allowance: u32) -> String {
+    campaign(&format!(
+        "allowance: {allowance}\nawards:\n  prize: {{ kind: draws, amount: 0 }}\n  consolation: {{ kind: credits, amount: 1 }}\npool:\n  - {{ award: prize, rate: 1, stock: {stock}, tree: t }}\ntrees:\n  t:\n    - stock: {{ exhausted: luck }}\n    - luck: {{ fallback: consolation }}\n"
+    ))
+}
+
+/// Two events with rebates, SKUs with stock and a price in credits.
+pub(crate) fn rebate_campaign() -> String {
+    campaign(
+        "allowance: 0\ninputs:\n  events:\n    sign_in: {}\n    payment: { amount: decimal }\nawards:\n  points: { kind: credits, amount: 1 }\npool:\n  - { award: points, rate: 1 }\nskus:\n  draw_1: { draws: 1, stock: 2 }\n  draw_5: { draws: 5, price: 20 credits }\nrebates:\n  - id: daily\n    on: sign_in\n    once: per_day\n    give: [ { sku: draw_1 }, { credits: 10 } ]\n  - id: spender\n    on: payment\n    when: event.amount >= 50\n    give: [ { credits: \"round(event.amount * 5%, 2)\" } ]\n",
+    )
+}
+
+/// A draw in campaign `t` at `NOW`, without attributes.
+pub(crate) async fn draw(
+    engine: &Engine,
+    user: &str,
+    request: &str,
+) -> Result<DrawResponse, Failure> {
+    engine
+        .draw(
+            &DrawRequest {
+                campaign: "t",
+                user,
+                request_id: request,
+                attributes: &[],
+            },
+            at(NOW),
+        )
+        .await
+}
+
+/// A draw in campaign `t` at `NOW` that passes `user.vip`; it must succeed.
+pub(crate) async fn draw_as(engine: &Engine, id: &str, user: &str, vip: bool) -> DrawResponse {
+    let attributes = [("vip".to_string(), Value::Bool(vip))];
+    engine
+        .draw(
+            &DrawRequest {
+                campaign: "t",
+                user,
+                request_id: id,
+                attributes: &attributes,
+            },
+            at(NOW),
+        )
+        .await
+        .unwrap()
+}
+
+/// An event in campaign `t` at `now`.
+pub(crate) async fn event(
+    engine: &Engine,
+    user: &str,
+    name: &str,
+    request: &str,
+    attributes: &[(String, Value)],
+    now: &str,
+) -> Result<EventResponse, Failure> {
+    engine
+        .event(
+            &EventRequest {
+                campaign: "t",
+                user,
+                event: name,
+                request_id: request,
+                attributes,
+            },
+            at(now),
+        )
+        .await
+}
+
+/// Campaign `t`'s tallies, read in a transaction of their own.
+pub(crate) async fn tallies(engine: &Engine) -> (i64, i64, i64, i64) {
+    let mut tx = engine.store().begin().await.unwrap();
+    tx.tallies("t").await.unwrap()
 }
