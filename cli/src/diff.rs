@@ -4,11 +4,116 @@
 //! rebates — as Markdown for a pull request or JSON for machines.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
+use anyhow::{Context, Result, bail};
+use clap::ValueEnum;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use tombola_ir::draw_table::DrawTable;
 use tombola_ir::{Campaign, ChainKind, RuleOutcome};
+
+use crate::files;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum DiffFormat {
+    /// For a pull request comment.
+    Markdown,
+    Json,
+}
+
+/// The two versions compared, each with the name it is shown by.
+struct Versions {
+    old_name: String,
+    old_source: String,
+    new_name: String,
+    new_source: String,
+}
+
+/// The `tombola diff` command: `old` and `new` as files, or with `git` the one
+/// file given against its version at that revision.
+pub(crate) fn command(
+    old: Option<PathBuf>,
+    new: Option<PathBuf>,
+    git: Option<String>,
+    format: DiffFormat,
+) -> Result<ExitCode> {
+    let versions = match git {
+        Some(rev) => {
+            // With --git, the one path given is the new file (clap fills `old` first).
+            let file = new.or(old).context("name the campaign file to compare")?;
+            against_git(&rev, &file)?
+        }
+        None => {
+            let (old, new) = (
+                old.context("name the old file")?,
+                new.context("name the new file")?,
+            );
+            let (old, new) = (files::load(&old)?, files::load(&new)?);
+            Versions {
+                old_name: old.name,
+                old_source: old.source,
+                new_name: new.name,
+                new_source: new.source,
+            }
+        }
+    };
+    let changes = diff(
+        &compiled(&versions.old_name, &versions.old_source)?,
+        &compiled(&versions.new_name, &versions.new_source)?,
+    );
+    match format {
+        DiffFormat::Markdown => print!("{}", markdown(&changes)),
+        DiffFormat::Json => println!("{}", serde_json::to_string_pretty(&changes)?),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `file` as it is, and as it was at `rev` (read with `git show`).
+fn against_git(rev: &str, file: &Path) -> Result<Versions> {
+    let shown = std::process::Command::new("git")
+        .args([
+            "show",
+            // `./name` is relative to the file's folder, where git runs.
+            &format!(
+                "{rev}:./{}",
+                file.file_name().unwrap_or_default().to_string_lossy()
+            ),
+        ])
+        .current_dir(
+            file.parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new(".")),
+        )
+        .output()
+        .context("cannot run git")?;
+    if !shown.status.success() {
+        bail!(
+            "git show {rev}:{}: {}",
+            file.display(),
+            String::from_utf8_lossy(&shown.stderr).trim()
+        );
+    }
+    let current = files::load(file)?;
+    Ok(Versions {
+        old_name: format!("{}@{rev}", file.display()),
+        old_source: String::from_utf8(shown.stdout).context("the old version is not UTF-8")?,
+        new_name: current.name,
+        new_source: current.source,
+    })
+}
+
+/// The IR of one version; a version with errors stops the diff, which only
+/// compares campaigns that check clean.
+fn compiled(name: &str, source: &str) -> Result<Campaign> {
+    let report = tombola_dsl::check_source(source);
+    let broken = report.has_errors();
+    match report.campaign.filter(|_| !broken) {
+        Some(campaign) => Ok(campaign),
+        None => bail!("{name} has errors: run `tombola check {name}`"),
+    }
+}
 
 /// One change, in a section.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -131,278 +236,16 @@ fn gate_text(gates: &[tombola_engine::Gate]) -> String {
 
 pub(crate) fn diff(old: &Campaign, new: &Campaign) -> Diff {
     let mut changes = Vec::new();
-    let push =
-        |changes: &mut Vec<Change>, section, what: String| changes.push(Change { section, what });
+    awards(&mut changes, old, new);
+    pool(&mut changes, old, new);
+    tables(&mut changes, old, new);
+    rules(&mut changes, old, new);
+    caps_and_window(&mut changes, old, new);
+    skus(&mut changes, old, new);
+    rebates(&mut changes, old, new);
 
-    // Awards.
-    let old_awards: BTreeMap<&str, _> = old.awards.iter().map(|a| (a.id.as_str(), a)).collect();
-    let new_awards: BTreeMap<&str, _> = new.awards.iter().map(|a| (a.id.as_str(), a)).collect();
-    for (id, award) in &new_awards {
-        match old_awards.get(id) {
-            None => push(
-                &mut changes,
-                "Awards",
-                format!("`{id}` added ({:?})", award.kind).to_lowercase(),
-            ),
-            Some(before) => {
-                if before.kind != award.kind {
-                    push(
-                        &mut changes,
-                        "Awards",
-                        format!("`{id}` is now {:?}, was {:?}", award.kind, before.kind),
-                    );
-                }
-                let (a, b) = (
-                    before.amount.as_ref().map(|p| p.source().to_string()),
-                    award.amount.as_ref().map(|p| p.source().to_string()),
-                );
-                if a != b {
-                    push(
-                        &mut changes,
-                        "Awards",
-                        format!("`{id}` amount: {} (was {})", show(b), show(a)),
-                    );
-                }
-                if before.cost != award.cost {
-                    push(
-                        &mut changes,
-                        "Awards",
-                        format!(
-                            "`{id}` cost: {} (was {})",
-                            show(award.cost),
-                            show(before.cost)
-                        ),
-                    );
-                }
-            }
-        }
-    }
-    for id in old_awards.keys().filter(|id| !new_awards.contains_key(*id)) {
-        push(&mut changes, "Awards", format!("`{id}` removed"));
-    }
-
-    // The pool: rates, stock, locks on the way to each award.
-    let pool =
-        |c: &Campaign| -> BTreeMap<String, (Decimal, Option<u64>, Vec<tombola_engine::Gate>)> {
-            c.pool
-                .iter()
-                .enumerate()
-                .map(|(i, e)| {
-                    (
-                        c.awards[e.award as usize].id.clone(),
-                        (e.rate, e.stock, tombola_engine::gates(c, i)),
-                    )
-                })
-                .collect()
-        };
-    let (old_pool, new_pool) = (pool(old), pool(new));
-    compare_shares(
-        &mut changes,
-        "Rates",
-        "pool ",
-        &old_pool.iter().map(|(k, v)| (k.clone(), v.0)).collect(),
-        &new_pool.iter().map(|(k, v)| (k.clone(), v.0)).collect(),
-    );
-    for (id, (_, stock, gates)) in &new_pool {
-        if let Some((_, old_stock, old_gates)) = old_pool.get(id) {
-            if old_stock != stock {
-                push(
-                    &mut changes,
-                    "Stock and caps",
-                    format!("`{id}` stock: {} (was {})", show(*stock), show(*old_stock)),
-                );
-            }
-            if old_gates != gates {
-                // "now unlocks after 2 draws per day, was 3" when one lock changed its count.
-                let was = match (old_gates.as_slice(), gates.as_slice()) {
-                    ([before], [after]) if before.per == after.per => before.after.to_string(),
-                    _ => gate_text(old_gates),
-                };
-                push(
-                    &mut changes,
-                    "Locks",
-                    format!("`{id}` now {}, was {was}", gate_text(gates)),
-                );
-            }
-        }
-    }
-
-    // Weight tiers and rule tables.
-    let tables = |c: &Campaign| -> BTreeMap<String, BTreeMap<String, Decimal>> {
-        let mut out = BTreeMap::new();
-        for rule in &c.chain {
-            match &rule.kind {
-                ChainKind::Weight { tiers, .. } => {
-                    for tier in tiers {
-                        out.insert(
-                            format!("rule `{}` tier {}", rule.id, tier.threshold),
-                            shares(c, &tier.table),
-                        );
-                    }
-                }
-                ChainKind::When {
-                    outcome: RuleOutcome::Draw(table),
-                    ..
-                } => {
-                    out.insert(format!("rule `{}`", rule.id), shares(c, table));
-                }
-                _ => {}
-            }
-        }
-        out
-    };
-    let (old_tables, new_tables) = (tables(old), tables(new));
-    for (name, table) in &new_tables {
-        match old_tables.get(name) {
-            Some(before) => {
-                compare_shares(&mut changes, "Rates", &format!("{name}: "), before, table)
-            }
-            None => push(&mut changes, "Rates", format!("{name} added")),
-        }
-    }
-    for name in old_tables.keys().filter(|n| !new_tables.contains_key(*n)) {
-        push(&mut changes, "Rates", format!("{name} removed"));
-    }
-    let rules = |c: &Campaign| {
-        c.chain
-            .iter()
-            .map(|r| r.id.clone())
-            .collect::<BTreeSet<_>>()
-    };
-    for id in rules(new).difference(&rules(old)) {
-        push(&mut changes, "Rules", format!("rule `{id}` added"));
-    }
-    for id in rules(old).difference(&rules(new)) {
-        push(&mut changes, "Rules", format!("rule `{id}` removed"));
-    }
-
-    // Caps, allowance, window.
-    if old.allowance != new.allowance {
-        push(
-            &mut changes,
-            "Stock and caps",
-            format!("allowance: {} draws (was {})", new.allowance, old.allowance),
-        );
-    }
-    for (name, a, b) in [
-        ("total cap", old.quota.total, new.quota.total),
-        ("daily cap", old.quota.per_day, new.quota.per_day),
-        ("monthly cap", old.quota.per_month, new.quota.per_month),
-    ] {
-        if a != b {
-            push(
-                &mut changes,
-                "Stock and caps",
-                format!("{name}: {} (was {})", show(b), show(a)),
-            );
-        }
-    }
-    if old.window.from != new.window.from || old.window.until != new.window.until {
-        push(
-            &mut changes,
-            "Window",
-            format!(
-                "{} to {} (was {} to {})",
-                new.window.from.date_naive(),
-                show(new.window.until.map(|u| u.date_naive())),
-                old.window.from.date_naive(),
-                show(old.window.until.map(|u| u.date_naive()))
-            ),
-        );
-    }
-    let skus = |c: &Campaign| -> BTreeMap<String, String> {
-        c.skus
-            .iter()
-            .map(|s| {
-                (
-                    s.id.clone(),
-                    format!(
-                        "{} draws, stock {}, price {}",
-                        s.draws,
-                        show(s.stock),
-                        show(s.price)
-                    ),
-                )
-            })
-            .collect()
-    };
-    let (old_skus, new_skus) = (skus(old), skus(new));
-    for (id, text) in &new_skus {
-        match old_skus.get(id) {
-            None => push(&mut changes, "SKUs", format!("`{id}` added: {text}")),
-            Some(before) if before != text => push(
-                &mut changes,
-                "SKUs",
-                format!("`{id}`: {text} (was {before})"),
-            ),
-            _ => {}
-        }
-    }
-    for id in old_skus.keys().filter(|id| !new_skus.contains_key(*id)) {
-        push(&mut changes, "SKUs", format!("`{id}` removed"));
-    }
-
-    // Rebates, compared by what they do.
-    let rebates = |c: &Campaign| -> BTreeMap<String, String> {
-        c.rebates
-            .iter()
-            .map(|r| {
-                let event = c
-                    .inputs
-                    .events
-                    .get(r.event as usize)
-                    .map_or("?", |e| e.name.as_str());
-                let actions: Vec<String> = r
-                    .actions
-                    .iter()
-                    .map(|a| match a {
-                        tombola_ir::Action::Sku(ix) => {
-                            format!("SKU `{}`", c.skus[*ix as usize].id)
-                        }
-                        tombola_ir::Action::Credits(p) => format!("{} credits", p.source()),
-                        tombola_ir::Action::Award(ix) => {
-                            format!("award `{}`", c.awards[*ix as usize].id)
-                        }
-                    })
-                    .collect();
-                let text = format!(
-                    "on `{event}`{}{}: {}",
-                    r.condition
-                        .as_ref()
-                        .map(|p| format!(" when `{}`", p.source()))
-                        .unwrap_or_default(),
-                    r.once
-                        .map(|o| format!(
-                            ", once {}",
-                            format!("{o:?}").to_lowercase().replace("per", "per ")
-                        ))
-                        .unwrap_or_default(),
-                    actions.join(", ")
-                );
-                (r.id.clone(), text)
-            })
-            .collect()
-    };
-    let (old_rebates, new_rebates) = (rebates(old), rebates(new));
-    for (id, text) in &new_rebates {
-        match old_rebates.get(id) {
-            None => push(&mut changes, "Rebates", format!("`{id}` added: {text}")),
-            Some(before) if before != text => push(
-                &mut changes,
-                "Rebates",
-                format!("`{id}`: {text} (was {before})"),
-            ),
-            _ => {}
-        }
-    }
-    for id in old_rebates
-        .keys()
-        .filter(|id| !new_rebates.contains_key(*id))
-    {
-        push(&mut changes, "Rebates", format!("`{id}` removed"));
-    }
-
-    // One block per section, in a reviewer's order.
+    // One block per section, in a reviewer's order; the sort is stable, so
+    // changes keep the order above within a section.
     const ORDER: [&str; 8] = [
         "Awards",
         "Rates",
@@ -427,6 +270,289 @@ pub(crate) fn diff(old: &Campaign, new: &Campaign) -> Diff {
         credits_per_draw: (old_credits.map(round), new_credits.map(round)),
         cost_per_draw: (round(old_cost), round(new_cost)),
     }
+}
+
+fn push(changes: &mut Vec<Change>, section: &'static str, what: String) {
+    changes.push(Change { section, what });
+}
+
+/// Entries added, changed (their text differs) and removed, for things
+/// compared by a one-line description: SKUs and rebates.
+fn compare_texts(
+    changes: &mut Vec<Change>,
+    section: &'static str,
+    old: &BTreeMap<String, String>,
+    new: &BTreeMap<String, String>,
+) {
+    for (id, text) in new {
+        match old.get(id) {
+            None => push(changes, section, format!("`{id}` added: {text}")),
+            Some(before) if before != text => {
+                push(changes, section, format!("`{id}`: {text} (was {before})"))
+            }
+            _ => {}
+        }
+    }
+    for id in old.keys().filter(|id| !new.contains_key(*id)) {
+        push(changes, section, format!("`{id}` removed"));
+    }
+}
+
+fn awards(changes: &mut Vec<Change>, old: &Campaign, new: &Campaign) {
+    let old_awards: BTreeMap<&str, _> = old.awards.iter().map(|a| (a.id.as_str(), a)).collect();
+    let new_awards: BTreeMap<&str, _> = new.awards.iter().map(|a| (a.id.as_str(), a)).collect();
+    for (id, award) in &new_awards {
+        let Some(before) = old_awards.get(id) else {
+            push(
+                changes,
+                "Awards",
+                format!("`{id}` added ({:?})", award.kind).to_lowercase(),
+            );
+            continue;
+        };
+        if before.kind != award.kind {
+            push(
+                changes,
+                "Awards",
+                format!("`{id}` is now {:?}, was {:?}", award.kind, before.kind),
+            );
+        }
+        let (a, b) = (
+            before.amount.as_ref().map(|p| p.source().to_string()),
+            award.amount.as_ref().map(|p| p.source().to_string()),
+        );
+        if a != b {
+            push(
+                changes,
+                "Awards",
+                format!("`{id}` amount: {} (was {})", show(b), show(a)),
+            );
+        }
+        if before.cost != award.cost {
+            push(
+                changes,
+                "Awards",
+                format!(
+                    "`{id}` cost: {} (was {})",
+                    show(award.cost),
+                    show(before.cost)
+                ),
+            );
+        }
+    }
+    for id in old_awards.keys().filter(|id| !new_awards.contains_key(*id)) {
+        push(changes, "Awards", format!("`{id}` removed"));
+    }
+}
+
+/// An award's entry in the pool: its rate, its stock and the locks on the way to it.
+type PoolEntry = (Decimal, Option<u64>, Vec<tombola_engine::Gate>);
+
+fn pool_entries(c: &Campaign) -> BTreeMap<String, PoolEntry> {
+    c.pool
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            (
+                c.awards[e.award as usize].id.clone(),
+                (e.rate, e.stock, tombola_engine::gates(c, i)),
+            )
+        })
+        .collect()
+}
+
+/// The pool: rates, stock, locks on the way to each award.
+fn pool(changes: &mut Vec<Change>, old: &Campaign, new: &Campaign) {
+    let (old_pool, new_pool) = (pool_entries(old), pool_entries(new));
+    compare_shares(
+        changes,
+        "Rates",
+        "pool ",
+        &old_pool.iter().map(|(k, v)| (k.clone(), v.0)).collect(),
+        &new_pool.iter().map(|(k, v)| (k.clone(), v.0)).collect(),
+    );
+    for (id, (_, stock, gates)) in &new_pool {
+        let Some((_, old_stock, old_gates)) = old_pool.get(id) else {
+            continue;
+        };
+        if old_stock != stock {
+            push(
+                changes,
+                "Stock and caps",
+                format!("`{id}` stock: {} (was {})", show(*stock), show(*old_stock)),
+            );
+        }
+        if old_gates != gates {
+            // "now unlocks after 2 draws per day, was 3" when one lock changed its count.
+            let was = match (old_gates.as_slice(), gates.as_slice()) {
+                ([before], [after]) if before.per == after.per => before.after.to_string(),
+                _ => gate_text(old_gates),
+            };
+            push(
+                changes,
+                "Locks",
+                format!("`{id}` now {}, was {was}", gate_text(gates)),
+            );
+        }
+    }
+}
+
+/// Each weight tier's and rule table's shares, by a name for where it sits.
+fn rate_tables(c: &Campaign) -> BTreeMap<String, BTreeMap<String, Decimal>> {
+    let mut out = BTreeMap::new();
+    for rule in &c.chain {
+        match &rule.kind {
+            ChainKind::Weight { tiers, .. } => {
+                for tier in tiers {
+                    out.insert(
+                        format!("rule `{}` tier {}", rule.id, tier.threshold),
+                        shares(c, &tier.table),
+                    );
+                }
+            }
+            ChainKind::When {
+                outcome: RuleOutcome::Draw(table),
+                ..
+            } => {
+                out.insert(format!("rule `{}`", rule.id), shares(c, table));
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Weight tiers and rule tables.
+fn tables(changes: &mut Vec<Change>, old: &Campaign, new: &Campaign) {
+    let (old_tables, new_tables) = (rate_tables(old), rate_tables(new));
+    for (name, table) in &new_tables {
+        match old_tables.get(name) {
+            Some(before) => compare_shares(changes, "Rates", &format!("{name}: "), before, table),
+            None => push(changes, "Rates", format!("{name} added")),
+        }
+    }
+    for name in old_tables.keys().filter(|n| !new_tables.contains_key(*n)) {
+        push(changes, "Rates", format!("{name} removed"));
+    }
+}
+
+fn rules(changes: &mut Vec<Change>, old: &Campaign, new: &Campaign) {
+    let ids = |c: &Campaign| {
+        c.chain
+            .iter()
+            .map(|r| r.id.clone())
+            .collect::<BTreeSet<_>>()
+    };
+    for id in ids(new).difference(&ids(old)) {
+        push(changes, "Rules", format!("rule `{id}` added"));
+    }
+    for id in ids(old).difference(&ids(new)) {
+        push(changes, "Rules", format!("rule `{id}` removed"));
+    }
+}
+
+/// Caps, allowance, window.
+fn caps_and_window(changes: &mut Vec<Change>, old: &Campaign, new: &Campaign) {
+    if old.allowance != new.allowance {
+        push(
+            changes,
+            "Stock and caps",
+            format!("allowance: {} draws (was {})", new.allowance, old.allowance),
+        );
+    }
+    for (name, a, b) in [
+        ("total cap", old.quota.total, new.quota.total),
+        ("daily cap", old.quota.per_day, new.quota.per_day),
+        ("monthly cap", old.quota.per_month, new.quota.per_month),
+    ] {
+        if a != b {
+            push(
+                changes,
+                "Stock and caps",
+                format!("{name}: {} (was {})", show(b), show(a)),
+            );
+        }
+    }
+    if old.window.from != new.window.from || old.window.until != new.window.until {
+        push(
+            changes,
+            "Window",
+            format!(
+                "{} to {} (was {} to {})",
+                new.window.from.date_naive(),
+                show(new.window.until.map(|u| u.date_naive())),
+                old.window.from.date_naive(),
+                show(old.window.until.map(|u| u.date_naive()))
+            ),
+        );
+    }
+}
+
+fn skus(changes: &mut Vec<Change>, old: &Campaign, new: &Campaign) {
+    let texts = |c: &Campaign| -> BTreeMap<String, String> {
+        c.skus
+            .iter()
+            .map(|s| {
+                (
+                    s.id.clone(),
+                    format!(
+                        "{} draws, stock {}, price {}",
+                        s.draws,
+                        show(s.stock),
+                        show(s.price)
+                    ),
+                )
+            })
+            .collect()
+    };
+    compare_texts(changes, "SKUs", &texts(old), &texts(new));
+}
+
+/// Rebates, compared by what they do.
+fn rebates(changes: &mut Vec<Change>, old: &Campaign, new: &Campaign) {
+    let texts = |c: &Campaign| -> BTreeMap<String, String> {
+        c.rebates
+            .iter()
+            .map(|r| (r.id.clone(), rebate_text(c, r)))
+            .collect()
+    };
+    compare_texts(changes, "Rebates", &texts(old), &texts(new));
+}
+
+/// What a rebate does, in one line: its event, condition, `once` and actions.
+fn rebate_text(c: &Campaign, r: &tombola_ir::Rebate) -> String {
+    let event = c
+        .inputs
+        .events
+        .get(r.event as usize)
+        .map_or("?", |e| e.name.as_str());
+    let actions: Vec<String> = r
+        .actions
+        .iter()
+        .map(|a| match a {
+            tombola_ir::Action::Sku(ix) => {
+                format!("SKU `{}`", c.skus[*ix as usize].id)
+            }
+            tombola_ir::Action::Credits(p) => format!("{} credits", p.source()),
+            tombola_ir::Action::Award(ix) => {
+                format!("award `{}`", c.awards[*ix as usize].id)
+            }
+        })
+        .collect();
+    format!(
+        "on `{event}`{}{}: {}",
+        r.condition
+            .as_ref()
+            .map(|p| format!(" when `{}`", p.source()))
+            .unwrap_or_default(),
+        r.once
+            .map(|o| format!(
+                ", once {}",
+                format!("{o:?}").to_lowercase().replace("per", "per ")
+            ))
+            .unwrap_or_default(),
+        actions.join(", ")
+    )
 }
 
 /// The diff as Markdown, for a pull request comment.

@@ -1,13 +1,11 @@
-//! Operator commands on the store: deliveries (the outbox and its dead
-//! letters), a user's credits, and the audit log.
+//! Operator commands on the store: migrations, deliveries (the outbox and its
+//! dead letters), a user's credits, and the audit log.
 
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use tombola_engine::{Engine, Seeds};
-
-use crate::redact;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Deliveries {
@@ -37,6 +35,34 @@ async fn engine(database_url: &str) -> Result<Engine> {
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Runtime::new().context("cannot start the async runtime")
+}
+
+/// A database URL without its password, for messages.
+pub(crate) fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.find(':') {
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme + 3],
+                    &credentials[..colon],
+                    &url[at..]
+                ),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Creates or upgrades the store's tables: opening a store runs its migrations.
+pub(crate) fn migrate(database_url: &str) -> Result<ExitCode> {
+    runtime()?
+        .block_on(tombola_engine::store::open(database_url))
+        .with_context(|| format!("cannot migrate {}", redact(database_url)))?;
+    println!("{} is up to date", redact(database_url));
+    Ok(ExitCode::SUCCESS)
 }
 
 pub(crate) fn deliveries(database_url: &str, command: Deliveries, json: bool) -> Result<ExitCode> {

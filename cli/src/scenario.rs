@@ -1,6 +1,7 @@
-//! `tombola test`: scenario files (`*.test.yaml`) run against the real engine
-//! on the in-memory store, with assertions on awards, errors, what is left and
-//! balances, and coverage of the chain rules, tree nodes and routes.
+//! Scenario files (`*.test.yaml`), what `tombola test` runs: their format, and
+//! each scenario run against the real engine on the in-memory store, with
+//! assertions on awards, errors, what is left and balances, and coverage of
+//! the chain rules, tree nodes and routes.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -10,9 +11,9 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use tombola_ir::{Campaign, ChainKind, tier_for};
 use tombola_engine::{DrawCounts, DrawRequest, Engine, EventRequest, Failure, Seeds, StepView};
 use tombola_grammar::Value;
-use tombola_ir::{Campaign, ChainKind, tier_for};
 
 /// A scenario file: the campaign it tests and its scenarios.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -386,181 +387,264 @@ fn unlanded(award: &str, steps: &[StepView]) -> Option<String> {
     })
 }
 
-/// Runs one scenario on a fresh engine; returns the explanation steps it saw, or why it failed.
+/// Runs one scenario on a fresh engine; `Err` says why it failed.
 async fn run_one(
     campaign: &Campaign,
     source: &str,
     scenario: &Scenario,
     coverage: &mut Coverage,
 ) -> Result<(), String> {
-    let store = tombola_engine::store::open("memory:")
-        .await
-        .map_err(|e| e.to_string())?;
-    let engine = Engine::open(
-        store,
-        Seeds::Fixed(scenario.seed),
-        std::sync::Arc::new(tombola_dsl::Loader),
-    )
-    .await
-    .map_err(|e| e.to_string())?;
+    let run = Run::start(campaign, source, scenario).await?;
     let mut now = scenario.at;
-    engine
-        .deploy(source, None, now)
-        .await
-        .map_err(|e| format!("the campaign does not deploy: {e}"))?;
-    let id = campaign.id.as_str();
-    if !scenario.stock.is_empty() {
-        let mut tx = engine.store().begin().await.map_err(|e| e.to_string())?;
-        for (award, left) in &scenario.stock {
-            if !campaign.awards.iter().any(|a| &a.id == award) {
+    for (n, step) in scenario.steps.iter().enumerate() {
+        let request_id = format!("step-{n}");
+        run.step(step, &request_id, &mut now, coverage)
+            .await
+            .map_err(|e| format!("step {}: {e}", n + 1))?;
+    }
+    Ok(())
+}
+
+/// A scenario running on its own engine, with the campaign deployed.
+struct Run<'a> {
+    engine: Engine,
+    campaign: &'a Campaign,
+    scenario: &'a Scenario,
+}
+
+impl<'a> Run<'a> {
+    /// A fresh in-memory engine with the campaign deployed at the scenario's
+    /// start and its set-up applied: stock, codes, users.
+    async fn start(
+        campaign: &'a Campaign,
+        source: &str,
+        scenario: &'a Scenario,
+    ) -> Result<Run<'a>, String> {
+        let store = tombola_engine::store::open("memory:")
+            .await
+            .map_err(|e| e.to_string())?;
+        let engine = Engine::open(store, Seeds::Fixed(scenario.seed), std::sync::Arc::new(tombola_dsl::Loader))
+            .await
+            .map_err(|e| e.to_string())?;
+        engine
+            .deploy(source, None, scenario.at)
+            .await
+            .map_err(|e| format!("the campaign does not deploy: {e}"))?;
+        let run = Run {
+            engine,
+            campaign,
+            scenario,
+        };
+        run.set_stock().await?;
+        run.set_codes().await?;
+        run.set_users(scenario.at).await?;
+        Ok(run)
+    }
+
+    fn id(&self) -> &str {
+        &self.campaign.id
+    }
+
+    async fn set_stock(&self) -> Result<(), String> {
+        if self.scenario.stock.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self
+            .engine
+            .store()
+            .begin()
+            .await
+            .map_err(|e| e.to_string())?;
+        for (award, left) in &self.scenario.stock {
+            if !self.campaign.awards.iter().any(|a| &a.id == award) {
                 return Err(format!(
                     "`stock`: `{award}` is not an award of the campaign"
                 ));
             }
             // Declaring less stock than the file moves what is left by the difference.
-            tx.declare_award_stock(id, award, i64::try_from(*left).unwrap_or(i64::MAX))
+            tx.declare_award_stock(self.id(), award, i64::try_from(*left).unwrap_or(i64::MAX))
                 .await
                 .map_err(|e| e.to_string())?;
         }
-        tx.commit().await.map_err(|e| e.to_string())?;
+        tx.commit().await.map_err(|e| e.to_string())
     }
-    for (award, codes) in &scenario.codes {
-        engine
-            .upload_codes(id, award, codes)
-            .await
-            .map_err(|e| format!("`codes`: {e}"))?;
-    }
-    for (user, setup) in &scenario.users {
-        if let Some(credits) = setup.credits {
-            engine
-                .adjust_credits(user, credits, "scenario", &format!("setup/{user}"), now)
+
+    async fn set_codes(&self) -> Result<(), String> {
+        for (award, codes) in &self.scenario.codes {
+            self.engine
+                .upload_codes(self.id(), award, codes)
                 .await
-                .map_err(|e| format!("user `{user}`: {e}"))?;
+                .map_err(|e| format!("`codes`: {e}"))?;
         }
-        if let Some(draws) = setup.draws {
-            let counts = draws
-                .counts(campaign.allowance)
-                .map_err(|e| format!("user `{user}`: `draws`: {e}"))?;
-            engine
-                .import_draw_counts(id, user, counts, now)
-                .await
-                .map_err(|e| format!("user `{user}`: `draws`: {e}"))?;
-        }
+        Ok(())
     }
-    for (n, step) in scenario.steps.iter().enumerate() {
-        let request_id = format!("step-{n}");
-        let at = |e: String| format!("step {}: {e}", n + 1);
-        match step {
-            Step::Draw(draw) => {
-                for i in 0..draw.times.unwrap_or(1) {
-                    let user = draw.user.replace("{n}", &i.to_string());
-                    let setup = scenario.users.get(&user).cloned().unwrap_or_default();
-                    let attributes = typed(&campaign.inputs.user, &setup.attributes)
-                        .map_err(|e| at(e.to_string()))?;
-                    let request_id = format!("{request_id}-{i}");
-                    let request = DrawRequest {
-                        campaign: id,
-                        user: &user,
-                        request_id: &request_id,
-                        attributes: &attributes,
-                    };
-                    let result = engine
-                        .draw_landing_on(&request, now, draw.lands_on.as_deref())
-                        .await
-                        .map(|mut r| {
-                            label_tiers(campaign, &mut r.steps);
-                            (
-                                Some(r.award.id),
-                                Some(r.left.draws),
-                                r.steps,
-                                BTreeMap::new(),
-                            )
-                        });
-                    let hint = match (&draw.lands_on, &result) {
-                        (Some(award), Ok((_, _, steps, _))) => unlanded(award, steps),
-                        _ => None,
-                    };
-                    let steps = check(draw.expect.as_ref(), result).map_err(|e| {
-                        let e = match &hint {
-                            Some(hint) => format!("{e}; {hint}"),
-                            None => e,
-                        };
-                        at(format!("draw {} for `{user}`: {e}", i + 1))
-                    })?;
-                    coverage.record(&steps);
-                }
+
+    /// The users' starting credits and the draws they have made.
+    async fn set_users(&self, now: DateTime<Utc>) -> Result<(), String> {
+        for (user, setup) in &self.scenario.users {
+            if let Some(credits) = setup.credits {
+                self.engine
+                    .adjust_credits(user, credits, "scenario", &format!("setup/{user}"), now)
+                    .await
+                    .map_err(|e| format!("user `{user}`: {e}"))?;
             }
+            if let Some(draws) = setup.draws {
+                let counts = draws
+                    .counts(self.campaign.allowance)
+                    .map_err(|e| format!("user `{user}`: `draws`: {e}"))?;
+                self.engine
+                    .import_draw_counts(self.id(), user, counts, now)
+                    .await
+                    .map_err(|e| format!("user `{user}`: `draws`: {e}"))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs one step at `now`, which `advance` moves on.
+    async fn step(
+        &self,
+        step: &Step,
+        request_id: &str,
+        now: &mut DateTime<Utc>,
+        coverage: &mut Coverage,
+    ) -> Result<(), String> {
+        match step {
+            Step::Draw(draw) => self.draws(draw, request_id, *now, coverage).await,
             Step::Grant(grant) => {
-                let result = engine
-                    .grant(id, &grant.user, &grant.sku, &request_id, now)
+                let result = self
+                    .engine
+                    .grant(self.id(), &grant.user, &grant.sku, request_id, *now)
                     .await
                     .map(|_| (None, None, Vec::new(), BTreeMap::new()));
-                check(grant.expect.as_ref(), result).map_err(at)?;
+                check(grant.expect.as_ref(), result).map(drop)
             }
             Step::Exchange(exchange) => {
-                let result = engine
-                    .exchange(id, &exchange.user, &exchange.sku, &request_id, now)
+                let result = self
+                    .engine
+                    .exchange(self.id(), &exchange.user, &exchange.sku, request_id, *now)
                     .await
                     .map(|_| (None, None, Vec::new(), BTreeMap::new()));
-                check(exchange.expect.as_ref(), result).map_err(at)?;
+                check(exchange.expect.as_ref(), result).map(drop)
             }
-            Step::Event(event) => {
-                let declared = campaign
-                    .inputs
-                    .events
-                    .iter()
-                    .find(|e| e.name == event.event)
-                    .map(|e| e.attributes.clone())
-                    .unwrap_or_default();
-                let attributes =
-                    typed(&declared, &event.attributes).map_err(|e| at(e.to_string()))?;
-                let request = EventRequest {
-                    campaign: id,
-                    user: &event.user,
-                    event: &event.event,
-                    request_id: &request_id,
-                    attributes: &attributes,
-                };
-                let result = engine.event(&request, now).await.map(|r| {
-                    let outcomes = r
-                        .rebates
-                        .into_iter()
-                        .map(|o| {
-                            let outcome = serde_json::to_value(o.outcome)
-                                .ok()
-                                .and_then(|v| v.as_str().map(str::to_string))
-                                .unwrap_or_default();
-                            (o.rebate, outcome)
-                        })
-                        .collect();
-                    (None, None, Vec::new(), outcomes)
-                });
-                check(event.expect.as_ref(), result).map_err(at)?;
-            }
+            Step::Event(event) => self.event(event, request_id, *now).await,
             Step::Advance(by) => {
-                now += duration(by).map_err(|e| at(e.to_string()))?;
+                *now += duration(by).map_err(|e| e.to_string())?;
+                Ok(())
             }
-            Step::Credits(expected) => {
-                for (user, wanted) in expected {
-                    let got = engine
-                        .credits(user, 1)
-                        .await
-                        .map_err(|e| at(e.to_string()))?
-                        .balance;
-                    let same = match (got.parse::<Decimal>(), wanted.parse::<Decimal>()) {
-                        (Ok(a), Ok(b)) => a == b,
-                        _ => false,
-                    };
-                    if !same {
-                        return Err(at(format!(
-                            "expected `{user}` to hold {wanted} credits, got {got}"
-                        )));
-                    }
-                }
-            }
+            Step::Credits(expected) => self.balances(expected).await,
         }
     }
-    Ok(())
+
+    /// A draw step: `times` draws, each checked against the expectation.
+    async fn draws(
+        &self,
+        draw: &DrawStep,
+        request_id: &str,
+        now: DateTime<Utc>,
+        coverage: &mut Coverage,
+    ) -> Result<(), String> {
+        for i in 0..draw.times.unwrap_or(1) {
+            let user = draw.user.replace("{n}", &i.to_string());
+            let setup = self.scenario.users.get(&user).cloned().unwrap_or_default();
+            let attributes =
+                typed(&self.campaign.inputs.user, &setup.attributes).map_err(|e| e.to_string())?;
+            let request_id = format!("{request_id}-{i}");
+            let request = DrawRequest {
+                campaign: self.id(),
+                user: &user,
+                request_id: &request_id,
+                attributes: &attributes,
+            };
+            let result = self
+                .engine
+                .draw_landing_on(&request, now, draw.lands_on.as_deref())
+                .await
+                .map(|mut r| {
+                    label_tiers(self.campaign, &mut r.steps);
+                    (
+                        Some(r.award.id),
+                        Some(r.left.draws),
+                        r.steps,
+                        BTreeMap::new(),
+                    )
+                });
+            let hint = match (&draw.lands_on, &result) {
+                (Some(award), Ok((_, _, steps, _))) => unlanded(award, steps),
+                _ => None,
+            };
+            let steps = check(draw.expect.as_ref(), result).map_err(|e| {
+                let e = match &hint {
+                    Some(hint) => format!("{e}; {hint}"),
+                    None => e,
+                };
+                format!("draw {} for `{user}`: {e}", i + 1)
+            })?;
+            coverage.record(&steps);
+        }
+        Ok(())
+    }
+
+    async fn event(
+        &self,
+        event: &EventStep,
+        request_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), String> {
+        let declared = self
+            .campaign
+            .inputs
+            .events
+            .iter()
+            .find(|e| e.name == event.event)
+            .map(|e| e.attributes.clone())
+            .unwrap_or_default();
+        let attributes = typed(&declared, &event.attributes).map_err(|e| e.to_string())?;
+        let request = EventRequest {
+            campaign: self.id(),
+            user: &event.user,
+            event: &event.event,
+            request_id,
+            attributes: &attributes,
+        };
+        let result = self.engine.event(&request, now).await.map(|r| {
+            let outcomes = r
+                .rebates
+                .into_iter()
+                .map(|o| {
+                    let outcome = serde_json::to_value(o.outcome)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_default();
+                    (o.rebate, outcome)
+                })
+                .collect();
+            (None, None, Vec::new(), outcomes)
+        });
+        check(event.expect.as_ref(), result).map(drop)
+    }
+
+    /// A `credits` step: each user's balance, compared as numbers.
+    async fn balances(&self, expected: &BTreeMap<String, String>) -> Result<(), String> {
+        for (user, wanted) in expected {
+            let got = self
+                .engine
+                .credits(user, 1)
+                .await
+                .map_err(|e| e.to_string())?
+                .balance;
+            let same = match (got.parse::<Decimal>(), wanted.parse::<Decimal>()) {
+                (Ok(a), Ok(b)) => a == b,
+                _ => false,
+            };
+            if !same {
+                return Err(format!(
+                    "expected `{user}` to hold {wanted} credits, got {got}"
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A scenario file, loaded with its campaign.

@@ -11,7 +11,8 @@ use clap::{Args, ValueEnum};
 use tombola_dsl::render;
 use tombola_engine::{DeployError, Engine};
 
-use crate::{collect, redact};
+use crate::files;
+use crate::ops::redact;
 
 /// The development credentials of `serve --dev`: printed, accepted on loopback only.
 const DEV_API_KEY: &str = "tbk_dev";
@@ -244,7 +245,7 @@ impl Folder {
     /// and skipped: the running version stays. A removed file leaves its
     /// campaign deployed; closing one is an explicit admin call.
     async fn sync(&mut self, engine: &Engine, watching: bool) -> Result<()> {
-        let files = match collect(std::slice::from_ref(&self.path)) {
+        let files = match files::collect(std::slice::from_ref(&self.path), files::is_campaign) {
             Ok(files) => files,
             Err(error) if watching => {
                 let folder = self.path.clone();

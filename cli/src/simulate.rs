@@ -4,17 +4,22 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::path::Path;
+use std::process::ExitCode;
 
-use anyhow::{Context, Result, anyhow};
-use chrono::Duration;
+use anyhow::{Context, Result, anyhow, bail};
+use chrono::{DateTime, Duration, Utc};
+use clap::ValueEnum;
 use rand_chacha::ChaCha8Rng;
 use rand_core::{Rng, SeedableRng};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use sha2::Digest;
-use tombola_engine::{DrawRequest, Engine, EventRequest, Failure, Seeds};
-use tombola_grammar::{Type, Value};
 use tombola_ir::{Campaign, ChainKind};
+use tombola_engine::{DrawRequest, DrawResponse, Engine, EventRequest, Failure, Seeds};
+use tombola_grammar::{Type, Value};
+
+use crate::files;
 
 /// How the simulated users behave.
 #[derive(Debug, Clone)]
@@ -125,6 +130,41 @@ fn slug(failure: Failure) -> String {
     tombola_server::ApiError::from(failure).slug().to_string()
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum SimulateFormat {
+    Human,
+    Json,
+}
+
+/// The `tombola simulate` command: simulates `file` (which must check clean)
+/// and prints the report, and writes it as HTML to `html_path` if given.
+pub(crate) fn command(
+    file: &Path,
+    profile: &Profile,
+    format: SimulateFormat,
+    html_path: Option<&Path>,
+) -> Result<ExitCode> {
+    let Some((source, campaign)) = files::compiled(file)? else {
+        return Ok(ExitCode::from(1));
+    };
+    if !(0.0..=1.0).contains(&profile.sign_in) {
+        bail!("--sign-in is a probability between 0 and 1");
+    }
+    let bar = progress();
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let result = runtime.block_on(run(&source, &campaign, profile, &bar))?;
+    bar.finish_and_clear();
+    match format {
+        SimulateFormat::Human => print!("{}", human(&result)),
+        SimulateFormat::Json => println!("{}", serde_json::to_string_pretty(&result)?),
+    }
+    if let Some(path) = html_path {
+        std::fs::write(path, html(&result))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 pub(crate) async fn run(
     source: &str,
     campaign: &Campaign,
@@ -134,12 +174,7 @@ pub(crate) async fn run(
     let store = tombola_engine::store::open(&profile.store)
         .await
         .with_context(|| format!("cannot open {}", profile.store))?;
-    let engine = Engine::open(
-        store,
-        Seeds::Fixed(profile.seed),
-        std::sync::Arc::new(tombola_dsl::Loader),
-    )
-    .await?;
+    let engine = Engine::open(store, Seeds::Fixed(profile.seed), std::sync::Arc::new(tombola_dsl::Loader)).await?;
     let start = campaign.window.from + Duration::hours(12);
     let days = profile.days.unwrap_or_else(|| {
         campaign.window.until.map_or(30, |until| {
@@ -150,18 +185,6 @@ pub(crate) async fn run(
         .deploy(source, None, start)
         .await
         .map_err(|e| anyhow!("the campaign does not deploy: {e}"))?;
-    let id = campaign.id.as_str();
-    let attributes: Vec<(String, Value)> = campaign
-        .inputs
-        .user
-        .iter()
-        .filter_map(|(name, ty)| Some((name.clone(), neutral(ty)?)))
-        .collect();
-    let signs_in = campaign.inputs.events.iter().any(|e| e.name == "sign_in");
-    let has_weight_rules = campaign
-        .chain
-        .iter()
-        .any(|r| matches!(r.kind, ChainKind::Weight { .. }));
     if profile.credits > Decimal::ZERO {
         for user in 0..profile.users {
             engine
@@ -176,26 +199,7 @@ pub(crate) async fn run(
         }
     }
     progress.set_length(u64::from(days) * u64::from(profile.users));
-    let mut behaviour = ChaCha8Rng::seed_from_u64(profile.seed);
-    let mut report = Report {
-        campaign: id.to_string(),
-        users: profile.users,
-        days,
-        seed: profile.seed,
-        ..Report::default()
-    };
-    let mut issued = BTreeMap::<String, u64>::new();
-    let mut picked = BTreeMap::<String, u64>::new();
-    let (mut fallbacks, mut granted, mut spent, mut cost) =
-        (0u64, Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
-    let mut digest = sha2::Sha256::new();
-    let costs: BTreeMap<&str, Decimal> = campaign
-        .awards
-        .iter()
-        .map(|a| (a.id.as_str(), a.cost.unwrap_or_default()))
-        .collect();
-    let mut sold_out = BTreeMap::<String, u32>::new();
-    let mut n = 0u64;
+    let mut simulation = Simulation::new(&engine, campaign, profile, days);
     for day in 0..days {
         let now = start + Duration::days(i64::from(day));
         let mut today = DayReport {
@@ -203,161 +207,293 @@ pub(crate) async fn run(
             ..DayReport::default()
         };
         for user in 0..profile.users {
-            let user_id = format!("u{user}");
-            if signs_in && unit(&mut behaviour) < profile.sign_in {
-                n += 1;
-                let answer = engine
-                    .event(
-                        &EventRequest {
-                            campaign: id,
-                            user: &user_id,
-                            event: "sign_in",
-                            request_id: &format!("e{n}"),
-                            attributes: &[],
-                        },
-                        now,
-                    )
-                    .await;
-                if let Ok(answer) = answer {
-                    for action in answer.rebates.iter().flat_map(|r| &r.actions) {
-                        if action.kind == "credits" && action.applied {
-                            granted += action
-                                .amount
-                                .as_deref()
-                                .unwrap_or("0")
-                                .parse::<Decimal>()
-                                .unwrap_or_default();
-                        }
-                    }
-                }
-            }
-            for _ in 0..profile.draws_per_day {
-                n += 1;
-                let request_id = format!("d{n}");
-                let request = DrawRequest {
-                    campaign: id,
-                    user: &user_id,
-                    request_id: &request_id,
-                    attributes: &attributes,
-                };
-                let mut answer = engine.draw(&request, now).await;
-                if let (Err(Failure::NoDrawsLeft), Some(sku)) = (&answer, &profile.exchange) {
-                    n += 1;
-                    if let Ok(bought) = engine
-                        .exchange(id, &user_id, sku, &format!("x{n}"), now)
-                        .await
-                    {
-                        spent += bought.price.parse::<Decimal>().unwrap_or_default();
-                        answer = engine.draw(&request, now).await;
-                    }
-                }
-                match answer {
-                    Ok(answer) => {
-                        report.draws += 1;
-                        let award = answer.award.id.clone();
-                        digest.update(award.as_bytes());
-                        digest.update(b"\n");
-                        *issued.entry(award.clone()).or_default() += 1;
-                        *today.issued.entry(award.clone()).or_default() += 1;
-                        cost += costs.get(award.as_str()).copied().unwrap_or_default();
-                        if answer.award.kind == "credits" {
-                            granted += answer
-                                .award
-                                .amount
-                                .as_deref()
-                                .unwrap_or("0")
-                                .parse::<Decimal>()
-                                .unwrap_or_default();
-                        }
-                        if answer.steps.iter().any(|s| s.outcome == "fallback") {
-                            fallbacks += 1;
-                        }
-                        // A pick from the pool's own table: no chain rule changed the odds.
-                        let unconstrained = answer.steps.iter().all(|s| {
-                            !s.at.starts_with("rule:")
-                                || matches!(s.outcome.as_str(), "not_listed" | "no_tier" | "false")
-                        });
-                        if unconstrained
-                            && let Some(pick) =
-                                answer.steps.iter().find(|s| s.at.starts_with("draw:"))
-                        {
-                            *picked
-                                .entry(pick.at["draw:".len()..].to_string())
-                                .or_default() += 1;
-                        }
-                    }
-                    Err(failure) => {
-                        *report.refused.entry(slug(failure)).or_default() += 1;
-                        break;
-                    }
-                }
-            }
+            simulation
+                .user_day(&format!("u{user}"), now, &mut today)
+                .await;
             progress.inc(1);
         }
-        if has_weight_rules {
-            today.tiers = tier_counts(&engine, campaign, profile.users, now).await?;
+        simulation.end_of_day(day, now, &mut today).await?;
+        simulation.report.by_day.push(today);
+    }
+    Ok(simulation.finish())
+}
+
+/// A simulation under way: the users' fixed behaviour and what the draws gave so far.
+struct Simulation<'a> {
+    engine: &'a Engine,
+    campaign: &'a Campaign,
+    profile: &'a Profile,
+    /// The attributes every simulated user sends.
+    attributes: Vec<(String, Value)>,
+    signs_in: bool,
+    has_weight_rules: bool,
+    costs: BTreeMap<&'a str, Decimal>,
+    behaviour: ChaCha8Rng,
+    /// Requests made so far, which number their request ids.
+    n: u64,
+    report: Report,
+    issued: BTreeMap<String, u64>,
+    /// Picks made from the pool's own table, by award, for the chi-square.
+    picked: BTreeMap<String, u64>,
+    fallbacks: u64,
+    granted: Decimal,
+    spent: Decimal,
+    cost: Decimal,
+    digest: sha2::Sha256,
+    sold_out: BTreeMap<String, u32>,
+}
+
+impl<'a> Simulation<'a> {
+    fn new(engine: &'a Engine, campaign: &'a Campaign, profile: &'a Profile, days: u32) -> Self {
+        Simulation {
+            engine,
+            campaign,
+            profile,
+            attributes: campaign
+                .inputs
+                .user
+                .iter()
+                .filter_map(|(name, ty)| Some((name.clone(), neutral(ty)?)))
+                .collect(),
+            signs_in: campaign.inputs.events.iter().any(|e| e.name == "sign_in"),
+            has_weight_rules: campaign
+                .chain
+                .iter()
+                .any(|r| matches!(r.kind, ChainKind::Weight { .. })),
+            costs: campaign
+                .awards
+                .iter()
+                .map(|a| (a.id.as_str(), a.cost.unwrap_or_default()))
+                .collect(),
+            behaviour: ChaCha8Rng::seed_from_u64(profile.seed),
+            n: 0,
+            report: Report {
+                campaign: campaign.id.clone(),
+                users: profile.users,
+                days,
+                seed: profile.seed,
+                ..Report::default()
+            },
+            issued: BTreeMap::new(),
+            picked: BTreeMap::new(),
+            fallbacks: 0,
+            granted: Decimal::ZERO,
+            spent: Decimal::ZERO,
+            cost: Decimal::ZERO,
+            digest: sha2::Sha256::new(),
+            sold_out: BTreeMap::new(),
         }
-        let stats = engine.stats(id).await?;
+    }
+
+    /// One user's day: maybe a sign-in, then draws until the first refusal.
+    async fn user_day(&mut self, user: &str, now: DateTime<Utc>, today: &mut DayReport) {
+        if self.signs_in && unit(&mut self.behaviour) < self.profile.sign_in {
+            self.sign_in(user, now).await;
+        }
+        for _ in 0..self.profile.draws_per_day {
+            if !self.draw(user, now, today).await {
+                break;
+            }
+        }
+    }
+
+    async fn sign_in(&mut self, user: &str, now: DateTime<Utc>) {
+        self.n += 1;
+        let answer = self
+            .engine
+            .event(
+                &EventRequest {
+                    campaign: &self.campaign.id,
+                    user,
+                    event: "sign_in",
+                    request_id: &format!("e{}", self.n),
+                    attributes: &[],
+                },
+                now,
+            )
+            .await;
+        // A refused event is part of the simulation, not a failure of it.
+        if let Ok(answer) = answer {
+            for action in answer.rebates.iter().flat_map(|r| &r.actions) {
+                if action.kind == "credits" && action.applied {
+                    self.granted += action
+                        .amount
+                        .as_deref()
+                        .unwrap_or("0")
+                        .parse::<Decimal>()
+                        .unwrap_or_default();
+                }
+            }
+        }
+    }
+
+    /// One draw, buying the `--exchange` SKU first when the user has no draws
+    /// left; `false` when it was refused, which ends the user's day.
+    async fn draw(&mut self, user: &str, now: DateTime<Utc>, today: &mut DayReport) -> bool {
+        let id = self.campaign.id.as_str();
+        self.n += 1;
+        let request_id = format!("d{}", self.n);
+        let request = DrawRequest {
+            campaign: id,
+            user,
+            request_id: &request_id,
+            attributes: &self.attributes,
+        };
+        let mut answer = self.engine.draw(&request, now).await;
+        if let (Err(Failure::NoDrawsLeft), Some(sku)) = (&answer, &self.profile.exchange) {
+            self.n += 1;
+            if let Ok(bought) = self
+                .engine
+                .exchange(id, user, sku, &format!("x{}", self.n), now)
+                .await
+            {
+                self.spent += bought.price.parse::<Decimal>().unwrap_or_default();
+                answer = self.engine.draw(&request, now).await;
+            }
+        }
+        match answer {
+            Ok(answer) => {
+                self.record(&answer, today);
+                true
+            }
+            Err(failure) => {
+                *self.report.refused.entry(slug(failure)).or_default() += 1;
+                false
+            }
+        }
+    }
+
+    fn record(&mut self, answer: &DrawResponse, today: &mut DayReport) {
+        self.report.draws += 1;
+        let award = answer.award.id.clone();
+        self.digest.update(award.as_bytes());
+        self.digest.update(b"\n");
+        *self.issued.entry(award.clone()).or_default() += 1;
+        *today.issued.entry(award.clone()).or_default() += 1;
+        self.cost += self.costs.get(award.as_str()).copied().unwrap_or_default();
+        if answer.award.kind == "credits" {
+            self.granted += answer
+                .award
+                .amount
+                .as_deref()
+                .unwrap_or("0")
+                .parse::<Decimal>()
+                .unwrap_or_default();
+        }
+        if answer.steps.iter().any(|s| s.outcome == "fallback") {
+            self.fallbacks += 1;
+        }
+        // A pick from the pool's own table: no chain rule changed the odds.
+        let unconstrained = answer.steps.iter().all(|s| {
+            !s.at.starts_with("rule:")
+                || matches!(s.outcome.as_str(), "not_listed" | "no_tier" | "false")
+        });
+        if unconstrained && let Some(pick) = answer.steps.iter().find(|s| s.at.starts_with("draw:"))
+        {
+            *self
+                .picked
+                .entry(pick.at["draw:".len()..].to_string())
+                .or_default() += 1;
+        }
+    }
+
+    /// The day's tiers and stock left, and the awards that ran out on it.
+    async fn end_of_day(
+        &mut self,
+        day: u32,
+        now: DateTime<Utc>,
+        today: &mut DayReport,
+    ) -> Result<()> {
+        if self.has_weight_rules {
+            today.tiers = tier_counts(self.engine, self.campaign, self.profile.users, now).await?;
+        }
+        let stats = self.engine.stats(&self.campaign.id).await?;
         for award in &stats.awards {
             if let Some(stock) = &award.stock {
                 today
                     .stock_left
                     .insert(award.award.clone(), stock.remaining);
                 if stock.remaining == 0 {
-                    sold_out.entry(award.award.clone()).or_insert(day + 1);
+                    self.sold_out.entry(award.award.clone()).or_insert(day + 1);
                 }
             }
         }
-        report.by_day.push(today);
+        Ok(())
     }
-    let draws = report.draws.max(1) as f64;
-    report.awards = campaign
-        .awards
-        .iter()
-        .map(|award| {
-            let count = issued.get(&award.id).copied().unwrap_or(0);
-            AwardReport {
-                award: award.id.clone(),
-                issued: count,
-                share: count as f64 / draws,
-                rate: campaign
-                    .pool
-                    .iter()
-                    .find(|e| campaign.awards[e.award as usize].id == award.id)
-                    .map(|e| e.rate.normalize().to_string()),
-                sold_out_on_day: sold_out.get(&award.id).copied(),
-            }
-        })
-        .collect();
-    report.fallback_rate = fallbacks as f64 / draws;
-    report.credits_granted = granted.normalize().to_string();
-    report.credits_spent = spent.normalize().to_string();
-    report.cost_per_draw = (cost / Decimal::from(report.draws.max(1)))
-        .round_dp(4)
-        .normalize()
-        .to_string();
-    let total: u64 = picked.values().sum();
-    if total > 0 {
-        let mut chi = 0.0;
-        for entry in &campaign.pool {
-            let award = &campaign.awards[entry.award as usize].id;
-            let rate: f64 = entry.rate.to_string().parse().unwrap_or(0.0);
-            let expected = rate * total as f64;
-            if expected > 0.0 {
-                let seen = picked.get(award).copied().unwrap_or(0) as f64;
-                chi += (seen - expected).powi(2) / expected;
-            }
+
+    /// The report, with the totals turned into shares and rates.
+    fn finish(self) -> Report {
+        let Simulation {
+            campaign,
+            mut report,
+            issued,
+            picked,
+            fallbacks,
+            granted,
+            spent,
+            cost,
+            digest,
+            sold_out,
+            ..
+        } = self;
+        let draws = report.draws.max(1) as f64;
+        report.awards = campaign
+            .awards
+            .iter()
+            .map(|award| {
+                let count = issued.get(&award.id).copied().unwrap_or(0);
+                AwardReport {
+                    award: award.id.clone(),
+                    issued: count,
+                    share: count as f64 / draws,
+                    rate: campaign
+                        .pool
+                        .iter()
+                        .find(|e| campaign.awards[e.award as usize].id == award.id)
+                        .map(|e| e.rate.normalize().to_string()),
+                    sold_out_on_day: sold_out.get(&award.id).copied(),
+                }
+            })
+            .collect();
+        report.fallback_rate = fallbacks as f64 / draws;
+        report.credits_granted = granted.normalize().to_string();
+        report.credits_spent = spent.normalize().to_string();
+        report.cost_per_draw = (cost / Decimal::from(report.draws.max(1)))
+            .round_dp(4)
+            .normalize()
+            .to_string();
+        if let Some(chi) = chi_square(campaign, &picked) {
+            report.chi_square = chi;
+            report.degrees_of_freedom = campaign.pool.len().saturating_sub(1);
         }
-        report.chi_square = chi;
-        report.degrees_of_freedom = campaign.pool.len().saturating_sub(1);
+        report.digest = digest
+            .finalize()
+            .iter()
+            .take(8)
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        report
     }
-    report.digest = digest
-        .finalize()
-        .iter()
-        .take(8)
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    Ok(report)
+}
+
+/// Chi-square of the picks made from the pool's own table against its rates;
+/// `None` when there was no such pick.
+fn chi_square(campaign: &Campaign, picked: &BTreeMap<String, u64>) -> Option<f64> {
+    let total: u64 = picked.values().sum();
+    if total == 0 {
+        return None;
+    }
+    let mut chi = 0.0;
+    for entry in &campaign.pool {
+        let award = &campaign.awards[entry.award as usize].id;
+        let rate: f64 = entry.rate.to_string().parse().unwrap_or(0.0);
+        let expected = rate * total as f64;
+        if expected > 0.0 {
+            let seen = picked.get(award).copied().unwrap_or(0) as f64;
+            chi += (seen - expected).powi(2) / expected;
+        }
+    }
+    Some(chi)
 }
 
 /// Where every user stands in the weight rules' tiers at `now`, read through

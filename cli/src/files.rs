@@ -1,0 +1,100 @@
+//! The files the commands are given: folders expanded to the campaign or
+//! scenario files under them, and a campaign file read and checked.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use tombola_ir::Campaign;
+use tombola_dsl::{Report, render};
+
+/// A campaign file as read: the name it is shown by, its text and what checking it found.
+pub(crate) struct Loaded {
+    pub(crate) name: String,
+    pub(crate) source: String,
+    pub(crate) report: Report,
+}
+
+/// Reads and checks one campaign file; its diagnostics are in the report, not an error.
+pub(crate) fn load(path: &Path) -> Result<Loaded> {
+    let source = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let source = String::from_utf8(source)
+        .with_context(|| format!("{} is not UTF-8 text", path.display()))?;
+    let report = tombola_dsl::check_source(&source);
+    Ok(Loaded {
+        name: path.display().to_string(),
+        source,
+        report,
+    })
+}
+
+/// The compiled campaign of `path` and its text, or `None` once its
+/// diagnostics are printed on stderr: commands that need the IR stop there
+/// and exit 1, like `tombola check` would.
+pub(crate) fn compiled(path: &Path) -> Result<Option<(String, Campaign)>> {
+    let Loaded {
+        name,
+        source,
+        report,
+    } = load(path)?;
+    if report.has_errors() || report.campaign.is_none() {
+        print_human(&name, &source, &report, std::io::stderr().is_terminal());
+        return Ok(None);
+    }
+    Ok(report.campaign.map(|campaign| (source, campaign)))
+}
+
+/// Prints a report's diagnostics on stderr, where they stay apart from a command's output.
+fn print_human(name: &str, source: &str, report: &Report, color: bool) {
+    let mut err = std::io::stderr().lock();
+    for diagnostic in &report.diagnostics {
+        let _ = write!(err, "{}", render::human(name, source, diagnostic, color));
+    }
+}
+
+/// A scenario file: `*.test.yaml` or `*.test.yml`.
+pub(crate) fn is_scenario(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    name.ends_with(".test.yaml") || name.ends_with(".test.yml")
+}
+
+/// A campaign file: YAML that is not a scenario file, which sits beside the
+/// campaigns it tests.
+pub(crate) fn is_campaign(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("yaml" | "yml")
+    ) && !is_scenario(path)
+}
+
+/// The files named by `paths`: files as given, whatever their name, and the
+/// files under each folder that `keep` accepts, searched recursively and
+/// sorted per folder.
+pub(crate) fn collect(paths: &[PathBuf], keep: fn(&Path) -> bool) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for path in paths {
+        let meta =
+            std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+        if meta.is_dir() {
+            let mut found = Vec::new();
+            walk(path, keep, &mut found)?;
+            found.sort();
+            files.extend(found);
+        } else {
+            files.push(path.clone());
+        }
+    }
+    Ok(files)
+}
+
+fn walk(dir: &Path, keep: fn(&Path) -> bool, found: &mut Vec<PathBuf>) -> Result<()> {
+    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
+        let path = entry?.path();
+        if path.is_dir() {
+            walk(&path, keep, found)?;
+        } else if keep(&path) {
+            found.push(path);
+        }
+    }
+    Ok(())
+}
