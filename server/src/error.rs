@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use axum::extract::rejection::{JsonRejection, QueryRejection, StringRejection};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -71,25 +72,28 @@ pub enum ApiError {
     Internal(String),
 }
 
-impl ApiError {
-    pub(crate) fn from_rejection(rejection: axum::extract::rejection::JsonRejection) -> Self {
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
         // axum tells a syntax error (400) from a body of the wrong shape, e.g. a
         // missing field (422), and from a missing content type (415).
         ApiError::MalformedBody(rejection.status(), rejection.body_text())
     }
+}
 
-    pub(crate) fn from_query_rejection(
-        rejection: axum::extract::rejection::QueryRejection,
-    ) -> Self {
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
         ApiError::MalformedQuery(rejection.body_text())
     }
+}
 
-    pub(crate) fn from_body_rejection(
-        rejection: axum::extract::rejection::StringRejection,
-    ) -> Self {
+impl From<StringRejection> for ApiError {
+    fn from(rejection: StringRejection) -> Self {
+        // Over the body limit (413) or not UTF-8 (400).
         ApiError::MalformedBody(rejection.status(), rejection.body_text())
     }
+}
 
+impl ApiError {
     /// The stable problem slug: the end of the `type` URL.
     pub fn slug(&self) -> &'static str {
         self.parts().1
@@ -97,7 +101,6 @@ impl ApiError {
 
     /// Status, problem slug, title, detail.
     fn parts(&self) -> (StatusCode, &'static str, String, String) {
-        use Failure as F;
         match self {
             ApiError::UnknownCampaign(id) => (
                 StatusCode::NOT_FOUND,
@@ -153,88 +156,7 @@ impl ApiError {
                      it completes or rolls back on its own: retry with the same request id to get its answer"
                 ),
             ),
-            ApiError::Refused(failure) => {
-                let (status, slug, title) = match failure {
-                    F::UnknownCampaign(_) => (
-                        StatusCode::NOT_FOUND,
-                        "unknown-campaign",
-                        "Unknown campaign",
-                    ),
-                    F::NotOpen(_) => (
-                        StatusCode::CONFLICT,
-                        "campaign-not-open",
-                        "Campaign not open",
-                    ),
-                    F::OutsideWindow(_) => (
-                        StatusCode::CONFLICT,
-                        "outside-window",
-                        "Outside the campaign's window",
-                    ),
-                    F::NoDrawsLeft => (StatusCode::CONFLICT, "no-draws-left", "No draws left"),
-                    F::DailyCap => (
-                        StatusCode::CONFLICT,
-                        "daily-cap-reached",
-                        "Daily cap reached",
-                    ),
-                    F::MonthlyCap => (
-                        StatusCode::CONFLICT,
-                        "monthly-cap-reached",
-                        "Monthly cap reached",
-                    ),
-                    F::TotalCap => (
-                        StatusCode::CONFLICT,
-                        "total-cap-reached",
-                        "Total cap reached",
-                    ),
-                    F::SkuSoldOut(_) => (StatusCode::CONFLICT, "sku-sold-out", "SKU sold out"),
-                    F::NotForSale(_) => (
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        "sku-not-for-sale",
-                        "SKU not for sale",
-                    ),
-                    F::InsufficientCredits { .. } => (
-                        StatusCode::CONFLICT,
-                        "insufficient-credits",
-                        "Insufficient credits",
-                    ),
-                    F::UnknownEvent(_) => (
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        "unknown-event",
-                        "Unknown event",
-                    ),
-                    F::UnknownSku(_) => (
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        "unknown-sku",
-                        "Unknown SKU",
-                    ),
-                    F::RequestConflict(_) => (
-                        StatusCode::CONFLICT,
-                        "request-id-reused",
-                        "Request id reused with a different body",
-                    ),
-                    F::BadInput(_) => (
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        "invalid-input",
-                        "Invalid input",
-                    ),
-                    F::Draw(_) => (
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        "draw-failed",
-                        "The draw failed",
-                    ),
-                    _ => (
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        "internal",
-                        "Internal error",
-                    ),
-                };
-                let detail = if status == StatusCode::INTERNAL_SERVER_ERROR {
-                    "see the server log".to_string()
-                } else {
-                    failure.to_string()
-                };
-                (status, slug, title.into(), detail)
-            }
+            ApiError::Refused(failure) => refused(failure),
             ApiError::InvalidCampaign(diagnostics) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid-campaign",
@@ -257,14 +179,7 @@ impl ApiError {
                 format!("{field}: {message}"),
             ),
             ApiError::MalformedBody(status, message) => {
-                let (slug, title) = match *status {
-                    StatusCode::UNPROCESSABLE_ENTITY => ("invalid-body", "Invalid body"),
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE => {
-                        ("unsupported-media-type", "Expected application/json")
-                    }
-                    StatusCode::PAYLOAD_TOO_LARGE => ("body-too-large", "Body too large"),
-                    _ => ("malformed-body", "Malformed body"),
-                };
+                let (slug, title) = malformed_body(*status);
                 (*status, slug, title.into(), message.clone())
             }
             ApiError::Unauthenticated => (
@@ -292,6 +207,103 @@ impl ApiError {
                 "see the server log".into(),
             ),
         }
+    }
+}
+
+/// Status, problem slug, title and detail of a call the engine refused.
+fn refused(failure: &Failure) -> (StatusCode, &'static str, String, String) {
+    use Failure as F;
+    let (status, slug, title) = match failure {
+        F::UnknownCampaign(_) => (
+            StatusCode::NOT_FOUND,
+            "unknown-campaign",
+            "Unknown campaign",
+        ),
+        F::NotOpen(_) => (
+            StatusCode::CONFLICT,
+            "campaign-not-open",
+            "Campaign not open",
+        ),
+        F::OutsideWindow(_) => (
+            StatusCode::CONFLICT,
+            "outside-window",
+            "Outside the campaign's window",
+        ),
+        F::NoDrawsLeft => (StatusCode::CONFLICT, "no-draws-left", "No draws left"),
+        F::DailyCap => (
+            StatusCode::CONFLICT,
+            "daily-cap-reached",
+            "Daily cap reached",
+        ),
+        F::MonthlyCap => (
+            StatusCode::CONFLICT,
+            "monthly-cap-reached",
+            "Monthly cap reached",
+        ),
+        F::TotalCap => (
+            StatusCode::CONFLICT,
+            "total-cap-reached",
+            "Total cap reached",
+        ),
+        F::SkuSoldOut(_) => (StatusCode::CONFLICT, "sku-sold-out", "SKU sold out"),
+        F::NotForSale(_) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "sku-not-for-sale",
+            "SKU not for sale",
+        ),
+        F::InsufficientCredits { .. } => (
+            StatusCode::CONFLICT,
+            "insufficient-credits",
+            "Insufficient credits",
+        ),
+        F::UnknownEvent(_) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown-event",
+            "Unknown event",
+        ),
+        F::UnknownSku(_) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown-sku",
+            "Unknown SKU",
+        ),
+        F::RequestConflict(_) => (
+            StatusCode::CONFLICT,
+            "request-id-reused",
+            "Request id reused with a different body",
+        ),
+        F::BadInput(_) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-input",
+            "Invalid input",
+        ),
+        F::Draw(_) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "draw-failed",
+            "The draw failed",
+        ),
+        _ => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal error",
+        ),
+    };
+    let detail = if status == StatusCode::INTERNAL_SERVER_ERROR {
+        "see the server log".to_string()
+    } else {
+        failure.to_string()
+    };
+    (status, slug, title.into(), detail)
+}
+
+/// Problem slug and title of a body axum rejected, by the status it gave.
+fn malformed_body(status: StatusCode) -> (&'static str, &'static str) {
+    match status {
+        StatusCode::UNPROCESSABLE_ENTITY => ("invalid-body", "Invalid body"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            ("unsupported-media-type", "Expected application/json")
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => ("body-too-large", "Body too large"),
+        _ => ("malformed-body", "Malformed body"),
     }
 }
 

@@ -5,15 +5,14 @@
 //! `tower::ServiceExt::oneshot`; `tombola serve` binds it to a socket. The
 //! OpenAPI document is generated from the same handlers ([`openapi`]).
 
-mod accounts;
-mod admin;
-mod app_api;
 mod auth;
 pub mod dispatch;
 mod error;
+mod extract;
 mod input;
 mod limits;
 mod observe;
+mod routes;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -130,35 +129,37 @@ impl AppState {
 )]
 struct ApiDoc;
 
+/// The routes in the order of the OpenAPI document's paths (`preserve_path_order`).
 fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    use routes::{accounts, campaigns, deliveries, draws, keys, operations, reading};
     OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .routes(routes!(observe::healthz))
-        .routes(routes!(observe::readyz))
-        .routes(routes!(observe::metrics))
-        .routes(routes!(admin::list_campaigns))
-        .routes(routes!(admin::validate))
-        .routes(routes!(admin::deploy, admin::get_campaign))
-        .routes(routes!(admin::open_campaign))
-        .routes(routes!(admin::close_campaign))
-        .routes(routes!(admin::stats))
-        .routes(routes!(admin::create_key, admin::list_keys))
-        .routes(routes!(admin::revoke_key))
-        .routes(routes!(app_api::draw))
-        .routes(routes!(app_api::stored_draw))
-        .routes(routes!(app_api::grant))
-        .routes(routes!(app_api::user_status))
-        .routes(routes!(app_api::prize_list))
-        .routes(routes!(app_api::tiers))
-        .routes(routes!(app_api::history))
+        .routes(routes!(operations::healthz))
+        .routes(routes!(operations::readyz))
+        .routes(routes!(operations::metrics))
+        .routes(routes!(campaigns::list_campaigns))
+        .routes(routes!(campaigns::validate))
+        .routes(routes!(campaigns::deploy, campaigns::get_campaign))
+        .routes(routes!(campaigns::open_campaign))
+        .routes(routes!(campaigns::close_campaign))
+        .routes(routes!(campaigns::stats))
+        .routes(routes!(keys::create_key, keys::list_keys))
+        .routes(routes!(keys::revoke_key))
+        .routes(routes!(draws::draw))
+        .routes(routes!(draws::stored_draw))
+        .routes(routes!(draws::grant))
+        .routes(routes!(reading::user_status))
+        .routes(routes!(reading::prize_list))
+        .routes(routes!(reading::tiers))
+        .routes(routes!(reading::history))
         .routes(routes!(accounts::event))
         .routes(routes!(accounts::event_done))
         .routes(routes!(accounts::exchange))
         .routes(routes!(accounts::credits))
         .routes(routes!(accounts::adjust))
-        .routes(routes!(admin::list_deliveries))
-        .routes(routes!(admin::retry_delivery))
-        .routes(routes!(admin::audit_log))
-        .routes(routes!(admin::upload_codes))
+        .routes(routes!(deliveries::list_deliveries))
+        .routes(routes!(deliveries::retry_delivery))
+        .routes(routes!(deliveries::audit_log))
+        .routes(routes!(campaigns::upload_codes))
         .split_for_parts()
         .map_second(with_common_responses)
 }

@@ -1,12 +1,12 @@
-//! What operators see: request ids and a log line per request (tracing),
-//! Prometheus metrics, health and readiness.
+//! What operators see: request ids and a log line per request (tracing), and
+//! Prometheus metrics (served, with health and readiness, by `routes::operations`).
 
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderName, HeaderValue, header};
+use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -16,8 +16,8 @@ use prometheus_client::registry::Registry;
 use std::sync::atomic::AtomicU64;
 use tracing::Instrument;
 
+use crate::AppState;
 use crate::error::ProblemType;
-use crate::{ApiError, AppState};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -156,7 +156,7 @@ impl Metrics {
             .inc();
     }
 
-    fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let mut out = String::new();
         // Writing into a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
@@ -243,42 +243,4 @@ pub(crate) async fn observe(
         response.headers_mut().insert(REQUEST_ID, value);
     }
     response
-}
-
-/// The process is up.
-#[utoipa::path(get, path = "/healthz", tag = "operations",
-    responses((status = 200, description = "Up", body = String)))]
-pub(crate) async fn healthz() -> &'static str {
-    "ok"
-}
-
-/// The database answers.
-#[utoipa::path(get, path = "/readyz", tag = "operations",
-    responses(
-        (status = 200, description = "Ready", body = String),
-        (status = 503, description = "The database does not answer", body = crate::Problem, content_type = "application/problem+json"),
-    ))]
-pub(crate) async fn readyz(State(state): State<AppState>) -> Result<&'static str, ApiError> {
-    let tx = state
-        .engine
-        .store()
-        .read()
-        .await
-        .map_err(|e| ApiError::NotReady(e.to_string()))?;
-    drop(tx);
-    Ok("ready")
-}
-
-/// Prometheus metrics: draws by campaign and award, request latency by route,
-/// errors by problem type.
-#[utoipa::path(get, path = "/metrics", tag = "operations",
-    responses((status = 200, description = "OpenMetrics text", body = String, content_type = "application/openmetrics-text")))]
-pub(crate) async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    (
-        [(
-            header::CONTENT_TYPE,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        )],
-        state.metrics.render(),
-    )
 }

@@ -2,18 +2,16 @@
 //! app calls, and the admin's balance adjustment.
 
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use tombola_engine::store::Period;
 use tombola_engine::{Adjustment, Credits, EventRequest, EventResponse, ExchangeResponse};
 
-use crate::app_api::complete;
+use super::{Answer, SkuCall, admit, audit, complete, deployed};
 use crate::auth::{Admin, Caller};
+use crate::extract::{AppJson, AppQuery};
 use crate::{ApiError, AppState, input};
-
-type Answer<T> = Result<Json<T>, ApiError>;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -45,16 +43,10 @@ pub(crate) async fn event(
     _: Caller,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    body: Result<Json<EventBody>, JsonRejection>,
+    AppJson(body): AppJson<EventBody>,
 ) -> Answer<EventResponse> {
-    let Json(body) = body.map_err(ApiError::from_rejection)?;
-    input::non_empty("user", &body.user)?;
-    input::non_empty("request_id", &body.request_id)?;
-    state.limits.check_user(&id, &body.user)?;
-    let deployed = match state.engine.campaign(&id) {
-        Some(deployed) => deployed,
-        None => state.engine.resolve(&id).await?,
-    };
+    admit(&state, &id, &body.user, &body.request_id)?;
+    let deployed = deployed(&state, &id).await?;
     let declared = deployed
         .campaign
         .inputs
@@ -109,9 +101,8 @@ pub(crate) async fn event_done(
     _: Caller,
     State(state): State<AppState>,
     Path((id, user, event)): Path<(String, String, String)>,
-    query: Result<Query<PeriodQuery>, QueryRejection>,
+    AppQuery(query): AppQuery<PeriodQuery>,
 ) -> Answer<EventDone> {
-    let Query(query) = query.map_err(ApiError::from_query_rejection)?;
     state.limits.check_user(&id, &user)?;
     let name = query.period.unwrap_or_else(|| "day".into());
     let period = match name.as_str() {
@@ -163,20 +154,20 @@ pub(crate) async fn exchange(
     _: Caller,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    body: Result<Json<ExchangeBody>, JsonRejection>,
+    AppJson(body): AppJson<ExchangeBody>,
 ) -> Answer<ExchangeResponse> {
-    let Json(body) = body.map_err(ApiError::from_rejection)?;
-    input::non_empty("user", &body.user)?;
-    input::non_empty("request_id", &body.request_id)?;
-    state.limits.check_user(&id, &body.user)?;
-    let (engine, now, request_id) = (state.engine.clone(), state.now(), body.request_id.clone());
-    let response = complete(&state, &request_id, async move {
+    let call = SkuCall {
+        campaign: id,
+        user: body.user,
+        sku: body.sku,
+        request_id: body.request_id,
+    };
+    call.run(&state, |engine, call, now| async move {
         engine
-            .exchange(&id, &body.user, &body.sku, &body.request_id, now)
+            .exchange(&call.campaign, &call.user, &call.sku, &call.request_id, now)
             .await
     })
-    .await?;
-    Ok(Json(response))
+    .await
 }
 
 /// A user's credit balance and latest ledger entries (20, newest first).
@@ -218,9 +209,8 @@ pub(crate) async fn adjust(
     _: Admin,
     State(state): State<AppState>,
     Path(user): Path<String>,
-    body: Result<Json<AdjustmentBody>, JsonRejection>,
+    AppJson(body): AppJson<AdjustmentBody>,
 ) -> Answer<Adjustment> {
-    let Json(body) = body.map_err(ApiError::from_rejection)?;
     input::non_empty("reason", &body.reason)?;
     input::non_empty("request_id", &body.request_id)?;
     let adjustment = state
@@ -234,7 +224,7 @@ pub(crate) async fn adjust(
         )
         .await?;
     tracing::info!(user = %user, delta = %adjustment.delta, reason = %body.reason, "credits adjusted");
-    crate::admin::audit(
+    audit(
         &state,
         "adjust_credits",
         &user,

@@ -1,30 +1,17 @@
-//! Admin calls, behind the admin token: deploys, validation, campaign state,
-//! statistics and API keys.
+//! Campaigns, behind the admin token: validation, deploys, the deployed
+//! campaigns, their state, statistics and coupon codes.
 
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, StringRejection};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use tombola_engine::store::CampaignState;
-use tombola_engine::{ApiKeyInfo, CampaignStats, CampaignSummary, Deployment, NewApiKey};
+use tombola_engine::{CampaignStats, CampaignSummary, Deployment};
 
+use super::{Answer, audit};
 use crate::auth::Admin;
-use crate::{ApiError, AppState, input};
-
-type Answer<T> = Result<Json<T>, ApiError>;
-
-/// Writes an admin action to the audit log. It follows the action's own
-/// commit, so a failure here is logged loudly rather than undoing the action.
-pub(crate) async fn audit(state: &AppState, action: &str, target: &str, detail: &str) {
-    if let Err(error) = state
-        .engine
-        .audit("admin", action, target, detail, state.now())
-        .await
-    {
-        tracing::error!(%error, action, target, "cannot write the audit log");
-    }
-}
+use crate::extract::{AppJson, TextBody};
+use crate::{ApiError, AppState};
 
 /// The check's verdict on a campaign file.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -42,11 +29,7 @@ pub(crate) struct ValidateReport {
     request_body(content = String, content_type = "application/yaml", description = "A campaign file"),
     security(("admin_token" = [])),
     responses((status = 200, body = ValidateReport)))]
-pub(crate) async fn validate(
-    _: Admin,
-    body: Result<String, StringRejection>,
-) -> Answer<ValidateReport> {
-    let source = body.map_err(ApiError::from_body_rejection)?;
+pub(crate) async fn validate(_: Admin, TextBody(source): TextBody) -> Answer<ValidateReport> {
     let report = tombola_dsl::check_source(&source);
     let diagnostics: Vec<_> = report
         .diagnostics
@@ -80,9 +63,8 @@ pub(crate) async fn deploy(
     _: Admin,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    body: Result<String, StringRejection>,
+    TextBody(body): TextBody,
 ) -> Result<(StatusCode, Json<Deployment>), ApiError> {
-    let body = body.map_err(ApiError::from_body_rejection)?;
     let deployment = state.engine.deploy(&body, Some(&id), state.now()).await?;
     let status = if deployment.changed {
         tracing::info!(campaign = %id, version = deployment.version, "deployed");
@@ -223,187 +205,6 @@ pub(crate) async fn stats(
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct CreateKey {
-    /// Who the key is for, e.g. `checkout-backend`.
-    name: String,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub(crate) struct KeyList {
-    keys: Vec<ApiKeyInfo>,
-}
-
-/// Creates an API key. The answer is the only time the key is shown; the server keeps its SHA-256.
-#[utoipa::path(post, path = "/v1/keys", tag = "admin",
-    request_body = CreateKey,
-    security(("admin_token" = [])),
-    responses(
-        (status = 201, body = NewApiKey),
-        (status = 422, description = "`invalid-input`", body = crate::Problem, content_type = "application/problem+json"),
-    ))]
-pub(crate) async fn create_key(
-    _: Admin,
-    State(state): State<AppState>,
-    body: Result<Json<CreateKey>, JsonRejection>,
-) -> Result<(StatusCode, Json<NewApiKey>), ApiError> {
-    let Json(body) = body.map_err(ApiError::from_rejection)?;
-    input::non_empty("name", &body.name)?;
-    let key = state.engine.create_api_key(&body.name, state.now()).await?;
-    tracing::info!(key = %key.info.id, name = %key.info.name, "API key created");
-    audit(&state, "create_key", &key.info.id, &key.info.name).await;
-    Ok((StatusCode::CREATED, Json(key)))
-}
-
-/// Every API key, revoked ones included; never the keys themselves.
-#[utoipa::path(get, path = "/v1/keys", tag = "admin",
-    security(("admin_token" = [])),
-    responses((status = 200, body = KeyList)))]
-pub(crate) async fn list_keys(_: Admin, State(state): State<AppState>) -> Answer<KeyList> {
-    Ok(Json(KeyList {
-        keys: state.engine.api_keys().await?,
-    }))
-}
-
-/// Revokes an API key: every server refuses it within 5 seconds, this one at once.
-#[utoipa::path(delete, path = "/v1/keys/{key_id}", tag = "admin",
-    params(("key_id" = String, Path)),
-    security(("admin_token" = [])),
-    responses(
-        (status = 200, body = ApiKeyInfo),
-        (status = 404, description = "`unknown-key`", body = crate::Problem, content_type = "application/problem+json"),
-    ))]
-pub(crate) async fn revoke_key(
-    _: Admin,
-    State(state): State<AppState>,
-    Path(key_id): Path<String>,
-) -> Answer<ApiKeyInfo> {
-    if !state.engine.revoke_api_key(&key_id, state.now()).await? {
-        return Err(ApiError::UnknownKey(key_id));
-    }
-    state.keys.clear();
-    tracing::info!(key = %key_id, "API key revoked");
-    audit(&state, "revoke_key", &key_id, "").await;
-    let keys = state.engine.api_keys().await?;
-    keys.into_iter()
-        .find(|k| k.id == key_id)
-        .map(Json)
-        .ok_or(ApiError::UnknownKey(key_id))
-}
-
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct DeliveryQuery {
-    /// `pending`, `sending`, `delivered` or `dead` (the dead letters); all when absent.
-    state: Option<String>,
-    /// At most this many, newest first (default 50, at most 500).
-    limit: Option<u32>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub(crate) struct DeliveryList {
-    deliveries: Vec<tombola_engine::Delivery>,
-    summary: tombola_engine::DeliverySummary,
-}
-
-/// Outbox tasks (external awards on their way to the webhook), e.g. `?state=dead` for the dead letters.
-#[utoipa::path(get, path = "/v1/deliveries", tag = "admin",
-    params(DeliveryQuery),
-    security(("admin_token" = [])),
-    responses(
-        (status = 200, body = DeliveryList),
-        (status = 422, description = "`invalid-input`: an unknown state", body = crate::Problem, content_type = "application/problem+json"),
-    ))]
-pub(crate) async fn list_deliveries(
-    _: Admin,
-    State(state): State<AppState>,
-    query: Result<axum::extract::Query<DeliveryQuery>, axum::extract::rejection::QueryRejection>,
-) -> Answer<DeliveryList> {
-    let axum::extract::Query(query) = query.map_err(ApiError::from_query_rejection)?;
-    if let Some(s) = &query.state
-        && !["pending", "sending", "delivered", "dead"].contains(&s.as_str())
-    {
-        return Err(ApiError::BadInput {
-            field: "state".into(),
-            message: "must be pending, sending, delivered or dead".into(),
-        });
-    }
-    Ok(Json(DeliveryList {
-        deliveries: state
-            .engine
-            .deliveries(query.state.as_deref(), query.limit.unwrap_or(50))
-            .await?,
-        summary: state.engine.delivery_summary(state.now()).await?,
-    }))
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub(crate) struct Retried {
-    id: i64,
-    state: String,
-}
-
-/// Puts a dead-lettered delivery back in line, due now.
-#[utoipa::path(post, path = "/v1/deliveries/{delivery_id}/retry", tag = "admin",
-    params(("delivery_id" = i64, Path)),
-    security(("admin_token" = [])),
-    responses(
-        (status = 200, body = Retried),
-        (status = 404, description = "`unknown-delivery`: no dead delivery has this id", body = crate::Problem, content_type = "application/problem+json"),
-    ))]
-pub(crate) async fn retry_delivery(
-    _: Admin,
-    State(state): State<AppState>,
-    Path(delivery_id): Path<i64>,
-) -> Answer<Retried> {
-    if !state
-        .engine
-        .retry_delivery(delivery_id, state.now())
-        .await?
-    {
-        return Err(ApiError::UnknownDelivery(delivery_id));
-    }
-    audit(&state, "retry_delivery", &delivery_id.to_string(), "").await;
-    Ok(Json(Retried {
-        id: delivery_id,
-        state: "pending".into(),
-    }))
-}
-
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct AuditQuery {
-    /// Entries with ids below this (the last id of the previous page).
-    before: Option<i64>,
-    /// At most this many, newest first (default 50, at most 500).
-    limit: Option<u32>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub(crate) struct AuditLog {
-    entries: Vec<tombola_engine::AuditEntry>,
-}
-
-/// The audit log of admin actions — deploys, state changes, credit adjustments, key changes, retries: who, what, when.
-#[utoipa::path(get, path = "/v1/audit", tag = "admin",
-    params(AuditQuery),
-    security(("admin_token" = [])),
-    responses((status = 200, body = AuditLog)))]
-pub(crate) async fn audit_log(
-    _: Admin,
-    State(state): State<AppState>,
-    query: Result<axum::extract::Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
-) -> Answer<AuditLog> {
-    let axum::extract::Query(query) = query.map_err(ApiError::from_query_rejection)?;
-    Ok(Json(AuditLog {
-        entries: state
-            .engine
-            .audit_log(query.before, query.limit.unwrap_or(50))
-            .await?,
-    }))
-}
-
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct CodesBody {
     /// Codes to add; codes already in the pool are skipped.
     codes: Vec<String>,
@@ -432,9 +233,8 @@ pub(crate) async fn upload_codes(
     _: Admin,
     State(state): State<AppState>,
     Path((id, award)): Path<(String, String)>,
-    body: Result<Json<CodesBody>, JsonRejection>,
+    AppJson(body): AppJson<CodesBody>,
 ) -> Answer<CodesAdded> {
-    let Json(body) = body.map_err(ApiError::from_rejection)?;
     if let Some(bad) = body
         .codes
         .iter()

@@ -1,0 +1,58 @@
+//! Extractors whose rejection is the API's error, so no handler maps one by hand.
+
+use axum::Json;
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use crate::ApiError;
+
+/// A JSON body; a rejection is `malformed-body`, `invalid-body` or
+/// `unsupported-media-type` (axum `examples/error-handling`).
+#[derive(Debug)]
+pub(crate) struct AppJson<T>(pub(crate) T);
+
+impl<T, S> FromRequest<S> for AppJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let Json(value) = Json::<T>::from_request(request, state).await?;
+        Ok(AppJson(value))
+    }
+}
+
+/// A query string; a rejection is `malformed-query`.
+#[derive(Debug)]
+pub(crate) struct AppQuery<T>(pub(crate) T);
+
+impl<T, S> FromRequestParts<S> for AppQuery<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Query(value) = Query::<T>::from_request_parts(parts, state).await?;
+        Ok(AppQuery(value))
+    }
+}
+
+/// A text body, e.g. a campaign file; a rejection is `body-too-large` or `malformed-body`.
+#[derive(Debug)]
+pub(crate) struct TextBody(pub(crate) String);
+
+impl<S> FromRequest<S> for TextBody
+where
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        Ok(TextBody(String::from_request(request, state).await?))
+    }
+}
