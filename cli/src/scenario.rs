@@ -11,9 +11,9 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use tombola_ir::{Campaign, ChainKind, tier_for};
 use tombola_engine::{DrawCounts, DrawRequest, Engine, EventRequest, Failure, Seeds, StepView};
 use tombola_grammar::Value;
+use tombola_ir::{Campaign, ChainKind, tier_for};
 
 /// A scenario file: the campaign it tests and its scenarios.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -423,9 +423,13 @@ impl<'a> Run<'a> {
         let store = tombola_engine::store::open("memory:")
             .await
             .map_err(|e| e.to_string())?;
-        let engine = Engine::open(store, Seeds::Fixed(scenario.seed), std::sync::Arc::new(tombola_dsl::Loader))
-            .await
-            .map_err(|e| e.to_string())?;
+        let engine = Engine::open(
+            store,
+            Seeds::Fixed(scenario.seed),
+            std::sync::Arc::new(tombola_dsl::Loader),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
         engine
             .deploy(source, None, scenario.at)
             .await

@@ -15,9 +15,9 @@ use rand_core::{Rng, SeedableRng};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use sha2::Digest;
-use tombola_ir::{Campaign, ChainKind};
 use tombola_engine::{DrawRequest, DrawResponse, Engine, EventRequest, Failure, Seeds};
 use tombola_grammar::{Type, Value};
+use tombola_ir::{Campaign, ChainKind};
 
 use crate::files;
 
@@ -174,7 +174,12 @@ pub(crate) async fn run(
     let store = tombola_engine::store::open(&profile.store)
         .await
         .with_context(|| format!("cannot open {}", profile.store))?;
-    let engine = Engine::open(store, Seeds::Fixed(profile.seed), std::sync::Arc::new(tombola_dsl::Loader)).await?;
+    let engine = Engine::open(
+        store,
+        Seeds::Fixed(profile.seed),
+        std::sync::Arc::new(tombola_dsl::Loader),
+    )
+    .await?;
     let start = campaign.window.from + Duration::hours(12);
     let days = profile.days.unwrap_or_else(|| {
         campaign.window.until.map_or(30, |until| {
