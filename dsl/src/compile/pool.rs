@@ -69,7 +69,7 @@ pub(super) fn check<'a>(
         }
         seen.insert(e.award.value.as_str(), e.award.span);
         let rate = e.rate.value.0;
-        ok &= rate_ok(out, &e.rate.span, rate);
+        ok &= rate_ok(out, e.rate.span, rate);
         sum += rate;
         scale = scale.max(rate.normalize().scale());
         ok &= pool.entry(cx, out, entry, drafts);
@@ -85,13 +85,13 @@ pub(super) fn check<'a>(
 }
 
 /// A rate is a share of all draws, exact to [`MAX_RATE_SCALE`] digits.
-fn rate_ok(out: &mut Findings<'_>, span: &Span, rate: Decimal) -> bool {
+fn rate_ok(out: &mut Findings<'_>, span: Span, rate: Decimal) -> bool {
     let mut ok = true;
     if rate <= Decimal::ZERO || rate > Decimal::ONE {
         out.push(
             Diagnostic::new(
                 Code::RateRange,
-                *span,
+                span,
                 format!(
                     "a rate must be above 0 and at most 1, found {}",
                     rate.normalize()
@@ -110,7 +110,7 @@ fn rate_ok(out: &mut Findings<'_>, span: &Span, rate: Decimal) -> bool {
         out.push(
             Diagnostic::new(
                 Code::RatePrecision,
-                *span,
+                span,
                 format!(
                     "the rate {rate} has {} fractional digits; draws are exact to {MAX_RATE_SCALE}",
                     rate.normalize().scale()
