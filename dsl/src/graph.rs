@@ -107,6 +107,13 @@ fn sketch(campaign: &Campaign) -> Sketch {
         previous_label = "otherwise".into();
     }
     s.edges.push((previous, "pool".into(), previous_label));
+    add_trees(&mut s, campaign);
+    add_pool(&mut s, campaign);
+    s
+}
+
+/// Each tree as a cluster of its nodes, ending in the drawn award.
+fn add_trees(s: &mut Sketch, campaign: &Campaign) {
     for (ix, tree) in campaign.trees.iter().enumerate() {
         let prefix = format!("tree_{ix}");
         let mut members = Vec::new();
@@ -143,6 +150,10 @@ fn sketch(campaign: &Campaign) -> Sketch {
         s.clusters
             .push((prefix, format!("tree {}", tree.id), members));
     }
+}
+
+/// The pool's entries, each leading into its tree.
+fn add_pool(s: &mut Sketch, campaign: &Campaign) {
     for (e, entry) in campaign.pool.iter().enumerate() {
         let id = format!("entry_{e}");
         let (_, label) = award_node(campaign, entry.award);
@@ -164,7 +175,6 @@ fn sketch(campaign: &Campaign) -> Sketch {
             s.edges.push((id, target, String::new()));
         }
     }
-    s
 }
 
 fn quote(text: &str) -> String {

@@ -278,60 +278,107 @@ fn yaml_error(source: &str, error: &serde_saphyr::Error) -> Diagnostic {
         .unwrap_or(&rendered)
         .trim()
         .to_string();
-    let lower = message.to_lowercase();
-    let limits = [
-        "budget", "alias", "depth", "limit", "exceed", "nesting", "too many",
-    ];
-    if lower.contains("alias") && lower.contains("exceed") {
+    match failure(error) {
         // serde-saphyr words it in its own counters; say what the file does.
-        Diagnostic::new(
+        Failure::AliasReplay => Diagnostic::new(
             Code::Limits,
             span,
             format!("aliases in this file replay more than {MAX_ALIAS_EVENTS} YAML nodes"),
         )
         .label("the limit is passed here")
-        .help("aliases that repeat other aliases multiply; write the data out, or upload large lists (user ids, codes) through the API")
-    } else if lower.contains("depth") {
-        Diagnostic::new(
+        .help("aliases that repeat other aliases multiply; write the data out, or upload large lists (user ids, codes) through the API"),
+        Failure::TooDeep => Diagnostic::new(
             Code::Limits,
             span,
             format!("the file nests maps and lists deeper than {MAX_NESTING} levels"),
         )
         .label("too deep here")
-        .help("campaign files are shallow; check the indentation around this point")
-    } else if limits.iter().any(|word| lower.contains(word)) {
-        Diagnostic::new(Code::Limits, span, format!("the file exceeds a safety limit: {message}"))
+        .help("campaign files are shallow; check the indentation around this point"),
+        Failure::Limit => Diagnostic::new(Code::Limits, span, format!("the file exceeds a safety limit: {message}"))
             .label("here")
             .help(format!(
                 "campaign files may nest {MAX_NESTING} levels and replay at most {MAX_ALIAS_EVENTS} nodes through aliases"
-            ))
-    } else if let Some(bracket) = message
-        .strip_prefix("unclosed bracket '")
-        .and_then(|rest| rest.chars().next())
-    {
-        // The parser points at the entry that holds the bracket; underline the bracket.
-        let line = source
-            .get(span.start..)
-            .and_then(|rest| rest.split('\n').next())
-            .unwrap_or("");
-        let span = line
-            .find(bracket)
-            .map_or(span, |at| Span::new(span.start + at, span.start + at + 1));
-        let close = if bracket == '[' { ']' } else { '}' };
-        Diagnostic::new(
-            Code::YamlSyntax,
-            span,
-            format!("invalid YAML: `{bracket}` is never closed"),
-        )
-        .label(format!("opened here, no `{close}` follows"))
-        .help(format!(
-            "close it with `{close}` at the end of the value it opens"
-        ))
-    } else {
-        Diagnostic::new(Code::YamlSyntax, span, format!("invalid YAML: {message}"))
+            )),
+        Failure::Unclosed(bracket) => unclosed(source, span, bracket),
+        Failure::Syntax => Diagnostic::new(Code::YamlSyntax, span, format!("invalid YAML: {message}"))
             .label("here")
-            .help("check the indentation and the quoting around this point")
+            .help("check the indentation and the quoting around this point"),
     }
+}
+
+/// What kind of failure a serde-saphyr error is, read from its variants (and,
+/// for the YAML scanner's errors, from the scanner's own error kind).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Failure {
+    /// Aliases replayed more nodes than [`MAX_ALIAS_EVENTS`], or nested too deep.
+    AliasReplay,
+    /// Maps and lists nested deeper than [`MAX_NESTING`].
+    TooDeep,
+    /// Another safety limit.
+    Limit,
+    /// A flow collection (`[` or `{`) never closed.
+    Unclosed(char),
+    Syntax,
+}
+
+fn failure(error: &serde_saphyr::Error) -> Failure {
+    use serde_saphyr::Error as E;
+    use serde_saphyr::budget::BudgetBreach as B;
+    use serde_saphyr::granit_parser::ErrorKind as K;
+    let mut error = error;
+    // The wrappers only add a snippet or the alias's locations to the error they hold.
+    while let E::WithSnippet { error: inner, .. } | E::AliasError { error: inner, .. } = error {
+        error = inner;
+    }
+    match error {
+        E::AliasReplayLimitExceeded { .. }
+        | E::AliasExpansionLimitExceeded { .. }
+        | E::AliasReplayStackDepthExceeded { .. } => Failure::AliasReplay,
+        E::Budget {
+            breach: B::Depth { .. } | B::InclusionDepth { .. } | B::PropertyExpansionDepth { .. },
+            ..
+        }
+        | E::InternalDepthUnderflow { .. } => Failure::TooDeep,
+        E::Budget { .. } | E::AliasReplayCounterOverflow { .. } => Failure::Limit,
+        // Classified as limits since the messages were matched on the word "alias";
+        // kept so this change alters no diagnostic (they are mistakes, not limits).
+        E::UnknownAnchor { .. } => Failure::Limit,
+        E::ExternalMessage { source, .. } => match &**source {
+            serde_saphyr::ExternalMessageSource::Parser(scan) => match scan.kind() {
+                K::UnclosedFlowCollection { open } => Failure::Unclosed(*open),
+                K::RecursionLimitExceeded
+                | K::AnchorCountOverflow
+                | K::InputByteLimitExceeded { .. }
+                | K::DirectiveByteLimitExceeded { .. }
+                | K::TooManyReservedDirectiveParams { .. } => Failure::Limit,
+                K::MissingAnchorOrAliasName => Failure::Limit,
+                _ => Failure::Syntax,
+            },
+            _ => Failure::Syntax,
+        },
+        _ => Failure::Syntax,
+    }
+}
+
+/// The parser points at the entry that holds the bracket; underline the bracket.
+fn unclosed(source: &str, span: Span, bracket: char) -> Diagnostic {
+    let line = source
+        .get(span.start..)
+        .and_then(|rest| rest.split('\n').next())
+        .unwrap_or("");
+    let span = line
+        .find(bracket)
+        .map_or(span, |at| Span::new(span.start + at, span.start + at + 1));
+    let close = if bracket == '[' { ']' } else { '}' };
+    Diagnostic::new(
+        Code::YamlSyntax,
+        span,
+        format!("invalid YAML: `{bracket}` is never closed"),
+    )
+    .label(format!("opened here, no `{close}` follows"))
+    .help(format!(
+        "close it with `{close}` at the end of the value it opens"
+    ))
 }
 
 #[cfg(test)]

@@ -26,9 +26,34 @@ pub const MAX_LEN: usize = 4096;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct ParseError {
+    /// What went wrong, set where the error is made, so callers never read the message to tell.
+    pub kind: ParseErrorKind,
     pub message: String,
     pub span: Span,
     pub help: Option<String>,
+}
+
+/// The kinds of [`ParseError`] the parser tells apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ParseErrorKind {
+    /// The text does not follow the grammar.
+    Syntax,
+    /// A number, percentage or duration literal that does not fit its type.
+    OutOfRange,
+    /// A date or date-time literal that names no instant of the calendar.
+    InvalidDate,
+    /// The text is longer than [`MAX_LEN`].
+    TooLong,
+    /// Brackets or operators nest deeper than [`MAX_DEPTH`].
+    TooDeep,
+}
+
+impl ParseErrorKind {
+    /// Whether the expression passed a safety limit rather than being wrong.
+    pub fn is_limit(self) -> bool {
+        matches!(self, ParseErrorKind::TooLong | ParseErrorKind::TooDeep)
+    }
 }
 
 static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
@@ -54,6 +79,7 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
 pub fn parse(text: &str) -> Result<Expr, ParseError> {
     if text.len() > MAX_LEN {
         return Err(ParseError {
+            kind: ParseErrorKind::TooLong,
             message: format!(
                 "expression is {} bytes long; the limit is {MAX_LEN}",
                 text.len()
@@ -80,6 +106,7 @@ pub fn parse(text: &str) -> Result<Expr, ParseError> {
 
 fn too_deep(span: Span) -> ParseError {
     ParseError {
+        kind: ParseErrorKind::TooDeep,
         message: format!("expression nests deeper than {MAX_DEPTH} levels"),
         span,
         help: Some("simplify the expression".into()),
@@ -179,6 +206,7 @@ fn from_pest(error: pest::error::Error<Rule>) -> ParseError {
         ErrorVariant::CustomError { message } => message.clone(),
     };
     ParseError {
+        kind: ParseErrorKind::Syntax,
         message,
         span,
         help: Some(
@@ -272,6 +300,7 @@ fn build_expr(pairs: Pairs<'_, Rule>) -> Result<Expr, ParseError> {
 
 fn number_error(pair: &Pair<'_, Rule>, what: &str) -> ParseError {
     ParseError {
+        kind: ParseErrorKind::OutOfRange,
         message: format!("{what} `{}` is out of range", pair.as_str()),
         span: span_of(pair),
         help: Some(
@@ -309,6 +338,7 @@ fn build_primary(pair: Pair<'_, Rule>) -> Result<Expr, ParseError> {
         }
         Rule::date => ExprKind::Date(NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(
             |_| ParseError {
+                kind: ParseErrorKind::InvalidDate,
                 message: format!("`{text}` is not a calendar date"),
                 span,
                 help: Some("dates are written YYYY-MM-DD, e.g. 2026-03-01".into()),
@@ -352,6 +382,7 @@ fn build_primary(pair: Pair<'_, Rule>) -> Result<Expr, ParseError> {
 
 fn parse_datetime(text: &str, span: Span) -> Result<ExprKind, ParseError> {
     let invalid = || ParseError {
+        kind: ParseErrorKind::InvalidDate,
         message: format!("`{text}` is not a valid date and time"),
         span,
         help: Some("write YYYY-MM-DDTHH:MM[:SS], optionally followed by Z or +HH:MM".into()),
@@ -537,6 +568,7 @@ mod tests {
         let error = parse("1 +").unwrap_err();
         assert_eq!(error.span, Span::new(3, 3));
         assert_eq!(error.message, "expected a value");
+        assert_eq!(error.kind, ParseErrorKind::Syntax);
         let error = parse("1 2").unwrap_err();
         assert_eq!(error.span.start, 2);
         assert!(error.message.contains("an operator"), "{}", error.message);
@@ -547,18 +579,22 @@ mod tests {
         let deep = format!("{}1{}", "(".repeat(2000), ")".repeat(2000));
         let error = parse(&deep).unwrap_err();
         assert!(error.message.contains("nests deeper"), "{}", error.message);
+        assert_eq!(error.kind, ParseErrorKind::TooDeep);
         let prefixes = format!("{}1", "-".repeat(3000));
         assert!(parse(&prefixes).is_err());
         // A `)` inside a string must not hide real open brackets.
         let hidden = format!("[{}] == {}1", "\")\", ".repeat(100), "(".repeat(1000));
         assert!(parse(&hidden).unwrap_err().message.contains("nests deeper"));
         let long = "1 + ".repeat(2000) + "1";
-        assert!(parse(&long).unwrap_err().message.contains("limit"));
+        let error = parse(&long).unwrap_err();
+        assert!(error.message.contains("limit"), "{}", error.message);
+        assert_eq!(error.kind, ParseErrorKind::TooLong);
     }
 
     #[test]
     fn out_of_range_numbers_are_errors() {
         let error = parse("99999999999999999999").unwrap_err();
         assert!(error.message.contains("out of range"), "{}", error.message);
+        assert_eq!(error.kind, ParseErrorKind::OutOfRange);
     }
 }
