@@ -5,8 +5,8 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use tombola_ir::Campaign;
 use tombola_dsl::{Report, render};
+use tombola_ir::Campaign;
 
 /// A campaign file as read: the name it is shown by, its text and what checking it found.
 pub(crate) struct Loaded {

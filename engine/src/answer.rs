@@ -62,6 +62,19 @@ pub enum StepAt {
     Issue { award: String },
 }
 
+/// The step's place as people read it: `rule:<id>`, `draw:<award>`,
+/// `tree:<tree>/<node>` or `issue:<award>`.
+impl std::fmt::Display for StepAt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StepAt::Rule { rule } => write!(f, "rule:{rule}"),
+            StepAt::Draw { award } => write!(f, "draw:{award}"),
+            StepAt::Node { tree, node } => write!(f, "tree:{tree}/{node}"),
+            StepAt::Issue { award } => write!(f, "issue:{award}"),
+        }
+    }
+}
+
 /// How a step came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -104,6 +117,12 @@ impl Outcome {
     /// The outcome named `name`, if any.
     pub fn from_name(name: &str) -> Option<Outcome> {
         ALL.iter().copied().find(|o| o.name() == name)
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }
 
@@ -198,11 +217,37 @@ pub enum RebateResult {
 pub enum ActionTaken {
     /// One unit of a SKU granted; `applied` is false when it was sold out (the
     /// flow's other actions still apply).
-    Sku { sku: String, draws: i64, applied: bool },
+    Sku {
+        sku: String,
+        draws: i64,
+        applied: bool,
+    },
     /// Credits added.
     Credits { amount: Decimal },
     /// An award given, with its amount where it has one.
-    Award { award: String, amount: Option<Decimal> },
+    Award {
+        award: String,
+        amount: Option<Decimal>,
+    },
+}
+
+impl ActionTaken {
+    /// Whether the action took effect: only a sold-out SKU does not.
+    pub fn applied(&self) -> bool {
+        match self {
+            ActionTaken::Sku { applied, .. } => *applied,
+            ActionTaken::Credits { .. } | ActionTaken::Award { .. } => true,
+        }
+    }
+
+    /// The SKU or award the action gave, by id.
+    pub fn id(&self) -> Option<&str> {
+        match self {
+            ActionTaken::Sku { sku, .. } => Some(sku),
+            ActionTaken::Award { award, .. } => Some(award),
+            ActionTaken::Credits { .. } => None,
+        }
+    }
 }
 
 /// The answer to an operator's credit adjustment.

@@ -14,9 +14,7 @@ use tombola_grammar::{Value, value_has_type};
 use tombola_ir::{AwardKind, Campaign, LoadError, Loader, State};
 
 use crate::evaluate::DrawError;
-use crate::store::{
-    CampaignState, CounterValues, Refusal, Store, StoreError, StoredVersion, Tx,
-};
+use crate::store::{CampaignState, CounterValues, Refusal, Store, StoreError, StoredVersion, Tx};
 
 /// A compiled campaign at a stored version.
 #[derive(Debug)]
@@ -151,6 +149,31 @@ pub enum Failure {
     Draw(#[from] DrawError),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl Failure {
+    /// A stable name for the failure, the slug of the API's problem type
+    /// (`no-draws-left`): scenario files and logs match on it.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Failure::UnknownCampaign(_) => "unknown-campaign",
+            Failure::NotOpen(_) => "campaign-not-open",
+            Failure::OutsideWindow(_) => "outside-window",
+            Failure::NoDrawsLeft => "no-draws-left",
+            Failure::DailyCap => "daily-cap-reached",
+            Failure::MonthlyCap => "monthly-cap-reached",
+            Failure::TotalCap => "total-cap-reached",
+            Failure::SkuSoldOut(_) => "sku-sold-out",
+            Failure::UnknownSku(_) => "unknown-sku",
+            Failure::RequestConflict(_) => "request-id-reused",
+            Failure::BadInput(_) | Failure::MissingAttribute(_) => "invalid-input",
+            Failure::NotForSale(_) => "sku-not-for-sale",
+            Failure::InsufficientCredits { .. } => "insufficient-credits",
+            Failure::UnknownEvent(_) => "unknown-event",
+            Failure::Draw(_) => "draw-failed",
+            Failure::Store(_) => "internal",
+        }
+    }
 }
 
 impl From<Refusal> for Failure {
@@ -645,4 +668,3 @@ pub(crate) fn draw_failure(campaign: &Campaign, error: DrawError) -> Failure {
         other => Failure::Draw(other),
     }
 }
-

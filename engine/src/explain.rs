@@ -105,9 +105,7 @@ fn inputs_read(
                 }
                 Slot::EventAttribute(i) => format!("event.#{i}"),
             };
-            let value = env
-                .load(*slot)
-                .map_or_else(|| "missing".to_string(), show);
+            let value = env.load(*slot).map_or_else(|| "missing".to_string(), show);
             InputRead { name, value }
         })
         .collect()

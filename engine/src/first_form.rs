@@ -56,7 +56,11 @@ pub(crate) fn draw(json: &str) -> Result<DrawOutcome, String> {
             amount: first.award.amount,
             code: first.award.code,
         },
-        steps: first.steps.into_iter().map(step).collect::<Result<_, _>>()?,
+        steps: first
+            .steps
+            .into_iter()
+            .map(step)
+            .collect::<Result<_, _>>()?,
         left: first.left,
         seed: first.seed,
     })
@@ -129,7 +133,11 @@ pub(crate) fn event(json: &str) -> Result<EventOutcome, String> {
             Ok(RebateOutcome {
                 rebate: r.rebate,
                 outcome: r.outcome,
-                actions: r.actions.into_iter().map(action).collect::<Result<_, _>>()?,
+                actions: r
+                    .actions
+                    .into_iter()
+                    .map(action)
+                    .collect::<Result<_, _>>()?,
             })
         })
         .collect::<Result<_, String>>()?;
@@ -143,7 +151,12 @@ pub(crate) fn event(json: &str) -> Result<EventOutcome, String> {
 }
 
 fn action(first: Action) -> Result<ActionTaken, String> {
-    let id = || first.id.clone().ok_or_else(|| format!("a `{}` action without an id", first.kind));
+    let id = || {
+        first
+            .id
+            .clone()
+            .ok_or_else(|| format!("a `{}` action without an id", first.kind))
+    };
     Ok(match first.kind.as_str() {
         "sku" => ActionTaken::Sku {
             sku: id()?,
