@@ -11,9 +11,11 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use tombola_engine::{DrawCounts, DrawRequest, Engine, EventRequest, Failure, Seeds, StepView};
+use tombola_engine::{
+    DrawCounts, DrawRequest, Engine, EventRequest, Failure, RebateResult, Seeds, StepAt, StepTaken,
+};
 use tombola_grammar::Value;
-use tombola_ir::{Campaign, ChainKind, tier_for};
+use tombola_ir::Campaign;
 
 /// A scenario file: the campaign it tests and its scenarios.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -277,7 +279,7 @@ fn typed(
 }
 
 fn slug(failure: Failure) -> String {
-    tombola_server::ApiError::from(failure).slug().to_string()
+    failure.code().to_string()
 }
 
 /// What a call gave, as far as expectations look: the award, the draws left,
@@ -289,24 +291,34 @@ type Answer = (
     BTreeMap<String, String>,
 );
 
-/// Names the tier a weight rule's step chose (`tier` → `tier 40`), from the
-/// score it read, so scenarios and coverage can tell the tiers apart.
-fn label_tiers(campaign: &Campaign, steps: &mut [StepView]) {
-    for step in steps.iter_mut().filter(|s| s.outcome == "tier") {
-        let rule = step
-            .at
-            .strip_prefix("rule:")
-            .and_then(|id| campaign.chain.iter().find(|r| r.id == id));
-        let (Some(rule), Some(score)) = (rule, step.read) else {
-            continue;
-        };
-        let ChainKind::Weight { mode, tiers, .. } = &rule.kind else {
-            continue;
-        };
-        if let Some(tier) = tier_for(*mode, tiers, score) {
-            step.outcome = format!("tier {}", tier.threshold);
-        }
+/// A rebate flow's outcome as scenario files name it.
+fn rebate_result(result: RebateResult) -> &'static str {
+    match result {
+        RebateResult::Applied => "applied",
+        RebateResult::ConditionFalse => "condition_false",
+        RebateResult::AlreadyDone => "already_done",
     }
+}
+
+/// A step as scenario files and coverage name it: where (`rule:weight`,
+/// `tree:unlock/stock`) and how it came out, a weight rule's tier by its
+/// threshold (`tier 40`).
+#[derive(Debug, Clone)]
+pub(crate) struct StepView {
+    at: String,
+    outcome: String,
+    /// The outcome's plain name (`tier`), which expectations may use too.
+    bare: &'static str,
+}
+
+fn label(step: &StepTaken) -> StepView {
+    let at = step.at.to_string();
+    let bare = step.outcome.name();
+    let outcome = match step.tier {
+        Some(threshold) => format!("{bare} {threshold}"),
+        None => bare.to_string(),
+    };
+    StepView { at, outcome, bare }
 }
 
 /// Compares one call's result with its expectation; `Err` says how it differs.
@@ -348,10 +360,9 @@ fn check(
     }
     for pass in &expect.passes {
         let found = steps.iter().any(|s| {
-            let bare = s.outcome.split(' ').next().unwrap_or_default();
             pass == &s.at
                 || pass == &format!("{} → {}", s.at, s.outcome)
-                || pass == &format!("{} → {bare}", s.at)
+                || pass == &format!("{} → {}", s.at, s.bare)
         });
         if !found {
             let path: Vec<String> = steps
@@ -379,8 +390,11 @@ fn check(
 /// Why a `lands_on` did not land, when the draw picked by weight from tables
 /// none of which held the award (the seed picked instead); a draw that made no
 /// pick (a rule gave the award) or landed has nothing to say.
-fn unlanded(award: &str, steps: &[StepView]) -> Option<String> {
-    let mut picks = steps.iter().filter_map(|s| s.at.strip_prefix("draw:"));
+fn unlanded(award: &str, steps: &[StepTaken]) -> Option<String> {
+    let mut picks = steps.iter().filter_map(|s| match &s.at {
+        StepAt::Draw { award } => Some(award.as_str()),
+        _ => None,
+    });
     let picked = picks.clone().next().is_some();
     (picked && !picks.any(|p| p == award)).then(|| {
         format!("`lands_on: {award}` could not land: the table this draw picked from does not hold `{award}`")
@@ -564,18 +578,20 @@ impl<'a> Run<'a> {
                 .engine
                 .draw_landing_on(&request, now, draw.lands_on.as_deref())
                 .await
-                .map(|mut r| {
-                    label_tiers(self.campaign, &mut r.steps);
+                .map(|r| {
+                    let hint = draw
+                        .lands_on
+                        .as_deref()
+                        .and_then(|award| unlanded(award, &r.steps));
+                    let steps = r.steps.iter().map(label).collect();
                     (
-                        Some(r.award.id),
-                        Some(r.left.draws),
-                        r.steps,
-                        BTreeMap::new(),
+                        (Some(r.award.id), Some(r.left.draws), steps, BTreeMap::new()),
+                        hint,
                     )
                 });
-            let hint = match (&draw.lands_on, &result) {
-                (Some(award), Ok((_, _, steps, _))) => unlanded(award, steps),
-                _ => None,
+            let (result, hint) = match result {
+                Ok((answer, hint)) => (Ok(answer), hint),
+                Err(failure) => (Err(failure), None),
             };
             let steps = check(draw.expect.as_ref(), result).map_err(|e| {
                 let e = match &hint {
@@ -615,13 +631,7 @@ impl<'a> Run<'a> {
             let outcomes = r
                 .rebates
                 .into_iter()
-                .map(|o| {
-                    let outcome = serde_json::to_value(o.outcome)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_string))
-                        .unwrap_or_default();
-                    (o.rebate, outcome)
-                })
+                .map(|o| (o.rebate, rebate_result(o.outcome).to_string()))
                 .collect();
             (None, None, Vec::new(), outcomes)
         });

@@ -15,8 +15,11 @@ use rand_core::{Rng, SeedableRng};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use sha2::Digest;
-use tombola_engine::{DrawRequest, DrawResponse, Engine, EventRequest, Failure, Seeds};
+use tombola_engine::{
+    ActionTaken, DrawOutcome, DrawRequest, Engine, EventRequest, Failure, Outcome, Seeds, StepAt,
+};
 use tombola_grammar::{Type, Value};
+use tombola_ir::AwardKind;
 use tombola_ir::{Campaign, ChainKind};
 
 use crate::files;
@@ -127,7 +130,7 @@ fn neutral(ty: &Type) -> Option<Value> {
 }
 
 fn slug(failure: Failure) -> String {
-    tombola_server::ApiError::from(failure).slug().to_string()
+    failure.code().to_string()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -320,13 +323,8 @@ impl<'a> Simulation<'a> {
         // A refused event is part of the simulation, not a failure of it.
         if let Ok(answer) = answer {
             for action in answer.rebates.iter().flat_map(|r| &r.actions) {
-                if action.kind == "credits" && action.applied {
-                    self.granted += action
-                        .amount
-                        .as_deref()
-                        .unwrap_or("0")
-                        .parse::<Decimal>()
-                        .unwrap_or_default();
+                if let ActionTaken::Credits { amount } = action {
+                    self.granted += amount;
                 }
             }
         }
@@ -352,7 +350,7 @@ impl<'a> Simulation<'a> {
                 .exchange(id, user, sku, &format!("x{}", self.n), now)
                 .await
             {
-                self.spent += bought.price.parse::<Decimal>().unwrap_or_default();
+                self.spent += bought.price;
                 answer = self.engine.draw(&request, now).await;
             }
         }
@@ -368,7 +366,7 @@ impl<'a> Simulation<'a> {
         }
     }
 
-    fn record(&mut self, answer: &DrawResponse, today: &mut DayReport) {
+    fn record(&mut self, answer: &DrawOutcome, today: &mut DayReport) {
         self.report.draws += 1;
         let award = answer.award.id.clone();
         self.digest.update(award.as_bytes());
@@ -376,29 +374,26 @@ impl<'a> Simulation<'a> {
         *self.issued.entry(award.clone()).or_default() += 1;
         *today.issued.entry(award.clone()).or_default() += 1;
         self.cost += self.costs.get(award.as_str()).copied().unwrap_or_default();
-        if answer.award.kind == "credits" {
-            self.granted += answer
-                .award
-                .amount
-                .as_deref()
-                .unwrap_or("0")
-                .parse::<Decimal>()
-                .unwrap_or_default();
+        if answer.award.kind == AwardKind::Credits {
+            self.granted += answer.award.amount.unwrap_or_default();
         }
-        if answer.steps.iter().any(|s| s.outcome == "fallback") {
+        if answer.steps.iter().any(|s| s.outcome == Outcome::Fallback) {
             self.fallbacks += 1;
         }
         // A pick from the pool's own table: no chain rule changed the odds.
         let unconstrained = answer.steps.iter().all(|s| {
-            !s.at.starts_with("rule:")
-                || matches!(s.outcome.as_str(), "not_listed" | "no_tier" | "false")
+            !matches!(s.at, StepAt::Rule { .. })
+                || matches!(
+                    s.outcome,
+                    Outcome::NotListed | Outcome::NoTier | Outcome::False
+                )
         });
-        if unconstrained && let Some(pick) = answer.steps.iter().find(|s| s.at.starts_with("draw:"))
-        {
-            *self
-                .picked
-                .entry(pick.at["draw:".len()..].to_string())
-                .or_default() += 1;
+        let pick = answer.steps.iter().find_map(|s| match &s.at {
+            StepAt::Draw { award } => Some(award),
+            _ => None,
+        });
+        if unconstrained && let Some(pick) = pick {
+            *self.picked.entry(pick.clone()).or_default() += 1;
         }
     }
 

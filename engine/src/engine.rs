@@ -6,18 +6,15 @@ use std::hash::{BuildHasher, RandomState};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tombola_grammar::{Value, value_has_type};
 use tombola_ir::{AwardKind, Campaign, LoadError, Loader, State};
 
-use crate::evaluate::{Context, Counts, DrawError, DrawInput, Evaluation, Evaluator, StepKind};
-use crate::random::SeededRandom;
-use crate::store::{
-    CampaignState, Claim, CounterValues, Limits, Refusal, Store, StoreError, StoredVersion, Tx,
-};
+use crate::evaluate::DrawError;
+use crate::store::{CampaignState, CounterValues, Refusal, Store, StoreError, StoredVersion, Tx};
 
 /// A compiled campaign at a stored version.
 #[derive(Debug)]
@@ -88,11 +85,8 @@ impl DrawCounts {
 /// The campaign-zone day (`2026-11-25`) and month (`2026-11`) keys the counters
 /// of a draw at `now` are kept under.
 pub(crate) fn period_keys(campaign: &Campaign, now: DateTime<Utc>) -> (String, String) {
-    let local = now.with_timezone(&campaign.window.zone);
-    (
-        local.format("%Y-%m-%d").to_string(),
-        format!("{:04}-{:02}", local.year(), local.month()),
-    )
+    let periods = crate::period::Periods::at(campaign, now);
+    (periods.day, periods.month)
 }
 
 /// Why a deploy was refused.
@@ -157,6 +151,31 @@ pub enum Failure {
     Store(#[from] StoreError),
 }
 
+impl Failure {
+    /// A stable name for the failure, the slug of the API's problem type
+    /// (`no-draws-left`): scenario files and logs match on it.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Failure::UnknownCampaign(_) => "unknown-campaign",
+            Failure::NotOpen(_) => "campaign-not-open",
+            Failure::OutsideWindow(_) => "outside-window",
+            Failure::NoDrawsLeft => "no-draws-left",
+            Failure::DailyCap => "daily-cap-reached",
+            Failure::MonthlyCap => "monthly-cap-reached",
+            Failure::TotalCap => "total-cap-reached",
+            Failure::SkuSoldOut(_) => "sku-sold-out",
+            Failure::UnknownSku(_) => "unknown-sku",
+            Failure::RequestConflict(_) => "request-id-reused",
+            Failure::BadInput(_) | Failure::MissingAttribute(_) => "invalid-input",
+            Failure::NotForSale(_) => "sku-not-for-sale",
+            Failure::InsufficientCredits { .. } => "insufficient-credits",
+            Failure::UnknownEvent(_) => "unknown-event",
+            Failure::Draw(_) => "draw-failed",
+            Failure::Store(_) => "internal",
+        }
+    }
+}
+
 impl From<Refusal> for Failure {
     fn from(refusal: Refusal) -> Self {
         match refusal {
@@ -166,64 +185,6 @@ impl From<Refusal> for Failure {
             Refusal::TotalCap => Failure::TotalCap,
         }
     }
-}
-
-/// A draw request.
-#[derive(Debug, Clone)]
-pub struct DrawRequest<'a> {
-    pub campaign: &'a str,
-    pub user: &'a str,
-    pub request_id: &'a str,
-    /// Declared user attributes by name.
-    pub attributes: &'a [(String, Value)],
-}
-
-/// The award of a draw, as answered.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct AwardView {
-    pub id: String,
-    pub kind: String,
-    pub title: Option<String>,
-    pub amount: Option<String>,
-    /// A coupon's code, issued to this draw alone.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
-}
-
-/// One explanation step, named for people.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct StepView {
-    /// `rule:<id>`, `draw:<award>`, `tree:<tree>/<node>` or `issue:<award>`.
-    pub at: String,
-    pub outcome: String,
-    /// The number the step compared: a weight score, the draws a lock counted.
-    pub read: Option<i64>,
-    /// The inputs a rule's or node's expression read, by name, with their values.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schema(value_type = Vec<Vec<String>>, example = json!([["user.draws.total", "3"]]))]
-    pub inputs: Vec<(String, String)>,
-}
-
-/// What is left after a draw.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Left {
-    pub draws: i64,
-    pub today: Option<i64>,
-    pub month: Option<i64>,
-    pub total: Option<i64>,
-}
-
-/// The answer to a draw; stored, so a replay returns it unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct DrawResponse {
-    pub campaign: String,
-    pub version: i64,
-    pub request_id: String,
-    pub user: String,
-    pub award: AwardView,
-    pub steps: Vec<StepView>,
-    pub left: Left,
-    pub seed: u64,
 }
 
 /// A deployed campaign, as listed.
@@ -248,16 +209,6 @@ pub struct UserStatus {
     pub left_today: Option<i64>,
     pub left_this_month: Option<i64>,
     pub left_in_total: Option<i64>,
-}
-
-/// The answer to a grant.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct GrantResponse {
-    pub campaign: String,
-    pub request_id: String,
-    pub user: String,
-    pub sku: String,
-    pub draws: i64,
 }
 
 pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
@@ -319,10 +270,18 @@ impl Engine {
     }
 
     /// Fault injection for tests of timeouts, disconnects and shutdown: every
-    /// draw holds its transaction open for `delay` before committing.
+    /// mutating call holds its transaction open for `delay` before committing.
     pub fn inject_commit_delay(&self, delay: std::time::Duration) {
         let ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
         self.commit_delay_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// The injected delay before a commit, if any.
+    pub(crate) async fn hold_before_commit(&self) {
+        let delay = self.commit_delay_ms.load(Ordering::Relaxed);
+        if delay > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+        }
     }
 
     pub fn store(&self) -> &Store {
@@ -499,216 +458,6 @@ impl Engine {
         Ok(deployed)
     }
 
-    /// Runs one draw in one transaction. A replay of a request id returns the
-    /// first answer and changes nothing.
-    pub async fn draw(
-        &self,
-        request: &DrawRequest<'_>,
-        now: DateTime<Utc>,
-    ) -> Result<DrawResponse, Failure> {
-        self.draw_landing_on(request, now, None).await
-    }
-
-    /// A draw whose weighted pick lands on `award` wherever that award is in the
-    /// table being drawn (the chain and the tree still run): scenario tests use
-    /// it to reach every route. The HTTP API never sets it.
-    pub async fn draw_landing_on(
-        &self,
-        request: &DrawRequest<'_>,
-        now: DateTime<Utc>,
-        award: Option<&str>,
-    ) -> Result<DrawResponse, Failure> {
-        // A canonical body: attributes sorted by name, so a retry that lists them in
-        // another order is the same request.
-        let mut attributes: Vec<(&str, String)> = request
-            .attributes
-            .iter()
-            .map(|(k, v)| (k.as_str(), format!("{v:?}")))
-            .collect();
-        attributes.sort_unstable();
-        let body = serde_json::json!({ "user": request.user, "attributes": attributes });
-        let body_hash = sha256_hex(body.to_string().as_bytes());
-        let scope = format!("draw/{}", request.campaign);
-        let mut tx = self.store.begin().await?;
-        match tx.claim(&scope, request.request_id, &body_hash).await? {
-            Claim::Replay(response) => {
-                return serde_json::from_str(&response)
-                    .map_err(|e| Failure::Store(StoreError::Corrupt(e.to_string())));
-            }
-            Claim::Conflict => {
-                return Err(Failure::RequestConflict(request.request_id.to_string()));
-            }
-            Claim::New => {}
-        }
-        let deployed = self.open_campaign(&mut tx, request.campaign, now).await?;
-        let campaign = &deployed.campaign;
-        let attributes = self.attributes(campaign, request.attributes)?;
-        let (day, month) = period_keys(campaign, now);
-        let limits = Limits {
-            allowance: i64::from(campaign.allowance),
-            total: campaign.quota.total.map(i64::from),
-            per_day: campaign.quota.per_day.map(i64::from),
-            per_month: campaign.quota.per_month.map(i64::from),
-        };
-        let debited = tx
-            .debit_draw(&campaign.id, request.user, &limits, &day, &month)
-            .await?
-            .map_err(Failure::from)?;
-        let credits = Decimal::new(tx.balance(request.user).await?, 2);
-        let draws_left = limits.allowance + debited.granted - debited.made;
-        let input = DrawInput {
-            user: request.user,
-            // The counts before this draw: the row was just incremented for it.
-            counts: Counts {
-                today: (debited.day_count - 1).max(0) as u32,
-                month: (debited.month_count - 1).max(0) as u32,
-                total: (debited.made - 1).max(0) as u32,
-            },
-            draws_left: draws_left.max(0) as u32,
-            credits,
-            attributes: &attributes,
-        };
-        let force = match award {
-            None => None,
-            Some(id) => Some(
-                campaign
-                    .pool
-                    .iter()
-                    .position(|e| campaign.awards[e.award as usize].id == id)
-                    .ok_or_else(|| Failure::BadInput(format!("`{id}` is not in the pool")))?
-                    as u32,
-            ),
-        };
-        let seed = self.seed_for(&campaign.id, request.request_id);
-        let mut random = SeededRandom::new(seed);
-        let mut cx = Context {
-            now,
-            random: &mut random,
-            force,
-        };
-        let mut evaluator = Evaluator::new(campaign, &input);
-        let mut state = evaluator
-            .run(&mut cx)
-            .map_err(|e| draw_failure(campaign, e))?;
-        let mut taken_for: Option<u32> = None;
-        let draw = loop {
-            match state {
-                Evaluation::NeedStock(entry) => {
-                    let award = &campaign.awards[campaign.pool[entry as usize].award as usize].id;
-                    let taken = tx.take_award_stock(&campaign.id, award).await?;
-                    if taken {
-                        taken_for = Some(campaign.pool[entry as usize].award);
-                    }
-                    state = evaluator
-                        .resume(taken, &mut cx)
-                        .map_err(|e| draw_failure(campaign, e))?;
-                }
-                Evaluation::Done(draw) => break draw,
-            }
-        };
-        // Stock only moves for the award that is issued: a unit taken before a
-        // later node chose a fallback goes back, in this same transaction.
-        if let Some(award) = taken_for.filter(|a| *a != draw.issued.award) {
-            tx.return_award_stock(&campaign.id, &campaign.awards[award as usize].id)
-                .await?;
-        }
-        let award = &campaign.awards[draw.issued.award as usize];
-        let reference = format!("{}/{}", campaign.id, request.request_id);
-        let at = micros(now);
-        match award.kind {
-            AwardKind::Credits => {
-                let amount = draw.issued.amount.unwrap_or_default();
-                if !tx
-                    .add_credits(request.user, hundredths(amount)?, "award", &reference, at)
-                    .await?
-                {
-                    return Err(Failure::BadInput(
-                        "a credit award would make the balance negative".into(),
-                    ));
-                }
-            }
-            AwardKind::Draws => {
-                let draws = draw.issued.amount.unwrap_or_default();
-                let draws = i64::try_from(draws).map_err(|_| {
-                    Failure::BadInput(format!("{draws} draws is not a whole number"))
-                })?;
-                tx.grant_draws(&campaign.id, request.user, draws).await?;
-            }
-            AwardKind::Item | AwardKind::Coupon => {
-                tx.enqueue_delivery(
-                    &campaign.id,
-                    request.request_id,
-                    request.user,
-                    &award.id,
-                    at,
-                )
-                .await?;
-            }
-            AwardKind::None => {}
-        }
-        // A coupon's unit of stock was taken above; its code is taken with it.
-        let code = if award.kind == AwardKind::Coupon {
-            tx.take_coupon_code(&campaign.id, &award.id, request.request_id, at)
-                .await?
-        } else {
-            None
-        };
-        let granted_now = if award.kind == AwardKind::Draws {
-            i64::try_from(draw.issued.amount.unwrap_or_default()).unwrap_or(0)
-        } else {
-            0
-        };
-        let response = DrawResponse {
-            campaign: campaign.id.clone(),
-            version: deployed.version,
-            request_id: request.request_id.to_string(),
-            user: request.user.to_string(),
-            award: AwardView {
-                id: award.id.clone(),
-                kind: award.kind.name().to_string(),
-                title: award.title.clone(),
-                amount: draw.issued.amount.map(|a| a.normalize().to_string()),
-                code,
-            },
-            steps: draw
-                .explanation
-                .steps
-                .iter()
-                .map(|s| step_view(campaign, s, &input))
-                .collect(),
-            left: Left {
-                draws: draws_left + granted_now,
-                today: limits.per_day.map(|cap| cap - debited.day_count),
-                month: limits.per_month.map(|cap| cap - debited.month_count),
-                total: limits.total.map(|cap| cap - debited.made),
-            },
-            seed,
-        };
-        let json = serde_json::to_string(&response)
-            .map_err(|e| Failure::Store(StoreError::Corrupt(e.to_string())))?;
-        tx.record_draw(&crate::store::DrawRecord {
-            campaign: &campaign.id,
-            request_id: request.request_id,
-            user: request.user,
-            version: deployed.version,
-            award: &award.id,
-            amount: response.award.amount.clone(),
-            seed: seed as i64,
-            explanation: serde_json::to_string(&response.steps).unwrap_or_default(),
-            day: &day,
-            at,
-        })
-        .await?;
-        tx.answer(&scope, request.request_id, &body_hash, &json, at)
-            .await?;
-        let delay = self.commit_delay_ms.load(Ordering::Relaxed);
-        if delay > 0 {
-            tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
-        }
-        tx.commit().await?;
-        Ok(response)
-    }
-
     /// Adds codes to a coupon award's pool; each is issued once, and the award's
     /// stock is the codes not yet issued. Returns (added, stock left).
     pub async fn upload_codes(
@@ -878,79 +627,8 @@ impl Engine {
         })
     }
 
-    /// The stored answer of a draw that succeeded, by request id.
-    pub async fn stored_draw(
-        &self,
-        campaign: &str,
-        request_id: &str,
-    ) -> Result<Option<DrawResponse>, Failure> {
-        self.resolve(campaign).await?;
-        let mut tx = self.store.read().await?;
-        let answer = tx
-            .stored_answer(&format!("draw/{campaign}"), request_id)
-            .await?;
-        drop(tx);
-        answer
-            .map(|json| {
-                serde_json::from_str(&json)
-                    .map_err(|e| Failure::Store(StoreError::Corrupt(e.to_string())))
-            })
-            .transpose()
-    }
-
-    /// Grants one unit of a SKU: an order, the SKU's stock decremented, the draws added.
-    pub async fn grant(
-        &self,
-        campaign_id: &str,
-        user: &str,
-        sku_id: &str,
-        request_id: &str,
-        now: DateTime<Utc>,
-    ) -> Result<GrantResponse, Failure> {
-        let body_hash = sha256_hex(format!("{user}\n{sku_id}").as_bytes());
-        let scope = format!("grant/{campaign_id}");
-        let mut tx = self.store.begin().await?;
-        match tx.claim(&scope, request_id, &body_hash).await? {
-            Claim::Replay(response) => {
-                return serde_json::from_str(&response)
-                    .map_err(|e| Failure::Store(StoreError::Corrupt(e.to_string())));
-            }
-            Claim::Conflict => return Err(Failure::RequestConflict(request_id.to_string())),
-            Claim::New => {}
-        }
-        // Grants follow the campaign's state and window, like draws. They are
-        // unpriced (an operator's or a rebate's grant); buying with credits is an exchange.
-        let deployed = self.open_campaign(&mut tx, campaign_id, now).await?;
-        let sku = deployed
-            .campaign
-            .skus
-            .iter()
-            .find(|s| s.id == sku_id)
-            .ok_or_else(|| Failure::UnknownSku(sku_id.to_string()))?;
-        if sku.stock.is_some() && !tx.take_sku_stock(campaign_id, sku_id).await? {
-            return Err(Failure::SkuSoldOut(sku_id.to_string()));
-        }
-        let draws = i64::from(sku.draws);
-        tx.grant_draws(campaign_id, user, draws).await?;
-        let at = micros(now);
-        tx.record_order(campaign_id, request_id, user, sku_id, draws, at)
-            .await?;
-        let response = GrantResponse {
-            campaign: campaign_id.to_string(),
-            request_id: request_id.to_string(),
-            user: user.to_string(),
-            sku: sku_id.to_string(),
-            draws,
-        };
-        let json = serde_json::to_string(&response)
-            .map_err(|e| Failure::Store(StoreError::Corrupt(e.to_string())))?;
-        tx.answer(&scope, request_id, &body_hash, &json, at).await?;
-        tx.commit().await?;
-        Ok(response)
-    }
-
     /// Declared attributes in declaration order, checked against their types.
-    fn attributes(
+    pub(crate) fn attributes(
         &self,
         campaign: &Campaign,
         given: &[(String, Value)],
@@ -976,7 +654,7 @@ impl Engine {
 }
 
 /// A draw error, with a missing declared attribute named for the caller.
-fn draw_failure(campaign: &Campaign, error: DrawError) -> Failure {
+pub(crate) fn draw_failure(campaign: &Campaign, error: DrawError) -> Failure {
     use tombola_grammar::{EvalError, Slot};
     match error {
         DrawError::Expression(EvalError::MissingInput(Slot::UserAttribute(i))) => {
@@ -988,106 +666,5 @@ fn draw_failure(campaign: &Campaign, error: DrawError) -> Failure {
             Failure::MissingAttribute(name)
         }
         other => Failure::Draw(other),
-    }
-}
-
-/// What a program read, by name and value, for the explanation.
-fn inputs_read(
-    campaign: &Campaign,
-    program: Option<&tombola_grammar::Program>,
-    input: &DrawInput<'_>,
-) -> Vec<(String, String)> {
-    use tombola_grammar::{Env, Slot};
-    let Some(program) = program else {
-        return Vec::new();
-    };
-    let env = crate::evaluate::Inputs { input };
-    program
-        .reads()
-        .iter()
-        .map(|slot| {
-            let name = match slot {
-                Slot::UserId => "user.id".to_string(),
-                Slot::UserCredits => "user.credits".to_string(),
-                Slot::DrawsToday => "user.draws.today".to_string(),
-                Slot::DrawsMonth => "user.draws.month".to_string(),
-                Slot::DrawsTotal => "user.draws.total".to_string(),
-                Slot::DrawsLeft => "user.draws.left".to_string(),
-                Slot::UserAttribute(i) => {
-                    format!("user.{}", campaign.inputs.user[usize::from(*i)].0)
-                }
-                Slot::EventAttribute(i) => format!("event.#{i}"),
-            };
-            let value = env
-                .load(*slot)
-                .map_or_else(|| "missing".to_string(), |v| show(v));
-            (name, value)
-        })
-        .collect()
-}
-
-fn show(value: tombola_grammar::Val<'_>) -> String {
-    use tombola_grammar::Val;
-    match value {
-        Val::Int(v) => v.to_string(),
-        Val::Decimal(v) => v.normalize().to_string(),
-        Val::Bool(v) => v.to_string(),
-        Val::Str(v) => v.to_string(),
-        Val::Date(v) => v.to_string(),
-        Val::DateTime(v) => v.to_rfc3339(),
-        Val::Duration(v) => format!("{v}s"),
-        Val::List(items) => format!(
-            "[{}]",
-            items
-                .iter()
-                .map(|i| show(i.as_val()))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }
-}
-
-fn step_view(campaign: &Campaign, step: &crate::evaluate::Step, input: &DrawInput<'_>) -> StepView {
-    use tombola_ir::{ChainKind, NodeKind};
-    let program = match step.kind {
-        StepKind::Rule { rule } => match &campaign.chain[rule as usize].kind {
-            ChainKind::Blacklist { condition, .. } => condition.as_ref(),
-            ChainKind::Weight { score, .. } => Some(score),
-            ChainKind::When { condition, .. } => Some(condition),
-        },
-        StepKind::Node { tree, node } => {
-            match &campaign.trees[tree as usize].nodes[node as usize].kind {
-                NodeKind::Condition { condition, .. } => Some(condition),
-                _ => None,
-            }
-        }
-        _ => None,
-    };
-    let inputs = inputs_read(campaign, program, input);
-    let at = match step.kind {
-        StepKind::Rule { rule } => format!("rule:{}", campaign.chain[rule as usize].id),
-        StepKind::Draw { entry } => format!(
-            "draw:{}",
-            campaign.awards[campaign.pool[entry as usize].award as usize].id
-        ),
-        StepKind::Node { tree, node } => {
-            let tree = &campaign.trees[tree as usize];
-            format!("tree:{}/{}", tree.id, tree.nodes[node as usize].id)
-        }
-        StepKind::Issue { award } => format!("issue:{}", campaign.awards[award as usize].id),
-    };
-    let outcome = serde_json::to_value(step.outcome)
-        .ok()
-        .and_then(|v| match v {
-            serde_json::Value::String(s) => Some(s),
-            serde_json::Value::Object(map) => map.keys().next().cloned(),
-            _ => None,
-        })
-        .unwrap_or_default();
-    StepView {
-        at,
-        outcome,
-        read: step.read,
-        inputs,
     }
 }

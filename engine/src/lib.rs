@@ -6,20 +6,31 @@
 //! question ([`Step::NeedStock`]), so a store can answer it with a conditional
 //! UPDATE inside the draw's transaction and resume the evaluation.
 
+mod answer;
+mod draw;
 mod engine;
 mod evaluate;
+mod explain;
+mod first_form;
 mod keys;
 mod outbox;
+mod period;
 mod random;
 mod rebates;
+mod request;
 pub mod store;
 #[cfg(feature = "test-support")]
 pub mod test_support;
 mod views;
 
+pub use answer::{
+    ActionTaken, AdjustmentOutcome, AwardGiven, DrawOutcome, EventOutcome, ExchangeOutcome,
+    GrantOutcome, InputRead, Left, Outcome, RebateOutcome, RebateResult, StepAt, StepTaken,
+};
+pub use draw::DrawRequest;
 pub use engine::{
-    AwardView, CampaignSummary, DeployError, Deployed, Deployment, DrawCounts, DrawRequest,
-    DrawResponse, Engine, Failure, GrantResponse, Left, Seeds, StepView, UserStatus,
+    CampaignSummary, DeployError, Deployed, Deployment, DrawCounts, Engine, Failure, Seeds,
+    UserStatus,
 };
 pub use evaluate::{
     Context, Counts, Draw, DrawError, DrawInput, Evaluation, Evaluator, Explanation, Issued,
@@ -28,10 +39,7 @@ pub use evaluate::{
 pub use keys::{ApiKeyInfo, KEY_PREFIX, NewApiKey, key_hash};
 pub use outbox::{AuditEntry, Delivery, DeliverySummary};
 pub use random::{SeededRandom, below};
-pub use rebates::{
-    ActionView, Adjustment, Credits, EventRequest, EventResponse, ExchangeResponse, LedgerEntry,
-    RebateOutcome, RebateResult,
-};
+pub use rebates::{Credits, EventRequest, LedgerEntry};
 pub use views::{
     AwardStats, CampaignStats, DayStats, Gate, History, HistoryEntry, LockView, MAX_PAGE, Prize,
     PrizeList, PrizeState, StockView, TierProgress, TierView, WeightRuleView, gates,

@@ -5,13 +5,18 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use tombola_grammar::{Env, Slot, Val, Value, value_has_type};
-use tombola_ir::{Action, AwardKind, Campaign, Once};
+use tombola_ir::{Action, AwardKind, Campaign, Once, Rebate};
 
 use crate::Context;
+use crate::answer::{
+    ActionTaken, AdjustmentOutcome, EventOutcome, ExchangeOutcome, RebateOutcome, RebateResult,
+};
 use crate::engine::{Engine, Failure, hundredths, micros, sha256_hex};
 use crate::evaluate::{Counts, DrawInput, Inputs};
+use crate::period::Periods;
 use crate::random::SeededRandom;
-use crate::store::{Claim, EventRecord, Period, StoreError, Tx};
+use crate::request::{Answer, Body, Request};
+use crate::store::{EventRecord, Period, Tx};
 use crate::views::made;
 
 /// A behaviour event a caller reports.
@@ -23,60 +28,6 @@ pub struct EventRequest<'a> {
     pub request_id: &'a str,
     /// The event's declared attributes by name.
     pub attributes: &'a [(String, Value)],
-}
-
-/// What an event did: each flow on that event and its outcome.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct EventResponse {
-    pub campaign: String,
-    pub request_id: String,
-    pub user: String,
-    pub event: String,
-    pub rebates: Vec<RebateOutcome>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct RebateOutcome {
-    pub rebate: String,
-    pub outcome: RebateResult,
-    /// The actions applied (empty unless `applied`).
-    pub actions: Vec<ActionView>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum RebateResult {
-    Applied,
-    /// The flow's `when` was false.
-    ConditionFalse,
-    /// The flow's `once` period was already used by this user.
-    AlreadyDone,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct ActionView {
-    /// `sku`, `credits` or `award`.
-    pub kind: String,
-    /// The SKU or award id.
-    pub id: Option<String>,
-    /// Credits added, or draws granted.
-    pub amount: Option<String>,
-    /// False when a SKU was sold out: the flow's other actions still apply.
-    pub applied: bool,
-}
-
-/// The answer to an exchange.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct ExchangeResponse {
-    pub campaign: String,
-    pub request_id: String,
-    pub user: String,
-    pub sku: String,
-    pub draws: i64,
-    /// Credits debited, exact.
-    pub price: String,
-    /// The balance after the exchange.
-    pub balance: String,
 }
 
 /// A user's credits.
@@ -99,32 +50,8 @@ pub struct LedgerEntry {
     pub at: DateTime<Utc>,
 }
 
-/// The answer to an admin credit adjustment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Adjustment {
-    pub user: String,
-    pub request_id: String,
-    pub delta: String,
-    pub balance: String,
-}
-
 fn credits(hundredths: i64) -> String {
     Decimal::new(hundredths, 2).normalize().to_string()
-}
-
-fn corrupt(e: serde_json::Error) -> Failure {
-    Failure::Store(StoreError::Corrupt(e.to_string()))
-}
-
-/// The period key of `once` at `now` in the campaign's zone.
-fn period_key(campaign: &Campaign, once: Once, now: DateTime<Utc>) -> String {
-    let local = now.with_timezone(&campaign.window.zone);
-    match once {
-        Once::PerDay => local.format("%Y-%m-%d").to_string(),
-        Once::PerWeek => local.format("%G-W%V").to_string(),
-        Once::PerMonth => local.format("%Y-%m").to_string(),
-        Once::Ever => "ever".to_string(),
-    }
 }
 
 /// Event attributes for expressions, beside the user's.
@@ -142,6 +69,44 @@ impl Env for EventEnv<'_> {
     }
 }
 
+impl EventRequest<'_> {
+    fn envelope(&self, now: DateTime<Utc>) -> Request<'_> {
+        Request {
+            scope: format!("event/{}", self.campaign),
+            id: self.request_id,
+            body: Body::default()
+                .field("user", self.user)
+                .field("event", self.event)
+                .attributes("attributes", self.attributes),
+            first_hash: self.first_hash(),
+            now,
+        }
+    }
+
+    /// The first release's hash of this body.
+    fn first_hash(&self) -> String {
+        let mut canonical: Vec<_> = self
+            .attributes
+            .iter()
+            .map(|(n, v)| format!("{n}={v:?}"))
+            .collect();
+        canonical.sort();
+        let text = format!("{}\n{}\n{}", self.user, self.event, canonical.join("\n"));
+        sha256_hex(text.as_bytes())
+    }
+}
+
+/// What one event's flows share while they run.
+struct EventRun<'a> {
+    campaign: &'a Campaign,
+    request: &'a EventRequest<'a>,
+    periods: Periods,
+    env: EventEnv<'a>,
+    /// `<campaign>/<request id>`, the ledger's reference for credits.
+    reference: String,
+    at: i64,
+}
+
 impl Engine {
     /// Runs every rebate flow of `request.event`: its condition, its `once`
     /// claim (a unique key per user and period), its actions — in one transaction.
@@ -149,74 +114,36 @@ impl Engine {
         &self,
         request: &EventRequest<'_>,
         now: DateTime<Utc>,
-    ) -> Result<EventResponse, Failure> {
-        let mut canonical: Vec<_> = request
-            .attributes
-            .iter()
-            .map(|(n, v)| format!("{n}={v:?}"))
-            .collect();
-        canonical.sort();
-        let body_hash = sha256_hex(
-            format!(
-                "{}\n{}\n{}",
-                request.user,
-                request.event,
-                canonical.join("\n")
-            )
-            .as_bytes(),
-        );
-        let scope = format!("event/{}", request.campaign);
-        let mut tx = self.store().begin().await?;
-        match tx.claim(&scope, request.request_id, &body_hash).await? {
-            Claim::Replay(answer) => return serde_json::from_str(&answer).map_err(corrupt),
-            Claim::Conflict => return Err(Failure::RequestConflict(request.request_id.into())),
-            Claim::New => {}
-        }
-        let deployed = self.open_campaign(&mut tx, request.campaign, now).await?;
+    ) -> Result<EventOutcome, Failure> {
+        self.once(request.envelope(now), async |tx: &mut Tx| {
+            self.run_event(tx, request, now).await
+        })
+        .await
+    }
+
+    async fn run_event(
+        &self,
+        tx: &mut Tx,
+        request: &EventRequest<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<EventOutcome, Failure> {
+        let deployed = self.open_campaign(tx, request.campaign, now).await?;
         let campaign = &deployed.campaign;
-        let (event_ix, decl) = campaign
-            .inputs
-            .events
-            .iter()
-            .enumerate()
-            .find(|(_, e)| e.name == request.event)
-            .ok_or_else(|| Failure::UnknownEvent(request.event.to_string()))?;
-        let mut event_values = vec![None; decl.attributes.len()];
-        for (name, value) in request.attributes {
-            let Some(i) = decl.attributes.iter().position(|(n, _)| n == name) else {
-                return Err(Failure::BadInput(format!(
-                    "`{name}` is not an attribute of event `{}`",
-                    request.event
-                )));
-            };
-            if !value_has_type(value, &decl.attributes[i].1) {
-                return Err(Failure::BadInput(format!(
-                    "`{name}` must be {}",
-                    decl.attributes[i].1
-                )));
-            }
-            event_values[i] = Some(value.clone());
-        }
+        let (event_ix, event_values) = event_values(campaign, request)?;
         let at = micros(now);
-        let local = now.with_timezone(&campaign.window.zone);
-        let (day, week, month) = (
-            local.format("%Y-%m-%d").to_string(),
-            local.format("%G-W%V").to_string(),
-            local.format("%Y-%m").to_string(),
-        );
+        let periods = Periods::at(campaign, now);
         tx.record_event(&EventRecord {
             campaign: &campaign.id,
             request_id: request.request_id,
             user: request.user,
             event: request.event,
-            day: &day,
-            week: &week,
-            month: &month,
+            day: &periods.day,
+            week: &periods.week,
+            month: &periods.month,
             at,
         })
         .await?;
-
-        let counts = made(&mut tx, campaign, request.user, now).await?;
+        let counts = made(tx, campaign, request.user, now).await?;
         let balance = tx.balance(request.user).await?;
         let c = &counts.counters;
         let clamp = |n: i64| u32::try_from(n.max(0)).unwrap_or(u32::MAX);
@@ -232,9 +159,16 @@ impl Engine {
             credits: Decimal::new(balance, 2),
             attributes: &user_attributes,
         };
-        let env = EventEnv {
-            user: Inputs { input: &input },
-            event: &event_values,
+        let run = EventRun {
+            campaign,
+            request,
+            periods,
+            env: EventEnv {
+                user: Inputs { input: &input },
+                event: &event_values,
+            },
+            reference: format!("{}/{}", campaign.id, request.request_id),
+            at,
         };
         let mut random = SeededRandom::new(self.seed_for(&campaign.id, request.request_id));
         let mut cx = Context {
@@ -242,95 +176,80 @@ impl Engine {
             random: &mut random,
             force: None,
         };
-        let reference = format!("{}/{}", campaign.id, request.request_id);
         let mut rebates = Vec::new();
         for rebate in campaign
             .rebates
             .iter()
             .filter(|r| r.event as usize == event_ix)
         {
-            if let Some(condition) = &rebate.condition
-                && !condition
-                    .eval_bool(&env, &mut cx)
-                    .map_err(|e| Failure::BadInput(format!("rebate `{}`: {e}", rebate.id)))?
-            {
-                rebates.push(RebateOutcome {
-                    rebate: rebate.id.clone(),
-                    outcome: RebateResult::ConditionFalse,
-                    actions: Vec::new(),
-                });
-                continue;
-            }
-            if let Some(once) = rebate.once {
-                let key = period_key(campaign, once, now);
-                if !tx
-                    .claim_rebate(
-                        &campaign.id,
-                        &rebate.id,
-                        request.user,
-                        &key,
-                        request.request_id,
-                        at,
-                    )
-                    .await?
-                {
-                    rebates.push(RebateOutcome {
-                        rebate: rebate.id.clone(),
-                        outcome: RebateResult::AlreadyDone,
-                        actions: Vec::new(),
-                    });
-                    continue;
-                }
-            }
-            let mut actions = Vec::new();
-            for action in &rebate.actions {
-                actions.push(
-                    self.apply_action(
-                        &mut tx, campaign, action, request, &rebate.id, &reference, &env, &mut cx,
-                        at,
-                    )
-                    .await?,
-                );
-            }
-            rebates.push(RebateOutcome {
-                rebate: rebate.id.clone(),
-                outcome: RebateResult::Applied,
-                actions,
-            });
+            rebates.push(self.run_rebate(tx, &run, rebate, &mut cx).await?);
         }
-        let response = EventResponse {
+        Ok(EventOutcome {
             campaign: campaign.id.clone(),
             request_id: request.request_id.to_string(),
             user: request.user.to_string(),
             event: request.event.to_string(),
             rebates,
-        };
-        let json = serde_json::to_string(&response).map_err(corrupt)?;
-        tx.answer(&scope, request.request_id, &body_hash, &json, at)
-            .await?;
-        tx.commit().await?;
-        Ok(response)
+        })
     }
 
-    #[allow(
-        clippy::too_many_arguments,
-        reason = "one action needs the whole event's context"
-    )]
+    /// One flow: its condition, its once-per-period claim, its actions.
+    async fn run_rebate(
+        &self,
+        tx: &mut Tx,
+        run: &EventRun<'_>,
+        rebate: &Rebate,
+        cx: &mut Context<'_>,
+    ) -> Result<RebateOutcome, Failure> {
+        let skipped = |outcome| RebateOutcome {
+            rebate: rebate.id.clone(),
+            outcome,
+            actions: Vec::new(),
+        };
+        if let Some(condition) = &rebate.condition
+            && !condition
+                .eval_bool(&run.env, cx)
+                .map_err(|e| Failure::BadInput(format!("rebate `{}`: {e}", rebate.id)))?
+        {
+            return Ok(skipped(RebateResult::ConditionFalse));
+        }
+        if let Some(once) = rebate.once
+            && !tx
+                .claim_rebate(
+                    &run.campaign.id,
+                    &rebate.id,
+                    run.request.user,
+                    run.periods.key(once),
+                    run.request.request_id,
+                    run.at,
+                )
+                .await?
+        {
+            return Ok(skipped(RebateResult::AlreadyDone));
+        }
+        let mut actions = Vec::new();
+        for action in &rebate.actions {
+            actions.push(self.apply_action(tx, run, action, &rebate.id, cx).await?);
+        }
+        Ok(RebateOutcome {
+            rebate: rebate.id.clone(),
+            outcome: RebateResult::Applied,
+            actions,
+        })
+    }
+
     async fn apply_action(
         &self,
         tx: &mut Tx,
-        campaign: &Campaign,
+        run: &EventRun<'_>,
         action: &Action,
-        request: &EventRequest<'_>,
         rebate: &str,
-        reference: &str,
-        env: &EventEnv<'_>,
         cx: &mut Context<'_>,
-        at: i64,
-    ) -> Result<ActionView, Failure> {
+    ) -> Result<ActionTaken, Failure> {
+        let (campaign, user, at) = (run.campaign, run.request.user, run.at);
         let amount_of = |program: &tombola_grammar::Program, cx: &mut Context<'_>| {
             program
-                .eval_decimal(env, cx)
+                .eval_decimal(&run.env, cx)
                 .map_err(|e| Failure::BadInput(format!("rebate `{rebate}`: {e}")))
         };
         Ok(match action {
@@ -339,25 +258,21 @@ impl Engine {
                 let applied =
                     sku.stock.is_none() || tx.take_sku_stock(&campaign.id, &sku.id).await?;
                 if applied {
-                    tx.grant_draws(&campaign.id, request.user, i64::from(sku.draws))
+                    tx.grant_draws(&campaign.id, user, i64::from(sku.draws))
                         .await?;
                 }
-                ActionView {
-                    kind: "sku".into(),
-                    id: Some(sku.id.clone()),
-                    amount: Some(sku.draws.to_string()),
+                ActionTaken::Sku {
+                    sku: sku.id.clone(),
+                    draws: i64::from(sku.draws),
                     applied,
                 }
             }
             Action::Credits(program) => {
                 let amount = amount_of(program, cx)?;
-                self.add_rebate_credits(tx, request.user, amount, rebate, reference, at)
+                self.add_rebate_credits(tx, user, amount, rebate, &run.reference, at)
                     .await?;
-                ActionView {
-                    kind: "credits".into(),
-                    id: None,
-                    amount: Some(amount.normalize().to_string()),
-                    applied: true,
+                ActionTaken::Credits {
+                    amount: amount.normalize(),
                 }
             }
             Action::Award(ix) => {
@@ -371,10 +286,10 @@ impl Engine {
                     AwardKind::Credits => {
                         self.add_rebate_credits(
                             tx,
-                            request.user,
+                            user,
                             amount.unwrap_or_default(),
                             rebate,
-                            reference,
+                            &run.reference,
                             at,
                         )
                         .await?;
@@ -384,12 +299,12 @@ impl Engine {
                         let draws = i64::try_from(draws).map_err(|_| {
                             Failure::BadInput(format!("{draws} draws is not a whole number"))
                         })?;
-                        tx.grant_draws(&campaign.id, request.user, draws).await?;
+                        tx.grant_draws(&campaign.id, user, draws).await?;
                     }
                     AwardKind::Item | AwardKind::Coupon => {
                         // One delivery per flow of this event.
-                        let task = format!("{}/{rebate}", request.request_id);
-                        tx.enqueue_delivery(&campaign.id, &task, request.user, &award.id, at)
+                        let task = format!("{}/{rebate}", run.request.request_id);
+                        tx.enqueue_delivery(&campaign.id, &task, user, &award.id, at)
                             .await?;
                         if award.kind == AwardKind::Coupon {
                             tx.take_coupon_code(&campaign.id, &award.id, &task, at)
@@ -398,11 +313,9 @@ impl Engine {
                     }
                     AwardKind::None => {}
                 }
-                ActionView {
-                    kind: "award".into(),
-                    id: Some(award.id.clone()),
-                    amount: amount.map(|a| a.normalize().to_string()),
-                    applied: true,
+                ActionTaken::Award {
+                    award: award.id.clone(),
+                    amount: amount.map(|a| a.normalize()),
                 }
             }
         })
@@ -447,9 +360,11 @@ impl Engine {
             Period::Month => Once::PerMonth,
             Period::Ever => Once::Ever,
         };
-        let key = period_key(c, once, now);
+        let periods = Periods::at(c, now);
         let mut tx = self.store().read().await?;
-        Ok(tx.event_done(campaign, user, event, period, &key).await?)
+        Ok(tx
+            .event_done(campaign, user, event, period, periods.key(once))
+            .await?)
     }
 
     /// Buys one unit of a SKU with credits: the price debited, the SKU's stock
@@ -461,60 +376,57 @@ impl Engine {
         sku_id: &str,
         request_id: &str,
         now: DateTime<Utc>,
-    ) -> Result<ExchangeResponse, Failure> {
-        let body_hash = sha256_hex(format!("{user}\n{sku_id}").as_bytes());
-        let scope = format!("exchange/{campaign_id}");
-        let mut tx = self.store().begin().await?;
-        match tx.claim(&scope, request_id, &body_hash).await? {
-            Claim::Replay(answer) => return serde_json::from_str(&answer).map_err(corrupt),
-            Claim::Conflict => return Err(Failure::RequestConflict(request_id.to_string())),
-            Claim::New => {}
-        }
-        let deployed = self.open_campaign(&mut tx, campaign_id, now).await?;
-        let sku = deployed
-            .campaign
-            .skus
-            .iter()
-            .find(|s| s.id == sku_id)
-            .ok_or_else(|| Failure::UnknownSku(sku_id.to_string()))?;
-        let price = sku
-            .price
-            .ok_or_else(|| Failure::NotForSale(sku_id.to_string()))?;
-        let at = micros(now);
-        let reference = format!("{campaign_id}/{request_id}");
-        // The debit is conditional on the balance in the same statement, so no
-        // interleaving of exchanges can spend credits twice or go below zero.
-        if !tx
-            .add_credits(user, -hundredths(price)?, "exchange", &reference, at)
-            .await?
-        {
-            let balance = Decimal::new(tx.balance(user).await?, 2);
-            return Err(Failure::InsufficientCredits {
-                needed: price.normalize(),
-                balance: balance.normalize(),
-            });
-        }
-        if sku.stock.is_some() && !tx.take_sku_stock(campaign_id, sku_id).await? {
-            return Err(Failure::SkuSoldOut(sku_id.to_string()));
-        }
-        let draws = i64::from(sku.draws);
-        tx.grant_draws(campaign_id, user, draws).await?;
-        tx.record_order(campaign_id, request_id, user, sku_id, draws, at)
-            .await?;
-        let balance = tx.balance(user).await?;
-        let response = ExchangeResponse {
-            campaign: campaign_id.to_string(),
-            request_id: request_id.to_string(),
-            user: user.to_string(),
-            sku: sku_id.to_string(),
-            draws,
-            price: price.normalize().to_string(),
-            balance: credits(balance),
+    ) -> Result<ExchangeOutcome, Failure> {
+        let request = Request {
+            scope: format!("exchange/{campaign_id}"),
+            id: request_id,
+            body: Body::default().field("user", user).field("sku", sku_id),
+            first_hash: sha256_hex(format!("{user}\n{sku_id}").as_bytes()),
+            now,
         };
-        let json = serde_json::to_string(&response).map_err(corrupt)?;
-        tx.answer(&scope, request_id, &body_hash, &json, at).await?;
-        tx.commit().await?;
-        Ok(response)
+        self.once(request, async |tx: &mut Tx| {
+            let deployed = self.open_campaign(tx, campaign_id, now).await?;
+            let sku = deployed
+                .campaign
+                .skus
+                .iter()
+                .find(|s| s.id == sku_id)
+                .ok_or_else(|| Failure::UnknownSku(sku_id.to_string()))?;
+            let price = sku
+                .price
+                .ok_or_else(|| Failure::NotForSale(sku_id.to_string()))?;
+            let at = micros(now);
+            let reference = format!("{campaign_id}/{request_id}");
+            // The debit is conditional on the balance in the same statement, so no
+            // interleaving of exchanges can spend credits twice or go below zero.
+            if !tx
+                .add_credits(user, -hundredths(price)?, "exchange", &reference, at)
+                .await?
+            {
+                let balance = Decimal::new(tx.balance(user).await?, 2);
+                return Err(Failure::InsufficientCredits {
+                    needed: price.normalize(),
+                    balance: balance.normalize(),
+                });
+            }
+            if sku.stock.is_some() && !tx.take_sku_stock(campaign_id, sku_id).await? {
+                return Err(Failure::SkuSoldOut(sku_id.to_string()));
+            }
+            let draws = i64::from(sku.draws);
+            tx.grant_draws(campaign_id, user, draws).await?;
+            tx.record_order(campaign_id, request_id, user, sku_id, draws, at)
+                .await?;
+            Ok(ExchangeOutcome {
+                campaign: campaign_id.to_string(),
+                request_id: request_id.to_string(),
+                user: user.to_string(),
+                sku: sku_id.to_string(),
+                draws,
+                price: price.normalize(),
+                balance: Decimal::new(tx.balance(user).await?, 2).normalize(),
+            })
+        })
+        .await
     }
 
     /// A user's balance and latest ledger entries (at most `limit`, newest first).
@@ -546,45 +458,91 @@ impl Engine {
         reason: &str,
         request_id: &str,
         now: DateTime<Utc>,
-    ) -> Result<Adjustment, Failure> {
+    ) -> Result<AdjustmentOutcome, Failure> {
         if delta.is_zero() {
             return Err(Failure::BadInput("`amount` must not be zero".into()));
         }
         let cents = hundredths(delta)?;
-        let body_hash = sha256_hex(format!("{user}\n{cents}\n{reason}").as_bytes());
-        let scope = "adjustment";
-        let mut tx = self.store().begin().await?;
-        match tx.claim(scope, request_id, &body_hash).await? {
-            Claim::Replay(answer) => return serde_json::from_str(&answer).map_err(corrupt),
-            Claim::Conflict => return Err(Failure::RequestConflict(request_id.to_string())),
-            Claim::New => {}
-        }
-        let at = micros(now);
-        if !tx
-            .add_credits(
-                user,
-                cents,
-                &format!("adjustment: {reason}"),
-                request_id,
-                at,
-            )
-            .await?
-        {
-            let balance = Decimal::new(tx.balance(user).await?, 2);
-            return Err(Failure::InsufficientCredits {
-                needed: (-delta).normalize(),
-                balance: balance.normalize(),
-            });
-        }
-        let response = Adjustment {
-            user: user.to_string(),
-            request_id: request_id.to_string(),
-            delta: delta.normalize().to_string(),
-            balance: credits(tx.balance(user).await?),
+        let request = Request {
+            scope: "adjustment".into(),
+            id: request_id,
+            body: Body::default()
+                .field("user", user)
+                .field("hundredths", cents)
+                .field("reason", reason),
+            first_hash: sha256_hex(format!("{user}\n{cents}\n{reason}").as_bytes()),
+            now,
         };
-        let json = serde_json::to_string(&response).map_err(corrupt)?;
-        tx.answer(scope, request_id, &body_hash, &json, at).await?;
-        tx.commit().await?;
-        Ok(response)
+        self.once(request, async |tx: &mut Tx| {
+            let why = format!("adjustment: {reason}");
+            if !tx
+                .add_credits(user, cents, &why, request_id, micros(now))
+                .await?
+            {
+                let balance = Decimal::new(tx.balance(user).await?, 2);
+                return Err(Failure::InsufficientCredits {
+                    needed: (-delta).normalize(),
+                    balance: balance.normalize(),
+                });
+            }
+            Ok(AdjustmentOutcome {
+                user: user.to_string(),
+                request_id: request_id.to_string(),
+                delta: delta.normalize(),
+                balance: Decimal::new(tx.balance(user).await?, 2).normalize(),
+            })
+        })
+        .await
+    }
+}
+
+/// The event's index among the declared events, and its attributes in
+/// declaration order, checked against their types.
+fn event_values(
+    campaign: &Campaign,
+    request: &EventRequest<'_>,
+) -> Result<(usize, Vec<Option<Value>>), Failure> {
+    let (event_ix, decl) = campaign
+        .inputs
+        .events
+        .iter()
+        .enumerate()
+        .find(|(_, e)| e.name == request.event)
+        .ok_or_else(|| Failure::UnknownEvent(request.event.to_string()))?;
+    let mut values = vec![None; decl.attributes.len()];
+    for (name, value) in request.attributes {
+        let Some(i) = decl.attributes.iter().position(|(n, _)| n == name) else {
+            return Err(Failure::BadInput(format!(
+                "`{name}` is not an attribute of event `{}`",
+                request.event
+            )));
+        };
+        if !value_has_type(value, &decl.attributes[i].1) {
+            return Err(Failure::BadInput(format!(
+                "`{name}` must be {}",
+                decl.attributes[i].1
+            )));
+        }
+        values[i] = Some(value.clone());
+    }
+    Ok((event_ix, values))
+}
+
+impl Answer for EventOutcome {
+    fn from_first_form(json: &str) -> Result<Self, String> {
+        crate::first_form::event(json)
+    }
+}
+
+// The first forms of these had the same fields, amounts as exact strings.
+impl Answer for ExchangeOutcome {
+    fn from_first_form(json: &str) -> Result<Self, String> {
+        serde_json::from_str(json).map_err(|e| e.to_string())
+    }
+}
+
+impl Answer for AdjustmentOutcome {
+    fn from_first_form(json: &str) -> Result<Self, String> {
+        serde_json::from_str(json).map_err(|e| e.to_string())
     }
 }

@@ -15,7 +15,7 @@ pub mod draw_table;
 pub use crate::draw_table::{DrawTable, TableError};
 
 /// What an award gives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AwardKind {
     /// Credit points into the user's ledger, applied in the draw's transaction.

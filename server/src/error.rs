@@ -213,79 +213,34 @@ impl ApiError {
 /// Status, problem slug, title and detail of a call the engine refused.
 fn refused(failure: &Failure) -> (StatusCode, &'static str, String, String) {
     use Failure as F;
-    let (status, slug, title) = match failure {
-        F::UnknownCampaign(_) => (
-            StatusCode::NOT_FOUND,
-            "unknown-campaign",
-            "Unknown campaign",
-        ),
-        F::NotOpen(_) => (
-            StatusCode::CONFLICT,
-            "campaign-not-open",
-            "Campaign not open",
-        ),
-        F::OutsideWindow(_) => (
-            StatusCode::CONFLICT,
-            "outside-window",
-            "Outside the campaign's window",
-        ),
-        F::NoDrawsLeft => (StatusCode::CONFLICT, "no-draws-left", "No draws left"),
-        F::DailyCap => (
-            StatusCode::CONFLICT,
-            "daily-cap-reached",
-            "Daily cap reached",
-        ),
-        F::MonthlyCap => (
-            StatusCode::CONFLICT,
-            "monthly-cap-reached",
-            "Monthly cap reached",
-        ),
-        F::TotalCap => (
-            StatusCode::CONFLICT,
-            "total-cap-reached",
-            "Total cap reached",
-        ),
-        F::SkuSoldOut(_) => (StatusCode::CONFLICT, "sku-sold-out", "SKU sold out"),
-        F::NotForSale(_) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "sku-not-for-sale",
-            "SKU not for sale",
-        ),
-        F::InsufficientCredits { .. } => (
-            StatusCode::CONFLICT,
-            "insufficient-credits",
-            "Insufficient credits",
-        ),
-        F::UnknownEvent(_) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "unknown-event",
-            "Unknown event",
-        ),
-        F::UnknownSku(_) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "unknown-sku",
-            "Unknown SKU",
-        ),
+    // The slug is the engine's stable code; the status and title are the API's.
+    let (status, title) = match failure {
+        F::UnknownCampaign(_) => (StatusCode::NOT_FOUND, "Unknown campaign"),
+        F::NotOpen(_) => (StatusCode::CONFLICT, "Campaign not open"),
+        F::OutsideWindow(_) => (StatusCode::CONFLICT, "Outside the campaign's window"),
+        F::NoDrawsLeft => (StatusCode::CONFLICT, "No draws left"),
+        F::DailyCap => (StatusCode::CONFLICT, "Daily cap reached"),
+        F::MonthlyCap => (StatusCode::CONFLICT, "Monthly cap reached"),
+        F::TotalCap => (StatusCode::CONFLICT, "Total cap reached"),
+        F::SkuSoldOut(_) => (StatusCode::CONFLICT, "SKU sold out"),
+        F::NotForSale(_) => (StatusCode::UNPROCESSABLE_ENTITY, "SKU not for sale"),
+        F::InsufficientCredits { .. } => (StatusCode::CONFLICT, "Insufficient credits"),
+        F::UnknownEvent(_) => (StatusCode::UNPROCESSABLE_ENTITY, "Unknown event"),
+        F::UnknownSku(_) => (StatusCode::UNPROCESSABLE_ENTITY, "Unknown SKU"),
         F::RequestConflict(_) => (
             StatusCode::CONFLICT,
-            "request-id-reused",
             "Request id reused with a different body",
         ),
-        F::BadInput(_) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid-input",
-            "Invalid input",
-        ),
-        F::Draw(_) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "draw-failed",
-            "The draw failed",
-        ),
-        _ => (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "Internal error",
-        ),
+        F::BadInput(_) | F::MissingAttribute(_) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, "Invalid input")
+        }
+        F::Draw(_) => (StatusCode::UNPROCESSABLE_ENTITY, "The draw failed"),
+        _ => (StatusCode::INTERNAL_SERVER_ERROR, "Internal error"),
+    };
+    let slug = if status == StatusCode::INTERNAL_SERVER_ERROR {
+        "internal"
+    } else {
+        failure.code()
     };
     let detail = if status == StatusCode::INTERNAL_SERVER_ERROR {
         "see the server log".to_string()

@@ -5,6 +5,7 @@
 //! `tower::ServiceExt::oneshot`; `tombola serve` binds it to a socket. The
 //! OpenAPI document is generated from the same handlers ([`openapi`]).
 
+pub mod answers;
 mod auth;
 pub mod dispatch;
 mod error;

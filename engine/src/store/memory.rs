@@ -249,10 +249,16 @@ impl MemoryTx {
         self.undo.push(Undo::SkuStock(k, old));
     }
 
-    pub(crate) fn claim(&mut self, scope: &str, request_id: &str, body_hash: &str) -> Claim {
+    pub(crate) fn claim(
+        &mut self,
+        scope: &str,
+        request_id: &str,
+        body_hash: &str,
+        first_hash: &str,
+    ) -> Claim {
         let k = key(scope, request_id);
         match self.state.requests.get(&k) {
-            Some((hash, _)) if hash != body_hash => Claim::Conflict,
+            Some((hash, _)) if hash != body_hash && hash != first_hash => Claim::Conflict,
             Some((_, Some(response))) => Claim::Replay(response.clone()),
             // Claimed but unanswered can only be this transaction's own claim.
             Some((_, None)) => Claim::New,

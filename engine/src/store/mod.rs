@@ -379,14 +379,17 @@ impl Tx {
         dispatch!(self.declare_sku_stock(campaign, sku, declared))
     }
 
-    /// Claims a request id for this body, or says what it already holds.
+    /// Claims a request id for this body, or says what it already holds. A
+    /// request stored under `first_hash` (the first release's hash of the same
+    /// body) is the same request.
     pub async fn claim(
         &mut self,
         scope: &str,
         request_id: &str,
         body_hash: &str,
+        first_hash: &str,
     ) -> Result<Claim, StoreError> {
-        dispatch!(self.claim(scope, request_id, body_hash))
+        dispatch!(self.claim(scope, request_id, body_hash, first_hash))
     }
 
     /// The stored answer of a request that succeeded, if any.

@@ -388,6 +388,7 @@ impl SqlTx {
         scope: &str,
         request_id: &str,
         body_hash: &str,
+        first_hash: &str,
     ) -> Result<Claim, StoreError> {
         // The unique key does the work: a concurrent duplicate blocks here until
         // the first commits, then finds its row and replays it.
@@ -412,7 +413,7 @@ impl SqlTx {
         let mut row = row.into_iter();
         let hash = row.next().unwrap_or(Cell::Null).text()?;
         let response = row.next().unwrap_or(Cell::Null).text()?;
-        Ok(if hash != body_hash {
+        Ok(if hash != body_hash && hash != first_hash {
             Claim::Conflict
         } else {
             Claim::Replay(response)

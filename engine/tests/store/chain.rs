@@ -21,13 +21,13 @@ async fn the_chain_runs_on_stored_counts(name: &str, store: Store) {
     let second = draw_as(&engine, "p2", "peggy", false).await;
     let third = draw_as(&engine, "p3", "peggy", false).await;
     let fourth = draw_as(&engine, "p4", "peggy", true).await;
-    assert_eq!(first.steps[1].outcome, "no_tier", "{name}");
+    assert_eq!(first.steps[1].outcome.name(), "no_tier", "{name}");
     assert_eq!(second.steps[1].read, Some(1));
     assert_eq!(
         third.award.id, "rare",
         "{name}: the one-shot guarantee at a score of 2"
     );
-    assert_eq!(third.steps[1].outcome, "tier");
+    assert_eq!(third.steps[1].outcome.name(), "tier");
     assert_eq!(
         fourth.award.id, "vip_gift",
         "{name}: past the tier, the `when` rule decides"
@@ -55,7 +55,7 @@ async fn at_least_tiers_below_the_lowest_and_renormalised_on_stored_counts(
     for i in 0..12 {
         let response = draw(&engine, "rita", &format!("r{i}")).await.unwrap();
         by_draw.push((
-            response.steps[0].outcome.clone(),
+            response.steps[0].outcome.name().to_string(),
             response.steps[0].read,
             response.award.id,
         ));

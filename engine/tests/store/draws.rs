@@ -22,9 +22,15 @@ async fn a_draw_runs_end_to_end_and_records_everything(name: &str, store: Store)
     assert_eq!((deployed.version, deployed.changed), (1, true), "{name}");
     let response = draw(&engine, "alice", "r1").await.unwrap();
     assert_eq!(response.award.id, "points", "{name}");
-    assert_eq!(response.award.amount.as_deref(), Some("12.5"));
+    assert_eq!(
+        response.award.amount.map(|a| a.to_string()).as_deref(),
+        Some("12.5")
+    );
     assert_eq!(response.left.draws, 1);
-    assert_eq!(response.steps.last().unwrap().at, "issue:points");
+    assert_eq!(
+        response.steps.last().unwrap().at.to_string(),
+        "issue:points"
+    );
     let mut tx = engine.store().begin().await.unwrap();
     assert_eq!(
         tx.balance("alice").await.unwrap(),

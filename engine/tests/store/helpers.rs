@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use tombola_engine::store::{self, Store};
 use tombola_engine::test_support::{postgres_url, unique};
 use tombola_engine::{
-    DrawRequest, DrawResponse, Engine, EventRequest, EventResponse, Failure, Seeds,
+    DrawOutcome, DrawRequest, Engine, EventOutcome, EventRequest, Failure, Seeds,
 };
 use tombola_grammar::Value;
 
@@ -98,7 +98,7 @@ pub(crate) async fn draw(
     engine: &Engine,
     user: &str,
     request: &str,
-) -> Result<DrawResponse, Failure> {
+) -> Result<DrawOutcome, Failure> {
     engine
         .draw(
             &DrawRequest {
@@ -113,7 +113,7 @@ pub(crate) async fn draw(
 }
 
 /// A draw in campaign `t` at `NOW` that passes `user.vip`; it must succeed.
-pub(crate) async fn draw_as(engine: &Engine, id: &str, user: &str, vip: bool) -> DrawResponse {
+pub(crate) async fn draw_as(engine: &Engine, id: &str, user: &str, vip: bool) -> DrawOutcome {
     let attributes = [("vip".to_string(), Value::Bool(vip))];
     engine
         .draw(
@@ -137,7 +137,7 @@ pub(crate) async fn event(
     request: &str,
     attributes: &[(String, Value)],
     now: &str,
-) -> Result<EventResponse, Failure> {
+) -> Result<EventOutcome, Failure> {
     engine
         .event(
             &EventRequest {

@@ -8,6 +8,7 @@ mod coupons;
 mod credits;
 mod deploys;
 mod draws;
+mod first_form;
 mod imports;
 mod outbox;
 mod rebates;

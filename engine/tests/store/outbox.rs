@@ -98,7 +98,7 @@ async fn a_rebate_can_give_an_award_and_retention_purges_old_records(name: &str,
     let kinds: Vec<_> = answer.rebates[0]
         .actions
         .iter()
-        .map(|a| a.id.clone().unwrap())
+        .map(|a| a.id().unwrap().to_string())
         .collect();
     assert_eq!(kinds, ["mug", "bonus"], "{name}");
     assert_eq!(

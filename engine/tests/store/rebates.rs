@@ -1,7 +1,7 @@
 //! Rebates on events: once per period in the campaign's zone, SKU grants and credits.
 
-use tombola_engine::Failure;
 use tombola_engine::store::Store;
+use tombola_engine::{ActionTaken, Failure};
 use tombola_grammar::Value;
 
 use crate::helpers::{NOW, at, engine, event, per_store, rebate_campaign};
@@ -94,8 +94,8 @@ async fn rebates_apply_once_per_period_in_the_campaign_zone(name: &str, store: S
         .await
         .unwrap();
     assert_eq!(third.rebates[0].outcome, RebateResult::Applied);
-    assert!(!third.rebates[0].actions[0].applied, "{name}: sold out");
-    assert!(third.rebates[0].actions[1].applied);
+    assert!(!third.rebates[0].actions[0].applied(), "{name}: sold out");
+    assert!(third.rebates[0].actions[1].applied());
 
     let big = [(
         "amount".to_string(),
@@ -105,8 +105,10 @@ async fn rebates_apply_once_per_period_in_the_campaign_zone(name: &str, store: S
         .await
         .unwrap();
     assert_eq!(
-        paid.rebates[0].actions[0].amount.as_deref(),
-        Some("4.01"),
+        paid.rebates[0].actions[0],
+        ActionTaken::Credits {
+            amount: "4.01".parse().unwrap()
+        },
         "{name}"
     );
     let small = [("amount".to_string(), Value::Decimal("10".parse().unwrap()))];

@@ -95,7 +95,7 @@ async fn concurrent_draws_of_one_user_see_different_counts(name: &str, store: St
         let lock = response
             .steps
             .iter()
-            .find(|s| s.at == "tree:t/lock")
+            .find(|s| s.at.to_string() == "tree:t/lock")
             .unwrap();
         seen.push(lock.read.unwrap());
         unlocked += usize::from(response.award.id == "prize");

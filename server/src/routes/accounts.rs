@@ -6,7 +6,9 @@ use axum::extract::{Path, State};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use tombola_engine::store::Period;
-use tombola_engine::{Adjustment, Credits, EventRequest, EventResponse, ExchangeResponse};
+use tombola_engine::{Credits, EventRequest};
+
+use crate::answers::{Adjustment, EventResponse, ExchangeResponse};
 
 use super::{Answer, SkuCall, admit, audit, complete, deployed};
 use crate::auth::{Admin, Caller};
@@ -69,7 +71,7 @@ pub(crate) async fn event(
         engine.event(&request, now).await
     })
     .await?;
-    Ok(Json(response))
+    Ok(Json(response.into()))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -231,5 +233,5 @@ pub(crate) async fn adjust(
         &format!("{} ({})", adjustment.delta, body.reason),
     )
     .await;
-    Ok(Json(adjustment))
+    Ok(Json(adjustment.into()))
 }

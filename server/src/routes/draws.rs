@@ -4,7 +4,9 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use serde::Deserialize;
-use tombola_engine::{DrawRequest, DrawResponse, GrantResponse};
+use tombola_engine::DrawRequest;
+
+use crate::answers::{DrawResponse, GrantResponse};
 
 use super::{Answer, SkuCall, admit, complete, deployed};
 use crate::auth::Caller;
@@ -59,7 +61,7 @@ pub(crate) async fn draw(
     })
     .await?;
     state.metrics.draw(&response.campaign, &response.award.id);
-    Ok(Json(response))
+    Ok(Json(response.into()))
 }
 
 /// The stored answer of a draw, by its request id.
@@ -76,7 +78,7 @@ pub(crate) async fn stored_draw(
     Path((id, request_id)): Path<(String, String)>,
 ) -> Answer<DrawResponse> {
     match state.engine.stored_draw(&id, &request_id).await? {
-        Some(response) => Ok(Json(response)),
+        Some(response) => Ok(Json(response.into())),
         None => Err(ApiError::UnknownRequest(request_id)),
     }
 }

@@ -66,16 +66,16 @@ struct SkuCall {
 
 impl SkuCall {
     /// Admits the call, then runs it (`run`: the engine's grant or exchange) as a task.
-    async fn run<T, F, W>(self, state: &AppState, run: F) -> Answer<T>
+    async fn run<T, D, F, W>(self, state: &AppState, run: F) -> Answer<D>
     where
-        T: Send + 'static,
+        T: Into<D> + Send + 'static,
         F: FnOnce(Engine, SkuCall, DateTime<Utc>) -> W,
         W: Future<Output = Result<T, Failure>> + Send + 'static,
     {
         admit(state, &self.campaign, &self.user, &self.request_id)?;
         let request_id = self.request_id.clone();
         let work = run(state.engine.clone(), self, state.now());
-        Ok(Json(complete(state, &request_id, work).await?))
+        Ok(Json(complete(state, &request_id, work).await?.into()))
     }
 }
 

@@ -519,3 +519,51 @@ async fn bodies_over_the_limit_are_refused_with_413() {
     .await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
 }
+
+/// A draw answered by the first release, exactly as it stored it: the answer
+/// the API gave then, its body hashed the first release's way.
+const FIRST_ANSWER: &str = r#"{"campaign":"demo","version":1,"request_id":"old-1","user":"ann","award":{"id":"points","kind":"credits","title":null,"amount":"5"},"steps":[{"at":"rule:rule-1","outcome":"false","read":null,"inputs":[["user.vip","false"]]},{"at":"draw:points","outcome":"drawn","read":null},{"at":"issue:points","outcome":"issued","read":null}],"left":{"draws":1,"today":4,"month":null,"total":null},"seed":7}"#;
+
+#[tokio::test]
+async fn a_draw_stored_before_the_typed_engine_replays_in_its_first_shape() {
+    use sha2::{Digest, Sha256};
+    let state = deployed().await;
+    let attributes = vec![
+        ("spent".to_string(), "Decimal(1.5)".to_string()),
+        ("vip".to_string(), "Bool(false)".to_string()),
+    ];
+    let body = json!({ "user": "ann", "attributes": attributes }).to_string();
+    let first_hash: String = Sha256::digest(body.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let mut tx = state.engine.store().begin().await.unwrap();
+    tx.claim("draw/demo", "old-1", &first_hash, &first_hash)
+        .await
+        .unwrap();
+    tx.answer("draw/demo", "old-1", &first_hash, FIRST_ANSWER, 0)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let (status, _, answer) = post(
+        &state,
+        "/v1/campaigns/demo/draws",
+        json!({ "user": "ann", "request_id": "old-1", "attributes": { "vip": false, "spent": 1.5 } }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(
+        answer,
+        serde_json::from_str::<Value>(FIRST_ANSWER).unwrap(),
+        "the retry answers what the first release answered"
+    );
+    let (status, _, stored) = call(
+        &state,
+        "GET",
+        "/v1/campaigns/demo/draws/old-1",
+        Body::empty(),
+        false,
+    )
+    .await;
+    assert_eq!((status, stored), (StatusCode::OK, answer));
+}

@@ -1,0 +1,345 @@
+//! Draws and grants, each on the request envelope: the entitlement and caps
+//! debited, the chain, table and tree evaluated with stock answered by the
+//! store, the award applied or queued, the record and the answer written, all
+//! in one transaction.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use tombola_grammar::Value;
+use tombola_ir::{AwardKind, Campaign};
+
+use crate::answer::{AwardGiven, DrawOutcome, GrantOutcome, Left};
+use crate::engine::{Engine, Failure, draw_failure, hundredths, micros, period_keys, sha256_hex};
+use crate::evaluate::{Context, Counts, DrawInput, Evaluation, Evaluator};
+use crate::explain::step_taken;
+use crate::random::SeededRandom;
+use crate::request::{Answer, Body, Request, decode};
+use crate::store::{DrawRecord, Limits, Tx};
+
+/// A draw request.
+#[derive(Debug, Clone)]
+pub struct DrawRequest<'a> {
+    pub campaign: &'a str,
+    pub user: &'a str,
+    pub request_id: &'a str,
+    /// Declared user attributes by name.
+    pub attributes: &'a [(String, Value)],
+}
+
+impl DrawRequest<'_> {
+    fn envelope(&self, now: DateTime<Utc>) -> Request<'_> {
+        Request {
+            scope: format!("draw/{}", self.campaign),
+            id: self.request_id,
+            body: Body::default()
+                .field("user", self.user)
+                .attributes("attributes", self.attributes),
+            first_hash: self.first_hash(),
+            now,
+        }
+    }
+
+    /// The first release's hash of this body: JSON with attributes sorted by name.
+    fn first_hash(&self) -> String {
+        let mut attributes: Vec<(&str, String)> = self
+            .attributes
+            .iter()
+            .map(|(k, v)| (k.as_str(), format!("{v:?}")))
+            .collect();
+        attributes.sort_unstable();
+        let body = serde_json::json!({ "user": self.user, "attributes": attributes });
+        sha256_hex(body.to_string().as_bytes())
+    }
+}
+
+impl Engine {
+    /// Runs one draw in one transaction. A replay of a request id returns the
+    /// first answer and changes nothing.
+    pub async fn draw(
+        &self,
+        request: &DrawRequest<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<DrawOutcome, Failure> {
+        self.draw_landing_on(request, now, None).await
+    }
+
+    /// A draw whose weighted pick lands on `award` wherever that award is in the
+    /// table being drawn (the chain and the tree still run): scenario tests use
+    /// it to reach every route. The HTTP API never sets it.
+    pub async fn draw_landing_on(
+        &self,
+        request: &DrawRequest<'_>,
+        now: DateTime<Utc>,
+        award: Option<&str>,
+    ) -> Result<DrawOutcome, Failure> {
+        self.once(request.envelope(now), async |tx: &mut Tx| {
+            self.run_draw(tx, request, now, award).await
+        })
+        .await
+    }
+
+    async fn run_draw(
+        &self,
+        tx: &mut Tx,
+        request: &DrawRequest<'_>,
+        now: DateTime<Utc>,
+        award: Option<&str>,
+    ) -> Result<DrawOutcome, Failure> {
+        let deployed = self.open_campaign(tx, request.campaign, now).await?;
+        let campaign = &deployed.campaign;
+        let attributes = self.attributes(campaign, request.attributes)?;
+        let (day, month) = period_keys(campaign, now);
+        let limits = limits(campaign);
+        let debited = tx
+            .debit_draw(&campaign.id, request.user, &limits, &day, &month)
+            .await?
+            .map_err(Failure::from)?;
+        let credits = Decimal::new(tx.balance(request.user).await?, 2);
+        let draws_left = limits.allowance + debited.granted - debited.made;
+        let input = DrawInput {
+            user: request.user,
+            // The counts before this draw: the row was just incremented for it.
+            counts: Counts {
+                today: (debited.day_count - 1).max(0) as u32,
+                month: (debited.month_count - 1).max(0) as u32,
+                total: (debited.made - 1).max(0) as u32,
+            },
+            draws_left: draws_left.max(0) as u32,
+            credits,
+            attributes: &attributes,
+        };
+        let force = forced_entry(campaign, award)?;
+        let seed = self.seed_for(&campaign.id, request.request_id);
+        let mut random = SeededRandom::new(seed);
+        let mut cx = Context {
+            now,
+            random: &mut random,
+            force,
+        };
+        let mut evaluator = Evaluator::new(campaign, &input);
+        let mut state = evaluator
+            .run(&mut cx)
+            .map_err(|e| draw_failure(campaign, e))?;
+        let mut taken_for: Option<u32> = None;
+        let draw = loop {
+            match state {
+                Evaluation::NeedStock(entry) => {
+                    let award = &campaign.awards[campaign.pool[entry as usize].award as usize].id;
+                    let taken = tx.take_award_stock(&campaign.id, award).await?;
+                    if taken {
+                        taken_for = Some(campaign.pool[entry as usize].award);
+                    }
+                    state = evaluator
+                        .resume(taken, &mut cx)
+                        .map_err(|e| draw_failure(campaign, e))?;
+                }
+                Evaluation::Done(draw) => break draw,
+            }
+        };
+        // Stock only moves for the award that is issued: a unit taken before a
+        // later node chose a fallback goes back, in this same transaction.
+        if let Some(award) = taken_for.filter(|a| *a != draw.issued.award) {
+            tx.return_award_stock(&campaign.id, &campaign.awards[award as usize].id)
+                .await?;
+        }
+        let award = &campaign.awards[draw.issued.award as usize];
+        let amount = draw.issued.amount;
+        let at = micros(now);
+        let code = self
+            .apply_award(tx, campaign, request, award, amount, at)
+            .await?;
+        let granted_now = if award.kind == AwardKind::Draws {
+            i64::try_from(amount.unwrap_or_default()).unwrap_or(0)
+        } else {
+            0
+        };
+        let outcome = DrawOutcome {
+            campaign: campaign.id.clone(),
+            version: deployed.version,
+            request_id: request.request_id.to_string(),
+            user: request.user.to_string(),
+            award: AwardGiven {
+                id: award.id.clone(),
+                kind: award.kind,
+                title: award.title.clone(),
+                amount: amount.map(|a| a.normalize()),
+                code,
+            },
+            steps: draw
+                .explanation
+                .steps
+                .iter()
+                .map(|s| step_taken(campaign, s, &input))
+                .collect(),
+            left: Left {
+                draws: draws_left + granted_now,
+                today: limits.per_day.map(|cap| cap - debited.day_count),
+                month: limits.per_month.map(|cap| cap - debited.month_count),
+                total: limits.total.map(|cap| cap - debited.made),
+            },
+            seed,
+        };
+        tx.record_draw(&DrawRecord {
+            campaign: &campaign.id,
+            request_id: request.request_id,
+            user: request.user,
+            version: deployed.version,
+            award: &award.id,
+            amount: outcome.award.amount.map(|a| a.to_string()),
+            seed: seed as i64,
+            explanation: serde_json::to_string(&outcome.steps).unwrap_or_default(),
+            day: &day,
+            at,
+        })
+        .await?;
+        Ok(outcome)
+    }
+
+    /// Applies an internal award in the draw's transaction, or queues an
+    /// external one for delivery; returns a coupon's code.
+    async fn apply_award(
+        &self,
+        tx: &mut Tx,
+        campaign: &Campaign,
+        request: &DrawRequest<'_>,
+        award: &tombola_ir::Award,
+        amount: Option<Decimal>,
+        at: i64,
+    ) -> Result<Option<String>, Failure> {
+        match award.kind {
+            AwardKind::Credits => {
+                let reference = format!("{}/{}", campaign.id, request.request_id);
+                let amount = amount.unwrap_or_default();
+                if !tx
+                    .add_credits(request.user, hundredths(amount)?, "award", &reference, at)
+                    .await?
+                {
+                    return Err(Failure::BadInput(
+                        "a credit award would make the balance negative".into(),
+                    ));
+                }
+            }
+            AwardKind::Draws => {
+                let draws = amount.unwrap_or_default();
+                let draws = i64::try_from(draws).map_err(|_| {
+                    Failure::BadInput(format!("{draws} draws is not a whole number"))
+                })?;
+                tx.grant_draws(&campaign.id, request.user, draws).await?;
+            }
+            AwardKind::Item | AwardKind::Coupon => {
+                tx.enqueue_delivery(
+                    &campaign.id,
+                    request.request_id,
+                    request.user,
+                    &award.id,
+                    at,
+                )
+                .await?;
+            }
+            AwardKind::None => {}
+        }
+        // A coupon's unit of stock was taken by its tree; its code is taken with it.
+        if award.kind == AwardKind::Coupon {
+            Ok(tx
+                .take_coupon_code(&campaign.id, &award.id, request.request_id, at)
+                .await?)
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// The stored answer of a draw that succeeded, by request id.
+    pub async fn stored_draw(
+        &self,
+        campaign: &str,
+        request_id: &str,
+    ) -> Result<Option<DrawOutcome>, Failure> {
+        self.resolve(campaign).await?;
+        let mut tx = self.store().read().await?;
+        let answer = tx
+            .stored_answer(&format!("draw/{campaign}"), request_id)
+            .await?;
+        drop(tx);
+        answer.map(|stored| decode(&stored)).transpose()
+    }
+
+    /// Grants one unit of a SKU: an order, the SKU's stock decremented, the draws added.
+    pub async fn grant(
+        &self,
+        campaign_id: &str,
+        user: &str,
+        sku_id: &str,
+        request_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<GrantOutcome, Failure> {
+        let request = Request {
+            scope: format!("grant/{campaign_id}"),
+            id: request_id,
+            body: Body::default().field("user", user).field("sku", sku_id),
+            first_hash: sha256_hex(format!("{user}\n{sku_id}").as_bytes()),
+            now,
+        };
+        self.once(request, async |tx: &mut Tx| {
+            // Grants follow the campaign's state and window, like draws. They are
+            // unpriced (an operator's or a rebate's grant); buying with credits is an exchange.
+            let deployed = self.open_campaign(tx, campaign_id, now).await?;
+            let sku = deployed
+                .campaign
+                .skus
+                .iter()
+                .find(|s| s.id == sku_id)
+                .ok_or_else(|| Failure::UnknownSku(sku_id.to_string()))?;
+            if sku.stock.is_some() && !tx.take_sku_stock(campaign_id, sku_id).await? {
+                return Err(Failure::SkuSoldOut(sku_id.to_string()));
+            }
+            let draws = i64::from(sku.draws);
+            tx.grant_draws(campaign_id, user, draws).await?;
+            tx.record_order(campaign_id, request_id, user, sku_id, draws, micros(now))
+                .await?;
+            Ok(GrantOutcome {
+                campaign: campaign_id.to_string(),
+                request_id: request_id.to_string(),
+                user: user.to_string(),
+                sku: sku_id.to_string(),
+                draws,
+            })
+        })
+        .await
+    }
+}
+
+/// The caps and allowance a draw of `campaign` is debited against.
+fn limits(campaign: &Campaign) -> Limits {
+    Limits {
+        allowance: i64::from(campaign.allowance),
+        total: campaign.quota.total.map(i64::from),
+        per_day: campaign.quota.per_day.map(i64::from),
+        per_month: campaign.quota.per_month.map(i64::from),
+    }
+}
+
+/// The pool entry a scenario's `lands_on` names.
+fn forced_entry(campaign: &Campaign, award: Option<&str>) -> Result<Option<u32>, Failure> {
+    let Some(id) = award else {
+        return Ok(None);
+    };
+    campaign
+        .pool
+        .iter()
+        .position(|e| campaign.awards[e.award as usize].id == id)
+        .map(|i| Some(i as u32))
+        .ok_or_else(|| Failure::BadInput(format!("`{id}` is not in the pool")))
+}
+
+impl Answer for DrawOutcome {
+    fn from_first_form(json: &str) -> Result<Self, String> {
+        crate::first_form::draw(json)
+    }
+}
+
+impl Answer for GrantOutcome {
+    // The first form had these fields, spelled the same.
+    fn from_first_form(json: &str) -> Result<Self, String> {
+        serde_json::from_str(json).map_err(|e| e.to_string())
+    }
+}

@@ -1,0 +1,144 @@
+//! The one request envelope of every mutating call (draw, grant, exchange,
+//! event, credit adjustment): claim the request id, replay or refuse a
+//! conflict, run, store the answer, commit — written once.
+//!
+//! A request's body is hashed one canonical way ([`Body`]); its answer is kept
+//! in a versioned form ([`Answer`]). Requests stored by the first release carry
+//! that release's hash (one per call) and its answer (the API's JSON of the
+//! day), so a retry of one still replays instead of meeting a conflict.
+
+use std::fmt::Write as _;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tombola_grammar::Value;
+
+use crate::engine::{Engine, Failure, micros, sha256_hex};
+use crate::store::{Claim, StoreError, Tx};
+
+/// The form answers are stored in now; the first release's have no marker.
+const FORM: &str = "2;";
+/// The prefix of hashes of the canonical body; the first release's have none.
+const HASH: &str = "2:";
+
+/// A mutating call's identity: where its request ids live, its id, its body.
+#[derive(Debug)]
+pub(crate) struct Request<'a> {
+    /// `draw/<campaign>`, `grant/<campaign>`, …: request ids are unique per scope.
+    pub(crate) scope: String,
+    pub(crate) id: &'a str,
+    pub(crate) body: Body,
+    /// The first release's hash of the same body, so its stored requests replay.
+    pub(crate) first_hash: String,
+    pub(crate) now: DateTime<Utc>,
+}
+
+/// A request body as named fields, hashed canonically: fields sorted by name,
+/// each written with its length, so no two bodies share a hash by accident of
+/// punctuation, and the order a caller lists attributes in does not matter.
+#[derive(Debug, Default)]
+pub(crate) struct Body {
+    fields: Vec<(String, String)>,
+}
+
+impl Body {
+    pub(crate) fn field(mut self, name: &str, value: impl std::fmt::Display) -> Body {
+        self.fields.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// Attributes as fields `<prefix>.<name>`, their values in a typed canonical form.
+    pub(crate) fn attributes(mut self, prefix: &str, attributes: &[(String, Value)]) -> Body {
+        for (name, value) in attributes {
+            self.fields
+                .push((format!("{prefix}.{name}"), canonical_value(value)));
+        }
+        self
+    }
+
+    fn hash(&self) -> String {
+        let mut fields: Vec<&(String, String)> = self.fields.iter().collect();
+        fields.sort();
+        let mut text = String::new();
+        for (name, value) in fields {
+            let _ = write!(text, "{}:{name}={}:{value};", name.len(), value.len());
+        }
+        format!("{HASH}{}", sha256_hex(text.as_bytes()))
+    }
+}
+
+/// A value as the body hash sees it: its type and its exact content.
+fn canonical_value(value: &Value) -> String {
+    match value {
+        Value::Int(v) => format!("int {v}"),
+        Value::Decimal(v) => format!("decimal {}", v.normalize()),
+        Value::Bool(v) => format!("bool {v}"),
+        Value::Str(v) => format!("string {}:{v}", v.len()),
+        Value::Date(v) => format!("date {v}"),
+        Value::DateTime(v) => format!("datetime {}", v.timestamp_micros()),
+        Value::Duration(v) => format!("duration {v}"),
+        Value::List(items) => {
+            let items: Vec<String> = items.iter().map(canonical_value).collect();
+            format!("list {}[{}]", items.len(), items.join(","))
+        }
+    }
+}
+
+/// An answer the engine stores under a request id and replays.
+pub(crate) trait Answer: Serialize + DeserializeOwned {
+    /// Reads an answer stored by the first release (the API's JSON of the day).
+    fn from_first_form(json: &str) -> Result<Self, String>;
+}
+
+fn encode<T: Answer>(answer: &T) -> Result<String, Failure> {
+    let json = serde_json::to_string(answer).map_err(|e| corrupt(e.to_string()))?;
+    Ok(format!("{FORM}{json}"))
+}
+
+/// A stored answer, whichever form it was stored in.
+pub(crate) fn decode<T: Answer>(stored: &str) -> Result<T, Failure> {
+    match stored.strip_prefix(FORM) {
+        Some(json) => serde_json::from_str(json).map_err(|e| corrupt(e.to_string())),
+        None => T::from_first_form(stored).map_err(corrupt),
+    }
+}
+
+fn corrupt(why: String) -> Failure {
+    Failure::Store(StoreError::Corrupt(format!("a stored answer: {why}")))
+}
+
+impl Engine {
+    /// Runs `run` once per request id in one transaction: a retry with the same
+    /// body replays the stored answer, one with another body is a conflict, and a
+    /// concurrent duplicate waits on the claim and then replays. A failure rolls
+    /// everything back, the claim included, so a corrected retry runs again.
+    pub(crate) async fn once<T, F>(&self, request: Request<'_>, run: F) -> Result<T, Failure>
+    where
+        T: Answer,
+        F: AsyncFnOnce(&mut Tx) -> Result<T, Failure>,
+    {
+        let hash = request.body.hash();
+        let mut tx = self.store().begin().await?;
+        match tx
+            .claim(&request.scope, request.id, &hash, &request.first_hash)
+            .await?
+        {
+            Claim::Replay(stored) => return decode(&stored),
+            Claim::Conflict => return Err(Failure::RequestConflict(request.id.to_string())),
+            Claim::New => {}
+        }
+        let answer = run(&mut tx).await?;
+        tx.answer(
+            &request.scope,
+            request.id,
+            &hash,
+            &encode(&answer)?,
+            micros(request.now),
+        )
+        .await?;
+        self.hold_before_commit().await;
+        tx.commit().await?;
+        Ok(answer)
+    }
+}
