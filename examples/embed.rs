@@ -13,7 +13,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         env!("CARGO_MANIFEST_DIR"),
         "/../campaigns/showcase.yaml"
     ))?;
-    // `sqlite://tombola.db` or `postgres://…` work the same way.
+    // `sqlite://tombola.db` or `postgres://…` work the same way. The store keeps
+    // each campaign's source; the engine is handed the compiler to read it.
     let engine = Engine::open(
         store::open("memory:").await?,
         Seeds::Fixed(2026),
