@@ -6,6 +6,8 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use tombola_engine::{Engine, Seeds};
+use tombola_server::listings::{AuditEntry, Delivery, DeliverySummary};
+use tombola_server::views::Credits;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Deliveries {
@@ -80,7 +82,10 @@ pub(crate) fn deliveries(database_url: &str, command: Deliveries, json: bool) ->
                 if json {
                     println!(
                         "{}",
-                        serde_json::json!({ "deliveries": tasks, "summary": summary })
+                        serde_json::json!({
+                            "deliveries": tasks.into_iter().map(Delivery::from).collect::<Vec<_>>(),
+                            "summary": DeliverySummary::from(summary),
+                        })
                     );
                     return Ok(ExitCode::SUCCESS);
                 }
@@ -135,7 +140,7 @@ pub(crate) fn credits(database_url: &str, user: &str, limit: u32, json: bool) ->
         let engine = engine(database_url).await?;
         let credits = engine.credits(user, limit).await?;
         if json {
-            println!("{}", serde_json::to_string(&credits)?);
+            println!("{}", serde_json::to_string(&Credits::from(credits))?);
             return Ok(ExitCode::SUCCESS);
         }
         println!("{}: {} credits", credits.user, credits.balance);
@@ -157,6 +162,7 @@ pub(crate) fn audit(database_url: &str, limit: u32, json: bool) -> Result<ExitCo
         let engine = engine(database_url).await?;
         let entries = engine.audit_log(None, limit).await?;
         if json {
+            let entries: Vec<AuditEntry> = entries.into_iter().map(AuditEntry::from).collect();
             println!("{}", serde_json::json!({ "entries": entries }));
             return Ok(ExitCode::SUCCESS);
         }

@@ -8,7 +8,6 @@ use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tombola_grammar::{Value, value_has_type};
 use tombola_ir::{AwardKind, Campaign, LoadError, Loader, State};
@@ -103,7 +102,7 @@ pub enum DeployError {
 }
 
 /// What a deploy did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Deployment {
     pub campaign: String,
     pub version: i64,
@@ -188,7 +187,7 @@ impl From<Refusal> for Failure {
 }
 
 /// A deployed campaign, as listed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CampaignSummary {
     pub id: String,
     pub name: String,
@@ -197,7 +196,7 @@ pub struct CampaignSummary {
 }
 
 /// A user's standing in a campaign.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserStatus {
     pub campaign: String,
     pub user: String,

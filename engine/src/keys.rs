@@ -2,7 +2,6 @@
 //! stored as SHA-256 only, listed and revoked by id.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::engine::{Engine, Failure};
@@ -12,7 +11,7 @@ use crate::store::{ApiKeyRow, StoreError};
 pub const KEY_PREFIX: &str = "tbk_";
 
 /// An API key as listed: never the key itself.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiKeyInfo {
     pub id: String,
     pub name: String,
@@ -21,9 +20,8 @@ pub struct ApiKeyInfo {
 }
 
 /// A key just created: the only time `key` is ever shown.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewApiKey {
-    #[serde(flatten)]
     pub info: ApiKeyInfo,
     pub key: String,
 }

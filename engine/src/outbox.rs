@@ -5,13 +5,12 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 
 use crate::engine::{Engine, Failure, micros};
 use crate::store::{Attempt, AuditRow, DeliveryRow};
 
 /// An outbox task.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivery {
     pub id: i64,
     pub campaign: String,
@@ -29,7 +28,7 @@ pub struct Delivery {
 }
 
 /// Tasks per state and the age of the oldest undelivered one.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DeliverySummary {
     pub states: BTreeMap<String, i64>,
     /// Seconds since the oldest pending task was written; 0 when none waits.
@@ -37,7 +36,7 @@ pub struct DeliverySummary {
 }
 
 /// An admin action.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEntry {
     pub id: i64,
     pub at: DateTime<Utc>,

@@ -3,7 +3,6 @@
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
 use tombola_grammar::{Env, Slot, Val, Value, value_has_type};
 use tombola_ir::{Action, AwardKind, Campaign, Once, Rebate};
 
@@ -31,15 +30,16 @@ pub struct EventRequest<'a> {
 }
 
 /// A user's credits.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Credits {
     pub user: String,
+    /// Exact, no trailing zeros: `"12.5"`.
     pub balance: String,
     /// The latest entries, newest first.
     pub entries: Vec<LedgerEntry>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LedgerEntry {
     /// Signed, exact: `"12.5"`, `"-20"`.
     pub delta: String,

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
-use tombola_ir::{Campaign, ChainKind, LockPeriod, NodeKind, Target, Tree, WeightMode};
+use serde::Serialize;
+use tombola_ir::{AwardKind, Campaign, ChainKind, LockPeriod, NodeKind, Target, Tree, WeightMode};
 
 use crate::engine::{Engine, Failure};
 use crate::evaluate::{Counts, DrawInput, Inputs};
@@ -15,7 +15,7 @@ use crate::store::{Counters, StoreError, Tx};
 use crate::{Context, Deployed};
 
 /// A campaign's figures: per award, and draws per campaign-zone day.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CampaignStats {
     pub campaign: String,
     pub version: i64,
@@ -25,7 +25,7 @@ pub struct CampaignStats {
 }
 
 /// One award's figures.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AwardStats {
     pub award: String,
     pub title: Option<String>,
@@ -36,7 +36,7 @@ pub struct AwardStats {
 }
 
 /// An award's stock.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StockView {
     pub declared: i64,
     pub remaining: i64,
@@ -45,7 +45,7 @@ pub struct StockView {
 }
 
 /// Draws on one campaign-zone day.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DayStats {
     /// `YYYY-MM-DD` in the campaign's zone.
     pub day: String,
@@ -55,7 +55,7 @@ pub struct DayStats {
 }
 
 /// A user's prize list: every award of the pool with its lock state.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PrizeList {
     pub campaign: String,
     pub user: String,
@@ -66,13 +66,13 @@ pub struct PrizeList {
 }
 
 /// One award of the pool, as this user sees it now.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Prize {
     pub award: String,
-    pub kind: String,
+    pub kind: AwardKind,
     pub title: Option<String>,
-    /// The configured rate, exact, as a decimal string.
-    pub rate: String,
+    /// The configured rate, exact.
+    pub rate: Decimal,
     /// `available`, `locked` (a lock on its path is not open yet) or `sold_out`.
     pub state: PrizeState,
     /// Draws still to make before every lock on its path opens; 0 when open.
@@ -81,12 +81,10 @@ pub struct Prize {
     /// Stock left, for a stocked award.
     pub remaining: Option<i64>,
     /// Condition nodes on its path: the award also depends on these.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PrizeState {
     Available,
     Locked,
@@ -94,20 +92,19 @@ pub enum PrizeState {
 }
 
 /// A lock node on an award's path.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LockView {
     /// `<tree>/<node>`.
     pub node: String,
     pub after: u32,
-    /// `day`, `month` or `total`.
-    pub per: String,
+    pub per: LockPeriod,
     /// Draws the lock counts now.
     pub made: i64,
     pub open: bool,
 }
 
 /// A user's progress through a campaign's weight tiers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TierProgress {
     pub campaign: String,
     pub user: String,
@@ -115,13 +112,12 @@ pub struct TierProgress {
 }
 
 /// One weight rule of the chain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WeightRuleView {
     pub rule: String,
     /// The score expression, printed.
     pub score: String,
-    /// `at_least` or `exactly`.
-    pub mode: String,
+    pub mode: WeightMode,
     /// The user's score now; `None` when the expression reads an input only a
     /// draw supplies (a declared user attribute).
     pub value: Option<i64>,
@@ -133,15 +129,15 @@ pub struct WeightRuleView {
     pub tiers: Vec<TierView>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TierView {
     pub threshold: i64,
-    /// The tier's awards with their shares of the tier, exact decimals.
-    pub awards: BTreeMap<String, String>,
+    /// The tier's awards with their shares of the tier, to 6 places.
+    pub awards: BTreeMap<String, Decimal>,
 }
 
 /// A page of a user's draws, newest first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct History {
     pub campaign: String,
     pub user: String,
@@ -150,7 +146,7 @@ pub struct History {
     pub next_cursor: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HistoryEntry {
     pub request_id: String,
     pub award: String,
@@ -281,15 +277,15 @@ impl Engine {
                         let name = format!("{}/{}", tree.id, node.id);
                         match &node.kind {
                             NodeKind::Lock { after, per, .. } => {
-                                let (per, count) = match per {
-                                    LockPeriod::Day => ("day", made.today),
-                                    LockPeriod::Month => ("month", made.this_month),
-                                    LockPeriod::Total => ("total", made.counters.made),
+                                let count = match per {
+                                    LockPeriod::Day => made.today,
+                                    LockPeriod::Month => made.this_month,
+                                    LockPeriod::Total => made.counters.made,
                                 };
                                 locks.push(LockView {
                                     node: name,
                                     after: *after,
-                                    per: per.to_string(),
+                                    per: *per,
                                     made: count,
                                     open: count >= i64::from(*after),
                                 });
@@ -313,9 +309,9 @@ impl Engine {
                 };
                 Prize {
                     award: award.id.clone(),
-                    kind: award.kind.name().to_string(),
+                    kind: award.kind,
                     title: award.title.clone(),
-                    rate: entry.rate.normalize().to_string(),
+                    rate: entry.rate,
                     state,
                     draws_to_unlock,
                     locks,
@@ -390,11 +386,7 @@ impl Engine {
                 Some(WeightRuleView {
                     rule: rule.id.clone(),
                     score: score.source().to_string(),
-                    mode: match mode {
-                        WeightMode::AtLeast => "at_least",
-                        WeightMode::Exactly => "exactly",
-                    }
-                    .to_string(),
+                    mode: *mode,
                     value,
                     current,
                     to_next: next.zip(value).map(|(n, v)| n - v),
@@ -494,7 +486,7 @@ fn parse_cursor(cursor: &str) -> Result<(i64, String), Failure> {
 fn shares(
     campaign: &Campaign,
     table: &tombola_ir::draw_table::DrawTable,
-) -> BTreeMap<String, String> {
+) -> BTreeMap<String, Decimal> {
     let total = Decimal::from(table.total);
     table
         .entries
@@ -502,8 +494,8 @@ fn shares(
         .zip(&table.weights)
         .map(|(&entry, &weight)| {
             let award = &campaign.awards[campaign.pool[entry as usize].award as usize];
-            let share = (Decimal::from(weight) / total).round_dp(6).normalize();
-            (award.id.clone(), share.to_string())
+            let share = (Decimal::from(weight) / total).round_dp(6);
+            (award.id.clone(), share)
         })
         .collect()
 }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use tombola_engine as engine;
 
 /// An exact decimal as the API writes it: no trailing zeros (`"12.5"`).
-fn exact(amount: Decimal) -> String {
+pub(crate) fn exact(amount: Decimal) -> String {
     amount.normalize().to_string()
 }
 

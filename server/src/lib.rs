@@ -12,8 +12,10 @@ mod error;
 mod extract;
 mod input;
 mod limits;
+pub mod listings;
 mod observe;
 mod routes;
+pub mod views;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -32,8 +32,7 @@ pub enum StoreError {
 }
 
 /// A campaign's state in the store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CampaignState {
     Draft,
     Open,

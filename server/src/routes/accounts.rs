@@ -5,10 +5,11 @@ use axum::Json;
 use axum::extract::{Path, State};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use tombola_engine::EventRequest;
 use tombola_engine::store::Period;
-use tombola_engine::{Credits, EventRequest};
 
 use crate::answers::{Adjustment, EventResponse, ExchangeResponse};
+use crate::views::Credits;
 
 use super::{Answer, SkuCall, admit, audit, complete, deployed};
 use crate::auth::{Admin, Caller};
@@ -183,7 +184,7 @@ pub(crate) async fn credits(
     Path(user): Path<String>,
 ) -> Answer<Credits> {
     state.limits.check_user("", &user)?;
-    Ok(Json(state.engine.credits(&user, 20).await?))
+    Ok(Json(state.engine.credits(&user, 20).await?.into()))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

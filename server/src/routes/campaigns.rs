@@ -5,8 +5,10 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use tombola_engine::store::CampaignState;
-use tombola_engine::{CampaignStats, CampaignSummary, Deployment};
+use tombola_engine::store::CampaignState as Stored;
+
+use crate::listings::{CampaignState, CampaignSummary, Deployment};
+use crate::views::CampaignStats;
 
 use super::{Answer, audit};
 use crate::auth::Admin;
@@ -79,7 +81,7 @@ pub(crate) async fn deploy(
     } else {
         StatusCode::OK
     };
-    Ok((status, Json(deployment)))
+    Ok((status, Json(deployment.into())))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -96,7 +98,13 @@ pub(crate) async fn list_campaigns(
     State(state): State<AppState>,
 ) -> Answer<CampaignList> {
     Ok(Json(CampaignList {
-        campaigns: state.engine.campaigns().await?,
+        campaigns: state
+            .engine
+            .campaigns()
+            .await?
+            .into_iter()
+            .map(CampaignSummary::from)
+            .collect(),
     }))
 }
 
@@ -136,7 +144,7 @@ pub(crate) async fn get_campaign(
         .map(|d| tombola_dsl::graph::render(&d.campaign, tombola_dsl::graph::Format::Mermaid))
         .unwrap_or_default();
     Ok(Json(CampaignDetail {
-        summary,
+        summary: summary.into(),
         source,
         graph: Graph { mermaid },
     }))
@@ -148,11 +156,14 @@ pub(crate) struct StateChange {
     state: CampaignState,
 }
 
-async fn set_state(state: AppState, id: String, to: CampaignState) -> Answer<StateChange> {
+async fn set_state(state: AppState, id: String, to: Stored) -> Answer<StateChange> {
     state.engine.set_state(&id, to).await?;
     tracing::info!(campaign = %id, state = to.as_str(), "campaign state set");
     audit(&state, "set_state", &id, to.as_str()).await;
-    Ok(Json(StateChange { id, state: to }))
+    Ok(Json(StateChange {
+        id,
+        state: to.into(),
+    }))
 }
 
 /// Opens a campaign to draws and grants.
@@ -168,7 +179,7 @@ pub(crate) async fn open_campaign(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Answer<StateChange> {
-    set_state(state, id, CampaignState::Open).await
+    set_state(state, id, Stored::Open).await
 }
 
 /// Closes a campaign: draws and grants are refused with `campaign-not-open`.
@@ -184,7 +195,7 @@ pub(crate) async fn close_campaign(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Answer<StateChange> {
-    set_state(state, id, CampaignState::Closed).await
+    set_state(state, id, Stored::Closed).await
 }
 
 /// Per award: stock left and issued; draws per day in the campaign's zone.
@@ -200,7 +211,7 @@ pub(crate) async fn stats(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Answer<CampaignStats> {
-    Ok(Json(state.engine.stats(&id).await?))
+    Ok(Json(state.engine.stats(&id).await?.into()))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

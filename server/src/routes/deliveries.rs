@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::{Answer, audit};
 use crate::auth::Admin;
 use crate::extract::AppQuery;
+use crate::listings::{AuditEntry, Delivery, DeliverySummary};
 use crate::{ApiError, AppState};
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -21,8 +22,8 @@ pub(crate) struct DeliveryQuery {
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct DeliveryList {
-    deliveries: Vec<tombola_engine::Delivery>,
-    summary: tombola_engine::DeliverySummary,
+    deliveries: Vec<Delivery>,
+    summary: DeliverySummary,
 }
 
 /// Outbox tasks (external awards on their way to the webhook), e.g. `?state=dead` for the dead letters.
@@ -50,8 +51,11 @@ pub(crate) async fn list_deliveries(
         deliveries: state
             .engine
             .deliveries(query.state.as_deref(), query.limit.unwrap_or(50))
-            .await?,
-        summary: state.engine.delivery_summary(state.now()).await?,
+            .await?
+            .into_iter()
+            .map(Delivery::from)
+            .collect(),
+        summary: state.engine.delivery_summary(state.now()).await?.into(),
     }))
 }
 
@@ -99,7 +103,7 @@ pub(crate) struct AuditQuery {
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct AuditLog {
-    entries: Vec<tombola_engine::AuditEntry>,
+    entries: Vec<AuditEntry>,
 }
 
 /// The audit log of admin actions — deploys, state changes, credit adjustments, key changes, retries: who, what, when.
@@ -116,6 +120,9 @@ pub(crate) async fn audit_log(
         entries: state
             .engine
             .audit_log(query.before, query.limit.unwrap_or(50))
-            .await?,
+            .await?
+            .into_iter()
+            .map(AuditEntry::from)
+            .collect(),
     }))
 }

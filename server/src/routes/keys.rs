@@ -4,11 +4,11 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use tombola_engine::{ApiKeyInfo, NewApiKey};
 
 use super::{Answer, audit};
 use crate::auth::Admin;
 use crate::extract::AppJson;
+use crate::listings::{ApiKeyInfo, NewApiKey};
 use crate::{ApiError, AppState, input};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -40,7 +40,7 @@ pub(crate) async fn create_key(
     let key = state.engine.create_api_key(&body.name, state.now()).await?;
     tracing::info!(key = %key.info.id, name = %key.info.name, "API key created");
     audit(&state, "create_key", &key.info.id, &key.info.name).await;
-    Ok((StatusCode::CREATED, Json(key)))
+    Ok((StatusCode::CREATED, Json(key.into())))
 }
 
 /// Every API key, revoked ones included; never the keys themselves.
@@ -49,7 +49,13 @@ pub(crate) async fn create_key(
     responses((status = 200, body = KeyList)))]
 pub(crate) async fn list_keys(_: Admin, State(state): State<AppState>) -> Answer<KeyList> {
     Ok(Json(KeyList {
-        keys: state.engine.api_keys().await?,
+        keys: state
+            .engine
+            .api_keys()
+            .await?
+            .into_iter()
+            .map(ApiKeyInfo::from)
+            .collect(),
     }))
 }
 
@@ -75,6 +81,6 @@ pub(crate) async fn revoke_key(
     let keys = state.engine.api_keys().await?;
     keys.into_iter()
         .find(|k| k.id == key_id)
-        .map(Json)
+        .map(|key| Json(key.into()))
         .ok_or(ApiError::UnknownKey(key_id))
 }

@@ -1,9 +1,9 @@
 //! What a user holds, behind an API key: standing, prize list, tiers and history.
 
+use crate::views::{History, PrizeList, TierProgress, UserStatus};
 use axum::Json;
 use axum::extract::{Path, State};
 use serde::Deserialize;
-use tombola_engine::{History, PrizeList, TierProgress, UserStatus};
 
 use super::Answer;
 use crate::AppState;
@@ -25,7 +25,11 @@ pub(crate) async fn user_status(
 ) -> Answer<UserStatus> {
     state.limits.check_user(&id, &user)?;
     Ok(Json(
-        state.engine.user_status(&id, &user, state.now()).await?,
+        state
+            .engine
+            .user_status(&id, &user, state.now())
+            .await?
+            .into(),
     ))
 }
 
@@ -45,7 +49,11 @@ pub(crate) async fn prize_list(
 ) -> Answer<PrizeList> {
     state.limits.check_user(&id, &user)?;
     Ok(Json(
-        state.engine.prize_list(&id, &user, state.now()).await?,
+        state
+            .engine
+            .prize_list(&id, &user, state.now())
+            .await?
+            .into(),
     ))
 }
 
@@ -64,7 +72,11 @@ pub(crate) async fn tiers(
 ) -> Answer<TierProgress> {
     state.limits.check_user(&id, &user)?;
     Ok(Json(
-        state.engine.tier_progress(&id, &user, state.now()).await?,
+        state
+            .engine
+            .tier_progress(&id, &user, state.now())
+            .await?
+            .into(),
     ))
 }
 
@@ -103,6 +115,7 @@ pub(crate) async fn history(
                 query.cursor.as_deref(),
                 query.limit.unwrap_or(20),
             )
-            .await?,
+            .await?
+            .into(),
     ))
 }

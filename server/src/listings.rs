@@ -1,0 +1,181 @@
+//! The JSON of the admin listings — deployments, campaigns, API keys, outbox
+//! deliveries and the audit log — and their OpenAPI schemas, built from the
+//! engine's typed records.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use tombola_engine as engine;
+
+/// What a deploy did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Deployment {
+    pub campaign: String,
+    pub version: i64,
+    /// `false` when the content was unchanged and nothing was written.
+    pub changed: bool,
+}
+
+impl From<engine::Deployment> for Deployment {
+    fn from(deployment: engine::Deployment) -> Self {
+        Deployment {
+            campaign: deployment.campaign,
+            version: deployment.version,
+            changed: deployment.changed,
+        }
+    }
+}
+
+/// A campaign's state in the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CampaignState {
+    Draft,
+    Open,
+    Closed,
+}
+
+impl From<engine::store::CampaignState> for CampaignState {
+    fn from(state: engine::store::CampaignState) -> Self {
+        match state {
+            engine::store::CampaignState::Draft => CampaignState::Draft,
+            engine::store::CampaignState::Open => CampaignState::Open,
+            engine::store::CampaignState::Closed => CampaignState::Closed,
+        }
+    }
+}
+
+/// A deployed campaign, as listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct CampaignSummary {
+    pub id: String,
+    pub name: String,
+    pub version: i64,
+    pub state: CampaignState,
+}
+
+impl From<engine::CampaignSummary> for CampaignSummary {
+    fn from(summary: engine::CampaignSummary) -> Self {
+        CampaignSummary {
+            id: summary.id,
+            name: summary.name,
+            version: summary.version,
+            state: summary.state.into(),
+        }
+    }
+}
+
+/// An API key as listed: never the key itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct ApiKeyInfo {
+    pub id: String,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl From<engine::ApiKeyInfo> for ApiKeyInfo {
+    fn from(info: engine::ApiKeyInfo) -> Self {
+        ApiKeyInfo {
+            id: info.id,
+            name: info.name,
+            created_at: info.created_at,
+            revoked_at: info.revoked_at,
+        }
+    }
+}
+
+/// A key just created: the only time `key` is ever shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct NewApiKey {
+    #[serde(flatten)]
+    pub info: ApiKeyInfo,
+    pub key: String,
+}
+
+impl From<engine::NewApiKey> for NewApiKey {
+    fn from(key: engine::NewApiKey) -> Self {
+        NewApiKey {
+            info: key.info.into(),
+            key: key.key,
+        }
+    }
+}
+
+/// An outbox task.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Delivery {
+    pub id: i64,
+    pub campaign: String,
+    pub request_id: String,
+    pub user: String,
+    pub award: String,
+    /// `pending`, `sending`, `delivered` or `dead`.
+    pub state: String,
+    pub attempts: i64,
+    /// When it is next due (for `sending`, when its lease ends).
+    pub next_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    pub delivered_at: Option<DateTime<Utc>>,
+}
+
+impl From<engine::Delivery> for Delivery {
+    fn from(task: engine::Delivery) -> Self {
+        Delivery {
+            id: task.id,
+            campaign: task.campaign,
+            request_id: task.request_id,
+            user: task.user,
+            award: task.award,
+            state: task.state,
+            attempts: task.attempts,
+            next_at: task.next_at,
+            created_at: task.created_at,
+            last_error: task.last_error,
+            delivered_at: task.delivered_at,
+        }
+    }
+}
+
+/// Tasks per state and the age of the oldest undelivered one.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct DeliverySummary {
+    pub states: BTreeMap<String, i64>,
+    /// Seconds since the oldest pending task was written; 0 when none waits.
+    pub lag_seconds: f64,
+}
+
+impl From<engine::DeliverySummary> for DeliverySummary {
+    fn from(summary: engine::DeliverySummary) -> Self {
+        DeliverySummary {
+            states: summary.states,
+            lag_seconds: summary.lag_seconds,
+        }
+    }
+}
+
+/// An admin action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub detail: String,
+}
+
+impl From<engine::AuditEntry> for AuditEntry {
+    fn from(entry: engine::AuditEntry) -> Self {
+        AuditEntry {
+            id: entry.id,
+            at: entry.at,
+            actor: entry.actor,
+            action: entry.action,
+            target: entry.target,
+            detail: entry.detail,
+        }
+    }
+}
