@@ -35,15 +35,6 @@ pub struct DrawInput<'a> {
     pub attributes: &'a [Option<Value>],
 }
 
-/// The path a tree evaluation is on: the entry drawn and whether it took stock.
-#[derive(Debug, Clone, Copy)]
-struct TreePath {
-    entry: EntryIx,
-    source: Source,
-    tree: u32,
-    took_stock: bool,
-}
-
 /// Where the drawn award came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -237,10 +228,94 @@ impl<'c, 'i> Evaluator<'c, 'i> {
 
     /// Advances until the draw is done or needs a stock decrement answered.
     pub fn run(&mut self, cx: &mut Context<'_>) -> Result<Evaluation, DrawError> {
+        let campaign = self.campaign;
         loop {
-            let answer = match self.at {
-                At::Chain(index) => self.chain_rule(index, cx)?,
-                At::Entry(entry, source) => self.entry(entry, source, cx)?,
+            match self.at {
+                At::Chain(index) => {
+                    let Some(rule) = campaign.chain.get(index) else {
+                        let entry = cx.pick(&campaign.table);
+                        self.at = At::Entry(entry, Source::Pool);
+                        continue;
+                    };
+                    let rule_step = StepKind::Rule { rule: index as u32 };
+                    let inputs = Inputs { input: self.input };
+                    match &rule.kind {
+                        ChainKind::Blacklist {
+                            users,
+                            condition,
+                            award,
+                        } => {
+                            let listed = users.contains(self.input.user)
+                                || match condition {
+                                    Some(condition) => condition.eval_bool(&inputs, cx)?,
+                                    None => false,
+                                };
+                            if listed {
+                                self.step(rule_step, StepOutcome::Listed, None);
+                                return self.issue(*award, None, false, Source::Rule, cx);
+                            }
+                            self.step(rule_step, StepOutcome::NotListed, None);
+                        }
+                        ChainKind::Weight { score, mode, tiers } => {
+                            let value = score.eval(&inputs, cx)?;
+                            let score = match value {
+                                Val::Int(v) => v,
+                                _ => return Err(EvalError::Type("a weight score").into()),
+                            };
+                            match ir::tier_for(*mode, tiers, score) {
+                                Some(tier) => {
+                                    self.step(
+                                        rule_step,
+                                        StepOutcome::Tier {
+                                            threshold: tier.threshold,
+                                        },
+                                        Some(score),
+                                    );
+                                    let entry = cx.pick(&tier.table);
+                                    self.at = At::Entry(entry, Source::SubPool);
+                                    continue;
+                                }
+                                None => self.step(rule_step, StepOutcome::NoTier, Some(score)),
+                            }
+                        }
+                        ChainKind::When { condition, outcome } => {
+                            if condition.eval_bool(&inputs, cx)? {
+                                self.step(rule_step, StepOutcome::True, None);
+                                match outcome {
+                                    RuleOutcome::Give(award) => {
+                                        return self.issue(*award, None, false, Source::Rule, cx);
+                                    }
+                                    RuleOutcome::Draw(table) => {
+                                        let entry = cx.pick(table);
+                                        self.at = At::Entry(entry, Source::SubPool);
+                                        continue;
+                                    }
+                                }
+                            }
+                            self.step(rule_step, StepOutcome::False, None);
+                        }
+                    }
+                    self.at = At::Chain(index + 1);
+                }
+                At::Entry(entry, source) => {
+                    self.step(StepKind::Draw { entry }, StepOutcome::Drawn, None);
+                    let pool_entry = &campaign.pool[entry as usize];
+                    match pool_entry.tree {
+                        Some(tree) => {
+                            let target = campaign.trees[tree as usize].entry;
+                            self.at = At::Tree {
+                                entry,
+                                source,
+                                tree,
+                                target,
+                                took_stock: false,
+                            };
+                        }
+                        None => {
+                            return self.issue(pool_entry.award, Some(entry), false, source, cx);
+                        }
+                    }
+                }
                 At::Tree {
                     entry,
                     source,
@@ -248,210 +323,92 @@ impl<'c, 'i> Evaluator<'c, 'i> {
                     target,
                     took_stock,
                 } => {
-                    let path = TreePath {
+                    let Target::Node(node) = target else {
+                        let award = campaign.pool[entry as usize].award;
+                        return self.issue(award, Some(entry), took_stock, source, cx);
+                    };
+                    let kind = StepKind::Node { tree, node };
+                    let next = |target| At::Tree {
                         entry,
                         source,
                         tree,
+                        target,
                         took_stock,
                     };
-                    self.tree_node(path, target, cx)?
+                    match &campaign.trees[tree as usize].nodes[node as usize].kind {
+                        NodeKind::Lock {
+                            after,
+                            per,
+                            unlocked,
+                            locked,
+                        } => {
+                            let counts = self.input.counts;
+                            let made = match per {
+                                LockPeriod::Total => counts.total,
+                                LockPeriod::Day => counts.today,
+                                LockPeriod::Month => counts.month,
+                            };
+                            let open = made >= *after;
+                            self.step(
+                                kind,
+                                if open {
+                                    StepOutcome::Unlocked
+                                } else {
+                                    StepOutcome::Locked
+                                },
+                                Some(i64::from(made)),
+                            );
+                            self.at = next(if open { *unlocked } else { *locked });
+                        }
+                        // One issue takes one unit: a second stock node on the same path
+                        // passes without asking again.
+                        NodeKind::Stock { taken, .. } if took_stock => {
+                            self.step(kind, StepOutcome::Taken, None);
+                            self.at = next(*taken);
+                        }
+                        NodeKind::Stock { .. } => return Ok(Evaluation::NeedStock(entry)),
+                        NodeKind::Condition {
+                            condition,
+                            then,
+                            otherwise,
+                        } => {
+                            let inputs = Inputs { input: self.input };
+                            let holds = condition.eval_bool(&inputs, cx)?;
+                            self.step(
+                                kind,
+                                if holds {
+                                    StepOutcome::True
+                                } else {
+                                    StepOutcome::False
+                                },
+                                None,
+                            );
+                            self.at = next(if holds { *then } else { *otherwise });
+                        }
+                        NodeKind::Fallback { award, amount } => {
+                            self.step(kind, StepOutcome::Fallback, None);
+                            // The node's amount overrides the award's; without one the award's own applies.
+                            let program = amount
+                                .as_ref()
+                                .or(campaign.awards[*award as usize].amount.as_ref());
+                            let amount = match program {
+                                Some(program) => Some(self.amount(*award, program, cx)?),
+                                None => None,
+                            };
+                            return self.finish(
+                                *award,
+                                amount,
+                                Some(entry),
+                                took_stock,
+                                source,
+                                cx,
+                            );
+                        }
+                    }
                 }
                 At::Done => unreachable!("a finished evaluation is not run again"),
-            };
-            if let Some(answer) = answer {
-                return Ok(answer);
             }
         }
-    }
-
-    /// Rule `index` of the chain (past the last: the whole pool's draw). `None`
-    /// when the evaluation moved on, `Some` when it finished or needs stock.
-    #[inline]
-    fn chain_rule(
-        &mut self,
-        index: usize,
-        cx: &mut Context<'_>,
-    ) -> Result<Option<Evaluation>, DrawError> {
-        let campaign = self.campaign;
-        let Some(rule) = campaign.chain.get(index) else {
-            let entry = cx.pick(&campaign.table);
-            self.at = At::Entry(entry, Source::Pool);
-            return Ok(None);
-        };
-        let rule_step = StepKind::Rule { rule: index as u32 };
-        let inputs = Inputs { input: self.input };
-        match &rule.kind {
-            ChainKind::Blacklist {
-                users,
-                condition,
-                award,
-            } => {
-                let listed = users.contains(self.input.user)
-                    || match condition {
-                        Some(condition) => condition.eval_bool(&inputs, cx)?,
-                        None => false,
-                    };
-                if listed {
-                    self.step(rule_step, StepOutcome::Listed, None);
-                    return self.issue(*award, None, false, Source::Rule, cx).map(Some);
-                }
-                self.step(rule_step, StepOutcome::NotListed, None);
-            }
-            ChainKind::Weight { score, mode, tiers } => {
-                let score = match score.eval(&inputs, cx)? {
-                    Val::Int(v) => v,
-                    _ => return Err(EvalError::Type("a weight score").into()),
-                };
-                match ir::tier_for(*mode, tiers, score) {
-                    Some(tier) => {
-                        let outcome = StepOutcome::Tier {
-                            threshold: tier.threshold,
-                        };
-                        self.step(rule_step, outcome, Some(score));
-                        let entry = cx.pick(&tier.table);
-                        self.at = At::Entry(entry, Source::SubPool);
-                        return Ok(None);
-                    }
-                    None => self.step(rule_step, StepOutcome::NoTier, Some(score)),
-                }
-            }
-            ChainKind::When { condition, outcome } => {
-                if condition.eval_bool(&inputs, cx)? {
-                    self.step(rule_step, StepOutcome::True, None);
-                    match outcome {
-                        RuleOutcome::Give(award) => {
-                            return self.issue(*award, None, false, Source::Rule, cx).map(Some);
-                        }
-                        RuleOutcome::Draw(table) => {
-                            let entry = cx.pick(table);
-                            self.at = At::Entry(entry, Source::SubPool);
-                            return Ok(None);
-                        }
-                    }
-                }
-                self.step(rule_step, StepOutcome::False, None);
-            }
-        }
-        self.at = At::Chain(index + 1);
-        Ok(None)
-    }
-
-    /// The pool entry a table picked: into its tree, or issued directly.
-    #[inline]
-    fn entry(
-        &mut self,
-        entry: EntryIx,
-        source: Source,
-        cx: &mut Context<'_>,
-    ) -> Result<Option<Evaluation>, DrawError> {
-        self.step(StepKind::Draw { entry }, StepOutcome::Drawn, None);
-        let pool_entry = &self.campaign.pool[entry as usize];
-        match pool_entry.tree {
-            Some(tree) => {
-                self.at = At::Tree {
-                    entry,
-                    source,
-                    tree,
-                    target: self.campaign.trees[tree as usize].entry,
-                    took_stock: false,
-                };
-                Ok(None)
-            }
-            None => self
-                .issue(pool_entry.award, Some(entry), false, source, cx)
-                .map(Some),
-        }
-    }
-
-    /// The tree node at `target` (or, at the end of the path, the drawn award).
-    #[inline]
-    fn tree_node(
-        &mut self,
-        path: TreePath,
-        target: Target,
-        cx: &mut Context<'_>,
-    ) -> Result<Option<Evaluation>, DrawError> {
-        let campaign = self.campaign;
-        let TreePath {
-            entry,
-            source,
-            tree,
-            took_stock,
-        } = path;
-        let Target::Node(node) = target else {
-            let award = campaign.pool[entry as usize].award;
-            return self
-                .issue(award, Some(entry), took_stock, source, cx)
-                .map(Some);
-        };
-        let kind = StepKind::Node { tree, node };
-        let next = |target| At::Tree {
-            entry,
-            source,
-            tree,
-            target,
-            took_stock,
-        };
-        match &campaign.trees[tree as usize].nodes[node as usize].kind {
-            NodeKind::Lock {
-                after,
-                per,
-                unlocked,
-                locked,
-            } => {
-                let counts = self.input.counts;
-                let made = match per {
-                    LockPeriod::Total => counts.total,
-                    LockPeriod::Day => counts.today,
-                    LockPeriod::Month => counts.month,
-                };
-                let open = made >= *after;
-                let outcome = if open {
-                    StepOutcome::Unlocked
-                } else {
-                    StepOutcome::Locked
-                };
-                self.step(kind, outcome, Some(i64::from(made)));
-                self.at = next(if open { *unlocked } else { *locked });
-            }
-            // One issue takes one unit: a second stock node on the same path
-            // passes without asking again.
-            NodeKind::Stock { taken, .. } if took_stock => {
-                self.step(kind, StepOutcome::Taken, None);
-                self.at = next(*taken);
-            }
-            NodeKind::Stock { .. } => return Ok(Some(Evaluation::NeedStock(entry))),
-            NodeKind::Condition {
-                condition,
-                then,
-                otherwise,
-            } => {
-                let inputs = Inputs { input: self.input };
-                let holds = condition.eval_bool(&inputs, cx)?;
-                let outcome = if holds {
-                    StepOutcome::True
-                } else {
-                    StepOutcome::False
-                };
-                self.step(kind, outcome, None);
-                self.at = next(if holds { *then } else { *otherwise });
-            }
-            NodeKind::Fallback { award, amount } => {
-                self.step(kind, StepOutcome::Fallback, None);
-                // The node's amount overrides the award's; without one the award's own applies.
-                let program = amount
-                    .as_ref()
-                    .or(campaign.awards[*award as usize].amount.as_ref());
-                let amount = match program {
-                    Some(program) => Some(self.amount(*award, program, cx)?),
-                    None => None,
-                };
-                return self
-                    .finish(*award, amount, Some(entry), took_stock, source, cx)
-                    .map(Some);
-            }
-        }
-        Ok(None)
     }
 
     /// Answers [`Evaluation::NeedStock`] and continues.
