@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tombola_engine::{
-    DrawCounts, DrawRequest, Engine, EventRequest, Failure, RebateResult, Seeds, StepAt, StepTaken,
+    DrawRequest, Engine, EventRequest, Failure, RebateResult, Seeds, StepAt, StepTaken, UserCounts,
 };
 use tombola_grammar::Value;
 use tombola_ir::Campaign;
@@ -82,7 +82,7 @@ pub(crate) struct DrawsMade {
 
 impl DrawsMade {
     /// The counts to import, given the campaign's allowance.
-    fn counts(&self, allowance: u32) -> Result<DrawCounts, String> {
+    fn counts(&self, allowance: u32) -> Result<UserCounts, String> {
         let today = i64::from(self.today);
         let month = self.month.map_or(today, i64::from);
         let total = self.total.map_or(month, i64::from);
@@ -99,7 +99,7 @@ impl DrawsMade {
                 i64::from(left) + total - allowance
             }
         };
-        Ok(DrawCounts {
+        Ok(UserCounts {
             total,
             month,
             today,
@@ -467,12 +467,6 @@ impl<'a> Run<'a> {
         if self.scenario.stock.is_empty() {
             return Ok(());
         }
-        let mut tx = self
-            .engine
-            .store()
-            .begin()
-            .await
-            .map_err(|e| e.to_string())?;
         for (award, left) in &self.scenario.stock {
             if !self.campaign.awards.iter().any(|a| &a.id == award) {
                 return Err(format!(
@@ -480,11 +474,12 @@ impl<'a> Run<'a> {
                 ));
             }
             // Declaring less stock than the file moves what is left by the difference.
-            tx.declare_award_stock(self.id(), award, i64::try_from(*left).unwrap_or(i64::MAX))
+            self.engine
+                .declare_award_stock(self.id(), award, i64::try_from(*left).unwrap_or(i64::MAX))
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| format!("`stock`: {e}"))?;
         }
-        tx.commit().await.map_err(|e| e.to_string())
+        Ok(())
     }
 
     async fn set_codes(&self) -> Result<(), String> {

@@ -6,7 +6,7 @@ use std::hint::black_box;
 use chrono::{DateTime, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
 use rust_decimal::Decimal;
-use tombola_engine::{Context, Counts, DrawInput, SeededRandom, draw_in_memory};
+use tombola_engine::{Context, DrawInput, SeededRandom, UserCounts, draw_in_memory};
 use tombola_grammar::Value;
 use tombola_ir::Campaign;
 
@@ -20,11 +20,12 @@ fn shipped(name: &str) -> Campaign {
 
 fn bench(c: &mut Criterion) {
     let now: DateTime<Utc> = "2026-03-04T10:00:00Z".parse().unwrap();
-    let cases: [(&str, &str, Counts, Vec<Option<Value>>); 3] = [
+    let cases: [(&str, &str, UserCounts, Vec<Option<Value>>); 3] = [
         (
             "showcase",
             "showcase.yaml",
-            Counts {
+            UserCounts {
+                granted: 0,
                 today: 2,
                 month: 20,
                 total: 60,
@@ -37,7 +38,8 @@ fn bench(c: &mut Criterion) {
         (
             "big_market_raffle_tier",
             "big-market-raffle.yaml",
-            Counts {
+            UserCounts {
+                granted: 0,
                 today: 3,
                 month: 45,
                 total: 45,
@@ -47,7 +49,8 @@ fn bench(c: &mut Criterion) {
         (
             "big_market_unlock",
             "big-market-unlock.yaml",
-            Counts {
+            UserCounts {
+                granted: 0,
                 today: 4,
                 month: 4,
                 total: 4,

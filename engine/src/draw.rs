@@ -9,11 +9,13 @@ use tombola_grammar::Value;
 use tombola_ir::{AwardKind, Campaign};
 
 use crate::answer::{AwardGiven, DrawOutcome, GrantOutcome, Left};
-use crate::engine::{Engine, Failure, draw_failure, hundredths, micros, period_keys, sha256_hex};
-use crate::evaluate::{Context, Counts, DrawInput, Evaluation, Evaluator};
+use crate::engine::{Engine, Failure, draw_failure, hundredths, micros, sha256_hex};
+use crate::evaluate::{Context, DrawInput, Evaluation, Evaluator};
 use crate::explain::step_taken;
+use crate::period::Periods;
 use crate::random::SeededRandom;
 use crate::request::{Answer, Body, Request, decode};
+use crate::store::prelude::*;
 use crate::store::{DrawRecord, Limits, Tx};
 
 /// A draw request.
@@ -88,26 +90,21 @@ impl Engine {
         let deployed = self.open_campaign(tx, request.campaign, now).await?;
         let campaign = &deployed.campaign;
         let attributes = self.attributes(campaign, request.attributes)?;
-        let (day, month) = period_keys(campaign, now);
+        let periods = Periods::at(campaign, now);
         let limits = limits(campaign);
         let debited = tx
-            .debit_draw(&campaign.id, request.user, &limits, &day, &month)
+            .debit_draw(&campaign.id, request.user, &limits, &periods)
             .await?
             .map_err(Failure::from)?;
         let credits = Decimal::new(tx.balance(request.user).await?, 2);
-        let draws_left = limits.allowance + debited.granted - debited.made;
-        let input = DrawInput {
-            user: request.user,
-            // The counts before this draw: the row was just incremented for it.
-            counts: Counts {
-                today: (debited.day_count - 1).max(0) as u32,
-                month: (debited.month_count - 1).max(0) as u32,
-                total: (debited.made - 1).max(0) as u32,
-            },
-            draws_left: draws_left.max(0) as u32,
+        let input = DrawInput::new(
+            campaign.allowance,
+            request.user,
+            debited,
+            true,
             credits,
-            attributes: &attributes,
-        };
+            &attributes,
+        );
         let force = forced_entry(campaign, award)?;
         let seed = self.seed_for(&campaign.id, request.request_id);
         let mut random = SeededRandom::new(seed);
@@ -172,10 +169,10 @@ impl Engine {
                 .map(|s| step_taken(campaign, s, &input))
                 .collect(),
             left: Left {
-                draws: draws_left + granted_now,
-                today: limits.per_day.map(|cap| cap - debited.day_count),
-                month: limits.per_month.map(|cap| cap - debited.month_count),
-                total: limits.total.map(|cap| cap - debited.made),
+                draws: input.draws_left + granted_now,
+                today: limits.per_day.map(|cap| cap - debited.today),
+                month: limits.per_month.map(|cap| cap - debited.month),
+                total: limits.total.map(|cap| cap - debited.total),
             },
             seed,
         };
@@ -188,7 +185,7 @@ impl Engine {
             amount: outcome.award.amount.map(|a| a.to_string()),
             seed: seed as i64,
             explanation: serde_json::to_string(&outcome.steps).unwrap_or_default(),
-            day: &day,
+            day: &periods.day,
             at,
         })
         .await?;

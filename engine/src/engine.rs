@@ -12,8 +12,11 @@ use sha2::{Digest, Sha256};
 use tombola_grammar::{Value, value_has_type};
 use tombola_ir::{AwardKind, Campaign, LoadError, Loader, State};
 
+use crate::counts::{Refusal, UserCounts};
 use crate::evaluate::DrawError;
-use crate::store::{CampaignState, CounterValues, Refusal, Store, StoreError, StoredVersion, Tx};
+use crate::period::Periods;
+use crate::store::prelude::*;
+use crate::store::{CampaignState, Store, StoreError, StoredVersion, Tx};
 
 /// A compiled campaign at a stored version.
 #[derive(Debug)]
@@ -40,52 +43,6 @@ pub struct Engine {
     seeds: Seeds,
     /// Fault injection: hold each draw's transaction this long before its commit.
     commit_delay_ms: Arc<AtomicU64>,
-}
-
-/// A user's draws made (in all, this month and today, in the campaign's zone)
-/// and the draws granted beyond the allowance; see [`Engine::import_draw_counts`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct DrawCounts {
-    pub total: i64,
-    pub month: i64,
-    pub today: i64,
-    pub granted: i64,
-}
-
-impl DrawCounts {
-    fn check(&self) -> Result<(), Failure> {
-        let named = [
-            ("total", self.total),
-            ("month", self.month),
-            ("today", self.today),
-            ("granted", self.granted),
-        ];
-        if let Some((name, n)) = named.iter().find(|(_, n)| *n < 0) {
-            return Err(Failure::BadInput(format!(
-                "`{name}` is {n}; a count cannot be negative"
-            )));
-        }
-        if self.today > self.month {
-            return Err(Failure::BadInput(format!(
-                "{} draws today but {} this month; today's draws are part of the month's",
-                self.today, self.month
-            )));
-        }
-        if self.month > self.total {
-            return Err(Failure::BadInput(format!(
-                "{} draws this month but {} in all; the month's draws are part of the total",
-                self.month, self.total
-            )));
-        }
-        Ok(())
-    }
-}
-
-/// The campaign-zone day (`2026-11-25`) and month (`2026-11`) keys the counters
-/// of a draw at `now` are kept under.
-pub(crate) fn period_keys(campaign: &Campaign, now: DateTime<Utc>) -> (String, String) {
-    let periods = crate::period::Periods::at(campaign, now);
-    (periods.day, periods.month)
 }
 
 /// Why a deploy was refused.
@@ -283,7 +240,20 @@ impl Engine {
         }
     }
 
-    pub fn store(&self) -> &Store {
+    /// Whether the store answers: a read transaction opens and ends.
+    pub async fn ready(&self) -> Result<(), StoreError> {
+        drop(self.store.read().await?);
+        Ok(())
+    }
+
+    pub(crate) fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The store under the engine, for tests that set up or inspect what the
+    /// engine offers no call for. Only with the `test-support` feature.
+    #[cfg(feature = "test-support")]
+    pub fn store_for_tests(&self) -> &Store {
         &self.store
     }
 
@@ -457,6 +427,28 @@ impl Engine {
         Ok(deployed)
     }
 
+    /// Declares an award's stock outright, as deploying a file that declares
+    /// `declared` would: what is left moves by the change, never below zero.
+    /// Scenarios use it to start with part of a prize gone.
+    pub async fn declare_award_stock(
+        &self,
+        campaign_id: &str,
+        award_id: &str,
+        declared: i64,
+    ) -> Result<(), Failure> {
+        let deployed = self.resolve(campaign_id).await?;
+        if !deployed.campaign.awards.iter().any(|a| a.id == award_id) {
+            return Err(Failure::BadInput(format!(
+                "`{award_id}` is not an award of `{campaign_id}`"
+            )));
+        }
+        let mut tx = self.store.begin().await?;
+        tx.declare_award_stock(campaign_id, award_id, declared)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Adds codes to a coupon award's pool; each is issued once, and the award's
     /// stock is the codes not yet issued. Returns (added, stock left).
     pub async fn upload_codes(
@@ -491,7 +483,7 @@ impl Engine {
         let left = tx
             .award_stock(campaign_id, award_id)
             .await?
-            .map_or(0, |(remaining, _)| remaining);
+            .map_or(0, |s| s.remaining);
         tx.commit().await?;
         Ok((added, left))
     }
@@ -503,26 +495,14 @@ impl Engine {
         &self,
         campaign_id: &str,
         user: &str,
-        counts: DrawCounts,
+        counts: UserCounts,
         now: DateTime<Utc>,
     ) -> Result<(), Failure> {
         let deployed = self.resolve(campaign_id).await?;
         counts.check()?;
-        let (day, month) = period_keys(&deployed.campaign, now);
+        let periods = Periods::at(&deployed.campaign, now);
         let mut tx = self.store.begin().await?;
-        tx.set_counters(
-            campaign_id,
-            user,
-            &CounterValues {
-                made: counts.total,
-                granted: counts.granted,
-                day: &day,
-                day_count: counts.today,
-                month: &month,
-                month_count: counts.month,
-            },
-        )
-        .await?;
+        tx.set_counts(campaign_id, user, &periods, &counts).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -601,28 +581,23 @@ impl Engine {
     ) -> Result<UserStatus, Failure> {
         let deployed = self.resolve(id).await?;
         let campaign = &deployed.campaign;
-        let (day, month) = period_keys(campaign, now);
         let mut tx = self.store.read().await?;
-        let c = tx.counters(id, user, &day, &month).await?;
-        let today = if c.day_key_matches { c.day_count } else { 0 };
-        let this_month = if c.month_key_matches {
-            c.month_count
-        } else {
-            0
-        };
+        let c = tx.counts(id, user, &Periods::at(campaign, now)).await?;
+        drop(tx);
+        let (today, this_month) = (c.today, c.month);
         let quota = &campaign.quota;
         Ok(UserStatus {
             campaign: id.to_string(),
             user: user.to_string(),
-            draws_made: c.made,
-            draws_left: (i64::from(campaign.allowance) + c.granted - c.made).max(0),
+            draws_made: c.total,
+            draws_left: c.draws_left(i64::from(campaign.allowance)),
             made_today: today,
             made_this_month: this_month,
             left_today: quota.per_day.map(|cap| (i64::from(cap) - today).max(0)),
             left_this_month: quota
                 .per_month
                 .map(|cap| (i64::from(cap) - this_month).max(0)),
-            left_in_total: quota.total.map(|cap| (i64::from(cap) - c.made).max(0)),
+            left_in_total: quota.total.map(|cap| (i64::from(cap) - c.total).max(0)),
         })
     }
 

@@ -13,26 +13,46 @@ use tombola_ir::{
     self as ir, AwardIx, Campaign, ChainKind, EntryIx, LockPeriod, NodeKind, RuleOutcome, Target,
 };
 
+use crate::counts::UserCounts;
 use crate::random::SeededRandom;
-
-/// Completed draws of the user in this campaign, before the current one.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Counts {
-    pub today: u32,
-    pub month: u32,
-    pub total: u32,
-}
 
 /// What a draw reads about its user.
 #[derive(Debug, Clone)]
 pub struct DrawInput<'a> {
     pub user: &'a str,
-    pub counts: Counts,
+    /// Completed draws of the user in this campaign, before the current one.
+    pub counts: UserCounts,
     /// Draws left after this one's debit.
-    pub draws_left: u32,
+    pub draws_left: i64,
     pub credits: Decimal,
     /// Declared user attributes, in declaration order; `None` when not supplied.
     pub attributes: &'a [Option<Value>],
+}
+
+impl<'a> DrawInput<'a> {
+    /// What an evaluation reads about `user`, whose counts stand at `counts`.
+    /// In a draw (`drawing`) they include its own debit: the draw reads the
+    /// counts before itself, and the draws left after it.
+    pub fn new(
+        allowance: u32,
+        user: &'a str,
+        counts: UserCounts,
+        drawing: bool,
+        credits: Decimal,
+        attributes: &'a [Option<Value>],
+    ) -> DrawInput<'a> {
+        DrawInput {
+            user,
+            counts: if drawing {
+                counts.before_this_draw()
+            } else {
+                counts
+            },
+            draws_left: counts.draws_left(i64::from(allowance)),
+            credits,
+            attributes,
+        }
+    }
 }
 
 /// Where the drawn award came from.
@@ -155,10 +175,10 @@ impl Env for Inputs<'_> {
         Some(match slot {
             Slot::UserId => Val::Str(self.input.user),
             Slot::UserCredits => Val::Decimal(self.input.credits),
-            Slot::DrawsToday => Val::Int(i64::from(self.input.counts.today)),
-            Slot::DrawsMonth => Val::Int(i64::from(self.input.counts.month)),
-            Slot::DrawsTotal => Val::Int(i64::from(self.input.counts.total)),
-            Slot::DrawsLeft => Val::Int(i64::from(self.input.draws_left)),
+            Slot::DrawsToday => Val::Int(self.input.counts.today),
+            Slot::DrawsMonth => Val::Int(self.input.counts.month),
+            Slot::DrawsTotal => Val::Int(self.input.counts.total),
+            Slot::DrawsLeft => Val::Int(self.input.draws_left),
             Slot::UserAttribute(i) => self
                 .input
                 .attributes
@@ -348,7 +368,7 @@ impl<'c, 'i> Evaluator<'c, 'i> {
                                 LockPeriod::Day => counts.today,
                                 LockPeriod::Month => counts.month,
                             };
-                            let open = made >= *after;
+                            let open = made >= i64::from(*after);
                             self.step(
                                 kind,
                                 if open {
@@ -356,7 +376,7 @@ impl<'c, 'i> Evaluator<'c, 'i> {
                                 } else {
                                     StepOutcome::Locked
                                 },
-                                Some(i64::from(made)),
+                                Some(made),
                             );
                             self.at = next(if open { *unlocked } else { *locked });
                         }

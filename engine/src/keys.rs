@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 use crate::engine::{Engine, Failure};
+use crate::store::prelude::*;
 use crate::store::{ApiKeyRow, StoreError};
 
 /// Every key starts with this, so a leaked one is easy to find in logs and code.

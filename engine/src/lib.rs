@@ -7,6 +7,7 @@
 //! UPDATE inside the draw's transaction and resume the evaluation.
 
 mod answer;
+mod counts;
 mod draw;
 mod engine;
 mod evaluate;
@@ -27,17 +28,18 @@ pub use answer::{
     ActionTaken, AdjustmentOutcome, AwardGiven, DrawOutcome, EventOutcome, ExchangeOutcome,
     GrantOutcome, InputRead, Left, Outcome, RebateOutcome, RebateResult, StepAt, StepTaken,
 };
+pub use counts::UserCounts;
 pub use draw::DrawRequest;
 pub use engine::{
-    CampaignSummary, DeployError, Deployed, Deployment, DrawCounts, Engine, Failure, Seeds,
-    UserStatus,
+    CampaignSummary, DeployError, Deployed, Deployment, Engine, Failure, Seeds, UserStatus,
 };
 pub use evaluate::{
-    Context, Counts, Draw, DrawError, DrawInput, Evaluation, Evaluator, Explanation, Issued,
-    Source, Step, StepKind, StepOutcome, draw_in_memory,
+    Context, Draw, DrawError, DrawInput, Evaluation, Evaluator, Explanation, Issued, Source, Step,
+    StepKind, StepOutcome, draw_in_memory,
 };
 pub use keys::{ApiKeyInfo, KEY_PREFIX, NewApiKey, key_hash};
 pub use outbox::{AuditEntry, Delivery, DeliverySummary};
+pub use period::Periods;
 pub use random::{SeededRandom, below};
 pub use rebates::{Credits, EventRequest, LedgerEntry};
 pub use views::{

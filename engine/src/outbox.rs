@@ -7,7 +7,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::engine::{Engine, Failure, micros};
-use crate::store::{Attempt, AuditRow, DeliveryRow};
+use crate::store::prelude::*;
+use crate::store::{Attempt, AuditRow, DeliveryRow, DeliveryState};
 
 /// An outbox task.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,7 +58,7 @@ fn delivery(row: DeliveryRow) -> Delivery {
         request_id: row.request_id,
         user: row.user,
         award: row.award,
-        state: row.state,
+        state: row.state.as_str().to_string(),
         attempts: row.attempts,
         next_at: time(row.next_at),
         created_at: time(row.created_at),
@@ -106,6 +107,15 @@ impl Engine {
         state: Option<&str>,
         limit: u32,
     ) -> Result<Vec<Delivery>, Failure> {
+        let state = state
+            .map(|s| {
+                s.parse::<DeliveryState>().map_err(|_| {
+                    Failure::BadInput(format!(
+                        "`{s}` is not a delivery state: pending, sending, delivered or dead"
+                    ))
+                })
+            })
+            .transpose()?;
         let mut tx = self.store().read().await?;
         let rows = tx.deliveries(state, i64::from(limit.clamp(1, 500))).await?;
         Ok(rows.into_iter().map(delivery).collect())
@@ -121,10 +131,15 @@ impl Engine {
 
     pub async fn delivery_summary(&self, now: DateTime<Utc>) -> Result<DeliverySummary, Failure> {
         let mut tx = self.store().read().await?;
-        let (states, oldest) = tx.delivery_summary().await?;
+        let summary = tx.outbox_summary().await?;
         Ok(DeliverySummary {
-            states: states.into_iter().collect(),
-            lag_seconds: oldest
+            states: summary
+                .states
+                .into_iter()
+                .map(|(state, n)| (state.as_str().to_string(), n))
+                .collect(),
+            lag_seconds: summary
+                .oldest_undelivered
                 .map(|at| (micros(now) - at).max(0) as f64 / 1e6)
                 .unwrap_or(0.0),
         })
@@ -134,9 +149,10 @@ impl Engine {
     /// A request id older than that can be used again.
     pub async fn purge(&self, before: DateTime<Utc>) -> Result<(u64, u64), Failure> {
         let mut tx = self.store().begin().await?;
-        let purged = tx.purge(micros(before)).await?;
+        let records = tx.purge_requests(micros(before)).await?;
+        let tasks = tx.purge_delivered(micros(before)).await?;
         tx.commit().await?;
-        Ok(purged)
+        Ok((records, tasks))
     }
 
     /// Logs an admin action.

@@ -7,15 +7,15 @@ use tombola_ir::{Campaign, Once};
 
 /// The period keys of one moment.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Periods {
-    pub(crate) day: String,
-    pub(crate) week: String,
-    pub(crate) month: String,
+pub struct Periods {
+    pub day: String,
+    pub week: String,
+    pub month: String,
 }
 
 impl Periods {
     /// The periods `now` falls in, in `campaign`'s zone.
-    pub(crate) fn at(campaign: &Campaign, now: DateTime<Utc>) -> Periods {
+    pub fn at(campaign: &Campaign, now: DateTime<Utc>) -> Periods {
         let local = now.with_timezone(&campaign.window.zone);
         Periods {
             day: local.format("%Y-%m-%d").to_string(),

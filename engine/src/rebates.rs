@@ -11,12 +11,12 @@ use crate::answer::{
     ActionTaken, AdjustmentOutcome, EventOutcome, ExchangeOutcome, RebateOutcome, RebateResult,
 };
 use crate::engine::{Engine, Failure, hundredths, micros, sha256_hex};
-use crate::evaluate::{Counts, DrawInput, Inputs};
+use crate::evaluate::{DrawInput, Inputs};
 use crate::period::Periods;
 use crate::random::SeededRandom;
 use crate::request::{Answer, Body, Request};
+use crate::store::prelude::*;
 use crate::store::{EventRecord, Period, Tx};
-use crate::views::made;
 
 /// A behaviour event a caller reports.
 #[derive(Debug, Clone)]
@@ -143,22 +143,17 @@ impl Engine {
             at,
         })
         .await?;
-        let counts = made(tx, campaign, request.user, now).await?;
+        let counts = tx.counts(&campaign.id, request.user, &periods).await?;
         let balance = tx.balance(request.user).await?;
-        let c = &counts.counters;
-        let clamp = |n: i64| u32::try_from(n.max(0)).unwrap_or(u32::MAX);
         let user_attributes = vec![None; campaign.inputs.user.len()];
-        let input = DrawInput {
-            user: request.user,
-            counts: Counts {
-                today: clamp(counts.today),
-                month: clamp(counts.this_month),
-                total: clamp(c.made),
-            },
-            draws_left: clamp(i64::from(campaign.allowance) + c.granted - c.made),
-            credits: Decimal::new(balance, 2),
-            attributes: &user_attributes,
-        };
+        let input = DrawInput::new(
+            campaign.allowance,
+            request.user,
+            counts,
+            false,
+            Decimal::new(balance, 2),
+            &user_attributes,
+        );
         let run = EventRun {
             campaign,
             request,

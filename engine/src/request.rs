@@ -15,7 +15,7 @@ use serde::de::DeserializeOwned;
 use tombola_grammar::Value;
 
 use crate::engine::{Engine, Failure, micros, sha256_hex};
-use crate::store::{Claim, StoreError, Tx};
+use crate::store::{Ran, RequestKey, StoreError, Tx};
 
 /// The form answers are stored in now; the first release's have no marker.
 const FORM: &str = "2;";
@@ -119,26 +119,26 @@ impl Engine {
         F: AsyncFnOnce(&mut Tx) -> Result<T, Failure>,
     {
         let hash = request.body.hash();
-        let mut tx = self.store().begin().await?;
-        match tx
-            .claim(&request.scope, request.id, &hash, &request.first_hash)
-            .await?
-        {
-            Claim::Replay(stored) => return decode(&stored),
-            Claim::Conflict => return Err(Failure::RequestConflict(request.id.to_string())),
-            Claim::New => {}
+        let key = RequestKey {
+            scope: &request.scope,
+            id: request.id,
+            body_hash: &hash,
+            first_hash: &request.first_hash,
+            at: micros(request.now),
+        };
+        let ran = self
+            .store()
+            .once(key, async |tx: &mut Tx| {
+                let answer = run(tx).await?;
+                let stored = encode(&answer)?;
+                self.hold_before_commit().await;
+                Ok::<_, Failure>((answer, stored))
+            })
+            .await?;
+        match ran {
+            Ran::Ran(answer) => Ok(answer),
+            Ran::Replay(stored) => decode(&stored),
+            Ran::Conflict => Err(Failure::RequestConflict(request.id.to_string())),
         }
-        let answer = run(&mut tx).await?;
-        tx.answer(
-            &request.scope,
-            request.id,
-            &hash,
-            &encode(&answer)?,
-            micros(request.now),
-        )
-        .await?;
-        self.hold_before_commit().await;
-        tx.commit().await?;
-        Ok(answer)
     }
 }

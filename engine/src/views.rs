@@ -8,10 +8,13 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use tombola_ir::{AwardKind, Campaign, ChainKind, LockPeriod, NodeKind, Target, Tree, WeightMode};
 
+use crate::counts::UserCounts;
 use crate::engine::{Engine, Failure};
-use crate::evaluate::{Counts, DrawInput, Inputs};
+use crate::evaluate::{DrawInput, Inputs};
+use crate::period::Periods;
 use crate::random::SeededRandom;
-use crate::store::{Counters, StoreError, Tx};
+use crate::store::prelude::*;
+use crate::store::{DayCount, StoreError, Tx};
 use crate::{Context, Deployed};
 
 /// A campaign's figures: per award, and draws per campaign-zone day.
@@ -159,33 +162,14 @@ pub struct HistoryEntry {
 pub const MAX_PAGE: u32 = 100;
 
 /// A user's draw counts at `now`, in the campaign's zone.
-pub(crate) struct Made {
-    pub(crate) today: i64,
-    pub(crate) this_month: i64,
-    pub(crate) counters: Counters,
-}
-
-pub(crate) async fn made(
+pub(crate) async fn counts_at(
     tx: &mut Tx,
     campaign: &Campaign,
     user: &str,
     now: DateTime<Utc>,
-) -> Result<Made, StoreError> {
-    let (day, month) = crate::engine::period_keys(campaign, now);
-    let counters = tx.counters(&campaign.id, user, &day, &month).await?;
-    Ok(Made {
-        today: if counters.day_key_matches {
-            counters.day_count
-        } else {
-            0
-        },
-        this_month: if counters.month_key_matches {
-            counters.month_count
-        } else {
-            0
-        },
-        counters,
-    })
+) -> Result<UserCounts, StoreError> {
+    tx.counts(&campaign.id, user, &Periods::at(campaign, now))
+        .await
 }
 
 impl Engine {
@@ -203,7 +187,12 @@ impl Engine {
         drop(tx);
         let mut issued = BTreeMap::<&str, i64>::new();
         let mut days = Vec::<DayStats>::new();
-        for (day, award, n) in &counts {
+        for DayCount {
+            day,
+            award,
+            draws: n,
+        } in &counts
+        {
             *issued.entry(award).or_default() += n;
             match days.last_mut() {
                 Some(last) if last.day == *day => {
@@ -237,7 +226,7 @@ impl Engine {
         Ok(CampaignStats {
             campaign: id.to_string(),
             version: deployed.version,
-            draws: counts.iter().map(|(_, _, n)| n).sum(),
+            draws: counts.iter().map(|c| c.draws).sum(),
             awards,
             days,
         })
@@ -254,7 +243,7 @@ impl Engine {
         let deployed = self.deployed(id).await?;
         let campaign = &deployed.campaign;
         let mut tx = self.store().read().await?;
-        let made = made(&mut tx, campaign, user, now).await?;
+        let made = counts_at(&mut tx, campaign, user, now).await?;
         let stocks = tx.award_stocks(id).await?;
         drop(tx);
         let awards = campaign
@@ -279,8 +268,8 @@ impl Engine {
                             NodeKind::Lock { after, per, .. } => {
                                 let count = match per {
                                     LockPeriod::Day => made.today,
-                                    LockPeriod::Month => made.this_month,
-                                    LockPeriod::Total => made.counters.made,
+                                    LockPeriod::Month => made.month,
+                                    LockPeriod::Total => made.total,
                                 };
                                 locks.push(LockView {
                                     node: name,
@@ -324,8 +313,8 @@ impl Engine {
             campaign: id.to_string(),
             user: user.to_string(),
             made_today: made.today,
-            made_this_month: made.this_month,
-            made_in_total: made.counters.made,
+            made_this_month: made.month,
+            made_in_total: made.total,
             awards,
         })
     }
@@ -340,25 +329,12 @@ impl Engine {
         let deployed = self.deployed(id).await?;
         let campaign = &deployed.campaign;
         let mut tx = self.store().read().await?;
-        let made = made(&mut tx, campaign, user, now).await?;
+        let made = counts_at(&mut tx, campaign, user, now).await?;
         let credits = Decimal::new(tx.balance(user).await?, 2);
         drop(tx);
-        let c = &made.counters;
-        let draws_left = i64::from(campaign.allowance) + c.granted - c.made;
-        let clamp = |n: i64| u32::try_from(n.max(0)).unwrap_or(u32::MAX);
         // No declared attribute is known outside a draw: a score that reads one has no value here.
         let attributes = vec![None; campaign.inputs.user.len()];
-        let input = DrawInput {
-            user,
-            counts: Counts {
-                today: clamp(made.today),
-                month: clamp(made.this_month),
-                total: clamp(c.made),
-            },
-            draws_left: clamp(draws_left),
-            credits,
-            attributes: &attributes,
-        };
+        let input = DrawInput::new(campaign.allowance, user, made, false, credits, &attributes);
         let env = Inputs { input: &input };
         let mut random = SeededRandom::new(0);
         let mut cx = Context {

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use tombola_engine::{
-    Context, Counts, DrawInput, SeededRandom, Source, StepOutcome, draw_in_memory,
+    Context, DrawInput, SeededRandom, Source, StepOutcome, UserCounts, draw_in_memory,
 };
 use tombola_grammar::Value;
 use tombola_ir::Campaign;
@@ -38,7 +38,7 @@ fn award_id(campaign: &Campaign, award: u32) -> &str {
 fn draw(
     campaign: &Campaign,
     user: &str,
-    counts: Counts,
+    counts: UserCounts,
     attributes: &[Option<Value>],
     stock: &mut [Option<u64>],
     seed: u64,
@@ -72,7 +72,7 @@ fn blacklisted_users_get_the_fixed_award_without_drawing() {
         let (award, steps) = draw(
             &campaign,
             "user002",
-            Counts::default(),
+            UserCounts::default(),
             &[],
             &mut stock,
             seed,
@@ -103,9 +103,9 @@ fn weight_tiers_at_least_pick_the_highest_threshold_at_or_below_the_score() {
         let (award, steps) = draw(
             &campaign,
             "u",
-            Counts {
+            UserCounts {
                 total: 45,
-                ..Counts::default()
+                ..UserCounts::default()
             },
             &[],
             &mut stock,
@@ -119,9 +119,9 @@ fn weight_tiers_at_least_pick_the_highest_threshold_at_or_below_the_score() {
         let (award, _) = draw(
             &campaign,
             "u",
-            Counts {
+            UserCounts {
                 total: 600,
-                ..Counts::default()
+                ..UserCounts::default()
             },
             &[],
             &mut stock,
@@ -132,9 +132,9 @@ fn weight_tiers_at_least_pick_the_highest_threshold_at_or_below_the_score() {
         let (award, steps) = draw(
             &campaign,
             "u",
-            Counts {
+            UserCounts {
                 total: 39,
-                ..Counts::default()
+                ..UserCounts::default()
             },
             &[],
             &mut stock,
@@ -156,9 +156,9 @@ fn weight_tiers_exactly_fire_only_at_the_threshold() {
         let (award, steps) = draw(
             &campaign,
             "u",
-            Counts {
+            UserCounts {
                 total: 10,
-                ..Counts::default()
+                ..UserCounts::default()
             },
             &[],
             &mut stock,
@@ -169,9 +169,9 @@ fn weight_tiers_exactly_fire_only_at_the_threshold() {
         let (_, steps) = draw(
             &campaign,
             "u",
-            Counts {
+            UserCounts {
                 total: 11,
-                ..Counts::default()
+                ..UserCounts::default()
             },
             &[],
             &mut stock,
@@ -204,7 +204,7 @@ fn when_rules_give_or_switch_pools() {
     let mut stock = stock_of(&campaign);
     let vip = [Some(Value::Bool(true))];
     let regular = [Some(Value::Bool(false))];
-    let (award, steps) = draw(&campaign, "u", Counts::default(), &vip, &mut stock, 1);
+    let (award, steps) = draw(&campaign, "u", UserCounts::default(), &vip, &mut stock, 1);
     assert_eq!(
         (award.as_str(), steps.as_slice()),
         (
@@ -216,9 +216,9 @@ fn when_rules_give_or_switch_pools() {
         let (award, _) = draw(
             &campaign,
             "u",
-            Counts {
+            UserCounts {
                 total: 3,
-                ..Counts::default()
+                ..UserCounts::default()
             },
             &regular,
             &mut stock,
@@ -235,7 +235,7 @@ fn when_rules_give_or_switch_pools() {
     };
     let input = DrawInput {
         user: "u",
-        counts: Counts::default(),
+        counts: UserCounts::default(),
         draws_left: 1,
         credits: Decimal::ZERO,
         attributes: &[None],
@@ -259,7 +259,8 @@ fn lock_after_3_opens_on_the_4th_draw_of_the_day() {
         let (award, steps) = draw(
             &campaign,
             "u",
-            Counts {
+            UserCounts {
+                granted: 0,
                 today,
                 month: 9,
                 total: 9,
@@ -279,7 +280,8 @@ fn lock_after_3_opens_on_the_4th_draw_of_the_day() {
     let (award, steps) = draw(
         &campaign,
         "u",
-        Counts {
+        UserCounts {
+            granted: 0,
             today: 3,
             month: 3,
             total: 3,
@@ -311,7 +313,8 @@ fn exhausted_stock_routes_to_the_fallback_and_never_goes_negative() {
         let (award, steps) = draw(
             &campaign,
             "u",
-            Counts {
+            UserCounts {
+                granted: 0,
                 today: 5,
                 month: 5,
                 total: 5,
@@ -339,7 +342,15 @@ fn compiler_inserted_stock_nodes_decrement_too() {
     let mut stock = stock_of(&campaign);
     let issued = (0..30)
         .filter(|seed| {
-            draw(&campaign, "u", Counts::default(), &[], &mut stock, *seed).0 == "grand_prize"
+            draw(
+                &campaign,
+                "u",
+                UserCounts::default(),
+                &[],
+                &mut stock,
+                *seed,
+            )
+            .0 == "grand_prize"
         })
         .count();
     assert_eq!(issued, 10);
@@ -361,7 +372,7 @@ fn random_amounts_are_reproducible_with_a_seed() {
             .map(|_| {
                 let input = DrawInput {
                     user: "u",
-                    counts: Counts::default(),
+                    counts: UserCounts::default(),
                     draws_left: 1,
                     credits: Decimal::ZERO,
                     attributes: &[],
@@ -426,7 +437,7 @@ fn sources_say_where_the_award_came_from() {
     };
     let input = DrawInput {
         user: "user001",
-        counts: Counts::default(),
+        counts: UserCounts::default(),
         draws_left: 1,
         credits: Decimal::ZERO,
         attributes: &[],
@@ -440,9 +451,9 @@ fn sources_say_where_the_award_came_from() {
     );
     let input = DrawInput {
         user: "u",
-        counts: Counts {
+        counts: UserCounts {
             total: 45,
-            ..Counts::default()
+            ..UserCounts::default()
         },
         draws_left: 1,
         credits: Decimal::ZERO,
@@ -457,7 +468,7 @@ fn sources_say_where_the_award_came_from() {
     );
     let input = DrawInput {
         user: "u",
-        counts: Counts::default(),
+        counts: UserCounts::default(),
         draws_left: 1,
         credits: Decimal::ZERO,
         attributes: &[],
@@ -481,7 +492,8 @@ fn coupons_without_codes_route_like_exhausted_stock() {
         let (award, steps) = draw(
             &campaign,
             "u",
-            Counts {
+            UserCounts {
+                granted: 0,
                 today: 1,
                 month: 1,
                 total: 1,

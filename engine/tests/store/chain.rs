@@ -1,6 +1,7 @@
 //! The chain on stored counts: blacklists, weight tiers (exactly and at least) and rules.
 
 use tombola_engine::store::Store;
+use tombola_engine::store::prelude::*;
 
 use crate::helpers::{NOW, at, campaign, draw, draw_as, engine, per_store};
 
@@ -32,7 +33,7 @@ async fn the_chain_runs_on_stored_counts(name: &str, store: Store) {
         fourth.award.id, "vip_gift",
         "{name}: past the tier, the `when` rule decides"
     );
-    let mut tx = engine.store().begin().await.unwrap();
+    let mut tx = engine.store_for_tests().begin().await.unwrap();
     assert_eq!(tx.balance("peggy").await.unwrap(), 300, "{name}");
 }
 

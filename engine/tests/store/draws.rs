@@ -2,6 +2,7 @@
 //! and their days, replays of one request id, and failures that write nothing.
 
 use std::sync::Arc;
+use tombola_engine::store::prelude::*;
 
 use tombola_engine::store::{CampaignState, Store};
 use tombola_engine::{DrawRequest, Failure};
@@ -31,7 +32,7 @@ async fn a_draw_runs_end_to_end_and_records_everything(name: &str, store: Store)
         response.steps.last().unwrap().at.to_string(),
         "issue:points"
     );
-    let mut tx = engine.store().begin().await.unwrap();
+    let mut tx = engine.store_for_tests().begin().await.unwrap();
     assert_eq!(
         tx.balance("alice").await.unwrap(),
         1250,
@@ -72,9 +73,12 @@ async fn sixty_four_concurrent_draws_never_oversell(name: &str, store: Store) {
         issued, 100,
         "{name}: exactly the stock is issued, the rest falls back"
     );
-    let mut tx = engine.store().begin().await.unwrap();
+    let mut tx = engine.store_for_tests().begin().await.unwrap();
     assert_eq!(
-        tx.award_stock("t", "prize").await.unwrap(),
+        tx.award_stock("t", "prize")
+            .await
+            .unwrap()
+            .map(|s| (s.remaining, s.issued)),
         Some((0, 100)),
         "{name}"
     );
@@ -276,8 +280,14 @@ async fn closed_outside_the_window_and_unknown_campaigns_write_nothing(name: &st
         "{name}"
     );
     assert_eq!(tallies(&engine).await, (0, 0, 0, 0), "{name}");
-    let mut tx = engine.store().begin().await.unwrap();
-    assert_eq!(tx.award_stock("t", "prize").await.unwrap(), Some((5, 0)));
+    let mut tx = engine.store_for_tests().begin().await.unwrap();
+    assert_eq!(
+        tx.award_stock("t", "prize")
+            .await
+            .unwrap()
+            .map(|s| (s.remaining, s.issued)),
+        Some((5, 0))
+    );
     drop(tx);
     // A failed request recorded nothing, so the same id runs again once the campaign opens.
     engine.set_state("t", CampaignState::Open).await.unwrap();
@@ -328,7 +338,7 @@ async fn a_failed_draw_writes_nothing(name: &str, store: Store) {
             .unwrap();
         assert_eq!(response.award.id, "gift");
     }
-    let mut tx = engine.store().begin().await.unwrap();
+    let mut tx = engine.store_for_tests().begin().await.unwrap();
     assert_eq!(tx.balance("ivan").await.unwrap(), 1500, "{name}");
 }
 

@@ -3,6 +3,7 @@
 //! with another body.
 
 use sha2::{Digest, Sha256};
+use tombola_engine::store::prelude::*;
 use tombola_engine::store::{Claim, Store};
 use tombola_engine::{Failure, Outcome, StepAt};
 
@@ -35,7 +36,7 @@ async fn a_draw_stored_by_the_first_release_replays(name: &str, store: Store) {
             .to_string()
             .as_bytes(),
     );
-    let mut tx = engine.store().begin().await.unwrap();
+    let mut tx = engine.store_for_tests().begin().await.unwrap();
     assert!(matches!(
         tx.claim("draw/t", "old-1", &first_hash, &first_hash)
             .await

@@ -4,6 +4,7 @@
 //! and the campaigns and requests the tests share.
 
 use chrono::{DateTime, Utc};
+use tombola_engine::store::prelude::*;
 use tombola_engine::store::{self, Store};
 use tombola_engine::test_support::{postgres_url, unique};
 use tombola_engine::{
@@ -154,6 +155,6 @@ pub(crate) async fn event(
 
 /// Campaign `t`'s tallies, read in a transaction of their own.
 pub(crate) async fn tallies(engine: &Engine) -> (i64, i64, i64, i64) {
-    let mut tx = engine.store().begin().await.unwrap();
+    let mut tx = engine.store_for_tests().begin().await.unwrap();
     tx.tallies("t").await.unwrap()
 }

@@ -10,13 +10,13 @@ per_store!(
     worker_threads = 4
 );
 async fn imported_draw_counts_feed_the_caps_and_the_standing(name: &str, store: Store) {
-    use tombola_engine::DrawCounts;
+    use tombola_engine::UserCounts;
     let engine = engine(store).await;
     let source = campaign(
         "allowance: 10\nquota: { per_day: 3, per_month: 5 }\nawards:\n  nothing: { kind: none }\npool:\n  - { award: nothing, rate: 1 }\n",
     );
     engine.deploy(&source, None, at(NOW)).await.unwrap();
-    let counts = DrawCounts {
+    let counts = UserCounts {
         total: 12,
         month: 4,
         today: 2,
@@ -58,7 +58,7 @@ async fn imported_draw_counts_feed_the_caps_and_the_standing(name: &str, store: 
 
     // Importing again replaces the counts rather than adding to them.
     engine
-        .import_draw_counts("t", "ann", DrawCounts::default(), at(NOW))
+        .import_draw_counts("t", "ann", UserCounts::default(), at(NOW))
         .await
         .unwrap();
     let reset = engine.user_status("t", "ann", at(NOW)).await.unwrap();
@@ -66,7 +66,7 @@ async fn imported_draw_counts_feed_the_caps_and_the_standing(name: &str, store: 
 
     for (bad, says) in [
         (
-            DrawCounts {
+            UserCounts {
                 total: 3,
                 month: 4,
                 today: 0,
@@ -75,7 +75,7 @@ async fn imported_draw_counts_feed_the_caps_and_the_standing(name: &str, store: 
             "in all",
         ),
         (
-            DrawCounts {
+            UserCounts {
                 total: 9,
                 month: 1,
                 today: 2,
@@ -84,7 +84,7 @@ async fn imported_draw_counts_feed_the_caps_and_the_standing(name: &str, store: 
             "this month",
         ),
         (
-            DrawCounts {
+            UserCounts {
                 total: 1,
                 month: 0,
                 today: 0,
@@ -105,7 +105,7 @@ async fn imported_draw_counts_feed_the_caps_and_the_standing(name: &str, store: 
     assert_eq!(untouched.draws_made, 0, "{name}");
     assert!(matches!(
         engine
-            .import_draw_counts("nope", "bob", DrawCounts::default(), at(NOW))
+            .import_draw_counts("nope", "bob", UserCounts::default(), at(NOW))
             .await,
         Err(Failure::UnknownCampaign(_))
     ));

@@ -2,6 +2,7 @@
 
 use tombola_engine::Failure;
 use tombola_engine::store::Store;
+use tombola_engine::store::prelude::*;
 
 use crate::helpers::{NOW, at, campaign, draw, engine, per_store};
 
@@ -146,7 +147,7 @@ async fn api_keys_are_stored_hashed_and_revocable(name: &str, store: Store) {
     let listed = engine.api_keys().await.unwrap();
     assert_eq!(listed.len(), 1, "{name}");
     assert_eq!(listed[0].name, "backend", "{name}");
-    let mut tx = engine.store().read().await.unwrap();
+    let mut tx = engine.store_for_tests().read().await.unwrap();
     let stored = tx.api_keys().await.unwrap();
     drop(tx);
     assert_ne!(

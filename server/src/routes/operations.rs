@@ -20,13 +20,11 @@ pub(crate) async fn healthz() -> &'static str {
         (status = 503, description = "The database does not answer", body = crate::Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn readyz(State(state): State<AppState>) -> Result<&'static str, ApiError> {
-    let tx = state
+    state
         .engine
-        .store()
-        .read()
+        .ready()
         .await
         .map_err(|e| ApiError::NotReady(e.to_string()))?;
-    drop(tx);
     Ok("ready")
 }
 

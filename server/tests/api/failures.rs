@@ -3,6 +3,7 @@
 //! requests in flight finish.
 
 use std::time::Duration;
+use tombola_engine::store::prelude::*;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -131,7 +132,7 @@ async fn a_draw_whose_client_disconnects_still_completes() {
     let (status, answer) = stored(&state).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     assert_eq!(answer["user"], "ann");
-    let mut tx = state.engine.store().read().await.unwrap();
+    let mut tx = state.engine.store_for_tests().read().await.unwrap();
     assert_eq!(tx.tallies("demo").await.unwrap().0, 1, "recorded once");
 }
 

@@ -2,6 +2,7 @@
 //! stored answers and replays.
 
 use std::sync::Arc;
+use tombola_engine::store::prelude::*;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -537,7 +538,7 @@ async fn a_draw_stored_before_the_typed_engine_replays_in_its_first_shape() {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    let mut tx = state.engine.store().begin().await.unwrap();
+    let mut tx = state.engine.store_for_tests().begin().await.unwrap();
     tx.claim("draw/demo", "old-1", &first_hash, &first_hash)
         .await
         .unwrap();

@@ -1,0 +1,100 @@
+//! Draws and orders, in memory.
+
+use std::collections::BTreeMap;
+
+use super::{DrawRow, MemoryTx, OrderRow, limit};
+use crate::store::rows::{DayCount, DrawRecord, HistoryRow};
+use crate::store::{Draws, StoreError};
+
+impl Draws for MemoryTx {
+    async fn record_draw(&mut self, record: &DrawRecord<'_>) -> Result<(), StoreError> {
+        let row = DrawRow {
+            campaign: record.campaign.to_string(),
+            user: record.user.to_string(),
+            day: record.day.to_string(),
+            row: HistoryRow {
+                request_id: record.request_id.to_string(),
+                award: record.award.to_string(),
+                amount: record.amount.clone(),
+                version: record.version,
+                at: record.at,
+            },
+        };
+        self.push(|s| &mut s.draws, row);
+        Ok(())
+    }
+
+    async fn record_order(
+        &mut self,
+        campaign: &str,
+        _request_id: &str,
+        _user: &str,
+        _sku: &str,
+        _draws: i64,
+        _at: i64,
+    ) -> Result<(), StoreError> {
+        let row = OrderRow {
+            campaign: campaign.to_string(),
+        };
+        self.push(|s| &mut s.orders, row);
+        Ok(())
+    }
+
+    async fn history(
+        &mut self,
+        campaign: &str,
+        user: &str,
+        before: Option<(i64, &str)>,
+        most: i64,
+    ) -> Result<Vec<HistoryRow>, StoreError> {
+        let mut rows: Vec<HistoryRow> = self
+            .state
+            .draws
+            .iter()
+            .filter(|d| d.campaign == campaign && d.user == user)
+            .filter(|d| before.is_none_or(|cursor| (d.row.at, d.row.request_id.as_str()) < cursor))
+            .map(|d| d.row.clone())
+            .collect();
+        rows.sort_by(|a, b| (b.at, &b.request_id).cmp(&(a.at, &a.request_id)));
+        rows.truncate(limit(most));
+        Ok(rows)
+    }
+
+    async fn draw_counts(&mut self, campaign: &str) -> Result<Vec<DayCount>, StoreError> {
+        let mut counts = BTreeMap::<(&str, &str), i64>::new();
+        for d in self.state.draws.iter().filter(|d| d.campaign == campaign) {
+            *counts.entry((&d.day, &d.row.award)).or_default() += 1;
+        }
+        Ok(counts
+            .into_iter()
+            .map(|((day, award), draws)| DayCount {
+                day: day.to_string(),
+                award: award.to_string(),
+                draws,
+            })
+            .collect())
+    }
+
+    #[cfg(feature = "test-support")]
+    async fn tallies(&mut self, campaign: &str) -> Result<(i64, i64, i64, i64), StoreError> {
+        let s = &self.state;
+        let count = |n: usize| n as i64;
+        let prefix = format!("{campaign}/");
+        Ok((
+            count(s.draws.iter().filter(|d| d.campaign == campaign).count()),
+            count(
+                s.ledger
+                    .iter()
+                    .filter(|e| e.row.reference.starts_with(&prefix))
+                    .count(),
+            ),
+            count(
+                s.deliveries
+                    .iter()
+                    .filter(|d| d.campaign == campaign)
+                    .count(),
+            ),
+            count(s.orders.iter().filter(|o| o.campaign == campaign).count()),
+        ))
+    }
+}

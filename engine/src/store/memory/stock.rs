@@ -1,0 +1,118 @@
+//! Award and SKU stock, in memory.
+
+use std::collections::HashMap;
+
+use super::{Level, MemoryTx, Pair, State, pair};
+use crate::store::rows::StockRow;
+use crate::store::{Stock, StoreError};
+
+type Table = fn(&mut State) -> &mut HashMap<Pair, Level>;
+
+const AWARDS: Table = |s| &mut s.award_stock;
+const SKUS: Table = |s| &mut s.sku_stock;
+
+impl MemoryTx {
+    /// New stock starts full; declared stock that changes moves what is left by
+    /// the change, never below zero.
+    fn declare(&mut self, table: Table, key: Pair, declared: i64) {
+        let level = match table(&mut self.state).get(&key) {
+            None => Level {
+                declared,
+                remaining: declared,
+                issued: 0,
+            },
+            Some(s) => Level {
+                declared,
+                remaining: (s.remaining + declared - s.declared).max(0),
+                issued: s.issued,
+            },
+        };
+        self.put(table, key, level);
+    }
+
+    /// Moves one unit from remaining to issued (`by` 1) or back (`by` -1),
+    /// if there is one to move.
+    fn take(&mut self, table: Table, key: Pair, by: i64) -> bool {
+        let Some(level) = table(&mut self.state).get(&key).copied() else {
+            return false;
+        };
+        if (by > 0 && level.remaining == 0) || (by < 0 && level.issued == 0) {
+            return false;
+        }
+        let level = Level {
+            remaining: level.remaining - by,
+            issued: level.issued + by,
+            ..level
+        };
+        self.put(table, key, level);
+        true
+    }
+}
+
+impl Stock for MemoryTx {
+    async fn declare_award_stock(
+        &mut self,
+        campaign: &str,
+        award: &str,
+        declared: i64,
+    ) -> Result<(), StoreError> {
+        self.declare(AWARDS, pair(campaign, award), declared);
+        Ok(())
+    }
+
+    async fn declare_sku_stock(
+        &mut self,
+        campaign: &str,
+        sku: &str,
+        declared: i64,
+    ) -> Result<(), StoreError> {
+        self.declare(SKUS, pair(campaign, sku), declared);
+        Ok(())
+    }
+
+    async fn take_award_stock(&mut self, campaign: &str, award: &str) -> Result<bool, StoreError> {
+        Ok(self.take(AWARDS, pair(campaign, award), 1))
+    }
+
+    async fn return_award_stock(&mut self, campaign: &str, award: &str) -> Result<(), StoreError> {
+        self.take(AWARDS, pair(campaign, award), -1);
+        Ok(())
+    }
+
+    async fn award_stock(
+        &mut self,
+        campaign: &str,
+        award: &str,
+    ) -> Result<Option<StockRow>, StoreError> {
+        Ok(self
+            .state
+            .award_stock
+            .get(&pair(campaign, award))
+            .map(|s| stock_row(award, s)))
+    }
+
+    async fn award_stocks(&mut self, campaign: &str) -> Result<Vec<StockRow>, StoreError> {
+        let mut rows: Vec<StockRow> = self
+            .state
+            .award_stock
+            .iter()
+            .filter(|((c, _), _)| c == campaign)
+            .map(|((_, award), s)| stock_row(award, s))
+            .collect();
+        rows.sort_by(|a, b| a.award.cmp(&b.award));
+        Ok(rows)
+    }
+
+    async fn take_sku_stock(&mut self, campaign: &str, sku: &str) -> Result<bool, StoreError> {
+        Ok(self.take(SKUS, pair(campaign, sku), 1))
+    }
+}
+
+fn stock_row(award: &str, level: &Level) -> StockRow {
+    StockRow {
+        award: award.to_string(),
+        declared: level.declared,
+        remaining: level.remaining,
+        issued: level.issued,
+    }
+}

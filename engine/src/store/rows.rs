@@ -1,0 +1,259 @@
+//! The rows the store keeps and returns, typed: one struct per table row or
+//! per answer, read by column name on the SQL stores.
+
+use std::str::FromStr;
+
+use super::StoreError;
+
+/// A campaign's state in the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CampaignState {
+    Draft,
+    Open,
+    Closed,
+}
+
+impl CampaignState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CampaignState::Draft => "draft",
+            CampaignState::Open => "open",
+            CampaignState::Closed => "closed",
+        }
+    }
+}
+
+impl FromStr for CampaignState {
+    type Err = StoreError;
+    fn from_str(text: &str) -> Result<Self, StoreError> {
+        Ok(match text {
+            "draft" => CampaignState::Draft,
+            "open" => CampaignState::Open,
+            "closed" => CampaignState::Closed,
+            other => return Err(StoreError::Corrupt(format!("campaign state `{other}`"))),
+        })
+    }
+}
+
+impl TryFrom<String> for CampaignState {
+    type Error = StoreError;
+    fn try_from(text: String) -> Result<Self, StoreError> {
+        text.parse()
+    }
+}
+
+/// A campaign row: its state and current version.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct CampaignRow {
+    #[sqlx(try_from = "String")]
+    pub state: CampaignState,
+    #[sqlx(rename = "current_version")]
+    pub version: i64,
+}
+
+/// A deployed version's source, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StoredVersion {
+    #[sqlx(rename = "campaign_id")]
+    pub campaign: String,
+    pub version: i64,
+    pub source: String,
+    pub sha256: String,
+}
+
+/// What a request id already holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// First time: go ahead.
+    New,
+    /// Done before with the same body: the stored answer.
+    Replay(String),
+    /// Done before with a different body.
+    Conflict,
+}
+
+/// A completed draw, as recorded.
+#[derive(Debug, Clone)]
+pub struct DrawRecord<'a> {
+    pub campaign: &'a str,
+    pub request_id: &'a str,
+    pub user: &'a str,
+    pub version: i64,
+    pub award: &'a str,
+    pub amount: Option<String>,
+    pub seed: i64,
+    pub explanation: String,
+    /// The campaign-zone day (`YYYY-MM-DD`), for per-day statistics.
+    pub day: &'a str,
+    pub at: i64,
+}
+
+/// A draw in a user's history.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct HistoryRow {
+    pub request_id: String,
+    #[sqlx(rename = "award_id")]
+    pub award: String,
+    pub amount: Option<String>,
+    pub version: i64,
+    #[sqlx(rename = "created_at")]
+    pub at: i64,
+}
+
+/// How many draws of a campaign issued an award on one campaign-zone day.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct DayCount {
+    #[sqlx(rename = "day_key")]
+    pub day: String,
+    #[sqlx(rename = "award_id")]
+    pub award: String,
+    pub draws: i64,
+}
+
+/// An award's stock: declared, remaining, issued.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StockRow {
+    #[sqlx(rename = "award_id")]
+    pub award: String,
+    pub declared: i64,
+    pub remaining: i64,
+    pub issued: i64,
+}
+
+/// A behaviour event as recorded, with its campaign-zone period keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRecord<'a> {
+    pub campaign: &'a str,
+    pub request_id: &'a str,
+    pub user: &'a str,
+    pub event: &'a str,
+    pub day: &'a str,
+    pub week: &'a str,
+    pub month: &'a str,
+    pub at: i64,
+}
+
+/// Which period key an event lookup compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Period {
+    Day,
+    Week,
+    Month,
+    Ever,
+}
+
+/// A ledger entry.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct LedgerRow {
+    pub delta: i64,
+    pub reason: String,
+    pub reference: String,
+    #[sqlx(rename = "created_at")]
+    pub at: i64,
+}
+
+/// Where an outbox task stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum DeliveryState {
+    Pending,
+    /// Leased to a dispatcher until the task's `next_at`.
+    Sending,
+    Delivered,
+    Dead,
+}
+
+impl DeliveryState {
+    pub const ALL: [DeliveryState; 4] = [
+        DeliveryState::Pending,
+        DeliveryState::Sending,
+        DeliveryState::Delivered,
+        DeliveryState::Dead,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryState::Pending => "pending",
+            DeliveryState::Sending => "sending",
+            DeliveryState::Delivered => "delivered",
+            DeliveryState::Dead => "dead",
+        }
+    }
+
+    /// Still to be delivered: waiting, or leased and not yet finished.
+    pub fn undelivered(self) -> bool {
+        matches!(self, DeliveryState::Pending | DeliveryState::Sending)
+    }
+}
+
+impl FromStr for DeliveryState {
+    type Err = StoreError;
+    fn from_str(text: &str) -> Result<Self, StoreError> {
+        DeliveryState::ALL
+            .into_iter()
+            .find(|s| s.as_str() == text)
+            .ok_or_else(|| StoreError::Corrupt(format!("delivery state `{text}`")))
+    }
+}
+
+impl TryFrom<String> for DeliveryState {
+    type Error = StoreError;
+    fn try_from(text: String) -> Result<Self, StoreError> {
+        text.parse()
+    }
+}
+
+/// An outbox task.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct DeliveryRow {
+    pub id: i64,
+    #[sqlx(rename = "campaign_id")]
+    pub campaign: String,
+    pub request_id: String,
+    #[sqlx(rename = "user_id")]
+    pub user: String,
+    #[sqlx(rename = "award_id")]
+    pub award: String,
+    #[sqlx(try_from = "String")]
+    pub state: DeliveryState,
+    pub attempts: i64,
+    pub next_at: i64,
+    pub created_at: i64,
+    pub last_error: Option<String>,
+    pub delivered_at: Option<i64>,
+}
+
+/// How a delivery attempt ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attempt {
+    Delivered { at: i64 },
+    Retry { next_at: i64, error: String },
+    Dead { error: String },
+}
+
+/// Outbox tasks per state, and when the oldest undelivered one was written.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OutboxSummary {
+    pub states: Vec<(DeliveryState, i64)>,
+    pub oldest_undelivered: Option<i64>,
+}
+
+/// An admin action, as logged.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AuditRow {
+    pub id: i64,
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub detail: String,
+}
+
+/// An API key as stored: its SHA-256, never the key.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ApiKeyRow {
+    pub id: String,
+    pub name: String,
+    pub sha256: String,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}

@@ -1,0 +1,53 @@
+//! Campaigns and their versions, in SQL.
+
+use super::{Arg, SqlTx};
+use crate::store::rows::{CampaignRow, CampaignState, StoredVersion};
+use crate::store::{Campaigns, StoreError};
+
+impl Campaigns for SqlTx {
+    async fn campaign(&mut self, id: &str) -> Result<Option<CampaignRow>, StoreError> {
+        self.fetch_optional(
+            "SELECT state, current_version FROM campaigns WHERE id = $1",
+            &[Arg::Text(id)],
+        )
+        .await
+    }
+
+    async fn latest_version(&mut self, id: &str) -> Result<Option<StoredVersion>, StoreError> {
+        self.fetch_optional(
+            "SELECT campaign_id, version, source, sha256 FROM campaign_versions WHERE campaign_id = $1 ORDER BY version DESC LIMIT 1",
+            &[Arg::Text(id)],
+        )
+        .await
+    }
+
+    async fn add_version(
+        &mut self,
+        version: &StoredVersion,
+        state: CampaignState,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO campaigns (id, state, current_version, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (id) DO UPDATE SET current_version = excluded.current_version",
+            &[Arg::Text(&version.campaign), Arg::Text(state.as_str()), Arg::Int(version.version), Arg::Int(at)],
+        )
+        .await?;
+        self.execute(
+            "INSERT INTO campaign_versions (campaign_id, version, source, sha256, deployed_at) VALUES ($1, $2, $3, $4, $5)",
+            &[Arg::Text(&version.campaign), Arg::Int(version.version), Arg::Text(&version.source), Arg::Text(&version.sha256), Arg::Int(at)],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn set_state(&mut self, id: &str, state: CampaignState) -> Result<bool, StoreError> {
+        let changed = self
+            .execute(
+                "UPDATE campaigns SET state = $2 WHERE id = $1",
+                &[Arg::Text(id), Arg::Text(state.as_str())],
+            )
+            .await?;
+        Ok(changed == 1)
+    }
+}

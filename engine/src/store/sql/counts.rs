@@ -1,0 +1,120 @@
+//! Users' draw counts, in SQL: one row per user and campaign, debited by one
+//! conditional update.
+
+use super::{Arg, SqlTx};
+use crate::counts::{Limits, Refusal, UserCounts};
+use crate::period::Periods;
+use crate::store::{Counts, StoreError};
+
+impl Counts for SqlTx {
+    async fn debit_draw(
+        &mut self,
+        campaign: &str,
+        user: &str,
+        limits: &Limits,
+        periods: &Periods,
+    ) -> Result<Result<UserCounts, Refusal>, StoreError> {
+        self.execute(
+            "INSERT INTO user_counters (campaign_id, user_id) VALUES ($1, $2) ON CONFLICT (campaign_id, user_id) DO NOTHING",
+            &[Arg::Text(campaign), Arg::Text(user)],
+        )
+        .await?;
+        // One conditional update debits the entitlement and every cap, and returns
+        // the counts this draw sees: concurrent draws of one user see different counts.
+        let debited = self
+            .fetch_optional(
+                "UPDATE user_counters SET made = made + 1, \
+                 day_count = CASE WHEN day_key = $3 THEN day_count + 1 ELSE 1 END, day_key = $3, \
+                 month_count = CASE WHEN month_key = $4 THEN month_count + 1 ELSE 1 END, month_key = $4 \
+                 WHERE campaign_id = $1 AND user_id = $2 AND made < $5 + granted \
+                 AND ($6 IS NULL OR made < $6) \
+                 AND ($7 IS NULL OR day_key <> $3 OR day_count < $7) \
+                 AND ($8 IS NULL OR month_key <> $4 OR month_count < $8) \
+                 RETURNING made AS total, month_count AS month, day_count AS today, granted",
+                &[
+                    Arg::Text(campaign),
+                    Arg::Text(user),
+                    Arg::Text(&periods.day),
+                    Arg::Text(&periods.month),
+                    Arg::Int(limits.allowance),
+                    Arg::opt_int(limits.total),
+                    Arg::opt_int(limits.per_day),
+                    Arg::opt_int(limits.per_month),
+                ],
+            )
+            .await?;
+        match debited {
+            Some(counts) => Ok(Ok(counts)),
+            None => {
+                let counts = self.counts(campaign, user, periods).await?;
+                Ok(Err(counts.refusal(limits).unwrap_or(Refusal::NoDrawsLeft)))
+            }
+        }
+    }
+
+    async fn counts(
+        &mut self,
+        campaign: &str,
+        user: &str,
+        periods: &Periods,
+    ) -> Result<UserCounts, StoreError> {
+        let counts = self
+            .fetch_optional(
+                "SELECT made AS total, granted, \
+                 CASE WHEN day_key = $3 THEN day_count ELSE 0 END AS today, \
+                 CASE WHEN month_key = $4 THEN month_count ELSE 0 END AS month \
+                 FROM user_counters WHERE campaign_id = $1 AND user_id = $2",
+                &[
+                    Arg::Text(campaign),
+                    Arg::Text(user),
+                    Arg::Text(&periods.day),
+                    Arg::Text(&periods.month),
+                ],
+            )
+            .await?;
+        Ok(counts.unwrap_or_default())
+    }
+
+    async fn set_counts(
+        &mut self,
+        campaign: &str,
+        user: &str,
+        periods: &Periods,
+        counts: &UserCounts,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO user_counters (campaign_id, user_id, made, granted, day_key, day_count, month_key, month_count) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (campaign_id, user_id) DO UPDATE SET made = excluded.made, granted = excluded.granted, \
+             day_key = excluded.day_key, day_count = excluded.day_count, \
+             month_key = excluded.month_key, month_count = excluded.month_count",
+            &[
+                Arg::Text(campaign),
+                Arg::Text(user),
+                Arg::Int(counts.total),
+                Arg::Int(counts.granted),
+                Arg::Text(&periods.day),
+                Arg::Int(counts.today),
+                Arg::Text(&periods.month),
+                Arg::Int(counts.month),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn grant_draws(
+        &mut self,
+        campaign: &str,
+        user: &str,
+        draws: i64,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO user_counters (campaign_id, user_id, granted) VALUES ($1, $2, $3) \
+             ON CONFLICT (campaign_id, user_id) DO UPDATE SET granted = user_counters.granted + excluded.granted",
+            &[Arg::Text(campaign), Arg::Text(user), Arg::Int(draws)],
+        )
+        .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,74 @@
+//! Coupon code pools, in SQL.
+
+use super::{Arg, SqlTx};
+use crate::store::{Coupons, StoreError};
+
+impl Coupons for SqlTx {
+    async fn add_coupon_codes(
+        &mut self,
+        campaign: &str,
+        award: &str,
+        codes: &[String],
+    ) -> Result<u64, StoreError> {
+        let mut added = 0;
+        for code in codes {
+            added += self
+                .execute(
+                    "INSERT INTO coupon_codes (campaign_id, award_id, code) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                    &[Arg::Text(campaign), Arg::Text(award), Arg::Text(code)],
+                )
+                .await?;
+        }
+        // The pool's codes are its stock.
+        self.execute(
+            "INSERT INTO award_stock (campaign_id, award_id, declared, remaining) VALUES ($1, $2, $3, $3) \
+             ON CONFLICT (campaign_id, award_id) DO UPDATE SET \
+             declared = award_stock.declared + excluded.declared, remaining = award_stock.remaining + excluded.declared",
+            &[Arg::Text(campaign), Arg::Text(award), Arg::Int(i64::try_from(added).unwrap_or(i64::MAX))],
+        )
+        .await?;
+        Ok(added)
+    }
+
+    async fn take_coupon_code(
+        &mut self,
+        campaign: &str,
+        award: &str,
+        request_id: &str,
+        at: i64,
+    ) -> Result<Option<String>, StoreError> {
+        // Concurrent draws on PostgreSQL each skip the codes the others are taking.
+        let sql = format!(
+            "UPDATE coupon_codes SET request_id = $3, issued_at = $4 WHERE campaign_id = $1 AND award_id = $2 AND code = \
+             (SELECT code FROM coupon_codes WHERE campaign_id = $1 AND award_id = $2 AND request_id IS NULL \
+             ORDER BY code LIMIT 1{}) RETURNING code",
+            self.skip_locked()
+        );
+        let row: Option<(String,)> = self
+            .fetch_optional(
+                &sql,
+                &[
+                    Arg::Text(campaign),
+                    Arg::Text(award),
+                    Arg::Text(request_id),
+                    Arg::Int(at),
+                ],
+            )
+            .await?;
+        Ok(row.map(|(code,)| code))
+    }
+
+    async fn issued_code(
+        &mut self,
+        campaign: &str,
+        request_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let row: Option<(String,)> = self
+            .fetch_optional(
+                "SELECT code FROM coupon_codes WHERE campaign_id = $1 AND request_id = $2",
+                &[Arg::Text(campaign), Arg::Text(request_id)],
+            )
+            .await?;
+        Ok(row.map(|(code,)| code))
+    }
+}

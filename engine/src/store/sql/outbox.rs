@@ -1,0 +1,142 @@
+//! The outbox of deliveries, in SQL: leases skip rows another server holds.
+
+use super::{Arg, SqlTx};
+use crate::store::rows::{Attempt, DeliveryRow, DeliveryState, OutboxSummary};
+use crate::store::{Outbox, StoreError};
+
+const TASK_COLUMNS: &str = "id, campaign_id, request_id, user_id, award_id, state, attempts, next_at, created_at, last_error, delivered_at";
+
+impl Outbox for SqlTx {
+    async fn enqueue_delivery(
+        &mut self,
+        campaign: &str,
+        request_id: &str,
+        user: &str,
+        award: &str,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO delivery_tasks (campaign_id, request_id, user_id, award_id, next_at, created_at) VALUES ($1, $2, $3, $4, $5, $5)",
+            &[Arg::Text(campaign), Arg::Text(request_id), Arg::Text(user), Arg::Text(award), Arg::Int(at)],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn lease_deliveries(
+        &mut self,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+    ) -> Result<Vec<DeliveryRow>, StoreError> {
+        let sql = format!(
+            "SELECT {TASK_COLUMNS} FROM delivery_tasks WHERE state IN ('pending', 'sending') AND next_at <= $1 \
+             ORDER BY next_at, id LIMIT $2{}",
+            self.skip_locked()
+        );
+        let mut due: Vec<DeliveryRow> = self
+            .fetch_all(&sql, &[Arg::Int(now), Arg::Int(limit)])
+            .await?;
+        for task in &mut due {
+            self.execute(
+                "UPDATE delivery_tasks SET state = 'sending', next_at = $2 WHERE id = $1",
+                &[Arg::Int(task.id), Arg::Int(lease_until)],
+            )
+            .await?;
+            task.state = DeliveryState::Sending;
+            task.next_at = lease_until;
+        }
+        Ok(due)
+    }
+
+    async fn finish_delivery(&mut self, id: i64, attempt: &Attempt) -> Result<bool, StoreError> {
+        let changed = match attempt {
+            Attempt::Delivered { at } => {
+                self.execute(
+                    "UPDATE delivery_tasks SET state = 'delivered', delivered_at = $2, attempts = attempts + 1, last_error = NULL \
+                     WHERE id = $1 AND state = 'sending'",
+                    &[Arg::Int(id), Arg::Int(*at)],
+                )
+                .await?
+            }
+            Attempt::Retry { next_at, error } => {
+                self.execute(
+                    "UPDATE delivery_tasks SET state = 'pending', next_at = $2, attempts = attempts + 1, last_error = $3 \
+                     WHERE id = $1 AND state = 'sending'",
+                    &[Arg::Int(id), Arg::Int(*next_at), Arg::Text(error)],
+                )
+                .await?
+            }
+            Attempt::Dead { error } => {
+                self.execute(
+                    "UPDATE delivery_tasks SET state = 'dead', attempts = attempts + 1, last_error = $2 \
+                     WHERE id = $1 AND state = 'sending'",
+                    &[Arg::Int(id), Arg::Text(error)],
+                )
+                .await?
+            }
+        };
+        Ok(changed == 1)
+    }
+
+    async fn deliveries(
+        &mut self,
+        state: Option<DeliveryState>,
+        limit: i64,
+    ) -> Result<Vec<DeliveryRow>, StoreError> {
+        let sql = format!(
+            "SELECT {TASK_COLUMNS} FROM delivery_tasks WHERE (state = $1 OR $2 = 0) ORDER BY id DESC LIMIT $3"
+        );
+        self.fetch_all(
+            &sql,
+            &[
+                Arg::Text(state.map_or("", DeliveryState::as_str)),
+                Arg::Int(i64::from(state.is_some())),
+                Arg::Int(limit),
+            ],
+        )
+        .await
+    }
+
+    async fn retry_delivery(&mut self, id: i64, now: i64) -> Result<bool, StoreError> {
+        let changed = self
+            .execute(
+                "UPDATE delivery_tasks SET state = 'pending', next_at = $2, attempts = 0 WHERE id = $1 AND state = 'dead'",
+                &[Arg::Int(id), Arg::Int(now)],
+            )
+            .await?;
+        Ok(changed == 1)
+    }
+
+    async fn outbox_summary(&mut self) -> Result<OutboxSummary, StoreError> {
+        let counts: Vec<(String, i64)> = self
+            .fetch_all(
+                "SELECT state, COUNT(*) FROM delivery_tasks GROUP BY state ORDER BY state",
+                &[],
+            )
+            .await?;
+        let states = counts
+            .into_iter()
+            .map(|(state, n)| Ok((state.parse()?, n)))
+            .collect::<Result<_, StoreError>>()?;
+        let (oldest_undelivered,): (Option<i64>,) = self
+            .fetch_optional(
+                "SELECT MIN(created_at) FROM delivery_tasks WHERE state IN ('pending', 'sending')",
+                &[],
+            )
+            .await?
+            .unwrap_or((None,));
+        Ok(OutboxSummary {
+            states,
+            oldest_undelivered,
+        })
+    }
+
+    async fn purge_delivered(&mut self, before: i64) -> Result<u64, StoreError> {
+        self.execute(
+            "DELETE FROM delivery_tasks WHERE state = 'delivered' AND delivered_at < $1",
+            &[Arg::Int(before)],
+        )
+        .await
+    }
+}
