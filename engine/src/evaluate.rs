@@ -343,92 +343,109 @@ impl<'c, 'i> Evaluator<'c, 'i> {
                     target,
                     took_stock,
                 } => {
-                    let Target::Node(node) = target else {
-                        let award = campaign.pool[entry as usize].award;
-                        return self.issue(award, Some(entry), took_stock, source, cx);
-                    };
-                    let kind = StepKind::Node { tree, node };
-                    let next = |target| At::Tree {
-                        entry,
-                        source,
-                        tree,
-                        target,
-                        took_stock,
-                    };
-                    match &campaign.trees[tree as usize].nodes[node as usize].kind {
-                        NodeKind::Lock {
-                            after,
-                            per,
-                            unlocked,
-                            locked,
-                        } => {
-                            let counts = self.input.counts;
-                            let made = match per {
-                                LockPeriod::Total => counts.total,
-                                LockPeriod::Day => counts.today,
-                                LockPeriod::Month => counts.month,
-                            };
-                            let open = made >= i64::from(*after);
-                            self.step(
-                                kind,
-                                if open {
-                                    StepOutcome::Unlocked
-                                } else {
-                                    StepOutcome::Locked
-                                },
-                                Some(made),
-                            );
-                            self.at = next(if open { *unlocked } else { *locked });
-                        }
-                        // One issue takes one unit: a second stock node on the same path
-                        // passes without asking again.
-                        NodeKind::Stock { taken, .. } if took_stock => {
-                            self.step(kind, StepOutcome::Taken, None);
-                            self.at = next(*taken);
-                        }
-                        NodeKind::Stock { .. } => return Ok(Evaluation::NeedStock(entry)),
-                        NodeKind::Condition {
-                            condition,
-                            then,
-                            otherwise,
-                        } => {
-                            let inputs = Inputs { input: self.input };
-                            let holds = condition.eval_bool(&inputs, cx)?;
-                            self.step(
-                                kind,
-                                if holds {
-                                    StepOutcome::True
-                                } else {
-                                    StepOutcome::False
-                                },
-                                None,
-                            );
-                            self.at = next(if holds { *then } else { *otherwise });
-                        }
-                        NodeKind::Fallback { award, amount } => {
-                            self.step(kind, StepOutcome::Fallback, None);
-                            // The node's amount overrides the award's; without one the award's own applies.
-                            let program = amount
-                                .as_ref()
-                                .or(campaign.awards[*award as usize].amount.as_ref());
-                            let amount = match program {
-                                Some(program) => Some(self.amount(*award, program, cx)?),
-                                None => None,
-                            };
-                            return self.finish(
-                                *award,
-                                amount,
-                                Some(entry),
-                                took_stock,
-                                source,
-                                cx,
-                            );
-                        }
+                    if let Some(evaluation) =
+                        self.node(entry, source, tree, target, took_stock, cx)?
+                    {
+                        return Ok(evaluation);
                     }
                 }
                 At::Done => unreachable!("a finished evaluation is not run again"),
             }
         }
+    }
+
+    /// Runs one node of the entry's tree, or issues the award at its end.
+    #[inline(always)]
+    fn node(
+        &mut self,
+        entry: EntryIx,
+        source: Source,
+        tree: u32,
+        target: Target,
+        took_stock: bool,
+        cx: &mut Context<'_>,
+    ) -> Result<Option<Evaluation>, DrawError> {
+        let campaign = self.campaign;
+        let Target::Node(node) = target else {
+            let award = campaign.pool[entry as usize].award;
+            return self
+                .issue(award, Some(entry), took_stock, source, cx)
+                .map(Some);
+        };
+        let kind = StepKind::Node { tree, node };
+        let next = |target| At::Tree {
+            entry,
+            source,
+            tree,
+            target,
+            took_stock,
+        };
+        match &campaign.trees[tree as usize].nodes[node as usize].kind {
+            NodeKind::Lock {
+                after,
+                per,
+                unlocked,
+                locked,
+            } => {
+                let counts = self.input.counts;
+                let made = match per {
+                    LockPeriod::Total => counts.total,
+                    LockPeriod::Day => counts.today,
+                    LockPeriod::Month => counts.month,
+                };
+                let open = made >= i64::from(*after);
+                self.step(
+                    kind,
+                    if open {
+                        StepOutcome::Unlocked
+                    } else {
+                        StepOutcome::Locked
+                    },
+                    Some(made),
+                );
+                self.at = next(if open { *unlocked } else { *locked });
+            }
+            // One issue takes one unit: a second stock node on the same path
+            // passes without asking again.
+            NodeKind::Stock { taken, .. } if took_stock => {
+                self.step(kind, StepOutcome::Taken, None);
+                self.at = next(*taken);
+            }
+            NodeKind::Stock { .. } => return Ok(Some(Evaluation::NeedStock(entry))),
+            NodeKind::Condition {
+                condition,
+                then,
+                otherwise,
+            } => {
+                let inputs = Inputs { input: self.input };
+                let holds = condition.eval_bool(&inputs, cx)?;
+                self.step(
+                    kind,
+                    if holds {
+                        StepOutcome::True
+                    } else {
+                        StepOutcome::False
+                    },
+                    None,
+                );
+                self.at = next(if holds { *then } else { *otherwise });
+            }
+            NodeKind::Fallback { award, amount } => {
+                self.step(kind, StepOutcome::Fallback, None);
+                // The node's amount overrides the award's; without one the award's own applies.
+                let program = amount
+                    .as_ref()
+                    .or(campaign.awards[*award as usize].amount.as_ref());
+                let amount = match program {
+                    Some(program) => Some(self.amount(*award, program, cx)?),
+                    None => None,
+                };
+                return self
+                    .finish(*award, amount, Some(entry), took_stock, source, cx)
+                    .map(Some);
+            }
+        }
+        Ok(None)
     }
 
     /// Answers [`Evaluation::NeedStock`] and continues.
