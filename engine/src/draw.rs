@@ -16,7 +16,7 @@ use crate::period::Periods;
 use crate::random::SeededRandom;
 use crate::request::{Answer, Body, Request, decode};
 use crate::store::prelude::*;
-use crate::store::{DrawRecord, Limits, Tx};
+use crate::store::{CreditChange, DrawRecord, Limits, NewDelivery, OrderRecord, Tx};
 
 /// A draw request.
 #[derive(Debug, Clone)]
@@ -208,7 +208,13 @@ impl Engine {
                 let reference = format!("{}/{}", campaign.id, request.request_id);
                 let amount = amount.unwrap_or_default();
                 if !tx
-                    .add_credits(request.user, hundredths(amount)?, "award", &reference, at)
+                    .add_credits(&CreditChange {
+                        user: request.user,
+                        delta: hundredths(amount)?,
+                        reason: "award",
+                        reference: &reference,
+                        at,
+                    })
                     .await?
                 {
                     return Err(Failure::BadInput(
@@ -224,13 +230,13 @@ impl Engine {
                 tx.grant_draws(&campaign.id, request.user, draws).await?;
             }
             AwardKind::Item | AwardKind::Coupon => {
-                tx.enqueue_delivery(
-                    &campaign.id,
-                    request.request_id,
-                    request.user,
-                    &award.id,
+                tx.enqueue_delivery(&NewDelivery {
+                    campaign: &campaign.id,
+                    request_id: request.request_id,
+                    user: request.user,
+                    award: &award.id,
                     at,
-                )
+                })
                 .await?;
             }
             AwardKind::None => {}
@@ -291,8 +297,15 @@ impl Engine {
             }
             let draws = i64::from(sku.draws);
             tx.grant_draws(campaign_id, user, draws).await?;
-            tx.record_order(campaign_id, request_id, user, sku_id, draws, micros(now))
-                .await?;
+            tx.record_order(&OrderRecord {
+                campaign: campaign_id,
+                request_id,
+                user,
+                sku: sku_id,
+                draws,
+                at: micros(now),
+            })
+            .await?;
             Ok(GrantOutcome {
                 campaign: campaign_id.to_string(),
                 request_id: request_id.to_string(),

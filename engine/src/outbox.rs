@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use crate::engine::{Engine, Failure, micros};
 use crate::store::prelude::*;
-use crate::store::{Attempt, AuditRow, DeliveryRow, DeliveryState};
+use crate::store::{Attempt, AuditRecord, AuditRow, DeliveryRow, DeliveryState};
 
 /// An outbox task.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -165,7 +165,14 @@ impl Engine {
         now: DateTime<Utc>,
     ) -> Result<(), Failure> {
         let mut tx = self.store().begin().await?;
-        tx.audit(micros(now), actor, action, target, detail).await?;
+        tx.audit(&AuditRecord {
+            at: micros(now),
+            actor,
+            action,
+            target,
+            detail,
+        })
+        .await?;
         tx.commit().await?;
         Ok(())
     }

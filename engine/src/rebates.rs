@@ -16,7 +16,9 @@ use crate::period::Periods;
 use crate::random::SeededRandom;
 use crate::request::{Answer, Body, Request};
 use crate::store::prelude::*;
-use crate::store::{EventRecord, Period, Tx};
+use crate::store::{
+    CreditChange, EventQuery, EventRecord, NewDelivery, OrderRecord, Period, RebateClaim, Tx,
+};
 
 /// A behaviour event a caller reports.
 #[derive(Debug, Clone)]
@@ -210,14 +212,14 @@ impl Engine {
         }
         if let Some(once) = rebate.once
             && !tx
-                .claim_rebate(
-                    &run.campaign.id,
-                    &rebate.id,
-                    run.request.user,
-                    run.periods.key(once),
-                    run.request.request_id,
-                    run.at,
-                )
+                .claim_rebate(&RebateClaim {
+                    campaign: &run.campaign.id,
+                    rebate: &rebate.id,
+                    user: run.request.user,
+                    period_key: run.periods.key(once),
+                    request_id: run.request.request_id,
+                    at: run.at,
+                })
                 .await?
         {
             return Ok(skipped(RebateResult::AlreadyDone));
@@ -299,8 +301,14 @@ impl Engine {
                     AwardKind::Item | AwardKind::Coupon => {
                         // One delivery per flow of this event.
                         let task = format!("{}/{rebate}", run.request.request_id);
-                        tx.enqueue_delivery(&campaign.id, &task, user, &award.id, at)
-                            .await?;
+                        tx.enqueue_delivery(&NewDelivery {
+                            campaign: &campaign.id,
+                            request_id: &task,
+                            user,
+                            award: &award.id,
+                            at,
+                        })
+                        .await?;
                         if award.kind == AwardKind::Coupon {
                             tx.take_coupon_code(&campaign.id, &award.id, &task, at)
                                 .await?;
@@ -330,8 +338,14 @@ impl Engine {
                 "rebate `{rebate}` would add {amount} credits"
             )));
         }
-        tx.add_credits(user, hundredths(amount)?, "rebate", reference, at)
-            .await?;
+        tx.add_credits(&CreditChange {
+            user,
+            delta: hundredths(amount)?,
+            reason: "rebate",
+            reference,
+            at,
+        })
+        .await?;
         Ok(())
     }
 
@@ -358,7 +372,13 @@ impl Engine {
         let periods = Periods::at(c, now);
         let mut tx = self.store().read().await?;
         Ok(tx
-            .event_done(campaign, user, event, period, periods.key(once))
+            .event_done(&EventQuery {
+                campaign,
+                user,
+                event,
+                period,
+                key: periods.key(once),
+            })
             .await?)
     }
 
@@ -395,7 +415,13 @@ impl Engine {
             // The debit is conditional on the balance in the same statement, so no
             // interleaving of exchanges can spend credits twice or go below zero.
             if !tx
-                .add_credits(user, -hundredths(price)?, "exchange", &reference, at)
+                .add_credits(&CreditChange {
+                    user,
+                    delta: -hundredths(price)?,
+                    reason: "exchange",
+                    reference: &reference,
+                    at,
+                })
                 .await?
             {
                 let balance = Decimal::new(tx.balance(user).await?, 2);
@@ -409,8 +435,15 @@ impl Engine {
             }
             let draws = i64::from(sku.draws);
             tx.grant_draws(campaign_id, user, draws).await?;
-            tx.record_order(campaign_id, request_id, user, sku_id, draws, at)
-                .await?;
+            tx.record_order(&OrderRecord {
+                campaign: campaign_id,
+                request_id,
+                user,
+                sku: sku_id,
+                draws,
+                at,
+            })
+            .await?;
             Ok(ExchangeOutcome {
                 campaign: campaign_id.to_string(),
                 request_id: request_id.to_string(),
@@ -471,7 +504,13 @@ impl Engine {
         self.once(request, async |tx: &mut Tx| {
             let why = format!("adjustment: {reason}");
             if !tx
-                .add_credits(user, cents, &why, request_id, micros(now))
+                .add_credits(&CreditChange {
+                    user,
+                    delta: cents,
+                    reason: &why,
+                    reference: request_id,
+                    at: micros(now),
+                })
                 .await?
             {
                 let balance = Decimal::new(tx.balance(user).await?, 2);

@@ -14,7 +14,7 @@ use crate::evaluate::{DrawInput, Inputs};
 use crate::period::Periods;
 use crate::random::SeededRandom;
 use crate::store::prelude::*;
-use crate::store::{DayCount, StoreError, Tx};
+use crate::store::{DayCount, HistoryQuery, StoreError, Tx};
 use crate::{Context, Deployed};
 
 /// A campaign's figures: per award, and draws per campaign-zone day.
@@ -398,12 +398,12 @@ impl Engine {
         let mut tx = self.store().read().await?;
         // One more than asked tells whether there is a next page.
         let mut rows = tx
-            .history(
-                id,
+            .history(&HistoryQuery {
+                campaign: id,
                 user,
-                before.as_ref().map(|(at, rid)| (*at, rid.as_str())),
-                i64::from(limit) + 1,
-            )
+                before: before.as_ref().map(|(at, rid)| (*at, rid.as_str())),
+                limit: i64::from(limit) + 1,
+            })
             .await?;
         drop(tx);
         let more = rows.len() > limit as usize;

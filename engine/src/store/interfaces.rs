@@ -3,15 +3,16 @@
 //! backend it holds, generated from the one declaration here.
 
 use super::rows::{
-    ApiKeyRow, Attempt, AuditRow, CampaignRow, CampaignState, Claim, DayCount, DeliveryRow,
-    DeliveryState, DrawRecord, EventRecord, HistoryRow, LedgerRow, OutboxSummary, Period, StockRow,
-    StoredVersion,
+    ApiKeyRow, Attempt, AuditRecord, AuditRow, CampaignRow, CampaignState, Claim, CreditChange,
+    DayCount, DeliveryRow, DeliveryState, DrawRecord, EventQuery, EventRecord, HistoryQuery,
+    HistoryRow, LedgerRow, NewDelivery, OrderRecord, OutboxSummary, RebateClaim, RequestKey,
+    StockRow, StoredVersion,
 };
-use super::{StoreError, Tx};
+use super::{Stored, Tx};
 use crate::counts::{Limits, Refusal, UserCounts};
 use crate::period::Periods;
 
-/// Declares each interface as a trait whose methods answer `Result<_, StoreError>`,
+/// Declares each interface as a trait whose methods answer [`Stored`],
 /// and implements it for [`Tx`] by forwarding to the memory or SQL transaction.
 macro_rules! interfaces {
     ($(
@@ -29,14 +30,14 @@ macro_rules! interfaces {
                 $(
                     $(#[$method_doc])*
                     fn $method(&mut self $(, $arg: $ty)*)
-                        -> impl Future<Output = Result<$ret, StoreError>> + Send;
+                        -> impl Future<Output = Stored<$ret>> + Send;
                 )*
             }
 
             impl $name for Tx {
                 $(
                     $(#[$method_doc])*
-                    async fn $method(&mut self $(, $arg: $ty)*) -> Result<$ret, StoreError> {
+                    async fn $method(&mut self $(, $arg: $ty)*) -> Stored<$ret> {
                         match self {
                             Tx::Memory(tx) => tx.$method($($arg),*).await,
                             Tx::Sql(tx) => tx.$method($($arg),*).await,
@@ -105,11 +106,11 @@ interfaces! {
         /// Claims a request id for this body, or says what it already holds. A
         /// request stored under `first_hash` (the first release's hash of the same
         /// body) is the same request.
-        fn claim(&mut self, scope: &str, request_id: &str, body_hash: &str, first_hash: &str) -> Claim;
+        fn claim(&mut self, key: &RequestKey<'_>) -> Claim;
         /// The stored answer of a request that succeeded, if any.
         fn stored_answer(&mut self, scope: &str, request_id: &str) -> Option<String>;
         /// Stores the answer of a claimed request.
-        fn answer(&mut self, scope: &str, request_id: &str, body_hash: &str, response: &str, at: i64) -> ();
+        fn answer(&mut self, key: &RequestKey<'_>, response: &str) -> ();
         /// Deletes request records older than `before`; how many. The memory
         /// store keeps no request times and deletes none.
         fn purge_requests(&mut self, before: i64) -> u64;
@@ -118,10 +119,9 @@ interfaces! {
     /// Draws and orders as recorded, and what is read back from them.
     trait Draws {
         fn record_draw(&mut self, record: &DrawRecord<'_>) -> ();
-        fn record_order(&mut self, campaign: &str, request_id: &str, user: &str, sku: &str, draws: i64, at: i64) -> ();
-        /// A user's draws in a campaign, newest first, strictly before `before`
-        /// (a `(created_at, request_id)` cursor), at most `limit`.
-        fn history(&mut self, campaign: &str, user: &str, before: Option<(i64, &str)>, limit: i64) -> Vec<HistoryRow>;
+        fn record_order(&mut self, order: &OrderRecord<'_>) -> ();
+        /// A user's draws in a campaign, as `query` says.
+        fn history(&mut self, query: &HistoryQuery<'_>) -> Vec<HistoryRow>;
         /// Draws of a campaign by campaign-zone day and award, by day then award.
         fn draw_counts(&mut self, campaign: &str) -> Vec<DayCount>;
         /// Counts for tests: (draws, ledger entries, delivery tasks, orders) of a campaign.
@@ -132,17 +132,16 @@ interfaces! {
     /// Behaviour events and the rebates claimed for them.
     trait Rebates {
         fn record_event(&mut self, event: &EventRecord<'_>) -> ();
-        /// Whether `user` did `event` in the period whose key is `key` (`Ever` ignores it).
-        fn event_done(&mut self, campaign: &str, user: &str, event: &str, period: Period, key: &str) -> bool;
+        fn event_done(&mut self, query: &EventQuery<'_>) -> bool;
         /// Claims a rebate for a user and period; false if it was already claimed.
-        fn claim_rebate(&mut self, campaign: &str, rebate: &str, user: &str, period_key: &str, request_id: &str, at: i64) -> bool;
+        fn claim_rebate(&mut self, claim: &RebateClaim<'_>) -> bool;
     }
 
     /// Credit balances and the ledger that explains them.
     trait Ledger {
-        /// Adds `delta` hundredths of a credit to the user's account (creating it)
-        /// and writes the ledger entry; `false` if it would go negative.
-        fn add_credits(&mut self, user: &str, delta: i64, reason: &str, reference: &str, at: i64) -> bool;
+        /// Changes the user's balance (creating the account) and writes the
+        /// ledger entry; `false`, changing nothing, if it would go negative.
+        fn add_credits(&mut self, change: &CreditChange<'_>) -> bool;
         /// The balance in hundredths; 0 for a user with no account.
         fn balance(&mut self, user: &str) -> i64;
         /// A user's latest ledger entries, newest first.
@@ -151,7 +150,7 @@ interfaces! {
 
     /// The outbox of external awards to deliver.
     trait Outbox {
-        fn enqueue_delivery(&mut self, campaign: &str, request_id: &str, user: &str, award: &str, at: i64) -> ();
+        fn enqueue_delivery(&mut self, task: &NewDelivery<'_>) -> ();
         /// Leases up to `limit` due tasks (pending, or sending with an expired lease)
         /// until `lease_until`. On PostgreSQL, rows another server is leasing are skipped.
         fn lease_deliveries(&mut self, now: i64, lease_until: i64, limit: i64) -> Vec<DeliveryRow>;
@@ -175,7 +174,7 @@ interfaces! {
         fn api_key_by_hash(&mut self, sha256: &str) -> Option<ApiKeyRow>;
         /// Marks a key revoked (keeping the first time); false if there is no such key.
         fn revoke_api_key(&mut self, id: &str, at: i64) -> bool;
-        fn audit(&mut self, at: i64, actor: &str, action: &str, target: &str, detail: &str) -> ();
+        fn audit(&mut self, entry: &AuditRecord<'_>) -> ();
         /// Admin actions, newest first, with ids below `before` if given.
         fn audit_log(&mut self, before: Option<i64>, limit: i64) -> Vec<AuditRow>;
     }

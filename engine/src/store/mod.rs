@@ -24,9 +24,10 @@ pub use interfaces::{
 };
 pub use memory::MemoryStore;
 pub use rows::{
-    ApiKeyRow, Attempt, AuditRow, CampaignRow, CampaignState, Claim, DayCount, DeliveryRow,
-    DeliveryState, DrawRecord, EventRecord, HistoryRow, LedgerRow, OutboxSummary, Period, StockRow,
-    StoredVersion,
+    ApiKeyRow, Attempt, AuditRecord, AuditRow, CampaignRow, CampaignState, Claim, CreditChange,
+    DayCount, DeliveryRow, DeliveryState, DrawRecord, EventQuery, EventRecord, HistoryQuery,
+    HistoryRow, LedgerRow, NewDelivery, OrderRecord, OutboxSummary, Period, RebateClaim,
+    RequestKey, StockRow, StoredVersion,
 };
 pub use sql::SqlStore;
 
@@ -56,6 +57,9 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+/// What a store call answers.
+pub type Stored<T> = Result<T, StoreError>;
+
 /// Opens a store from a URL: `sqlite://path` (created if missing),
 /// `postgres://…`, or `memory:`. Migrations are applied.
 pub async fn open(url: &str) -> Result<Store, StoreError> {
@@ -70,18 +74,6 @@ pub async fn open(url: &str) -> Result<Store, StoreError> {
 pub enum Store {
     Memory(MemoryStore),
     Sql(SqlStore),
-}
-
-/// A request's identity as the store keeps it.
-#[derive(Debug, Clone, Copy)]
-pub struct RequestKey<'a> {
-    /// `draw/<campaign>`, `grant/<campaign>`, …: request ids are unique per scope.
-    pub scope: &'a str,
-    pub id: &'a str,
-    pub body_hash: &'a str,
-    /// The first release's hash of the same body, so its stored requests replay.
-    pub first_hash: &'a str,
-    pub at: i64,
 }
 
 /// How a request handed to [`Store::once`] ended.
@@ -124,17 +116,13 @@ impl Store {
     {
         use interfaces::Requests as _;
         let mut tx = self.begin().await?;
-        match tx
-            .claim(key.scope, key.id, key.body_hash, key.first_hash)
-            .await?
-        {
+        match tx.claim(&key).await? {
             Claim::Replay(stored) => return Ok(Ran::Replay(stored)),
             Claim::Conflict => return Ok(Ran::Conflict),
             Claim::New => {}
         }
         let (answer, stored) = work(&mut tx).await?;
-        tx.answer(key.scope, key.id, key.body_hash, &stored, key.at)
-            .await?;
+        tx.answer(&key, &stored).await?;
         tx.commit().await?;
         Ok(Ran::Ran(answer))
     }

@@ -72,6 +72,18 @@ pub enum Claim {
     Conflict,
 }
 
+/// A request's identity as the store keeps it.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestKey<'a> {
+    /// `draw/<campaign>`, `grant/<campaign>`, …: request ids are unique per scope.
+    pub scope: &'a str,
+    pub id: &'a str,
+    pub body_hash: &'a str,
+    /// The first release's hash of the same body, so its stored requests replay.
+    pub first_hash: &'a str,
+    pub at: i64,
+}
+
 /// A completed draw, as recorded.
 #[derive(Debug, Clone)]
 pub struct DrawRecord<'a> {
@@ -86,6 +98,27 @@ pub struct DrawRecord<'a> {
     /// The campaign-zone day (`YYYY-MM-DD`), for per-day statistics.
     pub day: &'a str,
     pub at: i64,
+}
+
+/// A SKU granted to a user, as recorded.
+#[derive(Debug, Clone, Copy)]
+pub struct OrderRecord<'a> {
+    pub campaign: &'a str,
+    pub request_id: &'a str,
+    pub user: &'a str,
+    pub sku: &'a str,
+    pub draws: i64,
+    pub at: i64,
+}
+
+/// Which of a user's draws to read: newest first, strictly before `before`
+/// (a `(created_at, request_id)` cursor), at most `limit`.
+#[derive(Debug, Clone, Copy)]
+pub struct HistoryQuery<'a> {
+    pub campaign: &'a str,
+    pub user: &'a str,
+    pub before: Option<(i64, &'a str)>,
+    pub limit: i64,
 }
 
 /// A draw in a user's history.
@@ -140,6 +173,39 @@ pub enum Period {
     Week,
     Month,
     Ever,
+}
+
+/// Whether `user` did `event` in the period whose key is `key` (`Ever` ignores it).
+#[derive(Debug, Clone, Copy)]
+pub struct EventQuery<'a> {
+    pub campaign: &'a str,
+    pub user: &'a str,
+    pub event: &'a str,
+    pub period: Period,
+    pub key: &'a str,
+}
+
+/// A rebate paid to a user for one period.
+#[derive(Debug, Clone, Copy)]
+pub struct RebateClaim<'a> {
+    pub campaign: &'a str,
+    pub rebate: &'a str,
+    pub user: &'a str,
+    /// The period it pays for (`2026-11-25`, `2026-W48`, `ever`, …).
+    pub period_key: &'a str,
+    pub request_id: &'a str,
+    pub at: i64,
+}
+
+/// A change of `delta` hundredths to a user's credits, with why and what it
+/// refers to: the ledger entry that explains it.
+#[derive(Debug, Clone, Copy)]
+pub struct CreditChange<'a> {
+    pub user: &'a str,
+    pub delta: i64,
+    pub reason: &'a str,
+    pub reference: &'a str,
+    pub at: i64,
 }
 
 /// A ledger entry.
@@ -222,6 +288,16 @@ pub struct DeliveryRow {
     pub delivered_at: Option<i64>,
 }
 
+/// An award to deliver, queued in the transaction that issued it.
+#[derive(Debug, Clone, Copy)]
+pub struct NewDelivery<'a> {
+    pub campaign: &'a str,
+    pub request_id: &'a str,
+    pub user: &'a str,
+    pub award: &'a str,
+    pub at: i64,
+}
+
 /// How a delivery attempt ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Attempt {
@@ -235,6 +311,16 @@ pub enum Attempt {
 pub struct OutboxSummary {
     pub states: Vec<(DeliveryState, i64)>,
     pub oldest_undelivered: Option<i64>,
+}
+
+/// An admin action to log.
+#[derive(Debug, Clone, Copy)]
+pub struct AuditRecord<'a> {
+    pub at: i64,
+    pub actor: &'a str,
+    pub action: &'a str,
+    pub target: &'a str,
+    pub detail: &'a str,
 }
 
 /// An admin action, as logged.

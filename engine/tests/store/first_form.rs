@@ -4,7 +4,7 @@
 
 use sha2::{Digest, Sha256};
 use tombola_engine::store::prelude::*;
-use tombola_engine::store::{Claim, Store};
+use tombola_engine::store::{Claim, RequestKey, Store};
 use tombola_engine::{Failure, Outcome, StepAt};
 
 use crate::helpers::{NOW, at, campaign, draw, engine, per_store};
@@ -36,16 +36,17 @@ async fn a_draw_stored_by_the_first_release_replays(name: &str, store: Store) {
             .to_string()
             .as_bytes(),
     );
+    // Stored the way the first release stored it: its hash, its answer's JSON.
+    let key = RequestKey {
+        scope: "draw/t",
+        id: "old-1",
+        body_hash: &first_hash,
+        first_hash: &first_hash,
+        at: 0,
+    };
     let mut tx = engine.store_for_tests().begin().await.unwrap();
-    assert!(matches!(
-        tx.claim("draw/t", "old-1", &first_hash, &first_hash)
-            .await
-            .unwrap(),
-        Claim::New
-    ));
-    tx.answer("draw/t", "old-1", &first_hash, FIRST_ANSWER, 0)
-        .await
-        .unwrap();
+    assert!(matches!(tx.claim(&key).await.unwrap(), Claim::New));
+    tx.answer(&key, FIRST_ANSWER).await.unwrap();
     tx.commit().await.unwrap();
 
     let replay = draw(&engine, "olga", "old-1").await.unwrap();

@@ -2,6 +2,7 @@
 //! stored answers and replays.
 
 use std::sync::Arc;
+use tombola_engine::store::RequestKey;
 use tombola_engine::store::prelude::*;
 
 use axum::body::Body;
@@ -538,13 +539,16 @@ async fn a_draw_stored_before_the_typed_engine_replays_in_its_first_shape() {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
+    let key = RequestKey {
+        scope: "draw/demo",
+        id: "old-1",
+        body_hash: &first_hash,
+        first_hash: &first_hash,
+        at: 0,
+    };
     let mut tx = state.engine.store_for_tests().begin().await.unwrap();
-    tx.claim("draw/demo", "old-1", &first_hash, &first_hash)
-        .await
-        .unwrap();
-    tx.answer("draw/demo", "old-1", &first_hash, FIRST_ANSWER, 0)
-        .await
-        .unwrap();
+    tx.claim(&key).await.unwrap();
+    tx.answer(&key, FIRST_ANSWER).await.unwrap();
     tx.commit().await.unwrap();
     let (status, _, answer) = post(
         &state,

@@ -2,14 +2,14 @@
 
 use super::MemoryTx;
 use crate::store::rows::{CampaignRow, CampaignState, StoredVersion};
-use crate::store::{Campaigns, StoreError};
+use crate::store::{Campaigns, Stored};
 
 impl Campaigns for MemoryTx {
-    async fn campaign(&mut self, id: &str) -> Result<Option<CampaignRow>, StoreError> {
+    async fn campaign(&mut self, id: &str) -> Stored<Option<CampaignRow>> {
         Ok(self.state.campaigns.get(id).cloned())
     }
 
-    async fn latest_version(&mut self, id: &str) -> Result<Option<StoredVersion>, StoreError> {
+    async fn latest_version(&mut self, id: &str) -> Stored<Option<StoredVersion>> {
         Ok(self.state.versions.get(id).and_then(|v| v.last().cloned()))
     }
 
@@ -18,7 +18,7 @@ impl Campaigns for MemoryTx {
         version: &StoredVersion,
         state: CampaignState,
         _at: i64,
-    ) -> Result<(), StoreError> {
+    ) -> Stored<()> {
         let id = version.campaign.clone();
         let row = CampaignRow {
             state: self.state.campaigns.get(&id).map_or(state, |o| o.state),
@@ -38,7 +38,7 @@ impl Campaigns for MemoryTx {
         Ok(())
     }
 
-    async fn set_state(&mut self, id: &str, state: CampaignState) -> Result<bool, StoreError> {
+    async fn set_state(&mut self, id: &str, state: CampaignState) -> Stored<bool> {
         let Some(old) = self.state.campaigns.get(id).cloned() else {
             return Ok(false);
         };

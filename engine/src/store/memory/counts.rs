@@ -3,7 +3,7 @@
 use super::{CountRow, MemoryTx, pair};
 use crate::counts::{Limits, Refusal, UserCounts};
 use crate::period::Periods;
-use crate::store::{Counts, StoreError};
+use crate::store::{Counts, Stored};
 
 impl CountRow {
     /// The counts as they stand in `periods`: a new day or month starts at 0.
@@ -41,7 +41,7 @@ impl Counts for MemoryTx {
         user: &str,
         limits: &Limits,
         periods: &Periods,
-    ) -> Result<Result<UserCounts, Refusal>, StoreError> {
+    ) -> Stored<Result<UserCounts, Refusal>> {
         let row = self.count_row(campaign, user);
         let standing = row.standing(periods);
         if let Some(refusal) = standing.refusal(limits) {
@@ -67,7 +67,7 @@ impl Counts for MemoryTx {
         campaign: &str,
         user: &str,
         periods: &Periods,
-    ) -> Result<UserCounts, StoreError> {
+    ) -> Stored<UserCounts> {
         Ok(self.count_row(campaign, user).standing(periods))
     }
 
@@ -77,7 +77,7 @@ impl Counts for MemoryTx {
         user: &str,
         periods: &Periods,
         counts: &UserCounts,
-    ) -> Result<(), StoreError> {
+    ) -> Stored<()> {
         let row = CountRow {
             counts: *counts,
             day: periods.day.clone(),
@@ -87,12 +87,7 @@ impl Counts for MemoryTx {
         Ok(())
     }
 
-    async fn grant_draws(
-        &mut self,
-        campaign: &str,
-        user: &str,
-        draws: i64,
-    ) -> Result<(), StoreError> {
+    async fn grant_draws(&mut self, campaign: &str, user: &str, draws: i64) -> Stored<()> {
         let mut row = self.count_row(campaign, user);
         row.counts.granted += draws;
         self.put(|s| &mut s.counts, pair(campaign, user), row);

@@ -1,7 +1,7 @@
 //! Coupon code pools, in memory.
 
 use super::{CodeKey, Level, MemoryTx, pair};
-use crate::store::{Coupons, StoreError};
+use crate::store::{Coupons, Stored};
 
 impl Coupons for MemoryTx {
     async fn add_coupon_codes(
@@ -9,7 +9,7 @@ impl Coupons for MemoryTx {
         campaign: &str,
         award: &str,
         codes: &[String],
-    ) -> Result<u64, StoreError> {
+    ) -> Stored<u64> {
         let mut added = 0;
         for code in codes {
             let key = CodeKey {
@@ -43,7 +43,7 @@ impl Coupons for MemoryTx {
         award: &str,
         request_id: &str,
         _at: i64,
-    ) -> Result<Option<String>, StoreError> {
+    ) -> Stored<Option<String>> {
         let Some(key) = self
             .state
             .coupon_codes
@@ -61,11 +61,7 @@ impl Coupons for MemoryTx {
         Ok(Some(code))
     }
 
-    async fn issued_code(
-        &mut self,
-        campaign: &str,
-        request_id: &str,
-    ) -> Result<Option<String>, StoreError> {
+    async fn issued_code(&mut self, campaign: &str, request_id: &str) -> Stored<Option<String>> {
         Ok(self
             .state
             .coupon_codes

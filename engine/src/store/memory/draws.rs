@@ -3,11 +3,11 @@
 use std::collections::BTreeMap;
 
 use super::{DrawRow, MemoryTx, OrderRow, limit};
-use crate::store::rows::{DayCount, DrawRecord, HistoryRow};
-use crate::store::{Draws, StoreError};
+use crate::store::rows::{DayCount, DrawRecord, HistoryQuery, HistoryRow, OrderRecord};
+use crate::store::{Draws, Stored};
 
 impl Draws for MemoryTx {
-    async fn record_draw(&mut self, record: &DrawRecord<'_>) -> Result<(), StoreError> {
+    async fn record_draw(&mut self, record: &DrawRecord<'_>) -> Stored<()> {
         let row = DrawRow {
             campaign: record.campaign.to_string(),
             user: record.user.to_string(),
@@ -24,29 +24,16 @@ impl Draws for MemoryTx {
         Ok(())
     }
 
-    async fn record_order(
-        &mut self,
-        campaign: &str,
-        _request_id: &str,
-        _user: &str,
-        _sku: &str,
-        _draws: i64,
-        _at: i64,
-    ) -> Result<(), StoreError> {
+    async fn record_order(&mut self, order: &OrderRecord<'_>) -> Stored<()> {
         let row = OrderRow {
-            campaign: campaign.to_string(),
+            campaign: order.campaign.to_string(),
         };
         self.push(|s| &mut s.orders, row);
         Ok(())
     }
 
-    async fn history(
-        &mut self,
-        campaign: &str,
-        user: &str,
-        before: Option<(i64, &str)>,
-        most: i64,
-    ) -> Result<Vec<HistoryRow>, StoreError> {
+    async fn history(&mut self, query: &HistoryQuery<'_>) -> Stored<Vec<HistoryRow>> {
+        let (campaign, user, before) = (query.campaign, query.user, query.before);
         let mut rows: Vec<HistoryRow> = self
             .state
             .draws
@@ -56,11 +43,11 @@ impl Draws for MemoryTx {
             .map(|d| d.row.clone())
             .collect();
         rows.sort_by(|a, b| (b.at, &b.request_id).cmp(&(a.at, &a.request_id)));
-        rows.truncate(limit(most));
+        rows.truncate(limit(query.limit));
         Ok(rows)
     }
 
-    async fn draw_counts(&mut self, campaign: &str) -> Result<Vec<DayCount>, StoreError> {
+    async fn draw_counts(&mut self, campaign: &str) -> Stored<Vec<DayCount>> {
         let mut counts = BTreeMap::<(&str, &str), i64>::new();
         for d in self.state.draws.iter().filter(|d| d.campaign == campaign) {
             *counts.entry((&d.day, &d.row.award)).or_default() += 1;
@@ -76,7 +63,7 @@ impl Draws for MemoryTx {
     }
 
     #[cfg(feature = "test-support")]
-    async fn tallies(&mut self, campaign: &str) -> Result<(i64, i64, i64, i64), StoreError> {
+    async fn tallies(&mut self, campaign: &str) -> Stored<(i64, i64, i64, i64)> {
         let s = &self.state;
         let count = |n: usize| n as i64;
         let prefix = format!("{campaign}/");

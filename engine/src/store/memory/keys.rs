@@ -1,20 +1,20 @@
 //! API keys and the audit log, in memory.
 
 use super::{MemoryTx, limit};
-use crate::store::rows::{ApiKeyRow, AuditRow};
-use crate::store::{Keys, StoreError};
+use crate::store::rows::{ApiKeyRow, AuditRecord, AuditRow};
+use crate::store::{Keys, Stored};
 
 impl Keys for MemoryTx {
-    async fn insert_api_key(&mut self, key: &ApiKeyRow) -> Result<(), StoreError> {
+    async fn insert_api_key(&mut self, key: &ApiKeyRow) -> Stored<()> {
         self.push(|s| &mut s.api_keys, key.clone());
         Ok(())
     }
 
-    async fn api_keys(&mut self) -> Result<Vec<ApiKeyRow>, StoreError> {
+    async fn api_keys(&mut self) -> Stored<Vec<ApiKeyRow>> {
         Ok(self.state.api_keys.clone())
     }
 
-    async fn api_key_by_hash(&mut self, sha256: &str) -> Result<Option<ApiKeyRow>, StoreError> {
+    async fn api_key_by_hash(&mut self, sha256: &str) -> Stored<Option<ApiKeyRow>> {
         Ok(self
             .state
             .api_keys
@@ -23,7 +23,7 @@ impl Keys for MemoryTx {
             .cloned())
     }
 
-    async fn revoke_api_key(&mut self, id: &str, at: i64) -> Result<bool, StoreError> {
+    async fn revoke_api_key(&mut self, id: &str, at: i64) -> Stored<bool> {
         let Some(ix) = self.state.api_keys.iter().position(|k| k.id == id) else {
             return Ok(false);
         };
@@ -33,31 +33,20 @@ impl Keys for MemoryTx {
         Ok(true)
     }
 
-    async fn audit(
-        &mut self,
-        at: i64,
-        actor: &str,
-        action: &str,
-        target: &str,
-        detail: &str,
-    ) -> Result<(), StoreError> {
+    async fn audit(&mut self, entry: &AuditRecord<'_>) -> Stored<()> {
         let row = AuditRow {
             id: self.state.audit.len() as i64 + 1,
-            at,
-            actor: actor.to_string(),
-            action: action.to_string(),
-            target: target.to_string(),
-            detail: detail.to_string(),
+            at: entry.at,
+            actor: entry.actor.to_string(),
+            action: entry.action.to_string(),
+            target: entry.target.to_string(),
+            detail: entry.detail.to_string(),
         };
         self.push(|s| &mut s.audit, row);
         Ok(())
     }
 
-    async fn audit_log(
-        &mut self,
-        before: Option<i64>,
-        most: i64,
-    ) -> Result<Vec<AuditRow>, StoreError> {
+    async fn audit_log(&mut self, before: Option<i64>, most: i64) -> Stored<Vec<AuditRow>> {
         Ok(self
             .state
             .audit

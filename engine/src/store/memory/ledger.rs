@@ -1,41 +1,34 @@
 //! Credit balances and the ledger, in memory.
 
 use super::{LedgerEntry, MemoryTx, limit};
-use crate::store::rows::LedgerRow;
-use crate::store::{Ledger, StoreError};
+use crate::store::rows::{CreditChange, LedgerRow};
+use crate::store::{Ledger, Stored};
 
 impl Ledger for MemoryTx {
-    async fn add_credits(
-        &mut self,
-        user: &str,
-        delta: i64,
-        reason: &str,
-        reference: &str,
-        at: i64,
-    ) -> Result<bool, StoreError> {
-        let balance = self.state.balances.get(user).copied().unwrap_or(0) + delta;
+    async fn add_credits(&mut self, change: &CreditChange<'_>) -> Stored<bool> {
+        let balance = self.state.balances.get(change.user).copied().unwrap_or(0) + change.delta;
         if balance < 0 {
             return Ok(false);
         }
-        self.put(|s| &mut s.balances, user.to_string(), balance);
+        self.put(|s| &mut s.balances, change.user.to_string(), balance);
         let entry = LedgerEntry {
-            user: user.to_string(),
+            user: change.user.to_string(),
             row: LedgerRow {
-                delta,
-                reason: reason.to_string(),
-                reference: reference.to_string(),
-                at,
+                delta: change.delta,
+                reason: change.reason.to_string(),
+                reference: change.reference.to_string(),
+                at: change.at,
             },
         };
         self.push(|s| &mut s.ledger, entry);
         Ok(true)
     }
 
-    async fn balance(&mut self, user: &str) -> Result<i64, StoreError> {
+    async fn balance(&mut self, user: &str) -> Stored<i64> {
         Ok(self.state.balances.get(user).copied().unwrap_or(0))
     }
 
-    async fn ledger(&mut self, user: &str, most: i64) -> Result<Vec<LedgerRow>, StoreError> {
+    async fn ledger(&mut self, user: &str, most: i64) -> Stored<Vec<LedgerRow>> {
         Ok(self
             .state
             .ledger

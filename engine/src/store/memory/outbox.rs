@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use super::{MemoryTx, State, limit};
-use crate::store::rows::{Attempt, DeliveryRow, DeliveryState, OutboxSummary};
-use crate::store::{Outbox, StoreError};
+use crate::store::rows::{Attempt, DeliveryRow, DeliveryState, NewDelivery, OutboxSummary};
+use crate::store::{Outbox, Stored};
 
 const TASKS: fn(&mut State) -> &mut Vec<DeliveryRow> = |s| &mut s.deliveries;
 
@@ -19,24 +19,17 @@ impl MemoryTx {
 }
 
 impl Outbox for MemoryTx {
-    async fn enqueue_delivery(
-        &mut self,
-        campaign: &str,
-        request_id: &str,
-        user: &str,
-        award: &str,
-        at: i64,
-    ) -> Result<(), StoreError> {
+    async fn enqueue_delivery(&mut self, task: &NewDelivery<'_>) -> Stored<()> {
         let task = DeliveryRow {
             id: self.state.deliveries.len() as i64 + 1,
-            campaign: campaign.to_string(),
-            request_id: request_id.to_string(),
-            user: user.to_string(),
-            award: award.to_string(),
+            campaign: task.campaign.to_string(),
+            request_id: task.request_id.to_string(),
+            user: task.user.to_string(),
+            award: task.award.to_string(),
             state: DeliveryState::Pending,
             attempts: 0,
-            next_at: at,
-            created_at: at,
+            next_at: task.at,
+            created_at: task.at,
             last_error: None,
             delivered_at: None,
         };
@@ -49,7 +42,7 @@ impl Outbox for MemoryTx {
         now: i64,
         lease_until: i64,
         most: i64,
-    ) -> Result<Vec<DeliveryRow>, StoreError> {
+    ) -> Stored<Vec<DeliveryRow>> {
         let tasks = &self.state.deliveries;
         let mut due: Vec<usize> = (0..tasks.len())
             .filter(|&ix| tasks[ix].state.undelivered() && tasks[ix].next_at <= now)
@@ -67,7 +60,7 @@ impl Outbox for MemoryTx {
         Ok(leased)
     }
 
-    async fn finish_delivery(&mut self, id: i64, attempt: &Attempt) -> Result<bool, StoreError> {
+    async fn finish_delivery(&mut self, id: i64, attempt: &Attempt) -> Stored<bool> {
         let Some(ix) = self.task_in(id, DeliveryState::Sending) else {
             return Ok(false);
         };
@@ -97,7 +90,7 @@ impl Outbox for MemoryTx {
         &mut self,
         state: Option<DeliveryState>,
         most: i64,
-    ) -> Result<Vec<DeliveryRow>, StoreError> {
+    ) -> Stored<Vec<DeliveryRow>> {
         Ok(self
             .state
             .deliveries
@@ -109,7 +102,7 @@ impl Outbox for MemoryTx {
             .collect())
     }
 
-    async fn retry_delivery(&mut self, id: i64, now: i64) -> Result<bool, StoreError> {
+    async fn retry_delivery(&mut self, id: i64, now: i64) -> Stored<bool> {
         let Some(ix) = self.task_in(id, DeliveryState::Dead) else {
             return Ok(false);
         };
@@ -121,7 +114,7 @@ impl Outbox for MemoryTx {
         Ok(true)
     }
 
-    async fn outbox_summary(&mut self) -> Result<OutboxSummary, StoreError> {
+    async fn outbox_summary(&mut self) -> Stored<OutboxSummary> {
         let mut states = BTreeMap::<DeliveryState, i64>::new();
         for d in &self.state.deliveries {
             *states.entry(d.state).or_default() += 1;
@@ -139,7 +132,7 @@ impl Outbox for MemoryTx {
         })
     }
 
-    async fn purge_delivered(&mut self, before: i64) -> Result<u64, StoreError> {
+    async fn purge_delivered(&mut self, before: i64) -> Stored<u64> {
         let all = self.state.deliveries.clone();
         self.state.deliveries.retain(|d| {
             !(d.state == DeliveryState::Delivered && d.delivered_at.is_some_and(|at| at < before))

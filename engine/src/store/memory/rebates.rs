@@ -1,11 +1,11 @@
 //! Behaviour events and rebate claims, in memory.
 
 use super::{EventRow, MemoryTx, RebateKey};
-use crate::store::rows::{EventRecord, Period};
-use crate::store::{Rebates, StoreError};
+use crate::store::rows::{EventQuery, EventRecord, Period, RebateClaim};
+use crate::store::{Rebates, Stored};
 
 impl Rebates for MemoryTx {
-    async fn record_event(&mut self, e: &EventRecord<'_>) -> Result<(), StoreError> {
+    async fn record_event(&mut self, e: &EventRecord<'_>) -> Stored<()> {
         let row = EventRow {
             campaign: e.campaign.to_string(),
             user: e.user.to_string(),
@@ -18,41 +18,26 @@ impl Rebates for MemoryTx {
         Ok(())
     }
 
-    async fn event_done(
-        &mut self,
-        campaign: &str,
-        user: &str,
-        event: &str,
-        period: Period,
-        key: &str,
-    ) -> Result<bool, StoreError> {
+    async fn event_done(&mut self, q: &EventQuery<'_>) -> Stored<bool> {
         Ok(self.state.events.iter().any(|e| {
-            e.campaign == campaign
-                && e.user == user
-                && e.event == event
-                && match period {
-                    Period::Day => e.day == key,
-                    Period::Week => e.week == key,
-                    Period::Month => e.month == key,
+            e.campaign == q.campaign
+                && e.user == q.user
+                && e.event == q.event
+                && match q.period {
+                    Period::Day => e.day == q.key,
+                    Period::Week => e.week == q.key,
+                    Period::Month => e.month == q.key,
                     Period::Ever => true,
                 }
         }))
     }
 
-    async fn claim_rebate(
-        &mut self,
-        campaign: &str,
-        rebate: &str,
-        user: &str,
-        period_key: &str,
-        _request_id: &str,
-        _at: i64,
-    ) -> Result<bool, StoreError> {
+    async fn claim_rebate(&mut self, claim: &RebateClaim<'_>) -> Stored<bool> {
         let key = RebateKey {
-            campaign: campaign.to_string(),
-            rebate: rebate.to_string(),
-            user: user.to_string(),
-            period: period_key.to_string(),
+            campaign: claim.campaign.to_string(),
+            rebate: claim.rebate.to_string(),
+            user: claim.user.to_string(),
+            period: claim.period_key.to_string(),
         };
         if !self.state.rebate_claims.insert(key.clone()) {
             return Ok(false);

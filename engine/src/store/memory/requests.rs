@@ -1,19 +1,15 @@
 //! Request ids and stored answers, in memory.
 
 use super::{MemoryTx, RequestRow, pair};
-use crate::store::rows::Claim;
-use crate::store::{Requests, StoreError};
+use crate::store::rows::{Claim, RequestKey};
+use crate::store::{Requests, Stored};
 
 impl Requests for MemoryTx {
-    async fn claim(
-        &mut self,
-        scope: &str,
-        request_id: &str,
-        body_hash: &str,
-        first_hash: &str,
-    ) -> Result<Claim, StoreError> {
-        let key = pair(scope, request_id);
-        Ok(match self.state.requests.get(&key) {
+    async fn claim(&mut self, key: &RequestKey<'_>) -> Stored<Claim> {
+        let (scope, request_id, body_hash, first_hash) =
+            (key.scope, key.id, key.body_hash, key.first_hash);
+        let pair = pair(scope, request_id);
+        Ok(match self.state.requests.get(&pair) {
             Some(row) if row.body_hash != body_hash && row.body_hash != first_hash => {
                 Claim::Conflict
             }
@@ -28,17 +24,13 @@ impl Requests for MemoryTx {
                     body_hash: body_hash.to_string(),
                     answer: None,
                 };
-                self.put(|s| &mut s.requests, key, row);
+                self.put(|s| &mut s.requests, pair, row);
                 Claim::New
             }
         })
     }
 
-    async fn stored_answer(
-        &mut self,
-        scope: &str,
-        request_id: &str,
-    ) -> Result<Option<String>, StoreError> {
+    async fn stored_answer(&mut self, scope: &str, request_id: &str) -> Stored<Option<String>> {
         Ok(self
             .state
             .requests
@@ -46,14 +38,8 @@ impl Requests for MemoryTx {
             .and_then(|row| row.answer.clone()))
     }
 
-    async fn answer(
-        &mut self,
-        scope: &str,
-        request_id: &str,
-        body_hash: &str,
-        response: &str,
-        _at: i64,
-    ) -> Result<(), StoreError> {
+    async fn answer(&mut self, key: &RequestKey<'_>, response: &str) -> Stored<()> {
+        let (scope, request_id, body_hash) = (key.scope, key.id, key.body_hash);
         let row = RequestRow {
             body_hash: body_hash.to_string(),
             answer: Some(response.to_string()),
@@ -62,7 +48,7 @@ impl Requests for MemoryTx {
         Ok(())
     }
 
-    async fn purge_requests(&mut self, _before: i64) -> Result<u64, StoreError> {
+    async fn purge_requests(&mut self, _before: i64) -> Stored<u64> {
         Ok(0)
     }
 }

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use super::{Level, MemoryTx, Pair, State, pair};
 use crate::store::rows::StockRow;
-use crate::store::{Stock, StoreError};
+use crate::store::{Stock, Stored};
 
 type Table = fn(&mut State) -> &mut HashMap<Pair, Level>;
 
@@ -55,35 +55,26 @@ impl Stock for MemoryTx {
         campaign: &str,
         award: &str,
         declared: i64,
-    ) -> Result<(), StoreError> {
+    ) -> Stored<()> {
         self.declare(AWARDS, pair(campaign, award), declared);
         Ok(())
     }
 
-    async fn declare_sku_stock(
-        &mut self,
-        campaign: &str,
-        sku: &str,
-        declared: i64,
-    ) -> Result<(), StoreError> {
+    async fn declare_sku_stock(&mut self, campaign: &str, sku: &str, declared: i64) -> Stored<()> {
         self.declare(SKUS, pair(campaign, sku), declared);
         Ok(())
     }
 
-    async fn take_award_stock(&mut self, campaign: &str, award: &str) -> Result<bool, StoreError> {
+    async fn take_award_stock(&mut self, campaign: &str, award: &str) -> Stored<bool> {
         Ok(self.take(AWARDS, pair(campaign, award), 1))
     }
 
-    async fn return_award_stock(&mut self, campaign: &str, award: &str) -> Result<(), StoreError> {
+    async fn return_award_stock(&mut self, campaign: &str, award: &str) -> Stored<()> {
         self.take(AWARDS, pair(campaign, award), -1);
         Ok(())
     }
 
-    async fn award_stock(
-        &mut self,
-        campaign: &str,
-        award: &str,
-    ) -> Result<Option<StockRow>, StoreError> {
+    async fn award_stock(&mut self, campaign: &str, award: &str) -> Stored<Option<StockRow>> {
         Ok(self
             .state
             .award_stock
@@ -91,7 +82,7 @@ impl Stock for MemoryTx {
             .map(|s| stock_row(award, s)))
     }
 
-    async fn award_stocks(&mut self, campaign: &str) -> Result<Vec<StockRow>, StoreError> {
+    async fn award_stocks(&mut self, campaign: &str) -> Stored<Vec<StockRow>> {
         let mut rows: Vec<StockRow> = self
             .state
             .award_stock
@@ -103,7 +94,7 @@ impl Stock for MemoryTx {
         Ok(rows)
     }
 
-    async fn take_sku_stock(&mut self, campaign: &str, sku: &str) -> Result<bool, StoreError> {
+    async fn take_sku_stock(&mut self, campaign: &str, sku: &str) -> Stored<bool> {
         Ok(self.take(SKUS, pair(campaign, sku), 1))
     }
 }

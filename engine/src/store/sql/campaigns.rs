@@ -2,10 +2,10 @@
 
 use super::{Arg, SqlTx};
 use crate::store::rows::{CampaignRow, CampaignState, StoredVersion};
-use crate::store::{Campaigns, StoreError};
+use crate::store::{Campaigns, Stored};
 
 impl Campaigns for SqlTx {
-    async fn campaign(&mut self, id: &str) -> Result<Option<CampaignRow>, StoreError> {
+    async fn campaign(&mut self, id: &str) -> Stored<Option<CampaignRow>> {
         self.fetch_optional(
             "SELECT state, current_version FROM campaigns WHERE id = $1",
             &[Arg::Text(id)],
@@ -13,7 +13,7 @@ impl Campaigns for SqlTx {
         .await
     }
 
-    async fn latest_version(&mut self, id: &str) -> Result<Option<StoredVersion>, StoreError> {
+    async fn latest_version(&mut self, id: &str) -> Stored<Option<StoredVersion>> {
         self.fetch_optional(
             "SELECT campaign_id, version, source, sha256 FROM campaign_versions WHERE campaign_id = $1 ORDER BY version DESC LIMIT 1",
             &[Arg::Text(id)],
@@ -26,7 +26,7 @@ impl Campaigns for SqlTx {
         version: &StoredVersion,
         state: CampaignState,
         at: i64,
-    ) -> Result<(), StoreError> {
+    ) -> Stored<()> {
         self.execute(
             "INSERT INTO campaigns (id, state, current_version, created_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (id) DO UPDATE SET current_version = excluded.current_version",
@@ -41,7 +41,7 @@ impl Campaigns for SqlTx {
         Ok(())
     }
 
-    async fn set_state(&mut self, id: &str, state: CampaignState) -> Result<bool, StoreError> {
+    async fn set_state(&mut self, id: &str, state: CampaignState) -> Stored<bool> {
         let changed = self
             .execute(
                 "UPDATE campaigns SET state = $2 WHERE id = $1",

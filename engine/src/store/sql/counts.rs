@@ -4,7 +4,7 @@
 use super::{Arg, SqlTx};
 use crate::counts::{Limits, Refusal, UserCounts};
 use crate::period::Periods;
-use crate::store::{Counts, StoreError};
+use crate::store::{Counts, Stored};
 
 impl Counts for SqlTx {
     async fn debit_draw(
@@ -13,7 +13,7 @@ impl Counts for SqlTx {
         user: &str,
         limits: &Limits,
         periods: &Periods,
-    ) -> Result<Result<UserCounts, Refusal>, StoreError> {
+    ) -> Stored<Result<UserCounts, Refusal>> {
         self.execute(
             "INSERT INTO user_counters (campaign_id, user_id) VALUES ($1, $2) ON CONFLICT (campaign_id, user_id) DO NOTHING",
             &[Arg::Text(campaign), Arg::Text(user)],
@@ -57,7 +57,7 @@ impl Counts for SqlTx {
         campaign: &str,
         user: &str,
         periods: &Periods,
-    ) -> Result<UserCounts, StoreError> {
+    ) -> Stored<UserCounts> {
         let counts = self
             .fetch_optional(
                 "SELECT made AS total, granted, \
@@ -81,7 +81,7 @@ impl Counts for SqlTx {
         user: &str,
         periods: &Periods,
         counts: &UserCounts,
-    ) -> Result<(), StoreError> {
+    ) -> Stored<()> {
         self.execute(
             "INSERT INTO user_counters (campaign_id, user_id, made, granted, day_key, day_count, month_key, month_count) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
@@ -103,12 +103,7 @@ impl Counts for SqlTx {
         Ok(())
     }
 
-    async fn grant_draws(
-        &mut self,
-        campaign: &str,
-        user: &str,
-        draws: i64,
-    ) -> Result<(), StoreError> {
+    async fn grant_draws(&mut self, campaign: &str, user: &str, draws: i64) -> Stored<()> {
         self.execute(
             "INSERT INTO user_counters (campaign_id, user_id, granted) VALUES ($1, $2, $3) \
              ON CONFLICT (campaign_id, user_id) DO UPDATE SET granted = user_counters.granted + excluded.granted",

@@ -1,7 +1,7 @@
 //! Coupon code pools, in SQL.
 
 use super::{Arg, SqlTx};
-use crate::store::{Coupons, StoreError};
+use crate::store::{Coupons, Stored};
 
 impl Coupons for SqlTx {
     async fn add_coupon_codes(
@@ -9,7 +9,7 @@ impl Coupons for SqlTx {
         campaign: &str,
         award: &str,
         codes: &[String],
-    ) -> Result<u64, StoreError> {
+    ) -> Stored<u64> {
         let mut added = 0;
         for code in codes {
             added += self
@@ -36,7 +36,7 @@ impl Coupons for SqlTx {
         award: &str,
         request_id: &str,
         at: i64,
-    ) -> Result<Option<String>, StoreError> {
+    ) -> Stored<Option<String>> {
         // Concurrent draws on PostgreSQL each skip the codes the others are taking.
         let sql = format!(
             "UPDATE coupon_codes SET request_id = $3, issued_at = $4 WHERE campaign_id = $1 AND award_id = $2 AND code = \
@@ -58,11 +58,7 @@ impl Coupons for SqlTx {
         Ok(row.map(|(code,)| code))
     }
 
-    async fn issued_code(
-        &mut self,
-        campaign: &str,
-        request_id: &str,
-    ) -> Result<Option<String>, StoreError> {
+    async fn issued_code(&mut self, campaign: &str, request_id: &str) -> Stored<Option<String>> {
         let row: Option<(String,)> = self
             .fetch_optional(
                 "SELECT code FROM coupon_codes WHERE campaign_id = $1 AND request_id = $2",

@@ -1,11 +1,11 @@
 //! Draws and orders, in SQL.
 
 use super::{Arg, SqlTx};
-use crate::store::rows::{DayCount, DrawRecord, HistoryRow};
-use crate::store::{Draws, StoreError};
+use crate::store::rows::{DayCount, DrawRecord, HistoryQuery, HistoryRow, OrderRecord};
+use crate::store::{Draws, StoreError, Stored};
 
 impl Draws for SqlTx {
-    async fn record_draw(&mut self, r: &DrawRecord<'_>) -> Result<(), StoreError> {
+    async fn record_draw(&mut self, r: &DrawRecord<'_>) -> Stored<()> {
         self.execute(
             "INSERT INTO draws (campaign_id, request_id, user_id, version, award_id, amount, seed, explanation, created_at, day_key) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -26,50 +26,36 @@ impl Draws for SqlTx {
         Ok(())
     }
 
-    async fn record_order(
-        &mut self,
-        campaign: &str,
-        request_id: &str,
-        user: &str,
-        sku: &str,
-        draws: i64,
-        at: i64,
-    ) -> Result<(), StoreError> {
+    async fn record_order(&mut self, o: &OrderRecord<'_>) -> Stored<()> {
         self.execute(
             "INSERT INTO orders (campaign_id, request_id, user_id, sku_id, draws, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-            &[Arg::Text(campaign), Arg::Text(request_id), Arg::Text(user), Arg::Text(sku), Arg::Int(draws), Arg::Int(at)],
+            &[Arg::Text(o.campaign), Arg::Text(o.request_id), Arg::Text(o.user), Arg::Text(o.sku), Arg::Int(o.draws), Arg::Int(o.at)],
         )
         .await?;
         Ok(())
     }
 
-    async fn history(
-        &mut self,
-        campaign: &str,
-        user: &str,
-        before: Option<(i64, &str)>,
-        limit: i64,
-    ) -> Result<Vec<HistoryRow>, StoreError> {
+    async fn history(&mut self, query: &HistoryQuery<'_>) -> Stored<Vec<HistoryRow>> {
         // Without a cursor, start after the newest possible row.
-        let (at, request_id) = before.unwrap_or((i64::MAX, ""));
+        let (at, request_id) = query.before.unwrap_or((i64::MAX, ""));
         self.fetch_all(
             "SELECT request_id, award_id, amount, version, created_at FROM draws \
              WHERE campaign_id = $1 AND user_id = $2 \
              AND (created_at < $3 OR (created_at = $3 AND request_id < $4) OR $5 = 0) \
              ORDER BY created_at DESC, request_id DESC LIMIT $6",
             &[
-                Arg::Text(campaign),
-                Arg::Text(user),
+                Arg::Text(query.campaign),
+                Arg::Text(query.user),
                 Arg::Int(at),
                 Arg::Text(request_id),
-                Arg::Int(i64::from(before.is_some())),
-                Arg::Int(limit),
+                Arg::Int(i64::from(query.before.is_some())),
+                Arg::Int(query.limit),
             ],
         )
         .await
     }
 
-    async fn draw_counts(&mut self, campaign: &str) -> Result<Vec<DayCount>, StoreError> {
+    async fn draw_counts(&mut self, campaign: &str) -> Stored<Vec<DayCount>> {
         self.fetch_all(
             "SELECT day_key, award_id, COUNT(*) AS draws FROM draws WHERE campaign_id = $1 \
              GROUP BY day_key, award_id ORDER BY day_key, award_id",
@@ -79,7 +65,7 @@ impl Draws for SqlTx {
     }
 
     #[cfg(feature = "test-support")]
-    async fn tallies(&mut self, campaign: &str) -> Result<(i64, i64, i64, i64), StoreError> {
+    async fn tallies(&mut self, campaign: &str) -> Stored<(i64, i64, i64, i64)> {
         let prefix = format!("{campaign}/%");
         self.fetch_optional(
             "SELECT (SELECT COUNT(*) FROM draws WHERE campaign_id = $1), \

@@ -1,11 +1,11 @@
 //! API keys and the audit log, in SQL.
 
 use super::{Arg, SqlTx};
-use crate::store::rows::{ApiKeyRow, AuditRow};
-use crate::store::{Keys, StoreError};
+use crate::store::rows::{ApiKeyRow, AuditRecord, AuditRow};
+use crate::store::{Keys, Stored};
 
 impl Keys for SqlTx {
-    async fn insert_api_key(&mut self, key: &ApiKeyRow) -> Result<(), StoreError> {
+    async fn insert_api_key(&mut self, key: &ApiKeyRow) -> Stored<()> {
         self.execute(
             "INSERT INTO api_keys (id, name, sha256, created_at) VALUES ($1, $2, $3, $4)",
             &[
@@ -19,7 +19,7 @@ impl Keys for SqlTx {
         Ok(())
     }
 
-    async fn api_keys(&mut self) -> Result<Vec<ApiKeyRow>, StoreError> {
+    async fn api_keys(&mut self) -> Stored<Vec<ApiKeyRow>> {
         self.fetch_all(
             "SELECT id, name, sha256, created_at, revoked_at FROM api_keys ORDER BY created_at, id",
             &[],
@@ -27,7 +27,7 @@ impl Keys for SqlTx {
         .await
     }
 
-    async fn api_key_by_hash(&mut self, sha256: &str) -> Result<Option<ApiKeyRow>, StoreError> {
+    async fn api_key_by_hash(&mut self, sha256: &str) -> Stored<Option<ApiKeyRow>> {
         self.fetch_optional(
             "SELECT id, name, sha256, created_at, revoked_at FROM api_keys WHERE sha256 = $1",
             &[Arg::Text(sha256)],
@@ -35,7 +35,7 @@ impl Keys for SqlTx {
         .await
     }
 
-    async fn revoke_api_key(&mut self, id: &str, at: i64) -> Result<bool, StoreError> {
+    async fn revoke_api_key(&mut self, id: &str, at: i64) -> Stored<bool> {
         let found: Option<(String,)> = self
             .fetch_optional("SELECT id FROM api_keys WHERE id = $1", &[Arg::Text(id)])
             .await?;
@@ -48,33 +48,22 @@ impl Keys for SqlTx {
         Ok(found.is_some())
     }
 
-    async fn audit(
-        &mut self,
-        at: i64,
-        actor: &str,
-        action: &str,
-        target: &str,
-        detail: &str,
-    ) -> Result<(), StoreError> {
+    async fn audit(&mut self, entry: &AuditRecord<'_>) -> Stored<()> {
         self.execute(
             "INSERT INTO audit_log (at, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5)",
             &[
-                Arg::Int(at),
-                Arg::Text(actor),
-                Arg::Text(action),
-                Arg::Text(target),
-                Arg::Text(detail),
+                Arg::Int(entry.at),
+                Arg::Text(entry.actor),
+                Arg::Text(entry.action),
+                Arg::Text(entry.target),
+                Arg::Text(entry.detail),
             ],
         )
         .await?;
         Ok(())
     }
 
-    async fn audit_log(
-        &mut self,
-        before: Option<i64>,
-        limit: i64,
-    ) -> Result<Vec<AuditRow>, StoreError> {
+    async fn audit_log(&mut self, before: Option<i64>, limit: i64) -> Stored<Vec<AuditRow>> {
         self.fetch_all(
             "SELECT id, at, actor, action, target, detail FROM audit_log WHERE id < $1 ORDER BY id DESC LIMIT $2",
             &[Arg::Int(before.unwrap_or(i64::MAX)), Arg::Int(limit)],

@@ -28,8 +28,8 @@ use sqlx::sqlite::{
 use sqlx::{FromRow, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
-use super::StoreError;
 use super::rows::StoredVersion;
+use super::{StoreError, Stored};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
@@ -81,7 +81,7 @@ pub enum SqlTx {
 
 impl SqlStore {
     /// Connects and applies the migrations.
-    pub async fn connect(url: &str) -> Result<SqlStore, StoreError> {
+    pub async fn connect(url: &str) -> Stored<SqlStore> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = PgPoolOptions::new()
                 .max_connections(32)
@@ -111,7 +111,7 @@ impl SqlStore {
         Err(StoreError::Url(scheme.to_string()))
     }
 
-    pub(crate) async fn begin(&self) -> Result<SqlTx, StoreError> {
+    pub(crate) async fn begin(&self) -> Stored<SqlTx> {
         Ok(match self {
             // IMMEDIATE takes the write lock up front: SQLite allows one writer, and a
             // deferred transaction that upgrades later can fail instead of waiting.
@@ -125,14 +125,14 @@ impl SqlStore {
 
     /// A transaction for reading only: on SQLite it neither waits in the writers'
     /// queue nor takes the write lock, so reads never stall draws.
-    pub(crate) async fn read(&self) -> Result<SqlTx, StoreError> {
+    pub(crate) async fn read(&self) -> Stored<SqlTx> {
         Ok(match self {
             SqlStore::Sqlite(pool, _) => SqlTx::Sqlite(pool.begin().await?, None),
             SqlStore::Postgres(pool) => SqlTx::Postgres(pool.begin().await?),
         })
     }
 
-    pub(crate) async fn current_versions(&self) -> Result<Vec<StoredVersion>, StoreError> {
+    pub(crate) async fn current_versions(&self) -> Stored<Vec<StoredVersion>> {
         let mut tx = self.read().await?;
         let rows = tx
             .fetch_all(
@@ -178,7 +178,7 @@ impl SqlTx {
     }
 
     /// Runs a statement; the rows it changed.
-    async fn execute(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<u64, StoreError> {
+    async fn execute(&mut self, sql: &str, args: &[Arg<'_>]) -> Stored<u64> {
         Ok(match self {
             SqlTx::Sqlite(tx, _) => {
                 let sql = sql.replace('$', "?");
@@ -194,11 +194,7 @@ impl SqlTx {
         })
     }
 
-    async fn fetch_optional<T: Read>(
-        &mut self,
-        sql: &str,
-        args: &[Arg<'_>],
-    ) -> Result<Option<T>, StoreError> {
+    async fn fetch_optional<T: Read>(&mut self, sql: &str, args: &[Arg<'_>]) -> Stored<Option<T>> {
         Ok(match self {
             SqlTx::Sqlite(tx, _) => {
                 let sql = sql.replace('$', "?");
@@ -214,11 +210,7 @@ impl SqlTx {
         })
     }
 
-    async fn fetch_all<T: Read>(
-        &mut self,
-        sql: &str,
-        args: &[Arg<'_>],
-    ) -> Result<Vec<T>, StoreError> {
+    async fn fetch_all<T: Read>(&mut self, sql: &str, args: &[Arg<'_>]) -> Stored<Vec<T>> {
         Ok(match self {
             SqlTx::Sqlite(tx, _) => {
                 let sql = sql.replace('$', "?");
@@ -234,7 +226,7 @@ impl SqlTx {
         })
     }
 
-    pub(crate) async fn commit(self) -> Result<(), StoreError> {
+    pub(crate) async fn commit(self) -> Stored<()> {
         match self {
             SqlTx::Sqlite(tx, _) => tx.commit().await?,
             SqlTx::Postgres(tx) => tx.commit().await?,

@@ -1,23 +1,16 @@
 //! The outbox of deliveries, in SQL: leases skip rows another server holds.
 
 use super::{Arg, SqlTx};
-use crate::store::rows::{Attempt, DeliveryRow, DeliveryState, OutboxSummary};
-use crate::store::{Outbox, StoreError};
+use crate::store::rows::{Attempt, DeliveryRow, DeliveryState, NewDelivery, OutboxSummary};
+use crate::store::{Outbox, Stored};
 
 const TASK_COLUMNS: &str = "id, campaign_id, request_id, user_id, award_id, state, attempts, next_at, created_at, last_error, delivered_at";
 
 impl Outbox for SqlTx {
-    async fn enqueue_delivery(
-        &mut self,
-        campaign: &str,
-        request_id: &str,
-        user: &str,
-        award: &str,
-        at: i64,
-    ) -> Result<(), StoreError> {
+    async fn enqueue_delivery(&mut self, task: &NewDelivery<'_>) -> Stored<()> {
         self.execute(
             "INSERT INTO delivery_tasks (campaign_id, request_id, user_id, award_id, next_at, created_at) VALUES ($1, $2, $3, $4, $5, $5)",
-            &[Arg::Text(campaign), Arg::Text(request_id), Arg::Text(user), Arg::Text(award), Arg::Int(at)],
+            &[Arg::Text(task.campaign), Arg::Text(task.request_id), Arg::Text(task.user), Arg::Text(task.award), Arg::Int(task.at)],
         )
         .await?;
         Ok(())
@@ -28,7 +21,7 @@ impl Outbox for SqlTx {
         now: i64,
         lease_until: i64,
         limit: i64,
-    ) -> Result<Vec<DeliveryRow>, StoreError> {
+    ) -> Stored<Vec<DeliveryRow>> {
         let sql = format!(
             "SELECT {TASK_COLUMNS} FROM delivery_tasks WHERE state IN ('pending', 'sending') AND next_at <= $1 \
              ORDER BY next_at, id LIMIT $2{}",
@@ -49,7 +42,7 @@ impl Outbox for SqlTx {
         Ok(due)
     }
 
-    async fn finish_delivery(&mut self, id: i64, attempt: &Attempt) -> Result<bool, StoreError> {
+    async fn finish_delivery(&mut self, id: i64, attempt: &Attempt) -> Stored<bool> {
         let changed = match attempt {
             Attempt::Delivered { at } => {
                 self.execute(
@@ -83,7 +76,7 @@ impl Outbox for SqlTx {
         &mut self,
         state: Option<DeliveryState>,
         limit: i64,
-    ) -> Result<Vec<DeliveryRow>, StoreError> {
+    ) -> Stored<Vec<DeliveryRow>> {
         let sql = format!(
             "SELECT {TASK_COLUMNS} FROM delivery_tasks WHERE (state = $1 OR $2 = 0) ORDER BY id DESC LIMIT $3"
         );
@@ -98,7 +91,7 @@ impl Outbox for SqlTx {
         .await
     }
 
-    async fn retry_delivery(&mut self, id: i64, now: i64) -> Result<bool, StoreError> {
+    async fn retry_delivery(&mut self, id: i64, now: i64) -> Stored<bool> {
         let changed = self
             .execute(
                 "UPDATE delivery_tasks SET state = 'pending', next_at = $2, attempts = 0 WHERE id = $1 AND state = 'dead'",
@@ -108,7 +101,7 @@ impl Outbox for SqlTx {
         Ok(changed == 1)
     }
 
-    async fn outbox_summary(&mut self) -> Result<OutboxSummary, StoreError> {
+    async fn outbox_summary(&mut self) -> Stored<OutboxSummary> {
         let counts: Vec<(String, i64)> = self
             .fetch_all(
                 "SELECT state, COUNT(*) FROM delivery_tasks GROUP BY state ORDER BY state",
@@ -118,7 +111,7 @@ impl Outbox for SqlTx {
         let states = counts
             .into_iter()
             .map(|(state, n)| Ok((state.parse()?, n)))
-            .collect::<Result<_, StoreError>>()?;
+            .collect::<Stored<_>>()?;
         let (oldest_undelivered,): (Option<i64>,) = self
             .fetch_optional(
                 "SELECT MIN(created_at) FROM delivery_tasks WHERE state IN ('pending', 'sending')",
@@ -132,7 +125,7 @@ impl Outbox for SqlTx {
         })
     }
 
-    async fn purge_delivered(&mut self, before: i64) -> Result<u64, StoreError> {
+    async fn purge_delivered(&mut self, before: i64) -> Stored<u64> {
         self.execute(
             "DELETE FROM delivery_tasks WHERE state = 'delivered' AND delivered_at < $1",
             &[Arg::Int(before)],

@@ -1,11 +1,11 @@
 //! Behaviour events and rebate claims, in SQL.
 
 use super::{Arg, SqlTx};
-use crate::store::rows::{EventRecord, Period};
-use crate::store::{Rebates, StoreError};
+use crate::store::rows::{EventQuery, EventRecord, Period, RebateClaim};
+use crate::store::{Rebates, Stored};
 
 impl Rebates for SqlTx {
-    async fn record_event(&mut self, e: &EventRecord<'_>) -> Result<(), StoreError> {
+    async fn record_event(&mut self, e: &EventRecord<'_>) -> Stored<()> {
         self.execute(
             "INSERT INTO events (campaign_id, request_id, user_id, event, day_key, week_key, month_key, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -24,16 +24,9 @@ impl Rebates for SqlTx {
         Ok(())
     }
 
-    async fn event_done(
-        &mut self,
-        campaign: &str,
-        user: &str,
-        event: &str,
-        period: Period,
-        key: &str,
-    ) -> Result<bool, StoreError> {
+    async fn event_done(&mut self, q: &EventQuery<'_>) -> Stored<bool> {
         // The column is chosen from a closed set, never from input.
-        let column = match period {
+        let column = match q.period {
             Period::Day => "day_key = $4",
             Period::Week => "week_key = $4",
             Period::Month => "month_key = $4",
@@ -47,36 +40,28 @@ impl Rebates for SqlTx {
             .fetch_optional(
                 &sql,
                 &[
-                    Arg::Text(campaign),
-                    Arg::Text(user),
-                    Arg::Text(event),
-                    Arg::Text(key),
+                    Arg::Text(q.campaign),
+                    Arg::Text(q.user),
+                    Arg::Text(q.event),
+                    Arg::Text(q.key),
                 ],
             )
             .await?;
         Ok(found.is_some())
     }
 
-    async fn claim_rebate(
-        &mut self,
-        campaign: &str,
-        rebate: &str,
-        user: &str,
-        period_key: &str,
-        request_id: &str,
-        at: i64,
-    ) -> Result<bool, StoreError> {
+    async fn claim_rebate(&mut self, c: &RebateClaim<'_>) -> Stored<bool> {
         let inserted = self
             .execute(
                 "INSERT INTO rebate_claims (campaign_id, rebate_id, user_id, period_key, request_id, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
                 &[
-                    Arg::Text(campaign),
-                    Arg::Text(rebate),
-                    Arg::Text(user),
-                    Arg::Text(period_key),
-                    Arg::Text(request_id),
-                    Arg::Int(at),
+                    Arg::Text(c.campaign),
+                    Arg::Text(c.rebate),
+                    Arg::Text(c.user),
+                    Arg::Text(c.period_key),
+                    Arg::Text(c.request_id),
+                    Arg::Int(c.at),
                 ],
             )
             .await?;

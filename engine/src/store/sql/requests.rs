@@ -1,17 +1,13 @@
 //! Request ids and stored answers, in SQL: a unique key per (scope, id).
 
 use super::{Arg, SqlTx};
-use crate::store::rows::Claim;
-use crate::store::{Requests, StoreError};
+use crate::store::rows::{Claim, RequestKey};
+use crate::store::{Requests, StoreError, Stored};
 
 impl Requests for SqlTx {
-    async fn claim(
-        &mut self,
-        scope: &str,
-        request_id: &str,
-        body_hash: &str,
-        first_hash: &str,
-    ) -> Result<Claim, StoreError> {
+    async fn claim(&mut self, key: &RequestKey<'_>) -> Stored<Claim> {
+        let (scope, request_id, body_hash, first_hash) =
+            (key.scope, key.id, key.body_hash, key.first_hash);
         // The unique key does the work: a concurrent duplicate blocks here until
         // the first commits, then finds its row and replays it.
         let inserted = self
@@ -38,11 +34,7 @@ impl Requests for SqlTx {
         })
     }
 
-    async fn stored_answer(
-        &mut self,
-        scope: &str,
-        request_id: &str,
-    ) -> Result<Option<String>, StoreError> {
+    async fn stored_answer(&mut self, scope: &str, request_id: &str) -> Stored<Option<String>> {
         let row: Option<(String,)> = self
             .fetch_optional(
                 "SELECT response FROM requests WHERE scope = $1 AND request_id = $2 AND response <> ''",
@@ -52,14 +44,8 @@ impl Requests for SqlTx {
         Ok(row.map(|(response,)| response))
     }
 
-    async fn answer(
-        &mut self,
-        scope: &str,
-        request_id: &str,
-        body_hash: &str,
-        response: &str,
-        at: i64,
-    ) -> Result<(), StoreError> {
+    async fn answer(&mut self, key: &RequestKey<'_>, response: &str) -> Stored<()> {
+        let (scope, request_id, body_hash, at) = (key.scope, key.id, key.body_hash, key.at);
         self.execute(
             "UPDATE requests SET response = $4, created_at = $5 WHERE scope = $1 AND request_id = $2 AND body_hash = $3",
             &[Arg::Text(scope), Arg::Text(request_id), Arg::Text(body_hash), Arg::Text(response), Arg::Int(at)],
@@ -68,7 +54,7 @@ impl Requests for SqlTx {
         Ok(())
     }
 
-    async fn purge_requests(&mut self, before: i64) -> Result<u64, StoreError> {
+    async fn purge_requests(&mut self, before: i64) -> Stored<u64> {
         self.execute(
             "DELETE FROM requests WHERE created_at < $1",
             &[Arg::Int(before)],

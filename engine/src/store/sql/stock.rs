@@ -2,7 +2,7 @@
 
 use super::{Arg, SqlTx};
 use crate::store::rows::StockRow;
-use crate::store::{Stock, StoreError};
+use crate::store::{Stock, Stored};
 
 /// The two stocked tables and the column each counts what went out in.
 #[derive(Debug, Clone, Copy)]
@@ -43,7 +43,7 @@ impl SqlTx {
         campaign: &str,
         item: &str,
         declared: i64,
-    ) -> Result<(), StoreError> {
+    ) -> Stored<()> {
         let (name, id) = (table.name(), table.id());
         let greatest = if self.postgres() { "GREATEST" } else { "MAX" };
         let sql = format!(
@@ -59,7 +59,7 @@ impl SqlTx {
         Ok(())
     }
 
-    async fn take(&mut self, table: Table, campaign: &str, item: &str) -> Result<bool, StoreError> {
+    async fn take(&mut self, table: Table, campaign: &str, item: &str) -> Stored<bool> {
         let (name, id, out) = (table.name(), table.id(), table.out());
         let sql = format!(
             "UPDATE {name} SET remaining = remaining - 1, {out} = {out} + 1 \
@@ -78,24 +78,19 @@ impl Stock for SqlTx {
         campaign: &str,
         award: &str,
         declared: i64,
-    ) -> Result<(), StoreError> {
+    ) -> Stored<()> {
         self.declare(Table::Awards, campaign, award, declared).await
     }
 
-    async fn declare_sku_stock(
-        &mut self,
-        campaign: &str,
-        sku: &str,
-        declared: i64,
-    ) -> Result<(), StoreError> {
+    async fn declare_sku_stock(&mut self, campaign: &str, sku: &str, declared: i64) -> Stored<()> {
         self.declare(Table::Skus, campaign, sku, declared).await
     }
 
-    async fn take_award_stock(&mut self, campaign: &str, award: &str) -> Result<bool, StoreError> {
+    async fn take_award_stock(&mut self, campaign: &str, award: &str) -> Stored<bool> {
         self.take(Table::Awards, campaign, award).await
     }
 
-    async fn return_award_stock(&mut self, campaign: &str, award: &str) -> Result<(), StoreError> {
+    async fn return_award_stock(&mut self, campaign: &str, award: &str) -> Stored<()> {
         self.execute(
             "UPDATE award_stock SET remaining = remaining + 1, issued = issued - 1 WHERE campaign_id = $1 AND award_id = $2 AND issued > 0",
             &[Arg::Text(campaign), Arg::Text(award)],
@@ -104,11 +99,7 @@ impl Stock for SqlTx {
         Ok(())
     }
 
-    async fn award_stock(
-        &mut self,
-        campaign: &str,
-        award: &str,
-    ) -> Result<Option<StockRow>, StoreError> {
+    async fn award_stock(&mut self, campaign: &str, award: &str) -> Stored<Option<StockRow>> {
         self.fetch_optional(
             "SELECT award_id, declared, remaining, issued FROM award_stock WHERE campaign_id = $1 AND award_id = $2",
             &[Arg::Text(campaign), Arg::Text(award)],
@@ -116,7 +107,7 @@ impl Stock for SqlTx {
         .await
     }
 
-    async fn award_stocks(&mut self, campaign: &str) -> Result<Vec<StockRow>, StoreError> {
+    async fn award_stocks(&mut self, campaign: &str) -> Stored<Vec<StockRow>> {
         self.fetch_all(
             "SELECT award_id, declared, remaining, issued FROM award_stock WHERE campaign_id = $1 ORDER BY award_id",
             &[Arg::Text(campaign)],
@@ -124,7 +115,7 @@ impl Stock for SqlTx {
         .await
     }
 
-    async fn take_sku_stock(&mut self, campaign: &str, sku: &str) -> Result<bool, StoreError> {
+    async fn take_sku_stock(&mut self, campaign: &str, sku: &str) -> Stored<bool> {
         self.take(Table::Skus, campaign, sku).await
     }
 }
