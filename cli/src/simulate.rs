@@ -16,7 +16,8 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use sha2::Digest;
 use tombola_engine::{
-    ActionTaken, DrawOutcome, DrawRequest, Engine, EventRequest, Failure, Outcome, Seeds, StepAt,
+    ActionTaken, DrawOutcome, DrawRequest, Engine, EventRequest, Failure, Outcome, Seeds,
+    SkuRequest, StepAt,
 };
 use tombola_grammar::{Type, Value};
 use tombola_ir::AwardKind;
@@ -345,11 +346,13 @@ impl<'a> Simulation<'a> {
         let mut answer = self.engine.draw(&request, now).await;
         if let (Err(Failure::NoDrawsLeft), Some(sku)) = (&answer, &self.profile.exchange) {
             self.n += 1;
-            if let Ok(bought) = self
-                .engine
-                .exchange(id, user, sku, &format!("x{}", self.n), now)
-                .await
-            {
+            let exchange = SkuRequest {
+                campaign: id,
+                user,
+                sku,
+                request_id: &format!("x{}", self.n),
+            };
+            if let Ok(bought) = self.engine.exchange(&exchange, now).await {
                 self.spent += bought.price;
                 answer = self.engine.draw(&request, now).await;
             }

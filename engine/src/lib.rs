@@ -27,7 +27,7 @@ pub use answer::{
     ActionTaken, AdjustmentOutcome, AwardGiven, DrawOutcome, EventOutcome, ExchangeOutcome,
     GrantOutcome, InputRead, Left, Outcome, RebateOutcome, RebateResult, StepAt, StepTaken,
 };
-pub use draw::DrawRequest;
+pub use draw::{DrawRequest, SkuRequest};
 pub use engine::{
     CampaignSummary, DeployError, Deployed, Deployment, DrawCounts, Engine, Failure, Seeds,
     UserStatus,

@@ -5,7 +5,9 @@ use std::sync::Arc;
 use tombola_engine::Failure;
 use tombola_engine::store::Store;
 
-use crate::helpers::{NOW, at, campaign, draw, engine, per_store, rebate_campaign, tallies};
+use crate::helpers::{
+    NOW, at, campaign, draw, engine, per_store, rebate_campaign, sku_request, tallies,
+};
 
 per_store!(
     grants_decrement_sku_stock_once_per_request,
@@ -22,20 +24,22 @@ async fn grants_decrement_sku_stock_once_per_request(name: &str, store: Store) {
         "{name}"
     );
     let granted = engine
-        .grant("t", "kim", "pack", "g1", at(NOW))
+        .grant(&sku_request("kim", "pack", "g1"), at(NOW))
         .await
         .unwrap();
     assert_eq!(granted.draws, 2);
     assert_eq!(
         engine
-            .grant("t", "kim", "pack", "g1", at(NOW))
+            .grant(&sku_request("kim", "pack", "g1"), at(NOW))
             .await
             .unwrap(),
         granted,
         "{name}: replay"
     );
     assert!(matches!(
-        engine.grant("t", "kim", "nope", "g2", at(NOW)).await,
+        engine
+            .grant(&sku_request("kim", "nope", "g2"), at(NOW))
+            .await,
         Err(Failure::UnknownSku(_))
     ));
     let tasks: Vec<_> = (0..6)
@@ -43,7 +47,7 @@ async fn grants_decrement_sku_stock_once_per_request(name: &str, store: Store) {
             let engine = engine.clone();
             tokio::spawn(async move {
                 engine
-                    .grant("t", "lee", "pack", &format!("c{i}"), at(NOW))
+                    .grant(&sku_request("lee", "pack", &format!("c{i}")), at(NOW))
                     .await
             })
         })
@@ -77,7 +81,9 @@ async fn exchanges_never_spend_credits_that_are_not_there(name: &str, store: Sto
         .await
         .unwrap();
     // The reference let a trade succeed without funds: here it is refused and changes nothing.
-    let broke = engine.exchange("t", "ann", "draw_5", "x0", at(NOW)).await;
+    let broke = engine
+        .exchange(&sku_request("ann", "draw_5", "x0"), at(NOW))
+        .await;
     assert!(
         matches!(broke, Err(Failure::InsufficientCredits { .. })),
         "{name}: {broke:?}"
@@ -91,7 +97,9 @@ async fn exchanges_never_spend_credits_that_are_not_there(name: &str, store: Sto
         0
     );
     assert!(matches!(
-        engine.exchange("t", "ann", "draw_1", "x1", at(NOW)).await,
+        engine
+            .exchange(&sku_request("ann", "draw_1", "x1"), at(NOW))
+            .await,
         Err(Failure::NotForSale(_))
     ));
 
@@ -105,7 +113,7 @@ async fn exchanges_never_spend_credits_that_are_not_there(name: &str, store: Sto
         let engine = engine.clone();
         tasks.push(tokio::spawn(async move {
             engine
-                .exchange("t", "ann", "draw_5", &format!("ex{n}"), at(NOW))
+                .exchange(&sku_request("ann", "draw_5", &format!("ex{n}")), at(NOW))
                 .await
         }));
     }
@@ -147,7 +155,9 @@ async fn exchanges_never_spend_credits_that_are_not_there(name: &str, store: Sto
         matches!(over, Err(Failure::InsufficientCredits { .. })),
         "{name}: {over:?}"
     );
-    let replay = engine.exchange("t", "ann", "draw_5", "ex0", at(NOW)).await;
+    let replay = engine
+        .exchange(&sku_request("ann", "draw_5", "ex0"), at(NOW))
+        .await;
     assert!(
         replay.is_ok() || matches!(replay, Err(Failure::InsufficientCredits { .. })),
         "{name}"

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use tombola_engine::store::{self, Store};
 use tombola_engine::test_support::{postgres_url, unique};
 use tombola_engine::{
-    DrawOutcome, DrawRequest, Engine, EventOutcome, EventRequest, Failure, Seeds,
+    DrawOutcome, DrawRequest, Engine, EventOutcome, EventRequest, Failure, Seeds, SkuRequest,
 };
 use tombola_grammar::Value;
 
@@ -110,6 +110,16 @@ pub(crate) async fn draw(
             at(NOW),
         )
         .await
+}
+
+/// A grant or an exchange of one `sku` in campaign `t`.
+pub(crate) fn sku_request<'a>(user: &'a str, sku: &'a str, request_id: &'a str) -> SkuRequest<'a> {
+    SkuRequest {
+        campaign: "t",
+        user,
+        sku,
+        request_id,
+    }
 }
 
 /// A draw in campaign `t` at `NOW` that passes `user.vip`; it must succeed.

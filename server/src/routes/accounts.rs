@@ -166,9 +166,7 @@ pub(crate) async fn exchange(
         request_id: body.request_id,
     };
     call.run(&state, |engine, call, now| async move {
-        engine
-            .exchange(&call.campaign, &call.user, &call.sku, &call.request_id, now)
-            .await
+        engine.exchange(&call.request(), now).await
     })
     .await
 }
