@@ -150,27 +150,15 @@ enum Command {
         user: String,
         #[arg(long, default_value_t = 20)]
         limit: u32,
-        #[arg(
-            long,
-            env = "TOMBOLA_DATABASE_URL",
-            default_value = "sqlite://tombola.db"
-        )]
-        database_url: String,
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        read: ReadArgs,
     },
     /// The audit log of admin actions, newest first.
     Audit {
         #[arg(long, default_value_t = 50)]
         limit: u32,
-        #[arg(
-            long,
-            env = "TOMBOLA_DATABASE_URL",
-            default_value = "sqlite://tombola.db"
-        )]
-        database_url: String,
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        read: ReadArgs,
     },
     /// Draw a campaign's chain and trees.
     Graph {
@@ -178,6 +166,20 @@ enum Command {
         #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
         format: GraphFormat,
     },
+}
+
+// The options of the commands that read the store and print what they find.
+// No doc comments: clap would print them, and the help text stays as it was.
+#[derive(Debug, clap::Args)]
+struct ReadArgs {
+    #[arg(
+        long,
+        env = "TOMBOLA_DATABASE_URL",
+        default_value = "sqlite://tombola.db"
+    )]
+    database_url: String,
+    #[arg(long)]
+    json: bool,
 }
 
 fn main() -> ExitCode {
@@ -253,17 +255,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             database_url,
             json,
         } => ops::deliveries(&database_url, command, json),
-        Command::Credits {
-            user,
-            limit,
-            database_url,
-            json,
-        } => ops::credits(&database_url, &user, limit, json),
-        Command::Audit {
-            limit,
-            database_url,
-            json,
-        } => ops::audit(&database_url, limit, json),
+        Command::Credits { user, limit, read } => {
+            ops::credits(&read.database_url, &user, limit, read.json)
+        }
+        Command::Audit { limit, read } => ops::audit(&read.database_url, limit, read.json),
         Command::Migrate { database_url } => ops::migrate(&database_url),
         Command::Graph { file, format } => graph::graph(&file, format),
     }
