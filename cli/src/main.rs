@@ -86,34 +86,13 @@ enum Command {
     /// with the real engine, caps, stock, locks, tiers and rebates.
     Simulate {
         file: PathBuf,
-        /// Simulated users.
-        #[arg(long, default_value_t = 1000)]
-        users: u32,
-        /// Days to simulate; default: the campaign's window (30 if it has no end).
-        #[arg(long)]
-        days: Option<u32>,
-        /// Draws each user tries per day.
-        #[arg(long, default_value_t = 3)]
-        draws_per_day: u32,
-        /// The chance a user signs in on a day (if the campaign declares `sign_in`).
-        #[arg(long, default_value_t = 0.5)]
-        sign_in: f64,
-        /// Credits each user starts with.
-        #[arg(long, default_value = "0")]
-        credits: rust_decimal::Decimal,
-        /// A SKU users buy with credits when they have no draws left.
-        #[arg(long)]
-        exchange: Option<String>,
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
+        #[command(flatten)]
+        profile: simulate::Profile,
         #[arg(long, value_enum, default_value_t = SimulateFormat::Human)]
         format: SimulateFormat,
         /// Also write a self-contained HTML report with charts.
         #[arg(long)]
         html: Option<PathBuf>,
-        /// The store: `memory:` (default) or `sqlite://PATH`, to compare runs.
-        #[arg(long, default_value = "memory:", hide = true)]
-        store: String,
     },
     /// What changed between two versions of a campaign: awards, rates, expected
     /// credits and cost per draw, stock, caps, locks, rebates.
@@ -221,29 +200,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Simulate {
             file,
-            users,
-            days,
-            draws_per_day,
-            sign_in,
-            credits,
-            exchange,
-            seed,
+            profile,
             format,
             html,
-            store,
-        } => {
-            let profile = simulate::Profile {
-                users,
-                days,
-                draws_per_day,
-                sign_in,
-                credits,
-                exchange,
-                seed,
-                store,
-            };
-            simulate::command(&file, &profile, format, html.as_deref())
-        }
+        } => simulate::command(&file, &profile, format, html.as_deref()),
         Command::Diff {
             old,
             new,
