@@ -4,9 +4,10 @@ use std::sync::Arc;
 
 use tombola_engine::Failure;
 use tombola_engine::store::Store;
+use tombola_engine::test_support::ledger_sum;
 
 use crate::helpers::{
-    NOW, at, campaign, draw, engine, per_store, rebate_campaign, sku_request, tallies,
+    NOW, at, campaign, draw, draws_left, engine, per_store, rebate_campaign, sku_request, tallies,
 };
 
 per_store!(
@@ -88,14 +89,7 @@ async fn exchanges_never_spend_credits_that_are_not_there(name: &str, store: Sto
         matches!(broke, Err(Failure::InsufficientCredits { .. })),
         "{name}: {broke:?}"
     );
-    assert_eq!(
-        engine
-            .user_status("t", "ann", at(NOW))
-            .await
-            .unwrap()
-            .draws_left,
-        0
-    );
+    assert_eq!(draws_left(&engine, "ann").await, 0);
     assert!(matches!(
         engine
             .exchange(&sku_request("ann", "draw_1", "x1"), at(NOW))
@@ -128,25 +122,13 @@ async fn exchanges_never_spend_credits_that_are_not_there(name: &str, store: Sto
     assert_eq!(ok, 5, "{name}");
     let credits = engine.credits("ann", 100).await.unwrap();
     assert_eq!(credits.balance, "0", "{name}: never negative");
-    let sum: rust_decimal::Decimal = credits
-        .entries
-        .iter()
-        .map(|e| e.delta.parse::<rust_decimal::Decimal>().unwrap())
-        .sum();
+    let sum = ledger_sum(&credits);
     assert_eq!(
         sum,
         rust_decimal::Decimal::ZERO,
         "{name}: the balance is the sum of the ledger"
     );
-    assert_eq!(
-        engine
-            .user_status("t", "ann", at(NOW))
-            .await
-            .unwrap()
-            .draws_left,
-        25,
-        "{name}"
-    );
+    assert_eq!(draws_left(&engine, "ann").await, 25, "{name}");
 
     let over = engine
         .adjust_credits("ann", "-1".parse().unwrap(), "oops", "adj-2", at(NOW))
