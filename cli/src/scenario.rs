@@ -625,9 +625,7 @@ impl<'a> Run<'a> {
         let declared = self
             .campaign
             .inputs
-            .events
-            .iter()
-            .find(|e| e.name == event.event)
+            .event(&event.event)
             .map(|e| e.attributes.clone())
             .unwrap_or_default();
         let attributes = typed(&declared, &event.attributes).map_err(|e| e.to_string())?;

@@ -275,7 +275,7 @@ impl<'a> Simulation<'a> {
                 .iter()
                 .filter_map(|(name, ty)| Some((name.clone(), neutral(ty)?)))
                 .collect(),
-            signs_in: campaign.inputs.events.iter().any(|e| e.name == "sign_in"),
+            signs_in: campaign.inputs.event("sign_in").is_some(),
             has_weight_rules: campaign
                 .chain
                 .iter()

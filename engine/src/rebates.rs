@@ -352,7 +352,7 @@ impl Engine {
     ) -> Result<bool, Failure> {
         let deployed = self.resolve(campaign).await?;
         let c = &deployed.campaign;
-        if !c.inputs.events.iter().any(|e| e.name == event) {
+        if c.inputs.event(event).is_none() {
             return Err(Failure::UnknownEvent(event.to_string()));
         }
         let once = match period {

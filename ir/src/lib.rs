@@ -173,6 +173,13 @@ pub struct Inputs {
     pub events: Vec<EventDecl>,
 }
 
+impl Inputs {
+    /// The declared event named `name`.
+    pub fn event(&self, name: &str) -> Option<&EventDecl> {
+        self.events.iter().find(|e| e.name == name)
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct EventDecl {
     pub name: String,
