@@ -11,7 +11,6 @@ use anyhow::{Context, Result, bail};
 use clap::ValueEnum;
 use rust_decimal::Decimal;
 use serde::Serialize;
-use tombola_ir::draw_table::DrawTable;
 use tombola_ir::{Campaign, ChainKind, RuleOutcome};
 
 use crate::files;
@@ -174,19 +173,6 @@ fn expectations(campaign: &Campaign) -> (Option<Decimal>, Decimal) {
         }
     }
     (credits, cost)
-}
-
-fn shares(campaign: &Campaign, table: &DrawTable) -> BTreeMap<String, Decimal> {
-    let total = Decimal::from(table.total);
-    table
-        .entries
-        .iter()
-        .zip(&table.weights)
-        .map(|(&entry, &weight)| {
-            let award = &campaign.awards[campaign.pool[entry as usize].award as usize];
-            (award.id.clone(), Decimal::from(weight) / total)
-        })
-        .collect()
 }
 
 fn compare_shares(
@@ -406,7 +392,7 @@ fn rate_tables(c: &Campaign) -> BTreeMap<String, BTreeMap<String, Decimal>> {
                 for tier in tiers {
                     out.insert(
                         format!("rule `{}` tier {}", rule.id, tier.threshold),
-                        shares(c, &tier.table),
+                        c.shares(&tier.table),
                     );
                 }
             }
@@ -414,7 +400,7 @@ fn rate_tables(c: &Campaign) -> BTreeMap<String, BTreeMap<String, Decimal>> {
                 outcome: RuleOutcome::Draw(table),
                 ..
             } => {
-                out.insert(format!("rule `{}`", rule.id), shares(c, table));
+                out.insert(format!("rule `{}`", rule.id), c.shares(table));
             }
             _ => {}
         }

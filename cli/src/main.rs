@@ -86,34 +86,13 @@ enum Command {
     /// with the real engine, caps, stock, locks, tiers and rebates.
     Simulate {
         file: PathBuf,
-        /// Simulated users.
-        #[arg(long, default_value_t = 1000)]
-        users: u32,
-        /// Days to simulate; default: the campaign's window (30 if it has no end).
-        #[arg(long)]
-        days: Option<u32>,
-        /// Draws each user tries per day.
-        #[arg(long, default_value_t = 3)]
-        draws_per_day: u32,
-        /// The chance a user signs in on a day (if the campaign declares `sign_in`).
-        #[arg(long, default_value_t = 0.5)]
-        sign_in: f64,
-        /// Credits each user starts with.
-        #[arg(long, default_value = "0")]
-        credits: rust_decimal::Decimal,
-        /// A SKU users buy with credits when they have no draws left.
-        #[arg(long)]
-        exchange: Option<String>,
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
+        #[command(flatten)]
+        profile: simulate::Profile,
         #[arg(long, value_enum, default_value_t = SimulateFormat::Human)]
         format: SimulateFormat,
         /// Also write a self-contained HTML report with charts.
         #[arg(long)]
         html: Option<PathBuf>,
-        /// The store: `memory:` (default) or `sqlite://PATH`, to compare runs.
-        #[arg(long, default_value = "memory:", hide = true)]
-        store: String,
     },
     /// What changed between two versions of a campaign: awards, rates, expected
     /// credits and cost per draw, stock, caps, locks, rebates.
@@ -150,27 +129,15 @@ enum Command {
         user: String,
         #[arg(long, default_value_t = 20)]
         limit: u32,
-        #[arg(
-            long,
-            env = "TOMBOLA_DATABASE_URL",
-            default_value = "sqlite://tombola.db"
-        )]
-        database_url: String,
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        read: ReadArgs,
     },
     /// The audit log of admin actions, newest first.
     Audit {
         #[arg(long, default_value_t = 50)]
         limit: u32,
-        #[arg(
-            long,
-            env = "TOMBOLA_DATABASE_URL",
-            default_value = "sqlite://tombola.db"
-        )]
-        database_url: String,
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        read: ReadArgs,
     },
     /// Draw a campaign's chain and trees.
     Graph {
@@ -178,6 +145,20 @@ enum Command {
         #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
         format: GraphFormat,
     },
+}
+
+// The options of the commands that read the store and print what they find.
+// No doc comments: clap would print them, and the help text stays as it was.
+#[derive(Debug, clap::Args)]
+struct ReadArgs {
+    #[arg(
+        long,
+        env = "TOMBOLA_DATABASE_URL",
+        default_value = "sqlite://tombola.db"
+    )]
+    database_url: String,
+    #[arg(long)]
+    json: bool,
 }
 
 fn main() -> ExitCode {
@@ -219,29 +200,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Simulate {
             file,
-            users,
-            days,
-            draws_per_day,
-            sign_in,
-            credits,
-            exchange,
-            seed,
+            profile,
             format,
             html,
-            store,
-        } => {
-            let profile = simulate::Profile {
-                users,
-                days,
-                draws_per_day,
-                sign_in,
-                credits,
-                exchange,
-                seed,
-                store,
-            };
-            simulate::command(&file, &profile, format, html.as_deref())
-        }
+        } => simulate::command(&file, &profile, format, html.as_deref()),
         Command::Diff {
             old,
             new,
@@ -253,17 +215,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             database_url,
             json,
         } => ops::deliveries(&database_url, command, json),
-        Command::Credits {
-            user,
-            limit,
-            database_url,
-            json,
-        } => ops::credits(&database_url, &user, limit, json),
-        Command::Audit {
-            limit,
-            database_url,
-            json,
-        } => ops::audit(&database_url, limit, json),
+        Command::Credits { user, limit, read } => {
+            ops::credits(&read.database_url, &user, limit, read.json)
+        }
+        Command::Audit { limit, read } => ops::audit(&read.database_url, limit, read.json),
         Command::Migrate { database_url } => ops::migrate(&database_url),
         Command::Graph { file, format } => graph::graph(&file, format),
     }

@@ -12,7 +12,8 @@ use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tombola_engine::{
-    DrawRequest, Engine, EventRequest, Failure, RebateResult, Seeds, StepAt, StepTaken, UserCounts,
+    DrawRequest, Engine, EventRequest, Failure, RebateResult, Seeds, SkuRequest, StepAt, StepTaken,
+    UserCounts,
 };
 use tombola_grammar::Value;
 use tombola_ir::Campaign;
@@ -463,6 +464,16 @@ impl<'a> Run<'a> {
         &self.campaign.id
     }
 
+    /// A grant or exchange step as the engine's request.
+    fn sku_request<'r>(&'r self, step: &'r SkuStep, request_id: &'r str) -> SkuRequest<'r> {
+        SkuRequest {
+            campaign: self.id(),
+            user: &step.user,
+            sku: &step.sku,
+            request_id,
+        }
+    }
+
     async fn set_stock(&self) -> Result<(), String> {
         if self.scenario.stock.is_empty() {
             return Ok(());
@@ -527,7 +538,7 @@ impl<'a> Run<'a> {
             Step::Grant(grant) => {
                 let result = self
                     .engine
-                    .grant(self.id(), &grant.user, &grant.sku, request_id, *now)
+                    .grant(&self.sku_request(grant, request_id), *now)
                     .await
                     .map(|_| (None, None, Vec::new(), BTreeMap::new()));
                 check(grant.expect.as_ref(), result).map(drop)
@@ -535,7 +546,7 @@ impl<'a> Run<'a> {
             Step::Exchange(exchange) => {
                 let result = self
                     .engine
-                    .exchange(self.id(), &exchange.user, &exchange.sku, request_id, *now)
+                    .exchange(&self.sku_request(exchange, request_id), *now)
                     .await
                     .map(|_| (None, None, Vec::new(), BTreeMap::new()));
                 check(exchange.expect.as_ref(), result).map(drop)
@@ -609,9 +620,7 @@ impl<'a> Run<'a> {
         let declared = self
             .campaign
             .inputs
-            .events
-            .iter()
-            .find(|e| e.name == event.event)
+            .event(&event.event)
             .map(|e| e.attributes.clone())
             .unwrap_or_default();
         let attributes = typed(&declared, &event.attributes).map_err(|e| e.to_string())?;

@@ -16,7 +16,8 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use sha2::Digest;
 use tombola_engine::{
-    ActionTaken, DrawOutcome, DrawRequest, Engine, EventRequest, Failure, Outcome, Seeds, StepAt,
+    ActionTaken, DrawOutcome, DrawRequest, Engine, EventRequest, Failure, Outcome, Seeds,
+    SkuRequest, StepAt,
 };
 use tombola_grammar::{Type, Value};
 use tombola_ir::AwardKind;
@@ -24,21 +25,32 @@ use tombola_ir::{Campaign, ChainKind};
 
 use crate::files;
 
-/// How the simulated users behave.
-#[derive(Debug, Clone)]
+// How the simulated users behave: `tombola simulate`'s options, so the field
+// docs are its help text. A plain comment, as clap would print a doc comment.
+#[derive(Debug, Clone, clap::Args)]
 pub(crate) struct Profile {
+    /// Simulated users.
+    #[arg(long, default_value_t = 1000)]
     pub(crate) users: u32,
+    /// Days to simulate; default: the campaign's window (30 if it has no end).
+    #[arg(long)]
     pub(crate) days: Option<u32>,
     /// Draws each user tries per day.
+    #[arg(long, default_value_t = 3)]
     pub(crate) draws_per_day: u32,
-    /// The chance a user reports `sign_in` on a day (if the campaign declares it).
+    /// The chance a user signs in on a day (if the campaign declares `sign_in`).
+    #[arg(long, default_value_t = 0.5)]
     pub(crate) sign_in: f64,
     /// Credits each user starts with.
+    #[arg(long, default_value = "0")]
     pub(crate) credits: Decimal,
-    /// A SKU to buy with credits when a user has no draws left.
+    /// A SKU users buy with credits when they have no draws left.
+    #[arg(long)]
     pub(crate) exchange: Option<String>,
+    #[arg(long, default_value_t = 1)]
     pub(crate) seed: u64,
-    /// The store to run on: `memory:` (default) or a `sqlite://` file, to compare.
+    /// The store: `memory:` (default) or `sqlite://PATH`, to compare runs.
+    #[arg(long, default_value = "memory:", hide = true)]
     pub(crate) store: String,
 }
 
@@ -263,7 +275,7 @@ impl<'a> Simulation<'a> {
                 .iter()
                 .filter_map(|(name, ty)| Some((name.clone(), neutral(ty)?)))
                 .collect(),
-            signs_in: campaign.inputs.events.iter().any(|e| e.name == "sign_in"),
+            signs_in: campaign.inputs.event("sign_in").is_some(),
             has_weight_rules: campaign
                 .chain
                 .iter()
@@ -345,11 +357,13 @@ impl<'a> Simulation<'a> {
         let mut answer = self.engine.draw(&request, now).await;
         if let (Err(Failure::NoDrawsLeft), Some(sku)) = (&answer, &self.profile.exchange) {
             self.n += 1;
-            if let Ok(bought) = self
-                .engine
-                .exchange(id, user, sku, &format!("x{}", self.n), now)
-                .await
-            {
+            let exchange = SkuRequest {
+                campaign: id,
+                user,
+                sku,
+                request_id: &format!("x{}", self.n),
+            };
+            if let Ok(bought) = self.engine.exchange(&exchange, now).await {
                 self.spent += bought.price;
                 answer = self.engine.draw(&request, now).await;
             }

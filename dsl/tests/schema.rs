@@ -35,23 +35,13 @@ fn validator() -> jsonschema::Validator {
     jsonschema::validator_for(&tombola_dsl::json_schema()).unwrap()
 }
 
-fn campaigns() -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("campaigns"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            p.extension().is_some_and(|e| e == "yaml")
-                && !p.to_string_lossy().ends_with(".test.yaml")
-        })
-        .collect();
-    files.sort();
-    files
-}
+#[path = "support/shipped.rs"]
+mod shipped;
 
 #[test]
 fn shipped_campaigns_validate_against_the_schema() {
     let validator = validator();
-    let files = campaigns();
+    let files = shipped::campaign_files();
     assert!(files.len() >= 3);
     for file in files {
         let instance = yaml_to_json(&std::fs::read_to_string(&file).unwrap());

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use tombola_grammar::Value;
-use tombola_ir::{AwardKind, Campaign};
+use tombola_ir::{AwardKind, Campaign, Sku};
 
 use crate::answer::{AwardGiven, DrawOutcome, GrantOutcome, Left};
 use crate::engine::{Engine, Failure, draw_failure, hundredths, micros, sha256_hex};
@@ -267,54 +267,102 @@ impl Engine {
     }
 
     /// Grants one unit of a SKU: an order, the SKU's stock decremented, the draws added.
+    /// Grants are unpriced (an operator's or a rebate's grant); buying with
+    /// credits is an exchange.
     pub async fn grant(
         &self,
-        campaign_id: &str,
-        user: &str,
-        sku_id: &str,
-        request_id: &str,
+        request: &SkuRequest<'_>,
         now: DateTime<Utc>,
     ) -> Result<GrantOutcome, Failure> {
-        let request = Request {
-            scope: format!("grant/{campaign_id}"),
-            id: request_id,
-            body: Body::default().field("user", user).field("sku", sku_id),
-            first_hash: sha256_hex(format!("{user}\n{sku_id}").as_bytes()),
-            now,
-        };
-        self.once(request, async |tx: &mut Tx| {
-            // Grants follow the campaign's state and window, like draws. They are
-            // unpriced (an operator's or a rebate's grant); buying with credits is an exchange.
-            let deployed = self.open_campaign(tx, campaign_id, now).await?;
-            let sku = deployed
-                .campaign
-                .skus
-                .iter()
-                .find(|s| s.id == sku_id)
-                .ok_or_else(|| Failure::UnknownSku(sku_id.to_string()))?;
-            if sku.stock.is_some() && !tx.take_sku_stock(campaign_id, sku_id).await? {
-                return Err(Failure::SkuSoldOut(sku_id.to_string()));
-            }
-            let draws = i64::from(sku.draws);
-            tx.grant_draws(campaign_id, user, draws).await?;
-            tx.record_order(&OrderRecord {
-                campaign: campaign_id,
-                request_id,
-                user,
-                sku: sku_id,
-                draws,
-                at: micros(now),
-            })
-            .await?;
-            Ok(GrantOutcome {
-                campaign: campaign_id.to_string(),
-                request_id: request_id.to_string(),
-                user: user.to_string(),
-                sku: sku_id.to_string(),
-                draws,
-            })
+        self.order("grant", request, now, async |tx: &mut Tx, sku: &Sku| {
+            request.fill(tx, sku, micros(now)).await
         })
         .await
+    }
+
+    /// Runs a grant or an exchange (`kind`) on the request envelope: `run`
+    /// gets the SKU the request names.
+    pub(crate) async fn order<T: Answer>(
+        &self,
+        kind: &str,
+        request: &SkuRequest<'_>,
+        now: DateTime<Utc>,
+        run: impl AsyncFnOnce(&mut Tx, &Sku) -> Result<T, Failure>,
+    ) -> Result<T, Failure> {
+        self.once(request.envelope(kind, now), async move |tx: &mut Tx| {
+            // Grants and exchanges follow the campaign's state and window, like draws.
+            let deployed = self.open_campaign(tx, request.campaign, now).await?;
+            let sku = request.sku(&deployed.campaign)?;
+            run(tx, sku).await
+        })
+        .await
+    }
+}
+
+/// A call that gives a user one unit of a SKU: a grant, or an exchange, which
+/// pays for it with credits.
+#[derive(Debug, Clone)]
+pub struct SkuRequest<'a> {
+    pub campaign: &'a str,
+    pub user: &'a str,
+    /// A SKU the campaign declares.
+    pub sku: &'a str,
+    pub request_id: &'a str,
+}
+
+impl<'a> SkuRequest<'a> {
+    /// The request envelope in scope `<kind>/<campaign>`: grants and exchanges
+    /// hash the same body, in this release and the first.
+    fn envelope(&self, kind: &str, now: DateTime<Utc>) -> Request<'a> {
+        Request {
+            scope: format!("{kind}/{}", self.campaign),
+            id: self.request_id,
+            body: Body::default()
+                .field("user", self.user)
+                .field("sku", self.sku),
+            first_hash: sha256_hex(format!("{}\n{}", self.user, self.sku).as_bytes()),
+            now,
+        }
+    }
+
+    /// The SKU requested, as the campaign declares it.
+    fn sku<'c>(&self, campaign: &'c Campaign) -> Result<&'c Sku, Failure> {
+        campaign
+            .skus
+            .iter()
+            .find(|s| s.id == self.sku)
+            .ok_or_else(|| Failure::UnknownSku(self.sku.to_string()))
+    }
+
+    /// A unit of the SKU's stock taken, its draws added and the order recorded
+    /// at `at`: what a grant answers, and what an exchange adds its price to.
+    pub(crate) async fn fill(
+        &self,
+        tx: &mut Tx,
+        sku: &Sku,
+        at: i64,
+    ) -> Result<GrantOutcome, Failure> {
+        if sku.stock.is_some() && !tx.take_sku_stock(self.campaign, self.sku).await? {
+            return Err(Failure::SkuSoldOut(self.sku.to_string()));
+        }
+        let draws = i64::from(sku.draws);
+        tx.grant_draws(self.campaign, self.user, draws).await?;
+        tx.record_order(&OrderRecord {
+            campaign: self.campaign,
+            request_id: self.request_id,
+            user: self.user,
+            sku: self.sku,
+            draws,
+            at,
+        })
+        .await?;
+        Ok(GrantOutcome {
+            campaign: self.campaign.to_string(),
+            request_id: self.request_id.to_string(),
+            user: self.user.to_string(),
+            sku: self.sku.to_string(),
+            draws,
+        })
     }
 }
 

@@ -29,7 +29,7 @@ pub use answer::{
     GrantOutcome, InputRead, Left, Outcome, RebateOutcome, RebateResult, StepAt, StepTaken,
 };
 pub use counts::UserCounts;
-pub use draw::DrawRequest;
+pub use draw::{DrawRequest, SkuRequest};
 pub use engine::{
     CampaignSummary, DeployError, Deployed, Deployment, Engine, Failure, Seeds, UserStatus,
 };

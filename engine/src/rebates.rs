@@ -4,21 +4,20 @@
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use tombola_grammar::{Env, Slot, Val, Value, value_has_type};
-use tombola_ir::{Action, AwardKind, Campaign, Once, Rebate};
+use tombola_ir::{Action, AwardKind, Campaign, Once, Rebate, Sku};
 
 use crate::Context;
 use crate::answer::{
     ActionTaken, AdjustmentOutcome, EventOutcome, ExchangeOutcome, RebateOutcome, RebateResult,
 };
+use crate::draw::SkuRequest;
 use crate::engine::{Engine, Failure, hundredths, micros, sha256_hex};
 use crate::evaluate::{DrawInput, Inputs};
 use crate::period::Periods;
 use crate::random::SeededRandom;
 use crate::request::{Answer, Body, Request};
 use crate::store::prelude::*;
-use crate::store::{
-    CreditChange, EventQuery, EventRecord, NewDelivery, OrderRecord, Period, RebateClaim, Tx,
-};
+use crate::store::{CreditChange, EventQuery, EventRecord, NewDelivery, Period, RebateClaim, Tx};
 
 /// A behaviour event a caller reports.
 #[derive(Debug, Clone)]
@@ -360,7 +359,7 @@ impl Engine {
     ) -> Result<bool, Failure> {
         let deployed = self.resolve(campaign).await?;
         let c = &deployed.campaign;
-        if !c.inputs.events.iter().any(|e| e.name == event) {
+        if c.inputs.event(event).is_none() {
             return Err(Failure::UnknownEvent(event.to_string()));
         }
         let once = match period {
@@ -386,32 +385,16 @@ impl Engine {
     /// taken and its draws granted, in one transaction; too few credits change nothing.
     pub async fn exchange(
         &self,
-        campaign_id: &str,
-        user: &str,
-        sku_id: &str,
-        request_id: &str,
+        request: &SkuRequest<'_>,
         now: DateTime<Utc>,
     ) -> Result<ExchangeOutcome, Failure> {
-        let request = Request {
-            scope: format!("exchange/{campaign_id}"),
-            id: request_id,
-            body: Body::default().field("user", user).field("sku", sku_id),
-            first_hash: sha256_hex(format!("{user}\n{sku_id}").as_bytes()),
-            now,
-        };
-        self.once(request, async |tx: &mut Tx| {
-            let deployed = self.open_campaign(tx, campaign_id, now).await?;
-            let sku = deployed
-                .campaign
-                .skus
-                .iter()
-                .find(|s| s.id == sku_id)
-                .ok_or_else(|| Failure::UnknownSku(sku_id.to_string()))?;
+        let SkuRequest { campaign, user, .. } = *request;
+        self.order("exchange", request, now, async |tx: &mut Tx, sku: &Sku| {
             let price = sku
                 .price
-                .ok_or_else(|| Failure::NotForSale(sku_id.to_string()))?;
+                .ok_or_else(|| Failure::NotForSale(sku.id.clone()))?;
             let at = micros(now);
-            let reference = format!("{campaign_id}/{request_id}");
+            let reference = format!("{campaign}/{}", request.request_id);
             // The debit is conditional on the balance in the same statement, so no
             // interleaving of exchanges can spend credits twice or go below zero.
             if !tx
@@ -430,26 +413,13 @@ impl Engine {
                     balance: balance.normalize(),
                 });
             }
-            if sku.stock.is_some() && !tx.take_sku_stock(campaign_id, sku_id).await? {
-                return Err(Failure::SkuSoldOut(sku_id.to_string()));
-            }
-            let draws = i64::from(sku.draws);
-            tx.grant_draws(campaign_id, user, draws).await?;
-            tx.record_order(&OrderRecord {
-                campaign: campaign_id,
-                request_id,
-                user,
-                sku: sku_id,
-                draws,
-                at,
-            })
-            .await?;
+            let granted = request.fill(tx, sku, at).await?;
             Ok(ExchangeOutcome {
-                campaign: campaign_id.to_string(),
-                request_id: request_id.to_string(),
-                user: user.to_string(),
-                sku: sku_id.to_string(),
-                draws,
+                campaign: granted.campaign,
+                request_id: granted.request_id,
+                user: granted.user,
+                sku: granted.sku,
+                draws: granted.draws,
                 price: price.normalize(),
                 balance: Decimal::new(tx.balance(user).await?, 2).normalize(),
             })

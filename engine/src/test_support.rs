@@ -1,12 +1,16 @@
 //! Test support for this workspace's suites (feature `test-support`): fresh
-//! PostgreSQL databases from `TOMBOLA_TEST_DATABASE_URL`, unique names.
+//! PostgreSQL databases from `TOMBOLA_TEST_DATABASE_URL`, unique names, and
+//! the sum a credit balance must equal.
 //!
 //! Without the variable, PostgreSQL tests skip with a printed line; with
 //! `CI=true` they fail instead, so CI never skips them silently.
 
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
+use rust_decimal::Decimal;
 use sqlx::Connection;
+
+use crate::Credits;
 
 static NEXT: AtomicU32 = AtomicU32::new(0);
 static CLEANED: AtomicBool = AtomicBool::new(false);
@@ -23,6 +27,16 @@ pub fn unique(prefix: &str) -> String {
         std::process::id(),
         now.subsec_nanos()
     )
+}
+
+/// The sum of the ledger entries in `credits`, which the balance must equal
+/// when they are the whole ledger.
+pub fn ledger_sum(credits: &Credits) -> Decimal {
+    credits
+        .entries
+        .iter()
+        .map(|e| e.delta.parse::<Decimal>().expect("an exact amount"))
+        .sum()
 }
 
 /// A fresh PostgreSQL database, or `None` (with a printed line) when no server is configured.

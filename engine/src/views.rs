@@ -371,7 +371,11 @@ impl Engine {
                         .iter()
                         .map(|tier| TierView {
                             threshold: tier.threshold,
-                            awards: shares(campaign, &tier.table),
+                            awards: campaign
+                                .shares(&tier.table)
+                                .into_iter()
+                                .map(|(award, share)| (award, share.round_dp(6)))
+                                .collect(),
                         })
                         .collect(),
                 })
@@ -456,24 +460,6 @@ fn parse_cursor(cursor: &str) -> Result<(i64, String), Failure> {
     text.split_once('.')
         .and_then(|(at, rid)| Some((at.parse().ok()?, rid.to_string())))
         .ok_or_else(bad)
-}
-
-/// Each award's share of a table, exact: its weight over the total.
-fn shares(
-    campaign: &Campaign,
-    table: &tombola_ir::draw_table::DrawTable,
-) -> BTreeMap<String, Decimal> {
-    let total = Decimal::from(table.total);
-    table
-        .entries
-        .iter()
-        .zip(&table.weights)
-        .map(|(&entry, &weight)| {
-            let award = &campaign.awards[campaign.pool[entry as usize].award as usize];
-            let share = (Decimal::from(weight) / total).round_dp(6);
-            (award.id.clone(), share)
-        })
-        .collect()
 }
 
 /// The nodes on the paths from a tree's entry to issuing the drawn award: a

@@ -75,3 +75,26 @@ fn run_bounded(path: &Path, text: String, run: fn(&str)) -> Result<(), String> {
         Err(_) => Err(format!("still running after {SLOW:?}")),
     }
 }
+
+/// The two replay tests of fuzz target `$target`: its corpus (which must not be
+/// empty) and its regressions, through the `checks` module of the calling file.
+macro_rules! replay_tests {
+    ($target:literal) => {
+        #[test]
+        fn corpus_replays_cleanly() {
+            let ran = replay::replay(env!("CARGO_MANIFEST_DIR"), $target, "corpus", checks::run);
+            assert!(ran > 0, "the {} corpus is missing", $target);
+        }
+
+        #[test]
+        fn regressions_replay_cleanly() {
+            replay::replay(
+                env!("CARGO_MANIFEST_DIR"),
+                $target,
+                "regressions",
+                checks::run,
+            );
+        }
+    };
+}
+pub(crate) use replay_tests;

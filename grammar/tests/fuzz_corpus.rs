@@ -7,20 +7,4 @@ mod checks;
 #[path = "../../fuzz/checks/replay.rs"]
 mod replay;
 
-const TARGET: &str = "expr_parser";
-
-#[test]
-fn corpus_replays_cleanly() {
-    let ran = replay::replay(env!("CARGO_MANIFEST_DIR"), TARGET, "corpus", checks::run);
-    assert!(ran > 0, "the {TARGET} corpus is missing");
-}
-
-#[test]
-fn regressions_replay_cleanly() {
-    replay::replay(
-        env!("CARGO_MANIFEST_DIR"),
-        TARGET,
-        "regressions",
-        checks::run,
-    );
-}
+replay::replay_tests!("expr_parser");

@@ -2,7 +2,7 @@
 //! exact draw tables — and the only contract between the compiler (`tombola-dsl`)
 //! and the engine. No document types; validated once, when built.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -115,6 +115,23 @@ pub struct Campaign {
     pub rebates: Vec<Rebate>,
 }
 
+impl Campaign {
+    /// Each award's share of `table` (the pool's or a tier's), exact: its
+    /// weight over the table's total.
+    pub fn shares(&self, table: &DrawTable) -> BTreeMap<String, Decimal> {
+        let total = Decimal::from(table.total);
+        table
+            .entries
+            .iter()
+            .zip(&table.weights)
+            .map(|(&entry, &weight)| {
+                let award = &self.awards[self.pool[entry as usize].award as usize];
+                (award.id.clone(), Decimal::from(weight) / total)
+            })
+            .collect()
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum State {
@@ -154,6 +171,13 @@ pub struct Quota {
 pub struct Inputs {
     pub user: Vec<(String, Type)>,
     pub events: Vec<EventDecl>,
+}
+
+impl Inputs {
+    /// The declared event named `name`.
+    pub fn event(&self, name: &str) -> Option<&EventDecl> {
+        self.events.iter().find(|e| e.name == name)
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

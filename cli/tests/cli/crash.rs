@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
-use tombola_engine::test_support::postgres_url;
+use tombola_engine::test_support::{ledger_sum, postgres_url};
 use tombola_engine::{Engine, Seeds};
 
 use super::serve::{Server, campaigns_folder, send, sqlite_url};
@@ -234,11 +234,7 @@ async fn crash_and_recover(database_url: &str) {
         let user = format!("u{u}");
         let credits = engine.credits(&user, 100).await.unwrap();
         assert!(credits.entries.len() < 100, "the ledger fits the page");
-        let sum: rust_decimal::Decimal = credits
-            .entries
-            .iter()
-            .map(|e| e.delta.parse::<rust_decimal::Decimal>().unwrap())
-            .sum();
+        let sum = ledger_sum(&credits);
         assert_eq!(
             credits.balance.parse::<rust_decimal::Decimal>().unwrap(),
             sum,

@@ -133,25 +133,19 @@ pub(crate) fn realistic(seed: u64) -> String {
            bonus_draw:     {{ kind: draws, amount: 1, title: \"One extra draw\" }}\n  \
            bonus_draws:    {{ kind: draws, amount: \"random(2, {extra_draws})\", title: \"Extra draws\" }}"
     );
-    for (id, title) in ITEMS {
-        let cost = rng.range(50, 90_000);
-        let _ = writeln!(
-            w,
-            "  {:<15} {{ kind: item, title: \"{title}\", cost: {}.{:02} }}",
-            format!("{id}:"),
-            cost / 100,
-            cost % 100
-        );
-    }
-    for (id, title) in COUPONS {
-        let cost = rng.range(10, 500);
-        let _ = writeln!(
-            w,
-            "  {:<15} {{ kind: coupon, title: \"{title}\", cost: {}.{:02} }}",
-            format!("{id}:"),
-            cost / 100,
-            cost % 100
-        );
+    // Items first, then coupons, each cost drawn in that order: the generated
+    // files stay the same for a seed.
+    for (kind, awards, low, high) in [("item", ITEMS, 50, 90_000), ("coupon", COUPONS, 10, 500)] {
+        for (id, title) in awards {
+            let cost = rng.range(low, high);
+            let _ = writeln!(
+                w,
+                "  {:<15} {{ kind: {kind}, title: \"{title}\", cost: {}.{:02} }}",
+                format!("{id}:"),
+                cost / 100,
+                cost % 100
+            );
+        }
     }
     let _ = writeln!(
         w,

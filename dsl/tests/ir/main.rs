@@ -1,23 +1,14 @@
 //! Snapshots of the compiled IR of every shipped campaign, and properties the
 //! engine relies on: exact draw tables and trees that always end in an award.
 
-use std::path::{Path, PathBuf};
-
 use rust_decimal::Decimal;
 use tombola_ir::{Campaign, NodeKind, Target};
 
+#[path = "../support/shipped.rs"]
+mod shipped;
+
 fn campaigns() -> Vec<(String, Campaign)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../campaigns");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            p.extension().is_some_and(|e| e == "yaml")
-                && !p.to_string_lossy().ends_with(".test.yaml")
-        })
-        .collect();
-    files.sort();
-    files
+    shipped::campaign_files()
         .into_iter()
         .map(|file| {
             let source = std::fs::read_to_string(&file).unwrap();

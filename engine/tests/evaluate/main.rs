@@ -44,21 +44,58 @@ fn draw(
     seed: u64,
 ) -> (String, Vec<StepOutcome>) {
     let mut random = SeededRandom::new(seed);
-    let mut cx = Context {
+    let mut cx = context(&mut random);
+    let draw = draw_in_memory(
+        campaign,
+        &draw_input(user, counts, attributes),
+        stock,
+        &mut cx,
+    )
+    .unwrap();
+    let outcomes = draw.explanation.steps.iter().map(|s| s.outcome).collect();
+    (award_id(campaign, draw.issued.award).to_string(), outcomes)
+}
+
+/// The context of a draw at [`now`], drawing by weight.
+fn context(random: &mut SeededRandom) -> Context<'_> {
+    Context {
         now: now(),
-        random: &mut random,
+        random,
         force: None,
-    };
-    let input = DrawInput {
+    }
+}
+
+/// What a draw reads about `user`: one draw left after it, no credits.
+fn draw_input<'a>(
+    user: &'a str,
+    counts: UserCounts,
+    attributes: &'a [Option<Value>],
+) -> DrawInput<'a> {
+    DrawInput {
         user,
         counts,
         draws_left: 1,
         credits: Decimal::ZERO,
         attributes,
-    };
-    let draw = draw_in_memory(campaign, &input, stock, &mut cx).unwrap();
-    let outcomes = draw.explanation.steps.iter().map(|s| s.outcome).collect();
-    (award_id(campaign, draw.issued.award).to_string(), outcomes)
+    }
+}
+
+/// A user's completed draws: today, this month and in total.
+fn made(today: i64, month: i64, total: i64) -> UserCounts {
+    UserCounts {
+        today,
+        month,
+        total,
+        granted: 0,
+    }
+}
+
+/// A user's completed draws, `total` of them, none today or this month.
+fn made_in_total(total: i64) -> UserCounts {
+    UserCounts {
+        total,
+        ..UserCounts::default()
+    }
 }
 
 const HEAD: &str = "campaign: t\nname: T\nwindow: { from: 2026-01-01, zone: UTC }\n";
@@ -100,46 +137,16 @@ fn weight_tiers_at_least_pick_the_highest_threshold_at_or_below_the_score() {
     let mut stock = stock_of(&campaign);
     let mut seen_random_credits = false;
     for seed in 0..300 {
-        let (award, steps) = draw(
-            &campaign,
-            "u",
-            UserCounts {
-                total: 45,
-                ..UserCounts::default()
-            },
-            &[],
-            &mut stock,
-            seed,
-        );
+        let (award, steps) = draw(&campaign, "u", made_in_total(45), &[], &mut stock, seed);
         assert_eq!(steps[1], StepOutcome::Tier { threshold: 40 });
         assert!(
             tier_40.contains(&award.as_str()),
             "{award} is not in tier 40"
         );
-        let (award, _) = draw(
-            &campaign,
-            "u",
-            UserCounts {
-                total: 600,
-                ..UserCounts::default()
-            },
-            &[],
-            &mut stock,
-            seed,
-        );
+        let (award, _) = draw(&campaign, "u", made_in_total(600), &[], &mut stock, seed);
         assert!(tier_60.contains(&award.as_str()));
         // Below every threshold the rule passes and the whole pool draws.
-        let (award, steps) = draw(
-            &campaign,
-            "u",
-            UserCounts {
-                total: 39,
-                ..UserCounts::default()
-            },
-            &[],
-            &mut stock,
-            seed,
-        );
+        let (award, steps) = draw(&campaign, "u", made_in_total(39), &[], &mut stock, seed);
         assert_eq!(steps[1], StepOutcome::NoTier);
         seen_random_credits |= award == "random_credits";
     }
@@ -153,30 +160,10 @@ fn weight_tiers_exactly_fire_only_at_the_threshold() {
     ));
     let mut stock = stock_of(&campaign);
     for seed in 0..100 {
-        let (award, steps) = draw(
-            &campaign,
-            "u",
-            UserCounts {
-                total: 10,
-                ..UserCounts::default()
-            },
-            &[],
-            &mut stock,
-            seed,
-        );
+        let (award, steps) = draw(&campaign, "u", made_in_total(10), &[], &mut stock, seed);
         assert_eq!(award, "b", "the one-shot guarantee");
         assert_eq!(steps[0], StepOutcome::Tier { threshold: 10 });
-        let (_, steps) = draw(
-            &campaign,
-            "u",
-            UserCounts {
-                total: 11,
-                ..UserCounts::default()
-            },
-            &[],
-            &mut stock,
-            seed,
-        );
+        let (_, steps) = draw(&campaign, "u", made_in_total(11), &[], &mut stock, seed);
         assert_eq!(steps[0], StepOutcome::NoTier);
     }
 }
@@ -213,33 +200,13 @@ fn when_rules_give_or_switch_pools() {
         )
     );
     for seed in 0..50 {
-        let (award, _) = draw(
-            &campaign,
-            "u",
-            UserCounts {
-                total: 3,
-                ..UserCounts::default()
-            },
-            &regular,
-            &mut stock,
-            seed,
-        );
+        let (award, _) = draw(&campaign, "u", made_in_total(3), &regular, &mut stock, seed);
         assert_eq!(award, "b");
     }
     // A rule reading an attribute the caller did not pass fails the draw with a typed error.
     let mut random = SeededRandom::new(1);
-    let mut cx = Context {
-        now: now(),
-        random: &mut random,
-        force: None,
-    };
-    let input = DrawInput {
-        user: "u",
-        counts: UserCounts::default(),
-        draws_left: 1,
-        credits: Decimal::ZERO,
-        attributes: &[None],
-    };
+    let mut cx = context(&mut random);
+    let input = draw_input("u", UserCounts::default(), &[None]);
     let error = draw_in_memory(&campaign, &input, &mut stock, &mut cx).unwrap_err();
     assert!(error.to_string().contains("was not supplied"), "{error}");
 }
@@ -256,19 +223,7 @@ fn lock_after_3_opens_on_the_4th_draw_of_the_day() {
     let campaign = only_gpt4(&campaign);
     let mut stock = stock_of(&campaign);
     for today in 0..3 {
-        let (award, steps) = draw(
-            &campaign,
-            "u",
-            UserCounts {
-                granted: 0,
-                today,
-                month: 9,
-                total: 9,
-            },
-            &[],
-            &mut stock,
-            1,
-        );
+        let (award, steps) = draw(&campaign, "u", made(today, 9, 9), &[], &mut stock, 1);
         assert_eq!(
             award,
             "luck_credits",
@@ -277,19 +232,7 @@ fn lock_after_3_opens_on_the_4th_draw_of_the_day() {
         );
         assert_eq!(steps[1], StepOutcome::Locked);
     }
-    let (award, steps) = draw(
-        &campaign,
-        "u",
-        UserCounts {
-            granted: 0,
-            today: 3,
-            month: 3,
-            total: 3,
-        },
-        &[],
-        &mut stock,
-        1,
-    );
+    let (award, steps) = draw(&campaign, "u", made(3, 3, 3), &[], &mut stock, 1);
     assert_eq!(award, "model_gpt4");
     assert_eq!(
         steps,
@@ -310,19 +253,7 @@ fn exhausted_stock_routes_to_the_fallback_and_never_goes_negative() {
     let mut stock = stock_of(&campaign);
     let mut issued = 0;
     for seed in 0..20 {
-        let (award, steps) = draw(
-            &campaign,
-            "u",
-            UserCounts {
-                granted: 0,
-                today: 5,
-                month: 5,
-                total: 5,
-            },
-            &[],
-            &mut stock,
-            seed,
-        );
+        let (award, steps) = draw(&campaign, "u", made(5, 5, 5), &[], &mut stock, seed);
         if award == "model_new" {
             issued += 1;
         } else {
@@ -363,20 +294,10 @@ fn random_amounts_are_reproducible_with_a_seed() {
     let run = |seed| {
         let mut stock = stock_of(&campaign);
         let mut random = SeededRandom::new(seed);
-        let mut cx = Context {
-            now: now(),
-            random: &mut random,
-            force: None,
-        };
+        let mut cx = context(&mut random);
         (0..100)
             .map(|_| {
-                let input = DrawInput {
-                    user: "u",
-                    counts: UserCounts::default(),
-                    draws_left: 1,
-                    credits: Decimal::ZERO,
-                    attributes: &[],
-                };
+                let input = draw_input("u", UserCounts::default(), &[]);
                 let draw = draw_in_memory(&campaign, &input, &mut stock, &mut cx).unwrap();
                 (draw.issued.award, draw.issued.amount)
             })
@@ -430,18 +351,8 @@ fn sources_say_where_the_award_came_from() {
     let campaign = shipped("big-market-raffle.yaml");
     let mut stock = stock_of(&campaign);
     let mut random = SeededRandom::new(3);
-    let mut cx = Context {
-        now: now(),
-        random: &mut random,
-        force: None,
-    };
-    let input = DrawInput {
-        user: "user001",
-        counts: UserCounts::default(),
-        draws_left: 1,
-        credits: Decimal::ZERO,
-        attributes: &[],
-    };
+    let mut cx = context(&mut random);
+    let input = draw_input("user001", UserCounts::default(), &[]);
     assert_eq!(
         draw_in_memory(&campaign, &input, &mut stock, &mut cx)
             .unwrap()
@@ -449,16 +360,7 @@ fn sources_say_where_the_award_came_from() {
             .source,
         Source::Rule
     );
-    let input = DrawInput {
-        user: "u",
-        counts: UserCounts {
-            total: 45,
-            ..UserCounts::default()
-        },
-        draws_left: 1,
-        credits: Decimal::ZERO,
-        attributes: &[],
-    };
+    let input = draw_input("u", made_in_total(45), &[]);
     assert_eq!(
         draw_in_memory(&campaign, &input, &mut stock, &mut cx)
             .unwrap()
@@ -466,13 +368,7 @@ fn sources_say_where_the_award_came_from() {
             .source,
         Source::SubPool
     );
-    let input = DrawInput {
-        user: "u",
-        counts: UserCounts::default(),
-        draws_left: 1,
-        credits: Decimal::ZERO,
-        attributes: &[],
-    };
+    let input = draw_input("u", UserCounts::default(), &[]);
     assert_eq!(
         draw_in_memory(&campaign, &input, &mut stock, &mut cx)
             .unwrap()
@@ -489,19 +385,7 @@ fn coupons_without_codes_route_like_exhausted_stock() {
     let mut stock = stock_of(&campaign);
     let attributes = [Some(Value::Bool(false)), Some(Value::List(vec![].into()))];
     for seed in 0..20 {
-        let (award, steps) = draw(
-            &campaign,
-            "u",
-            UserCounts {
-                granted: 0,
-                today: 1,
-                month: 1,
-                total: 1,
-            },
-            &attributes,
-            &mut stock,
-            seed,
-        );
+        let (award, steps) = draw(&campaign, "u", made(1, 1, 1), &attributes, &mut stock, seed);
         assert_eq!(award, "few_points");
         assert!(steps.contains(&StepOutcome::Exhausted), "{steps:?}");
     }

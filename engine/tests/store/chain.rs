@@ -3,15 +3,15 @@
 use tombola_engine::store::Store;
 use tombola_engine::store::prelude::*;
 
-use crate::helpers::{NOW, at, campaign, draw, draw_as, engine, per_store};
+use crate::helpers::{deployed, draw, draw_as, per_store};
 
 per_store!(the_chain_runs_on_stored_counts, worker_threads = 2);
 async fn the_chain_runs_on_stored_counts(name: &str, store: Store) {
-    let engine = engine(store).await;
-    let source = campaign(
+    let engine = deployed(
+        store,
         "allowance: 10\ninputs: { user: { vip: bool } }\nawards:\n  common: { kind: none }\n  rare: { kind: none }\n  pinned: { kind: none }\n  vip_gift: { kind: credits, amount: 3 }\npool:\n  - { award: common, rate: 0.999 }\n  - { award: rare, rate: 0.001 }\nbefore:\n  - blacklist: { users: [mallory], give: pinned }\n  - weight: { mode: exactly, tiers: { 2: [rare] } }\n  - when: user.vip\n    give: vip_gift\n",
-    );
-    engine.deploy(&source, None, at(NOW)).await.unwrap();
+    )
+    .await;
     assert_eq!(
         draw_as(&engine, "m1", "mallory", true).await.award.id,
         "pinned",
@@ -45,13 +45,13 @@ async fn at_least_tiers_below_the_lowest_and_renormalised_on_stored_counts(
     name: &str,
     store: Store,
 ) {
-    let engine = engine(store).await;
     // Tier 2 lists two pool awards (their 0.3 : 0.1 pool rates renormalised to 3 : 1);
     // tier 4 states its own rates.
-    let source = campaign(
+    let engine = deployed(
+        store,
         "allowance: 20\nawards:\n  a: { kind: none }\n  b: { kind: none }\n  c: { kind: none }\npool:\n  - { award: a, rate: 0.6 }\n  - { award: b, rate: 0.3 }\n  - { award: c, rate: 0.1 }\nbefore:\n  - weight: { tiers: { 2: [b, c], 4: { c: 100% } } }\n",
-    );
-    engine.deploy(&source, None, at(NOW)).await.unwrap();
+    )
+    .await;
     let mut by_draw = Vec::new();
     for i in 0..12 {
         let response = draw(&engine, "rita", &format!("r{i}")).await.unwrap();

@@ -4,8 +4,11 @@ use std::sync::Arc;
 
 use tombola_engine::Failure;
 use tombola_engine::store::Store;
+use tombola_engine::test_support::ledger_sum;
 
-use crate::helpers::{NOW, at, campaign, draw, engine, per_store, rebate_campaign, tallies};
+use crate::helpers::{
+    NOW, at, campaign, draw, draws_left, engine, per_store, rebate_campaign, sku_request, tallies,
+};
 
 per_store!(
     grants_decrement_sku_stock_once_per_request,
@@ -22,20 +25,22 @@ async fn grants_decrement_sku_stock_once_per_request(name: &str, store: Store) {
         "{name}"
     );
     let granted = engine
-        .grant("t", "kim", "pack", "g1", at(NOW))
+        .grant(&sku_request("kim", "pack", "g1"), at(NOW))
         .await
         .unwrap();
     assert_eq!(granted.draws, 2);
     assert_eq!(
         engine
-            .grant("t", "kim", "pack", "g1", at(NOW))
+            .grant(&sku_request("kim", "pack", "g1"), at(NOW))
             .await
             .unwrap(),
         granted,
         "{name}: replay"
     );
     assert!(matches!(
-        engine.grant("t", "kim", "nope", "g2", at(NOW)).await,
+        engine
+            .grant(&sku_request("kim", "nope", "g2"), at(NOW))
+            .await,
         Err(Failure::UnknownSku(_))
     ));
     let tasks: Vec<_> = (0..6)
@@ -43,7 +48,7 @@ async fn grants_decrement_sku_stock_once_per_request(name: &str, store: Store) {
             let engine = engine.clone();
             tokio::spawn(async move {
                 engine
-                    .grant("t", "lee", "pack", &format!("c{i}"), at(NOW))
+                    .grant(&sku_request("lee", "pack", &format!("c{i}")), at(NOW))
                     .await
             })
         })
@@ -77,21 +82,18 @@ async fn exchanges_never_spend_credits_that_are_not_there(name: &str, store: Sto
         .await
         .unwrap();
     // The reference let a trade succeed without funds: here it is refused and changes nothing.
-    let broke = engine.exchange("t", "ann", "draw_5", "x0", at(NOW)).await;
+    let broke = engine
+        .exchange(&sku_request("ann", "draw_5", "x0"), at(NOW))
+        .await;
     assert!(
         matches!(broke, Err(Failure::InsufficientCredits { .. })),
         "{name}: {broke:?}"
     );
-    assert_eq!(
-        engine
-            .user_status("t", "ann", at(NOW))
-            .await
-            .unwrap()
-            .draws_left,
-        0
-    );
+    assert_eq!(draws_left(&engine, "ann").await, 0);
     assert!(matches!(
-        engine.exchange("t", "ann", "draw_1", "x1", at(NOW)).await,
+        engine
+            .exchange(&sku_request("ann", "draw_1", "x1"), at(NOW))
+            .await,
         Err(Failure::NotForSale(_))
     ));
 
@@ -105,7 +107,7 @@ async fn exchanges_never_spend_credits_that_are_not_there(name: &str, store: Sto
         let engine = engine.clone();
         tasks.push(tokio::spawn(async move {
             engine
-                .exchange("t", "ann", "draw_5", &format!("ex{n}"), at(NOW))
+                .exchange(&sku_request("ann", "draw_5", &format!("ex{n}")), at(NOW))
                 .await
         }));
     }
@@ -120,25 +122,13 @@ async fn exchanges_never_spend_credits_that_are_not_there(name: &str, store: Sto
     assert_eq!(ok, 5, "{name}");
     let credits = engine.credits("ann", 100).await.unwrap();
     assert_eq!(credits.balance, "0", "{name}: never negative");
-    let sum: rust_decimal::Decimal = credits
-        .entries
-        .iter()
-        .map(|e| e.delta.parse::<rust_decimal::Decimal>().unwrap())
-        .sum();
+    let sum = ledger_sum(&credits);
     assert_eq!(
         sum,
         rust_decimal::Decimal::ZERO,
         "{name}: the balance is the sum of the ledger"
     );
-    assert_eq!(
-        engine
-            .user_status("t", "ann", at(NOW))
-            .await
-            .unwrap()
-            .draws_left,
-        25,
-        "{name}"
-    );
+    assert_eq!(draws_left(&engine, "ann").await, 25, "{name}");
 
     let over = engine
         .adjust_credits("ann", "-1".parse().unwrap(), "oops", "adj-2", at(NOW))
@@ -147,7 +137,9 @@ async fn exchanges_never_spend_credits_that_are_not_there(name: &str, store: Sto
         matches!(over, Err(Failure::InsufficientCredits { .. })),
         "{name}: {over:?}"
     );
-    let replay = engine.exchange("t", "ann", "draw_5", "ex0", at(NOW)).await;
+    let replay = engine
+        .exchange(&sku_request("ann", "draw_5", "ex0"), at(NOW))
+        .await;
     assert!(
         replay.is_ok() || matches!(replay, Err(Failure::InsufficientCredits { .. })),
         "{name}"

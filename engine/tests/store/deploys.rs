@@ -5,7 +5,7 @@ use tombola_engine::Failure;
 use tombola_engine::store::prelude::*;
 use tombola_engine::store::{CampaignState, Store};
 
-use crate::helpers::{self, NOW, at, campaign, draw, engine, per_store, stocked};
+use crate::helpers::{self, NOW, at, campaign, draw, engine, per_store, sku_request, stocked};
 
 per_store!(
     redeploys_keep_what_was_issued_and_unchanged_content_is_a_no_op,
@@ -87,7 +87,7 @@ async fn a_server_runs_the_version_the_store_holds(name: &str, store: Store) {
     a.deploy(&source, None, at(NOW)).await.unwrap();
     assert!(
         matches!(
-            b.grant("t", "quinn", "pack", "g1", at(NOW)).await,
+            b.grant(&sku_request("quinn", "pack", "g1"), at(NOW)).await,
             Err(Failure::NotOpen(_))
         ),
         "{name}"

@@ -8,7 +8,7 @@ use tombola_engine::store::{CampaignState, Store};
 use tombola_engine::{DrawRequest, Failure};
 use tombola_grammar::Value;
 
-use crate::helpers::{NOW, at, campaign, draw, engine, per_store, stocked, tallies};
+use crate::helpers::{NOW, at, campaign, deployed, draw, engine, per_store, stocked, tallies};
 
 per_store!(
     a_draw_runs_end_to_end_and_records_everything,
@@ -90,11 +90,13 @@ per_store!(
     worker_threads = 4
 );
 async fn a_daily_cap_of_three_holds_under_concurrency(name: &str, store: Store) {
-    let engine = Arc::new(engine(store).await);
-    let source = campaign(
-        "allowance: 20\nquota: { per_day: 3 }\nawards:\n  nothing: { kind: none }\npool:\n  - { award: nothing, rate: 1 }\n",
+    let engine = Arc::new(
+        deployed(
+            store,
+            "allowance: 20\nquota: { per_day: 3 }\nawards:\n  nothing: { kind: none }\npool:\n  - { award: nothing, rate: 1 }\n",
+        )
+        .await,
     );
-    engine.deploy(&source, None, at(NOW)).await.unwrap();
     let tasks: Vec<_> = (0..12)
         .map(|i| {
             let engine = engine.clone();
@@ -120,11 +122,11 @@ async fn each_limit_is_its_own_error_and_days_roll_over_in_the_campaign_zone(
     name: &str,
     store: Store,
 ) {
-    let engine = engine(store).await;
-    let source = campaign(
+    let engine = deployed(
+        store,
         "allowance: 4\nquota: { total: 3, per_day: 2, per_month: 3 }\nawards:\n  nothing: { kind: none }\npool:\n  - { award: nothing, rate: 1 }\n",
-    );
-    engine.deploy(&source, None, at(NOW)).await.unwrap();
+    )
+    .await;
     let request = |id: &'static str| DrawRequest {
         campaign: "t",
         user: "carol",
@@ -296,11 +298,11 @@ async fn closed_outside_the_window_and_unknown_campaigns_write_nothing(name: &st
 
 per_store!(a_failed_draw_writes_nothing, worker_threads = 2);
 async fn a_failed_draw_writes_nothing(name: &str, store: Store) {
-    let engine = engine(store).await;
-    let source = campaign(
+    let engine = deployed(
+        store,
         "allowance: 3\ninputs: { user: { vip: bool } }\nawards:\n  gift: { kind: credits, amount: 5 }\n  nothing: { kind: none }\npool:\n  - { award: nothing, rate: 1 }\nbefore:\n  - when: user.vip\n    give: gift\n",
-    );
-    engine.deploy(&source, None, at(NOW)).await.unwrap();
+    )
+    .await;
     // The rule reads `user.vip`, which this caller does not pass: an error naming it.
     let failed = draw(&engine, "ivan", "r1").await;
     assert!(
@@ -350,11 +352,11 @@ async fn draw_awards_extend_the_entitlement_and_external_awards_go_to_the_outbox
     name: &str,
     store: Store,
 ) {
-    let engine = engine(store).await;
-    let source = campaign(
+    let engine = deployed(
+        store,
         "allowance: 1\ndelivery: { webhook: \"https://example.com/hook\", secret_env: HOOK_SECRET }\nawards:\n  more: { kind: draws, amount: 2 }\n  mug: { kind: item }\npool:\n  - { award: more, rate: 1 }\nbefore:\n  - when: user.draws.total >= 1\n    give: mug\n",
-    );
-    engine.deploy(&source, None, at(NOW)).await.unwrap();
+    )
+    .await;
     let first = draw(&engine, "judy", "a").await.unwrap();
     assert_eq!(
         (first.award.id.as_str(), first.left.draws),

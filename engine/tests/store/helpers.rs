@@ -8,7 +8,7 @@ use tombola_engine::store::prelude::*;
 use tombola_engine::store::{self, Store};
 use tombola_engine::test_support::{postgres_url, unique};
 use tombola_engine::{
-    DrawOutcome, DrawRequest, Engine, EventOutcome, EventRequest, Failure, Seeds,
+    DrawOutcome, DrawRequest, Engine, EventOutcome, EventRequest, Failure, Seeds, SkuRequest,
 };
 use tombola_grammar::Value;
 
@@ -80,6 +80,13 @@ pub(crate) fn campaign(body: &str) -> String {
     )
 }
 
+/// An engine on `store` with campaign `t` deployed, `body` its rest (see [`campaign`]).
+pub(crate) async fn deployed(store: Store, body: &str) -> Engine {
+    let engine = engine(store).await;
+    engine.deploy(&campaign(body), None, at(NOW)).await.unwrap();
+    engine
+}
+
 /// One award with stock behind a stock node, falling back to credits.
 pub(crate) fn stocked(stock: u32, allowance: u32) -> String {
     campaign(&format!(
@@ -111,6 +118,25 @@ pub(crate) async fn draw(
             at(NOW),
         )
         .await
+}
+
+/// A grant or an exchange of one `sku` in campaign `t`.
+pub(crate) fn sku_request<'a>(user: &'a str, sku: &'a str, request_id: &'a str) -> SkuRequest<'a> {
+    SkuRequest {
+        campaign: "t",
+        user,
+        sku,
+        request_id,
+    }
+}
+
+/// The draws `user` has left in campaign `t` at `NOW`.
+pub(crate) async fn draws_left(engine: &Engine, user: &str) -> i64 {
+    engine
+        .user_status("t", user, at(NOW))
+        .await
+        .unwrap()
+        .draws_left
 }
 
 /// A draw in campaign `t` at `NOW` that passes `user.vip`; it must succeed.

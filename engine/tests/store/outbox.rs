@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use tombola_engine::store::Store;
 
-use crate::helpers::{NOW, at, campaign, draw, engine, event, per_store};
+use crate::helpers::{NOW, at, campaign, draw, draws_left, engine, event, per_store};
 
 per_store!(
     two_dispatchers_never_lease_one_task_at_once_and_leases_expire,
@@ -101,15 +101,7 @@ async fn a_rebate_can_give_an_award_and_retention_purges_old_records(name: &str,
         .map(|a| a.id().unwrap().to_string())
         .collect();
     assert_eq!(kinds, ["mug", "bonus"], "{name}");
-    assert_eq!(
-        engine
-            .user_status("t", "ann", at(NOW))
-            .await
-            .unwrap()
-            .draws_left,
-        3,
-        "{name}: 1 + 2 draws"
-    );
+    assert_eq!(draws_left(&engine, "ann").await, 3, "{name}: 1 + 2 draws");
     let tasks = engine.deliveries(None, 10).await.unwrap();
     assert_eq!(tasks.len(), 1, "{name}: the mug goes to the outbox");
     assert_eq!(tasks[0].request_id, "w1/welcome");

@@ -50,15 +50,9 @@ pub(crate) async fn event(
 ) -> Answer<EventResponse> {
     admit(&state, &id, &body.user, &body.request_id)?;
     let deployed = deployed(&state, &id).await?;
-    let declared = deployed
-        .campaign
-        .inputs
-        .events
-        .iter()
-        .find(|e| e.name == body.event)
-        .ok_or_else(|| {
-            ApiError::Refused(tombola_engine::Failure::UnknownEvent(body.event.clone()))
-        })?;
+    let declared = deployed.campaign.inputs.event(&body.event).ok_or_else(|| {
+        ApiError::Refused(tombola_engine::Failure::UnknownEvent(body.event.clone()))
+    })?;
     let attributes = input::typed(&declared.attributes, &body.attributes)?;
     let (engine, now, request_id) = (state.engine.clone(), state.now(), body.request_id.clone());
     let response = complete(&state, &request_id, async move {
@@ -166,9 +160,7 @@ pub(crate) async fn exchange(
         request_id: body.request_id,
     };
     call.run(&state, |engine, call, now| async move {
-        engine
-            .exchange(&call.campaign, &call.user, &call.sku, &call.request_id, now)
-            .await
+        engine.exchange(&call.request(), now).await
     })
     .await
 }

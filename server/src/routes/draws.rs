@@ -117,9 +117,7 @@ pub(crate) async fn grant(
         request_id: body.request_id,
     };
     call.run(&state, |engine, call, now| async move {
-        engine
-            .grant(&call.campaign, &call.user, &call.sku, &call.request_id, now)
-            .await
+        engine.grant(&call.request(), now).await
     })
     .await
 }

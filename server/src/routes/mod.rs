@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use chrono::{DateTime, Utc};
-use tombola_engine::{Deployed, Engine, Failure};
+use tombola_engine::{Deployed, Engine, Failure, SkuRequest};
 use tracing::Instrument;
 
 use crate::{ApiError, AppState, input};
@@ -56,7 +56,8 @@ async fn deployed(state: &AppState, id: &str) -> Result<Arc<Deployed>, ApiError>
     }
 }
 
-/// A call that gives a user one unit of a SKU: a grant or an exchange.
+/// A call that gives a user one unit of a SKU: a grant or an exchange. It
+/// owns its fields, since the call runs as a task of its own.
 struct SkuCall {
     campaign: String,
     user: String,
@@ -76,6 +77,15 @@ impl SkuCall {
         let request_id = self.request_id.clone();
         let work = run(state.engine.clone(), self, state.now());
         Ok(Json(complete(state, &request_id, work).await?.into()))
+    }
+
+    fn request(&self) -> SkuRequest<'_> {
+        SkuRequest {
+            campaign: &self.campaign,
+            user: &self.user,
+            sku: &self.sku,
+            request_id: &self.request_id,
+        }
     }
 }
 

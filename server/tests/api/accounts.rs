@@ -6,14 +6,13 @@ const SHOP: &str = "campaign: shop\nname: Shop\nstate: open\nwindow: { from: 202
 
 async fn shop() -> AppState {
     let state = state().await;
-    let (status, _, body) =
-        call(&state, "PUT", "/v1/campaigns/shop", Body::from(SHOP), false).await;
+    let (status, _, body) = send(&state, "PUT", "/v1/campaigns/shop", SHOP).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     state
 }
 
 async fn get(state: &AppState, uri: &str) -> Value {
-    call(state, "GET", uri, Body::empty(), false).await.2
+    fetch(state, uri).await.2
 }
 
 #[tokio::test]
@@ -36,12 +35,9 @@ async fn events_run_rebate_flows_once_per_period() {
     )
     .await;
     assert_eq!(not_done["done"], false, "{not_done}");
-    let (status, _, bad_period) = call(
+    let (status, _, bad_period) = fetch(
         &state,
-        "GET",
         "/v1/campaigns/shop/users/ann/events/sign_in?period=year",
-        Body::empty(),
-        false,
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);

@@ -74,29 +74,14 @@ async fn until(mut done: impl FnMut() -> bool) {
 }
 
 async fn deliveries(state: &AppState, query: &str) -> Value {
-    call(
-        state,
-        "GET",
-        &format!("/v1/deliveries{query}"),
-        Body::empty(),
-        false,
-    )
-    .await
-    .2
+    fetch(state, &format!("/v1/deliveries{query}")).await.2
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn external_awards_are_posted_signed_and_retried_until_delivered() {
     let (receiver, url) = Receiver::start(2).await;
     let state = state().await;
-    let (status, _, body) = call(
-        &state,
-        "PUT",
-        "/v1/campaigns/gifts",
-        Body::from(campaign(&url)),
-        false,
-    )
-    .await;
+    let (status, _, body) = send(&state, "PUT", "/v1/campaigns/gifts", campaign(&url)).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let (status, _, drawn) = post(
         &state,
@@ -162,14 +147,7 @@ async fn external_awards_are_posted_signed_and_retried_until_delivered() {
 async fn dead_letters_are_listed_retried_and_audited() {
     let (receiver, url) = Receiver::start(3).await;
     let state = state().await;
-    call(
-        &state,
-        "PUT",
-        "/v1/campaigns/gifts",
-        Body::from(campaign(&url)),
-        false,
-    )
-    .await;
+    send(&state, "PUT", "/v1/campaigns/gifts", campaign(&url)).await;
     post(
         &state,
         "/v1/campaigns/gifts/draws",
@@ -244,19 +222,10 @@ async fn dead_letters_are_listed_retried_and_audited() {
         again["type"],
         "https://tombola.dev/problems/unknown-delivery"
     );
-    let (status, _, bad) = call(
-        &state,
-        "GET",
-        "/v1/deliveries?state=lost",
-        Body::empty(),
-        false,
-    )
-    .await;
+    let (status, _, bad) = fetch(&state, "/v1/deliveries?state=lost").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
 
-    let audit = call(&state, "GET", "/v1/audit", Body::empty(), false)
-        .await
-        .2;
+    let audit = fetch(&state, "/v1/audit").await.2;
     let actions: Vec<&str> = audit["entries"]
         .as_array()
         .unwrap()
@@ -304,14 +273,7 @@ async fn coupon_codes_are_uploaded_issued_and_delivered_with_the_award() {
     let source = format!(
         "campaign: coupons\nname: Coupons\nstate: open\nwindow: {{ from: 2026-01-01, zone: UTC }}\nallowance: 5\ndelivery: {{ webhook: \"{url}\", secret_env: GIFTS_SECRET }}\nawards:\n  off: {{ kind: coupon }}\n  luck: {{ kind: credits, amount: 1 }}\npool:\n  - {{ award: off, rate: 1, tree: t }}\ntrees:\n  t:\n    - codes: {{ exhausted: luck }}\n    - luck: {{ fallback: luck }}\n"
     );
-    let (status, _, body) = call(
-        &state,
-        "PUT",
-        "/v1/campaigns/coupons",
-        Body::from(source),
-        false,
-    )
-    .await;
+    let (status, _, body) = send(&state, "PUT", "/v1/campaigns/coupons", source).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let (status, _, added) = post(
         &state,

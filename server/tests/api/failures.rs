@@ -50,14 +50,7 @@ async fn on_sqlite() -> AppState {
 }
 
 async fn stored(state: &AppState) -> (StatusCode, Value) {
-    let (status, _, body) = call(
-        state,
-        "GET",
-        "/v1/campaigns/demo/draws/slow-1",
-        Body::empty(),
-        false,
-    )
-    .await;
+    let (status, _, body) = fetch(state, "/v1/campaigns/demo/draws/slow-1").await;
     (status, body)
 }
 

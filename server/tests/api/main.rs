@@ -81,6 +81,20 @@ async fn call(
     (status, content_type, value)
 }
 
+/// A call without a JSON body: a campaign's source, or nothing.
+async fn send(
+    state: &AppState,
+    method: &str,
+    uri: &str,
+    body: impl Into<Body>,
+) -> (StatusCode, String, Value) {
+    call(state, method, uri, body.into(), false).await
+}
+
+async fn fetch(state: &AppState, uri: &str) -> (StatusCode, String, Value) {
+    send(state, "GET", uri, Body::empty()).await
+}
+
 async fn post(state: &AppState, uri: &str, body: Value) -> (StatusCode, String, Value) {
     call(state, "POST", uri, Body::from(body.to_string()), true).await
 }
@@ -92,14 +106,7 @@ async fn deployed() -> AppState {
 }
 
 async fn deploy_demo(state: AppState) -> AppState {
-    let (status, _, body) = call(
-        &state,
-        "PUT",
-        "/v1/campaigns/demo",
-        Body::from(CAMPAIGN),
-        false,
-    )
-    .await;
+    let (status, _, body) = send(&state, "PUT", "/v1/campaigns/demo", CAMPAIGN).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     state
 }
@@ -107,27 +114,13 @@ async fn deploy_demo(state: AppState) -> AppState {
 #[tokio::test]
 async fn deploys_are_versioned_and_unchanged_content_is_a_no_op() {
     let state = deployed().await;
-    let (status, _, body) = call(
-        &state,
-        "PUT",
-        "/v1/campaigns/demo",
-        Body::from(CAMPAIGN),
-        false,
-    )
-    .await;
+    let (status, _, body) = send(&state, "PUT", "/v1/campaigns/demo", CAMPAIGN).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         body,
         json!({ "campaign": "demo", "version": 1, "changed": false })
     );
-    let (status, content_type, body) = call(
-        &state,
-        "PUT",
-        "/v1/campaigns/other",
-        Body::from(CAMPAIGN),
-        false,
-    )
-    .await;
+    let (status, content_type, body) = send(&state, "PUT", "/v1/campaigns/other", CAMPAIGN).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(content_type, "application/problem+json");
     assert_eq!(
@@ -135,14 +128,7 @@ async fn deploys_are_versioned_and_unchanged_content_is_a_no_op() {
         "https://tombola.dev/problems/campaign-id-mismatch"
     );
     let broken = CAMPAIGN.replace("rate: 1", "rate: 0.61");
-    let (status, _, body) = call(
-        &state,
-        "PUT",
-        "/v1/campaigns/demo",
-        Body::from(broken),
-        false,
-    )
-    .await;
+    let (status, _, body) = send(&state, "PUT", "/v1/campaigns/demo", broken).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         body["type"],
@@ -168,23 +154,9 @@ async fn a_draw_answers_and_its_answer_is_stored() {
         (StatusCode::OK, &first),
         "a replay returns the first answer"
     );
-    let (status, _, stored) = call(
-        &state,
-        "GET",
-        "/v1/campaigns/demo/draws/r1",
-        Body::empty(),
-        false,
-    )
-    .await;
+    let (status, _, stored) = fetch(&state, "/v1/campaigns/demo/draws/r1").await;
     assert_eq!((status, &stored), (StatusCode::OK, &first));
-    let (status, _, missing) = call(
-        &state,
-        "GET",
-        "/v1/campaigns/demo/draws/nope",
-        Body::empty(),
-        false,
-    )
-    .await;
+    let (status, _, missing) = fetch(&state, "/v1/campaigns/demo/draws/nope").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(
         missing["type"],
@@ -308,9 +280,9 @@ async fn every_refusal_has_its_own_problem_type() {
 #[tokio::test]
 async fn health_and_readiness() {
     let state = state().await;
-    let (status, _, _) = call(&state, "GET", "/healthz", Body::empty(), false).await;
+    let (status, _, _) = fetch(&state, "/healthz").await;
     assert_eq!(status, StatusCode::OK);
-    let (status, _, _) = call(&state, "GET", "/readyz", Body::empty(), false).await;
+    let (status, _, _) = fetch(&state, "/readyz").await;
     assert_eq!(status, StatusCode::OK);
 }
 
@@ -363,13 +335,13 @@ async fn admin_calls_need_the_admin_token() {
 #[tokio::test]
 async fn campaigns_are_listed_inspected_opened_and_closed() {
     let state = deployed().await;
-    let (status, _, list) = call(&state, "GET", "/v1/campaigns", Body::empty(), false).await;
+    let (status, _, list) = fetch(&state, "/v1/campaigns").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         list["campaigns"],
         json!([{ "id": "demo", "name": "Demo", "version": 1, "state": "open" }])
     );
-    let (status, _, detail) = call(&state, "GET", "/v1/campaigns/demo", Body::empty(), false).await;
+    let (status, _, detail) = fetch(&state, "/v1/campaigns/demo").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(detail["source"], CAMPAIGN);
     assert!(
@@ -378,14 +350,7 @@ async fn campaigns_are_listed_inspected_opened_and_closed() {
             .unwrap()
             .starts_with("flowchart TD")
     );
-    let (status, _, closed) = call(
-        &state,
-        "POST",
-        "/v1/campaigns/demo/close",
-        Body::empty(),
-        false,
-    )
-    .await;
+    let (status, _, closed) = send(&state, "POST", "/v1/campaigns/demo/close", Body::empty()).await;
     assert_eq!(
         (status, closed["state"].as_str()),
         (StatusCode::OK, Some("closed"))
@@ -403,14 +368,7 @@ async fn campaigns_are_listed_inspected_opened_and_closed() {
             Some("https://tombola.dev/problems/campaign-not-open")
         )
     );
-    call(
-        &state,
-        "POST",
-        "/v1/campaigns/demo/open",
-        Body::empty(),
-        false,
-    )
-    .await;
+    send(&state, "POST", "/v1/campaigns/demo/open", Body::empty()).await;
     let (status, _, _) = post(
         &state,
         "/v1/campaigns/demo/draws",
@@ -418,14 +376,7 @@ async fn campaigns_are_listed_inspected_opened_and_closed() {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
-    let (status, _, missing) = call(
-        &state,
-        "POST",
-        "/v1/campaigns/nope/open",
-        Body::empty(),
-        false,
-    )
-    .await;
+    let (status, _, missing) = send(&state, "POST", "/v1/campaigns/nope/open", Body::empty()).await;
     assert_eq!(
         (status, missing["type"].as_str()),
         (
@@ -444,14 +395,7 @@ async fn a_users_standing_shows_draws_and_caps_left() {
         json!({ "user": "zoe", "request_id": "1", "attributes": { "vip": false } }),
     )
     .await;
-    let (status, _, standing) = call(
-        &state,
-        "GET",
-        "/v1/campaigns/demo/users/zoe",
-        Body::empty(),
-        false,
-    )
-    .await;
+    let (status, _, standing) = fetch(&state, "/v1/campaigns/demo/users/zoe").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         standing,
@@ -464,14 +408,7 @@ async fn a_users_standing_shows_draws_and_caps_left() {
 async fn validate_returns_the_check_diagnostics_without_deploying() {
     let state = state().await;
     let broken = CAMPAIGN.replace("rate: 1", "rate: 0.61");
-    let (status, _, report) = call(
-        &state,
-        "POST",
-        "/v1/campaigns/validate",
-        Body::from(broken),
-        false,
-    )
-    .await;
+    let (status, _, report) = send(&state, "POST", "/v1/campaigns/validate", broken).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         (report["valid"].as_bool(), report["errors"].as_u64()),
@@ -482,16 +419,9 @@ async fn validate_returns_the_check_diagnostics_without_deploying() {
         report["diagnostics"][0]["start"]["line"], 11,
         "the `pool:` key"
     );
-    let (_, _, report) = call(
-        &state,
-        "POST",
-        "/v1/campaigns/validate",
-        Body::from(CAMPAIGN),
-        false,
-    )
-    .await;
+    let (_, _, report) = send(&state, "POST", "/v1/campaigns/validate", CAMPAIGN).await;
     assert_eq!(report["valid"], true);
-    let (_, _, list) = call(&state, "GET", "/v1/campaigns", Body::empty(), false).await;
+    let (_, _, list) = fetch(&state, "/v1/campaigns").await;
     assert_eq!(list["campaigns"], json!([]), "validating deploys nothing");
 }
 
@@ -499,14 +429,8 @@ async fn validate_returns_the_check_diagnostics_without_deploying() {
 async fn bodies_over_the_limit_are_refused_with_413() {
     let state = state().await;
     let huge = "x".repeat(tombola_server::MAX_BODY_BYTES + 1);
-    let (status, content_type, body) = call(
-        &state,
-        "PUT",
-        "/v1/campaigns/demo",
-        Body::from(huge.clone()),
-        false,
-    )
-    .await;
+    let (status, content_type, body) =
+        send(&state, "PUT", "/v1/campaigns/demo", huge.clone()).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(content_type, "application/problem+json");
     assert_eq!(body["type"], "https://tombola.dev/problems/body-too-large");
@@ -562,13 +486,6 @@ async fn a_draw_stored_before_the_typed_engine_replays_in_its_first_shape() {
         serde_json::from_str::<Value>(FIRST_ANSWER).unwrap(),
         "the retry answers what the first release answered"
     );
-    let (status, _, stored) = call(
-        &state,
-        "GET",
-        "/v1/campaigns/demo/draws/old-1",
-        Body::empty(),
-        false,
-    )
-    .await;
+    let (status, _, stored) = fetch(&state, "/v1/campaigns/demo/draws/old-1").await;
     assert_eq!((status, stored), (StatusCode::OK, answer));
 }

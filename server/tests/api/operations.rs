@@ -237,7 +237,7 @@ async fn every_route_is_in_the_openapi_document_and_every_documented_route_answe
             "{method} {uri} is not routed: {body}"
         );
     }
-    let (status, _, body) = call(&state, "GET", "/v1/nothing-here", Body::empty(), false).await;
+    let (status, _, body) = fetch(&state, "/v1/nothing-here").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(
         body["type"], "https://tombola.dev/problems/no-such-route",

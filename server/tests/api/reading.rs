@@ -4,7 +4,7 @@
 use super::*;
 
 async fn get(state: &AppState, uri: &str) -> (StatusCode, Value) {
-    let (status, _, body) = call(state, "GET", uri, Body::empty(), false).await;
+    let (status, _, body) = fetch(state, uri).await;
     (status, body)
 }
 
@@ -99,14 +99,8 @@ async fn stored_api_keys_are_created_shown_once_listed_and_revoked() {
         "a listing never shows a key"
     );
 
-    let (status, _, revoked) = call(
-        &state,
-        "DELETE",
-        &format!("/v1/keys/{id}"),
-        Body::empty(),
-        false,
-    )
-    .await;
+    let (status, _, revoked) =
+        send(&state, "DELETE", &format!("/v1/keys/{id}"), Body::empty()).await;
     assert_eq!(status, StatusCode::OK, "{revoked}");
     assert!(revoked["revoked_at"].is_string());
     let (status, _) = with_auth(&state, "POST", uri, Some(&format!("Bearer {key}")), draw).await;
@@ -115,7 +109,7 @@ async fn stored_api_keys_are_created_shown_once_listed_and_revoked() {
         StatusCode::FORBIDDEN,
         "revoked at once on this server"
     );
-    let (status, _, missing) = call(&state, "DELETE", "/v1/keys/nope", Body::empty(), false).await;
+    let (status, _, missing) = send(&state, "DELETE", "/v1/keys/nope", Body::empty()).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(missing["type"], "https://tombola.dev/problems/unknown-key");
     let (status, _, empty) = post(&state, "/v1/keys", json!({ "name": " " })).await;
@@ -128,14 +122,7 @@ const LOCKED: &str = "campaign: locks\nname: Locks\nstate: open\nwindow: { from:
 #[tokio::test]
 async fn prize_lists_tiers_history_and_statistics() {
     let state = state().await;
-    let (status, _, body) = call(
-        &state,
-        "PUT",
-        "/v1/campaigns/locks",
-        Body::from(LOCKED),
-        false,
-    )
-    .await;
+    let (status, _, body) = send(&state, "PUT", "/v1/campaigns/locks", LOCKED).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
 
     let (status, prizes) = get(&state, "/v1/campaigns/locks/users/ann/awards").await;
