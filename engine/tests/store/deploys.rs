@@ -2,10 +2,11 @@
 //! store holds.
 
 use tombola_engine::Failure;
-use tombola_engine::store::prelude::*;
 use tombola_engine::store::{CampaignState, Store};
 
-use crate::helpers::{self, NOW, at, campaign, draw, engine, per_store, sku_request, stocked};
+use crate::helpers::{
+    self, NOW, at, campaign, draw, engine, per_store, sku_request, stock_of, stocked,
+};
 
 per_store!(
     redeploys_keep_what_was_issued_and_unchanged_content_is_a_no_op,
@@ -23,28 +24,10 @@ async fn redeploys_keep_what_was_issued_and_unchanged_content_is_a_no_op(name: &
     // Declared stock 10 → 7: what is left drops by 3 (6 → 3), what was issued stays 4.
     let v2 = engine.deploy(&stocked(7, 5), None, at(NOW)).await.unwrap();
     assert_eq!(v2.version, 2);
-    let mut tx = engine.store_for_tests().begin().await.unwrap();
-    assert_eq!(
-        tx.award_stock("t", "prize")
-            .await
-            .unwrap()
-            .map(|s| (s.remaining, s.issued)),
-        Some((3, 4)),
-        "{name}"
-    );
-    drop(tx);
+    assert_eq!(stock_of(&engine, "prize").await, Some((3, 4)), "{name}");
     // Declared stock 2: never below zero.
     engine.deploy(&stocked(2, 5), None, at(NOW)).await.unwrap();
-    let mut tx = engine.store_for_tests().begin().await.unwrap();
-    assert_eq!(
-        tx.award_stock("t", "prize")
-            .await
-            .unwrap()
-            .map(|s| (s.remaining, s.issued)),
-        Some((0, 4)),
-        "{name}"
-    );
-    drop(tx);
+    assert_eq!(stock_of(&engine, "prize").await, Some((0, 4)), "{name}");
     // The open/closed state belongs to the store after the first deploy.
     engine.set_state("t", CampaignState::Closed).await.unwrap();
     engine.deploy(&stocked(3, 5), None, at(NOW)).await.unwrap();

@@ -8,7 +8,9 @@ use tombola_engine::store::{CampaignState, Store};
 use tombola_engine::{DrawRequest, Failure};
 use tombola_grammar::Value;
 
-use crate::helpers::{NOW, at, campaign, deployed, draw, engine, per_store, stocked, tallies};
+use crate::helpers::{
+    NOW, at, campaign, deployed, draw, engine, per_store, stock_of, stock_of_in, stocked, tallies,
+};
 
 per_store!(
     a_draw_runs_end_to_end_and_records_everything,
@@ -75,10 +77,7 @@ async fn sixty_four_concurrent_draws_never_oversell(name: &str, store: Store) {
     );
     let mut tx = engine.store_for_tests().begin().await.unwrap();
     assert_eq!(
-        tx.award_stock("t", "prize")
-            .await
-            .unwrap()
-            .map(|s| (s.remaining, s.issued)),
+        stock_of_in(&mut tx, "prize").await,
         Some((0, 100)),
         "{name}"
     );
@@ -282,15 +281,7 @@ async fn closed_outside_the_window_and_unknown_campaigns_write_nothing(name: &st
         "{name}"
     );
     assert_eq!(tallies(&engine).await, (0, 0, 0, 0), "{name}");
-    let mut tx = engine.store_for_tests().begin().await.unwrap();
-    assert_eq!(
-        tx.award_stock("t", "prize")
-            .await
-            .unwrap()
-            .map(|s| (s.remaining, s.issued)),
-        Some((5, 0))
-    );
-    drop(tx);
+    assert_eq!(stock_of(&engine, "prize").await, Some((5, 0)));
     // A failed request recorded nothing, so the same id runs again once the campaign opens.
     engine.set_state("t", CampaignState::Open).await.unwrap();
     draw(&engine, "u", "z").await.unwrap();

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use tombola_engine::store::prelude::*;
-use tombola_engine::store::{self, Store};
+use tombola_engine::store::{self, Store, Tx};
 use tombola_engine::test_support::{postgres_url, unique};
 use tombola_engine::{
     DrawOutcome, DrawRequest, Engine, EventOutcome, EventRequest, Failure, Seeds, SkuRequest,
@@ -180,6 +180,18 @@ pub(crate) async fn event(
 }
 
 /// Campaign `t`'s tallies, read in a transaction of their own.
+/// An award's stock in campaign `t` as (remaining, issued), if it is stocked.
+pub(crate) async fn stock_of(engine: &Engine, award: &str) -> Option<(i64, i64)> {
+    let mut tx = engine.store_for_tests().read().await.unwrap();
+    stock_of_in(&mut tx, award).await
+}
+
+/// [`stock_of`], read in a transaction the test holds.
+pub(crate) async fn stock_of_in(tx: &mut Tx, award: &str) -> Option<(i64, i64)> {
+    let stock = tx.award_stock("t", award).await.unwrap();
+    stock.map(|s| (s.remaining, s.issued))
+}
+
 pub(crate) async fn tallies(engine: &Engine) -> (i64, i64, i64, i64) {
     let mut tx = engine.store_for_tests().begin().await.unwrap();
     tx.tallies("t").await.unwrap()

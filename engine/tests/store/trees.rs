@@ -6,7 +6,7 @@ use tombola_engine::store::prelude::*;
 
 use tombola_engine::store::Store;
 
-use crate::helpers::{NOW, at, campaign, draw, engine, per_store};
+use crate::helpers::{NOW, at, campaign, draw, engine, per_store, stock_of, stock_of_in};
 
 per_store!(
     stock_only_moves_for_the_award_that_is_issued,
@@ -23,12 +23,8 @@ async fn stock_only_moves_for_the_award_that_is_issued(name: &str, store: Store)
         let response = draw(&engine, "nora", &format!("r{i}")).await.unwrap();
         assert_eq!(response.award.id, *expected, "{name}: draw {i}");
     }
-    let mut tx = engine.store_for_tests().begin().await.unwrap();
     assert_eq!(
-        tx.award_stock("t", "prize")
-            .await
-            .unwrap()
-            .map(|s| (s.remaining, s.issued)),
+        stock_of(&engine, "prize").await,
         Some((2, 1)),
         "{name}: only the issued prize left the stock"
     );
@@ -64,14 +60,7 @@ async fn fallbacks_pay_their_award_amount_and_one_issue_takes_one_unit(name: &st
         "{name}: stock 2 gives 2 prizes, not 1"
     );
     let mut tx = engine.store_for_tests().begin().await.unwrap();
-    assert_eq!(
-        tx.award_stock("t", "prize")
-            .await
-            .unwrap()
-            .map(|s| (s.remaining, s.issued)),
-        Some((0, 2)),
-        "{name}"
-    );
+    assert_eq!(stock_of_in(&mut tx, "prize").await, Some((0, 2)), "{name}");
     assert_eq!(
         tx.balance("pat").await.unwrap(),
         725,
