@@ -1,8 +1,6 @@
 //! A user's draw counts in a campaign: the one snapshot the store keeps and
 //! debits, the caps refuse against, imports set, and the evaluator reads.
 
-use crate::engine::Failure;
-
 /// A user's draws made (in all, this month and today, in the campaign's zone)
 /// and the draws granted beyond the allowance.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, sqlx::FromRow)]
@@ -63,8 +61,8 @@ impl UserCounts {
         }
     }
 
-    /// Refuses counts that cannot all be true at once.
-    pub(crate) fn check(&self) -> Result<(), Failure> {
+    /// Refuses counts that cannot all be true at once, saying why.
+    pub(crate) fn check(&self) -> Result<(), String> {
         let named = [
             ("total", self.total),
             ("month", self.month),
@@ -72,21 +70,19 @@ impl UserCounts {
             ("granted", self.granted),
         ];
         if let Some((name, n)) = named.iter().find(|(_, n)| *n < 0) {
-            return Err(Failure::BadInput(format!(
-                "`{name}` is {n}; a count cannot be negative"
-            )));
+            return Err(format!("`{name}` is {n}; a count cannot be negative"));
         }
         if self.today > self.month {
-            return Err(Failure::BadInput(format!(
+            return Err(format!(
                 "{} draws today but {} this month; today's draws are part of the month's",
                 self.today, self.month
-            )));
+            ));
         }
         if self.month > self.total {
-            return Err(Failure::BadInput(format!(
+            return Err(format!(
                 "{} draws this month but {} in all; the month's draws are part of the total",
                 self.month, self.total
-            )));
+            ));
         }
         Ok(())
     }

@@ -499,7 +499,7 @@ impl Engine {
         now: DateTime<Utc>,
     ) -> Result<(), Failure> {
         let deployed = self.resolve(campaign_id).await?;
-        counts.check()?;
+        counts.check().map_err(Failure::BadInput)?;
         let periods = Periods::at(&deployed.campaign, now);
         let mut tx = self.store.begin().await?;
         tx.set_counts(campaign_id, user, &periods, &counts).await?;
