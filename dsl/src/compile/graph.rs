@@ -5,11 +5,17 @@
 use tombola_grammar::Span;
 
 use super::Findings;
-use super::stock::StockInsert;
-use super::trees::TreeDraft;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::model::{CampaignFile, Id};
 use tombola_ir as ir;
+
+/// A tree compiled from the file, with the spans its diagnostics need.
+pub(super) struct TreeDraft {
+    pub(super) nodes: Vec<ir::Node>,
+    pub(super) spans: Vec<Span>,
+    /// Whether the graph passed the structural checks (no cycle, all reachable).
+    pub(super) valid: bool,
+}
 
 /// Reports cycles and unreachable nodes; whether the tree has neither.
 pub(super) fn shape(
@@ -127,20 +133,17 @@ pub(super) fn path_without_stock(draft: &TreeDraft) -> Option<Vec<String>> {
     walk(draft, entry_of(&draft.nodes), &mut path, &mut seen).then_some(path)
 }
 
-/// The IR trees: the file's, then those with an inserted stock node. `None`
+/// The IR trees: the file's, then `extra` (those with an inserted stock node,
+/// by name). `None`
 /// when a tree has errors (reported already) or fails the IR's own graph
 /// check, which the checks above should make impossible and is reported as
 /// an internal error.
 pub(super) fn build(
     f: &CampaignFile,
     drafts: Vec<TreeDraft>,
-    inserted: &[StockInsert],
+    extra: Vec<(String, Vec<ir::Node>)>,
     out: &mut Findings<'_>,
 ) -> Option<Vec<ir::Tree>> {
-    let extra: Vec<(String, Vec<ir::Node>)> = inserted
-        .iter()
-        .map(|insert| (insert.name(f), insert.nodes(&drafts)))
-        .collect();
     let mut trees = Vec::new();
     let file_trees = f.trees.iter().zip(drafts).map(|((id, _), draft)| {
         let nodes = draft.valid.then_some(draft.nodes);

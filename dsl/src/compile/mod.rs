@@ -65,7 +65,12 @@ pub fn compile(decoded: &Decoded) -> (Option<ir::Campaign>, Vec<Diagnostic>) {
     let skus = skus::check(f, &mut out);
     let rebates = rebates::check(&cx, &mut out);
     resolve::unused(&cx, &mut out);
-    let trees = graph::build(f, drafts, &pool.inserted, &mut out);
+    let extra = pool
+        .inserted
+        .iter()
+        .map(|insert| (insert.name(f), insert.nodes(&drafts)))
+        .collect();
+    let trees = graph::build(f, drafts, extra, &mut out);
     let diagnostics = out.diagnostics;
     if diagnostics.iter().any(Diagnostic::is_error) {
         return (None, diagnostics);

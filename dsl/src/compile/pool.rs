@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use rust_decimal::Decimal;
 use tombola_grammar::Span;
 
+use super::graph::TreeDraft;
 use super::stock::{self, StockInsert};
-use super::trees::TreeDraft;
 use super::{Context, Findings, MAX_RATE_SCALE, resolve};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::model::{PoolEntry, Sp};

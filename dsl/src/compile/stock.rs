@@ -4,7 +4,7 @@
 
 use tombola_grammar::Span;
 
-use super::trees::TreeDraft;
+use super::graph::TreeDraft;
 use super::{Context, Findings, graph, resolve};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::model::{CampaignFile, PoolEntry, Sp};

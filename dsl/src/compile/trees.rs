@@ -8,19 +8,12 @@ use std::fmt;
 use tombola_grammar::{Scope, Span};
 
 use super::expr::program;
+use super::graph::TreeDraft;
 use super::resolve::{self, Unknown};
 use super::{Context, Findings, ISSUE, Want, awards, graph};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::model::{AwardKind, ExprText, Id, LockPeriod, NodeBody, Sp, TreeNode};
 use tombola_ir as ir;
-
-/// A tree compiled from the file, with the spans its diagnostics need.
-pub(super) struct TreeDraft {
-    pub(super) nodes: Vec<ir::Node>,
-    pub(super) spans: Vec<Span>,
-    /// Whether the graph passed the structural checks (no cycle, all reachable).
-    pub(super) valid: bool,
-}
 
 /// What a node does, told by which of its keys it has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
