@@ -167,11 +167,10 @@ pub struct UserStatus {
     pub left_in_total: Option<i64>,
 }
 
+/// The SHA-256 of `bytes`, lowercase hex. Every request hashes its body, so
+/// this is on the draw's path: `hex` writes the digits without a `format!` per byte.
 pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(Sha256::digest(bytes))
 }
 
 pub(crate) fn micros(at: DateTime<Utc>) -> i64 {

@@ -2,7 +2,6 @@
 //! stored as SHA-256 only, listed and revoked by id.
 
 use chrono::{DateTime, Utc};
-use sha2::{Digest, Sha256};
 
 use crate::engine::{Engine, Failure};
 use crate::store::prelude::*;
@@ -30,10 +29,7 @@ pub struct NewApiKey {
 /// The SHA-256 of a key, hex. Keys carry 256 random bits, so a plain hash is
 /// enough: there is nothing to brute-force that a slow hash would protect.
 pub fn key_hash(key: &str) -> String {
-    Sha256::digest(key.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::engine::sha256_hex(key.as_bytes())
 }
 
 fn info(row: ApiKeyRow) -> ApiKeyInfo {
@@ -49,7 +45,7 @@ fn random_hex(bytes: usize) -> Result<String, Failure> {
     let mut buf = vec![0u8; bytes];
     getrandom::fill(&mut buf)
         .map_err(|e| Failure::Store(StoreError::Corrupt(format!("no randomness: {e}"))))?;
-    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(hex::encode(buf))
 }
 
 impl Engine {

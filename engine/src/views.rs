@@ -436,10 +436,7 @@ impl Engine {
 /// A cursor is `<created_at micros>.<request id>` of the previous page's last
 /// row, hex-encoded so any request id survives a query string.
 fn encode_cursor(at: i64, request_id: &str) -> String {
-    format!("{at}.{request_id}")
-        .bytes()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(format!("{at}.{request_id}"))
 }
 
 fn parse_cursor(cursor: &str) -> Result<(i64, String), Failure> {
