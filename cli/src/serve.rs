@@ -79,6 +79,23 @@ pub(crate) struct ServeArgs {
     /// Days to keep idempotency records and delivered tasks; 0 keeps them forever.
     #[arg(long, env = "TOMBOLA_RETENTION_DAYS", default_value_t = 30)]
     retention_days: u64,
+    /// Seconds after SIGTERM or Ctrl-C that requests in flight may take: new
+    /// connections stop at once, and connections still open at the deadline are
+    /// cut. Writes the store already accepted finish either way.
+    #[arg(long, env = "TOMBOLA_SHUTDOWN_TIMEOUT", default_value_t = 30.0)]
+    shutdown_timeout: f64,
+    /// Seconds a client may take from a request's first byte to the end of its head.
+    #[arg(long, env = "TOMBOLA_HEADER_TIMEOUT", default_value_t = 10.0)]
+    header_timeout: f64,
+    /// Seconds a keep-alive connection may wait for its next request.
+    #[arg(long, env = "TOMBOLA_IDLE_TIMEOUT", default_value_t = 60.0)]
+    idle_timeout: f64,
+    /// Connections held at once; at the cap the longest-idle one is closed to
+    /// make room. Default: the open-files limit (raised to its hard limit at
+    /// start) less a quarter, at most 256 fewer, kept for the database, logs
+    /// and webhooks.
+    #[arg(long, env = "TOMBOLA_MAX_CONNECTIONS")]
+    max_connections: Option<usize>,
     /// Fault injection for tests: hold each draw's transaction this long before committing.
     #[arg(long, hide = true, default_value_t = 0)]
     fault_commit_delay_ms: u64,
@@ -115,9 +132,26 @@ pub(crate) fn run(args: ServeArgs) -> Result<()> {
 }
 
 async fn serve(args: ServeArgs) -> Result<()> {
-    if !args.request_timeout.is_finite() || args.request_timeout <= 0.0 {
-        bail!("--request-timeout must be a positive number of seconds");
-    }
+    let seconds = |name: &str, value: f64| {
+        if value.is_finite() && value > 0.0 && value < 1e9 {
+            Ok(Duration::from_secs_f64(value))
+        } else {
+            Err(anyhow::anyhow!(
+                "--{name} must be a positive number of seconds, not {value}"
+            ))
+        }
+    };
+    let request_timeout = seconds("request-timeout", args.request_timeout)?;
+    let limits = tombola_server::listen::Limits {
+        shutdown_timeout: seconds("shutdown-timeout", args.shutdown_timeout)?,
+        header_timeout: seconds("header-timeout", args.header_timeout)?,
+        idle_timeout: seconds("idle-timeout", args.idle_timeout)?,
+        max_connections: match args.max_connections {
+            Some(0) => bail!("--max-connections must be at least 1"),
+            Some(n) => n,
+            None => default_max_connections(),
+        },
+    };
     let store = tombola_engine::store::open(&args.database_url)
         .await
         .with_context(|| format!("cannot open {}", redact(&args.database_url)))?;
@@ -153,7 +187,8 @@ async fn serve(args: ServeArgs) -> Result<()> {
     let state = tombola_server::AppState::new(engine.clone())
         .with_admin_token(admin_token.as_deref())
         .with_dev_key(args.dev.then_some(DEV_API_KEY))
-        .with_request_timeout(Duration::from_secs_f64(args.request_timeout))
+        .with_loopback_only(args.dev)
+        .with_request_timeout(request_timeout)
         .with_rate_limits(tombola_server::RateLimits {
             per_key: args.rate_limit_key,
             per_user: args.rate_limit_user,
@@ -198,14 +233,35 @@ async fn serve(args: ServeArgs) -> Result<()> {
         };
         tokio::spawn(tombola_server::dispatch::run(state.clone(), config));
     }
-    axum::serve(listener, tombola_server::app(state))
-        .with_graceful_shutdown(shutdown())
-        .await?;
+    tracing::info!(
+        max_connections = limits.max_connections,
+        header_timeout_s = limits.header_timeout.as_secs_f64(),
+        idle_timeout_s = limits.idle_timeout.as_secs_f64(),
+        shutdown_timeout_s = limits.shutdown_timeout.as_secs_f64(),
+        "connection limits"
+    );
+    tombola_server::listen::serve(listener, tombola_server::app(state), limits, shutdown()).await;
     // Writes whose callers left or timed out still finish before the process ends.
     tasks.close();
     tasks.wait().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The connection cap when none is given: the open-files limit, raised to its
+/// hard limit first, less what the database pool, the log, the campaign files
+/// and the webhook calls need (a quarter of it, at most 256).
+fn default_max_connections() -> usize {
+    let limit = match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => limit,
+        Err(error) => {
+            tracing::warn!(%error, "cannot read or raise the open-files limit; assuming 1024");
+            1024
+        }
+    };
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let headroom = (limit / 4).min(256);
+    limit.saturating_sub(headroom).max(1)
 }
 
 /// The campaigns folder and what was last read from each file.
@@ -274,11 +330,19 @@ impl Folder {
             self.settling.remove(&file);
             let name = file.display().to_string();
             match deploy(engine, &source).await {
-                Ok(d) if d.changed => {
-                    tracing::info!(campaign = %d.campaign, version = d.version, file = %name, "deployed");
-                }
                 Ok(d) => {
-                    tracing::info!(campaign = %d.campaign, version = d.version, file = %name, "unchanged");
+                    let what = if d.changed { "deployed" } else { "unchanged" };
+                    tracing::info!(campaign = %d.campaign, version = d.version, file = %name, "{what}");
+                    let mut warnings =
+                        tombola_server::listings::Deployment::from(d.clone()).warnings;
+                    warnings.extend(
+                        engine.campaign(&d.campaign).and_then(|c| {
+                            tombola_server::listings::DeployWarning::secret_missing(&c)
+                        }),
+                    );
+                    for warning in warnings {
+                        tracing::warn!(campaign = %d.campaign, file = %name, code = %warning.code, "{}", warning.message);
+                    }
                 }
                 Err(DeployError::Invalid(why)) => {
                     let diagnostics = why

@@ -116,7 +116,7 @@ impl Engine {
         let mut evaluator = Evaluator::new(campaign, &input);
         let mut state = evaluator
             .run(&mut cx)
-            .map_err(|e| draw_failure(campaign, e))?;
+            .map_err(|e| draw_failure(&deployed, e))?;
         let mut taken_for: Option<u32> = None;
         let draw = loop {
             match state {
@@ -128,7 +128,7 @@ impl Engine {
                     }
                     state = evaluator
                         .resume(taken, &mut cx)
-                        .map_err(|e| draw_failure(campaign, e))?;
+                        .map_err(|e| draw_failure(&deployed, e))?;
                 }
                 Evaluation::Done(draw) => break draw,
             }
@@ -206,6 +206,7 @@ impl Engine {
         match award.kind {
             AwardKind::Credits => {
                 let reference = format!("{}/{}", campaign.id, request.request_id);
+                // The evaluation checked the amount: not negative, exact, within the limit.
                 let amount = amount.unwrap_or_default();
                 if !tx
                     .add_credits(&CreditChange {
@@ -217,16 +218,12 @@ impl Engine {
                     })
                     .await?
                 {
-                    return Err(Failure::BadInput(
-                        "a credit award would make the balance negative".into(),
-                    ));
+                    return Err(Failure::BalanceLimit { amount });
                 }
             }
             AwardKind::Draws => {
-                let draws = amount.unwrap_or_default();
-                let draws = i64::try_from(draws).map_err(|_| {
-                    Failure::BadInput(format!("{draws} draws is not a whole number"))
-                })?;
+                // Whole and bounded: the evaluation checked it.
+                let draws = i64::try_from(amount.unwrap_or_default()).unwrap_or(0);
                 tx.grant_draws(&campaign.id, request.user, draws).await?;
             }
             AwardKind::Item | AwardKind::Coupon => {
@@ -347,15 +344,21 @@ impl<'a> SkuRequest<'a> {
         }
         let draws = i64::from(sku.draws);
         tx.grant_draws(self.campaign, self.user, draws).await?;
-        tx.record_order(&OrderRecord {
-            campaign: self.campaign,
-            request_id: self.request_id,
-            user: self.user,
-            sku: self.sku,
-            draws,
-            at,
-        })
-        .await?;
+        let recorded = tx
+            .record_order(&OrderRecord {
+                campaign: self.campaign,
+                request_id: self.request_id,
+                user: self.user,
+                sku: self.sku,
+                draws,
+                at,
+            })
+            .await?;
+        if !recorded {
+            // Grants and exchanges keep their request ids apart, but an order's
+            // id is one per campaign: the other kind already used this one.
+            return Err(Failure::RequestConflict(self.request_id.to_string()));
+        }
         Ok(GrantOutcome {
             campaign: self.campaign.to_string(),
             request_id: self.request_id.to_string(),

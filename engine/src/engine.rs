@@ -14,6 +14,7 @@ use tombola_ir::{AwardKind, Campaign, LoadError, Loader, State};
 
 use crate::counts::{Refusal, UserCounts};
 use crate::evaluate::DrawError;
+use crate::health::StoreHealth;
 use crate::period::Periods;
 use crate::store::prelude::*;
 use crate::store::{CampaignState, Store, StoreError, StoredVersion, Tx};
@@ -43,6 +44,7 @@ pub struct Engine {
     seeds: Seeds,
     /// Fault injection: hold each draw's transaction this long before its commit.
     commit_delay_ms: Arc<AtomicU64>,
+    health: StoreHealth,
 }
 
 /// Why a deploy was refused.
@@ -65,6 +67,20 @@ pub struct Deployment {
     pub version: i64,
     /// `false` when the content was unchanged and nothing was written.
     pub changed: bool,
+    /// What the deploy did not do that the file may have meant.
+    pub notices: Vec<DeployNotice>,
+}
+
+/// Something a deploy could not do as the file says, worth telling its author.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DeployNotice {
+    /// The file's `state:` differs from the campaign's: the file sets the state
+    /// only at the first deploy; after it, the open and close calls own it.
+    StateKept {
+        file: CampaignState,
+        store: CampaignState,
+    },
 }
 
 /// Why a draw or grant failed. Nothing was written.
@@ -99,10 +115,23 @@ pub enum Failure {
     InsufficientCredits { needed: Decimal, balance: Decimal },
     #[error("unknown event `{0}`")]
     UnknownEvent(String),
-    #[error("the campaign's rules read the user attribute `{0}`, but the draw did not supply it")]
-    MissingAttribute(String),
-    #[error(transparent)]
-    Draw(#[from] DrawError),
+    /// `scope` is `user` or `event`.
+    #[error(
+        "the campaign's rules read the {scope} attribute `{name}`, but the call did not supply it"
+    )]
+    MissingAttribute { scope: &'static str, name: String },
+    /// A fault of the campaign itself that `check` could not rule out (an
+    /// amount with three decimals, a division by zero): the caller's valid input
+    /// cannot fix it, so it is recorded under the request id, debiting nothing,
+    /// and a retry of the request answers it again.
+    #[error("campaign `{campaign}` version {version}: {detail}")]
+    CampaignFault {
+        campaign: String,
+        version: i64,
+        detail: String,
+    },
+    #[error("adding {amount} credits would take the balance beyond the limit of {max} credits", max = tombola_ir::MAX_CREDITS)]
+    BalanceLimit { amount: Decimal },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -122,11 +151,12 @@ impl Failure {
             Failure::SkuSoldOut(_) => "sku-sold-out",
             Failure::UnknownSku(_) => "unknown-sku",
             Failure::RequestConflict(_) => "request-id-reused",
-            Failure::BadInput(_) | Failure::MissingAttribute(_) => "invalid-input",
+            Failure::BadInput(_) | Failure::MissingAttribute { .. } => "invalid-input",
             Failure::NotForSale(_) => "sku-not-for-sale",
             Failure::InsufficientCredits { .. } => "insufficient-credits",
             Failure::UnknownEvent(_) => "unknown-event",
-            Failure::Draw(_) => "draw-failed",
+            Failure::CampaignFault { .. } => "campaign-fault",
+            Failure::BalanceLimit { .. } => "balance-limit",
             Failure::Store(_) => "internal",
         }
     }
@@ -177,12 +207,16 @@ pub(crate) fn micros(at: DateTime<Utc>) -> i64 {
     at.timestamp_micros()
 }
 
-/// Credits in hundredths, exactly.
+/// Credits a caller gave, in hundredths, exactly: at most 2 fractional digits
+/// and within [`tombola_ir::MAX_CREDITS`] either way, or `invalid-input`.
 pub(crate) fn hundredths(amount: Decimal) -> Result<i64, Failure> {
-    let scaled = amount
-        .checked_mul(Decimal::ONE_HUNDRED)
-        .ok_or_else(|| Failure::BadInput(format!("{amount} credits is out of range")))?
-        .normalize();
+    if amount.abs() > tombola_ir::MAX_CREDITS {
+        return Err(Failure::BadInput(format!(
+            "{amount} credits is beyond the limit of {} credits either way",
+            tombola_ir::MAX_CREDITS
+        )));
+    }
+    let scaled = (amount * Decimal::ONE_HUNDRED).normalize();
     if scaled.scale() > 0 {
         return Err(Failure::BadInput(format!(
             "{amount} credits has more than 2 fractional digits"
@@ -206,6 +240,7 @@ impl Engine {
             deployed: Arc::default(),
             seeds,
             commit_delay_ms: Arc::default(),
+            health: StoreHealth::default(),
         };
         for stored in engine.store.current_versions().await? {
             let campaign = engine.load_stored(&stored)?;
@@ -239,10 +274,8 @@ impl Engine {
         }
     }
 
-    /// Whether the store answers: a read transaction opens and ends.
-    pub async fn ready(&self) -> Result<(), StoreError> {
-        drop(self.store.read().await?);
-        Ok(())
+    pub(crate) fn health(&self) -> &StoreHealth {
+        &self.health
     }
 
     pub(crate) fn store(&self) -> &Store {
@@ -289,7 +322,23 @@ impl Engine {
         }
         let sha256 = sha256_hex(source.as_bytes());
         let mut tx = self.store.begin().await?;
+        tx.lock_deploys(&campaign.id).await?;
         let latest = tx.latest_version(&campaign.id).await?;
+        let file_state = match campaign.initial_state {
+            State::Draft => CampaignState::Draft,
+            State::Open => CampaignState::Open,
+            State::Closed => CampaignState::Closed,
+        };
+        let notices: Vec<DeployNotice> = tx
+            .campaign(&campaign.id)
+            .await?
+            .filter(|row| row.state != file_state)
+            .map(|row| DeployNotice::StateKept {
+                file: file_state,
+                store: row.state,
+            })
+            .into_iter()
+            .collect();
         if let Some(latest) = latest.as_ref().filter(|l| l.sha256 == sha256) {
             let version = latest.version;
             drop(tx);
@@ -303,14 +352,11 @@ impl Engine {
                 campaign: campaign.id,
                 version,
                 changed: false,
+                notices,
             });
         }
         let version = latest.map_or(1, |l| l.version + 1);
-        let state = match campaign.initial_state {
-            State::Draft => CampaignState::Draft,
-            State::Open => CampaignState::Open,
-            State::Closed => CampaignState::Closed,
-        };
+        let state = file_state;
         let stored = StoredVersion {
             campaign: campaign.id.clone(),
             version,
@@ -346,6 +392,7 @@ impl Engine {
             campaign: id,
             version,
             changed: true,
+            notices,
         })
     }
 
@@ -626,9 +673,11 @@ impl Engine {
     }
 }
 
-/// A draw error, with a missing declared attribute named for the caller.
-pub(crate) fn draw_failure(campaign: &Campaign, error: DrawError) -> Failure {
+/// A draw error as the caller is told it: a missing declared attribute is the
+/// caller's to supply; anything else is the campaign's fault.
+pub(crate) fn draw_failure(deployed: &Deployed, error: DrawError) -> Failure {
     use tombola_grammar::{EvalError, Slot};
+    let campaign = &deployed.campaign;
     match error {
         DrawError::Expression(EvalError::MissingInput(Slot::UserAttribute(i))) => {
             let name = campaign
@@ -636,8 +685,22 @@ pub(crate) fn draw_failure(campaign: &Campaign, error: DrawError) -> Failure {
                 .user
                 .get(usize::from(i))
                 .map_or_else(|| format!("#{i}"), |(n, _)| n.clone());
-            Failure::MissingAttribute(name)
+            Failure::MissingAttribute {
+                scope: "user",
+                name,
+            }
         }
-        other => Failure::Draw(other),
+        other => deployed.fault(other),
+    }
+}
+
+impl Deployed {
+    /// `why` as a fault of this version of the campaign.
+    pub(crate) fn fault(&self, why: impl std::fmt::Display) -> Failure {
+        Failure::CampaignFault {
+            campaign: self.campaign.id.clone(),
+            version: self.version,
+            detail: why.to_string(),
+        }
     }
 }

@@ -130,16 +130,50 @@ pub struct Draw {
     pub explanation: Explanation,
 }
 
-/// Why a draw failed; a failed draw writes nothing.
+/// Why a draw failed; a failed draw writes nothing. Each is a fault of the
+/// campaign (the caller's valid input cannot fix it), except a missing input.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum DrawError {
     #[error("expression failed: {0}")]
     Expression(#[from] EvalError),
-    #[error("award `{award}`: an amount of {amount} is negative")]
-    NegativeAmount { award: String, amount: Decimal },
-    #[error("award `{award}`: {amount} credits has more than 2 fractional digits")]
-    CreditPrecision { award: String, amount: Decimal },
+    #[error("award `{award}`: {error}")]
+    Amount { award: String, error: AmountError },
+}
+
+/// Why an amount an expression computed cannot be given.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AmountError {
+    #[error("an amount of {0} is negative")]
+    Negative(Decimal),
+    #[error("{0} credits has more than 2 fractional digits")]
+    CreditPrecision(Decimal),
+    #[error("{0} credits is beyond the limit of {max} credits", max = ir::MAX_CREDITS)]
+    CreditRange(Decimal),
+    #[error("{0} draws is not a whole number from 0 to {max}", max = ir::MAX_DRAWS_GRANTED)]
+    Draws(Decimal),
+}
+
+/// `amount` if an award of `kind` can give it: not negative; credits exact to
+/// hundredths and within [`ir::MAX_CREDITS`]; draws whole and at most
+/// [`ir::MAX_DRAWS_GRANTED`]. Draws and rebates check their amounts here alike.
+pub(crate) fn checked_amount(kind: ir::AwardKind, amount: Decimal) -> Result<Decimal, AmountError> {
+    if amount.is_sign_negative() && !amount.is_zero() {
+        return Err(AmountError::Negative(amount));
+    }
+    match kind {
+        ir::AwardKind::Credits if amount.normalize().scale() > 2 => {
+            Err(AmountError::CreditPrecision(amount))
+        }
+        ir::AwardKind::Credits if amount > ir::MAX_CREDITS => Err(AmountError::CreditRange(amount)),
+        ir::AwardKind::Draws
+            if amount.normalize().scale() > 0 || amount > Decimal::from(ir::MAX_DRAWS_GRANTED) =>
+        {
+            Err(AmountError::Draws(amount))
+        }
+        _ => Ok(amount),
+    }
 }
 
 /// Where the evaluation stands.
@@ -496,19 +530,10 @@ impl<'c, 'i> Evaluator<'c, 'i> {
         let inputs = Inputs { input: self.input };
         let amount = program.eval_decimal(&inputs, cx)?;
         let award_ir = &self.campaign.awards[award as usize];
-        if amount.is_sign_negative() && !amount.is_zero() {
-            return Err(DrawError::NegativeAmount {
-                award: award_ir.id.clone(),
-                amount,
-            });
-        }
-        if award_ir.kind == ir::AwardKind::Credits && amount.normalize().scale() > 2 {
-            return Err(DrawError::CreditPrecision {
-                award: award_ir.id.clone(),
-                amount,
-            });
-        }
-        Ok(amount)
+        checked_amount(award_ir.kind, amount).map_err(|error| DrawError::Amount {
+            award: award_ir.id.clone(),
+            error,
+        })
     }
 
     fn issue(

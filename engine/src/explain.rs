@@ -6,6 +6,7 @@ use tombola_ir::{Campaign, ChainKind, NodeKind};
 
 use crate::answer::{InputRead, Outcome, StepAt, StepTaken};
 use crate::evaluate::{DrawInput, Inputs, Step, StepKind, StepOutcome};
+use crate::limits::{MAX_RECORDED_CHARS, cut};
 
 /// One evaluation step, named for the answer.
 pub(crate) fn step_taken(campaign: &Campaign, step: &Step, input: &DrawInput<'_>) -> StepTaken {
@@ -111,22 +112,45 @@ fn inputs_read(
         .collect()
 }
 
+/// `value` as text, cut after [`MAX_RECORDED_CHARS`]: a long list attribute
+/// stops being written once the cut is reached, not after.
 fn show(value: Val<'_>) -> String {
-    match value {
-        Val::Int(v) => v.to_string(),
-        Val::Decimal(v) => v.normalize().to_string(),
-        Val::Bool(v) => v.to_string(),
-        Val::Str(v) => v.to_string(),
-        Val::Date(v) => v.to_string(),
-        Val::DateTime(v) => v.to_rfc3339(),
-        Val::Duration(v) => format!("{v}s"),
-        Val::List(items) => format!(
-            "[{}]",
-            items
-                .iter()
-                .map(|i| show(i.as_val()))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+    let mut out = String::new();
+    write_value(&mut out, value);
+    cut(out, MAX_RECORDED_CHARS)
+}
+
+fn write_value(out: &mut String, value: Val<'_>) {
+    use std::fmt::Write;
+    // Bytes bound the scalars from above, so this stops no earlier than the cut.
+    if out.len() > MAX_RECORDED_CHARS * 4 {
+        return;
     }
+    let _ = match value {
+        Val::Int(v) => write!(out, "{v}"),
+        Val::Decimal(v) => write!(out, "{}", v.normalize()),
+        Val::Bool(v) => write!(out, "{v}"),
+        Val::Str(v) => {
+            let end = v.char_indices().nth(MAX_RECORDED_CHARS + 1);
+            out.push_str(&v[..end.map_or(v.len(), |(at, _)| at)]);
+            Ok(())
+        }
+        Val::Date(v) => write!(out, "{v}"),
+        Val::DateTime(v) => write!(out, "{}", v.to_rfc3339()),
+        Val::Duration(v) => write!(out, "{v}s"),
+        Val::List(items) => {
+            out.push('[');
+            for (n, item) in items.iter().enumerate() {
+                if n > 0 {
+                    out.push_str(", ");
+                }
+                if out.len() > MAX_RECORDED_CHARS * 4 {
+                    break;
+                }
+                write_value(out, item.as_val());
+            }
+            out.push(']');
+            Ok(())
+        }
+    };
 }

@@ -13,7 +13,9 @@ mod engine;
 mod evaluate;
 mod explain;
 mod first_form;
+mod health;
 mod keys;
+pub mod limits;
 mod outbox;
 mod period;
 mod random;
@@ -31,7 +33,8 @@ pub use answer::{
 pub use counts::UserCounts;
 pub use draw::{DrawRequest, SkuRequest};
 pub use engine::{
-    CampaignSummary, DeployError, Deployed, Deployment, Engine, Failure, Seeds, UserStatus,
+    CampaignSummary, DeployError, DeployNotice, Deployed, Deployment, Engine, Failure, Seeds,
+    UserStatus,
 };
 pub use evaluate::{
     Context, Draw, DrawError, DrawInput, Evaluation, Evaluator, Explanation, Issued, Source, Step,

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use tombola_grammar::{Env, Slot, Val, Value, value_has_type};
+use tombola_grammar::{Env, EvalError, Slot, Type, Val, Value, value_has_type};
 use tombola_ir::{Action, AwardKind, Campaign, Once, Rebate, Sku};
 
 use crate::Context;
@@ -11,13 +11,15 @@ use crate::answer::{
     ActionTaken, AdjustmentOutcome, EventOutcome, ExchangeOutcome, RebateOutcome, RebateResult,
 };
 use crate::draw::SkuRequest;
-use crate::engine::{Engine, Failure, hundredths, micros, sha256_hex};
-use crate::evaluate::{DrawInput, Inputs};
+use crate::engine::{Deployed, Engine, Failure, hundredths, micros, sha256_hex};
+use crate::evaluate::{DrawInput, Inputs, checked_amount};
 use crate::period::Periods;
 use crate::random::SeededRandom;
 use crate::request::{Answer, Body, Request};
 use crate::store::prelude::*;
-use crate::store::{CreditChange, EventQuery, EventRecord, NewDelivery, Period, RebateClaim, Tx};
+use crate::store::{
+    AuditRecord, CreditChange, EventQuery, EventRecord, NewDelivery, Period, RebateClaim, Tx,
+};
 
 /// A behaviour event a caller reports.
 #[derive(Debug, Clone)]
@@ -99,13 +101,35 @@ impl EventRequest<'_> {
 
 /// What one event's flows share while they run.
 struct EventRun<'a> {
+    deployed: &'a Deployed,
     campaign: &'a Campaign,
+    /// The event's declared attributes, to name one an expression missed.
+    declared: &'a [(String, Type)],
     request: &'a EventRequest<'a>,
     periods: Periods,
     env: EventEnv<'a>,
     /// `<campaign>/<request id>`, the ledger's reference for credits.
     reference: String,
     at: i64,
+}
+
+impl EventRun<'_> {
+    /// An expression of rebate `rebate` failed: a missing event attribute is the
+    /// caller's to supply, anything else the campaign's fault.
+    fn failure(&self, rebate: &str, error: EvalError) -> Failure {
+        match error {
+            EvalError::MissingInput(Slot::EventAttribute(i)) => Failure::MissingAttribute {
+                scope: "event",
+                name: self
+                    .declared
+                    .get(usize::from(i))
+                    .map_or_else(|| format!("#{i}"), |(n, _)| n.clone()),
+            },
+            other => self
+                .deployed
+                .fault(format_args!("rebate `{rebate}`: {other}")),
+        }
+    }
 }
 
 impl Engine {
@@ -156,7 +180,9 @@ impl Engine {
             &user_attributes,
         );
         let run = EventRun {
+            deployed: &deployed,
             campaign,
+            declared: &campaign.inputs.events[event_ix].attributes,
             request,
             periods,
             env: EventEnv {
@@ -205,7 +231,7 @@ impl Engine {
         if let Some(condition) = &rebate.condition
             && !condition
                 .eval_bool(&run.env, cx)
-                .map_err(|e| Failure::BadInput(format!("rebate `{}`: {e}", rebate.id)))?
+                .map_err(|e| run.failure(&rebate.id, e))?
         {
             return Ok(skipped(RebateResult::ConditionFalse));
         }
@@ -243,10 +269,13 @@ impl Engine {
         cx: &mut Context<'_>,
     ) -> Result<ActionTaken, Failure> {
         let (campaign, user, at) = (run.campaign, run.request.user, run.at);
-        let amount_of = |program: &tombola_grammar::Program, cx: &mut Context<'_>| {
-            program
+        // The amount an action gives, checked as a draw checks an award's.
+        let amount_of = |kind, program: &tombola_grammar::Program, cx: &mut Context<'_>| {
+            let amount = program
                 .eval_decimal(&run.env, cx)
-                .map_err(|e| Failure::BadInput(format!("rebate `{rebate}`: {e}")))
+                .map_err(|e| run.failure(rebate, e))?;
+            checked_amount(kind, amount)
+                .map_err(|e| run.deployed.fault(format_args!("rebate `{rebate}`: {e}")))
         };
         Ok(match action {
             Action::Sku(ix) => {
@@ -264,8 +293,8 @@ impl Engine {
                 }
             }
             Action::Credits(program) => {
-                let amount = amount_of(program, cx)?;
-                self.add_rebate_credits(tx, user, amount, rebate, &run.reference, at)
+                let amount = amount_of(AwardKind::Credits, program, cx)?;
+                self.add_rebate_credits(tx, user, amount, &run.reference, at)
                     .await?;
                 ActionTaken::Credits {
                     amount: amount.normalize(),
@@ -276,7 +305,7 @@ impl Engine {
                 let amount = award
                     .amount
                     .as_ref()
-                    .map(|p| amount_of(p, cx))
+                    .map(|p| amount_of(award.kind, p, cx))
                     .transpose()?;
                 match award.kind {
                     AwardKind::Credits => {
@@ -284,17 +313,14 @@ impl Engine {
                             tx,
                             user,
                             amount.unwrap_or_default(),
-                            rebate,
                             &run.reference,
                             at,
                         )
                         .await?;
                     }
                     AwardKind::Draws => {
-                        let draws = amount.unwrap_or_default();
-                        let draws = i64::try_from(draws).map_err(|_| {
-                            Failure::BadInput(format!("{draws} draws is not a whole number"))
-                        })?;
+                        // Whole and bounded: `amount_of` checked it.
+                        let draws = i64::try_from(amount.unwrap_or_default()).unwrap_or(0);
                         tx.grant_draws(&campaign.id, user, draws).await?;
                     }
                     AwardKind::Item | AwardKind::Coupon => {
@@ -328,23 +354,22 @@ impl Engine {
         tx: &mut Tx,
         user: &str,
         amount: Decimal,
-        rebate: &str,
         reference: &str,
         at: i64,
     ) -> Result<(), Failure> {
-        if amount.is_sign_negative() {
-            return Err(Failure::BadInput(format!(
-                "rebate `{rebate}` would add {amount} credits"
-            )));
+        // `amount_of` checked the amount: not negative, exact, within the limit.
+        let added = tx
+            .add_credits(&CreditChange {
+                user,
+                delta: hundredths(amount)?,
+                reason: "rebate",
+                reference,
+                at,
+            })
+            .await?;
+        if !added {
+            return Err(Failure::BalanceLimit { amount });
         }
-        tx.add_credits(&CreditChange {
-            user,
-            delta: hundredths(amount)?,
-            reason: "rebate",
-            reference,
-            at,
-        })
-        .await?;
         Ok(())
     }
 
@@ -395,6 +420,11 @@ impl Engine {
                 .ok_or_else(|| Failure::NotForSale(sku.id.clone()))?;
             let at = micros(now);
             let reference = format!("{campaign}/{}", request.request_id);
+            // The draws first, then the credits: a draw locks the user's counters
+            // before their account, and taking them in the same order means a
+            // draw and an exchange of one user on PostgreSQL wait for each other
+            // instead of deadlocking. Too few credits roll the draws back.
+            let granted = request.fill(tx, sku, at).await?;
             // The debit is conditional on the balance in the same statement, so no
             // interleaving of exchanges can spend credits twice or go below zero.
             if !tx
@@ -413,7 +443,6 @@ impl Engine {
                     balance: balance.normalize(),
                 });
             }
-            let granted = request.fill(tx, sku, at).await?;
             Ok(ExchangeOutcome {
                 campaign: granted.campaign,
                 request_id: granted.request_id,
@@ -483,12 +512,26 @@ impl Engine {
                 })
                 .await?
             {
+                if delta.is_sign_positive() {
+                    return Err(Failure::BalanceLimit {
+                        amount: delta.normalize(),
+                    });
+                }
                 let balance = Decimal::new(tx.balance(user).await?, 2);
                 return Err(Failure::InsufficientCredits {
                     needed: (-delta).normalize(),
                     balance: balance.normalize(),
                 });
             }
+            // In the adjustment's own transaction, so a replay writes no second entry.
+            tx.audit(&AuditRecord {
+                at: micros(now),
+                actor: "admin",
+                action: "adjust_credits",
+                target: user,
+                detail: &format!("{} ({reason})", delta.normalize()),
+            })
+            .await?;
             Ok(AdjustmentOutcome {
                 user: user.to_string(),
                 request_id: request_id.to_string(),

@@ -10,8 +10,8 @@
 use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use tombola_grammar::Value;
 
 use crate::engine::{Engine, Failure, micros, sha256_hex};
@@ -19,6 +19,8 @@ use crate::store::{Ran, RequestKey, StoreError, Tx};
 
 /// The form answers are stored in now; the first release's have no marker.
 const FORM: &str = "2;";
+/// The form a recorded campaign fault is stored in, instead of an answer.
+const FAULT: &str = "2!";
 /// The prefix of hashes of the canonical body; the first release's have none.
 const HASH: &str = "2:";
 
@@ -96,8 +98,25 @@ fn encode<T: Answer>(answer: &T) -> Result<String, Failure> {
     Ok(format!("{FORM}{json}"))
 }
 
-/// A stored answer, whichever form it was stored in.
+/// A campaign fault as it is stored under its request id.
+#[derive(Serialize, Deserialize)]
+struct StoredFault {
+    campaign: String,
+    version: i64,
+    detail: String,
+}
+
+/// A stored answer, whichever form it was stored in; a recorded campaign fault
+/// answers as the fault again.
 pub(crate) fn decode<T: Answer>(stored: &str) -> Result<T, Failure> {
+    if let Some(json) = stored.strip_prefix(FAULT) {
+        let fault: StoredFault = serde_json::from_str(json).map_err(|e| corrupt(e.to_string()))?;
+        return Err(Failure::CampaignFault {
+            campaign: fault.campaign,
+            version: fault.version,
+            detail: fault.detail,
+        });
+    }
     match stored.strip_prefix(FORM) {
         Some(json) => serde_json::from_str(json).map_err(|e| corrupt(e.to_string())),
         None => T::from_first_form(stored).map_err(corrupt),
@@ -112,7 +131,10 @@ impl Engine {
     /// Runs `run` once per request id in one transaction: a retry with the same
     /// body replays the stored answer, one with another body is a conflict, and a
     /// concurrent duplicate waits on the claim and then replays. A failure rolls
-    /// everything back, the claim included, so a corrected retry runs again.
+    /// everything back, the claim included, so a corrected retry runs again —
+    /// except a fault of the campaign itself: it is then recorded as the answer
+    /// (in a transaction of its own, after the rollback), so a retry cannot
+    /// re-roll the draw until it lands on an award that does not fail.
     pub(crate) async fn once<T, F>(&self, request: Request<'_>, run: F) -> Result<T, Failure>
     where
         T: Answer,
@@ -134,7 +156,42 @@ impl Engine {
                 self.hold_before_commit().await;
                 Ok::<_, Failure>((answer, stored))
             })
-            .await?;
+            .await;
+        self.note(&ran);
+        let ran = match ran {
+            Err(Failure::CampaignFault {
+                campaign,
+                version,
+                detail,
+            }) => {
+                let fault = StoredFault {
+                    campaign,
+                    version,
+                    detail,
+                };
+                let stored = format!(
+                    "{FAULT}{}",
+                    serde_json::to_string(&fault).map_err(|e| corrupt(e.to_string()))?
+                );
+                match self
+                    .store()
+                    .once(key, async |_: &mut Tx| Ok::<_, Failure>(((), stored)))
+                    .await?
+                {
+                    Ran::Ran(()) => {
+                        return Err(Failure::CampaignFault {
+                            campaign: fault.campaign,
+                            version: fault.version,
+                            detail: fault.detail,
+                        });
+                    }
+                    // A duplicate recorded its answer between the two transactions.
+                    Ran::Replay(stored) => Ran::Replay(stored),
+                    Ran::Conflict => Ran::Conflict,
+                }
+            }
+            ran => ran?,
+        };
         match ran {
             Ran::Ran(answer) => Ok(answer),
             Ran::Replay(stored) => decode(&stored),

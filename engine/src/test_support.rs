@@ -93,3 +93,22 @@ pub async fn postgres_url() -> Option<String> {
         .map_or("", |q| &base[cut + 1 + q..]);
     Some(format!("{}/{name}{tail}", &base[..cut]))
 }
+
+/// Terminates every session connected to the database of `url` (a URL
+/// from [`postgres_url`]), as an operator's `pg_terminate_backend` would, and
+/// answers how many there were.
+pub async fn terminate_sessions(url: &str) -> usize {
+    let base = std::env::var("TOMBOLA_TEST_DATABASE_URL").expect("a PostgreSQL test URL");
+    let database = url.rsplit('/').next().unwrap_or_default();
+    let mut admin = sqlx::PgConnection::connect(&base)
+        .await
+        .expect("TOMBOLA_TEST_DATABASE_URL connects");
+    let terminated: Vec<(bool,)> = sqlx::query_as(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+    )
+    .bind(database)
+    .fetch_all(&mut admin)
+    .await
+    .expect("pg_terminate_backend runs");
+    terminated.len()
+}

@@ -251,12 +251,17 @@ impl Engine {
             .iter()
             .map(|entry| {
                 let award = &campaign.awards[entry.award as usize];
-                let remaining = entry.stock.and_then(|_| {
-                    stocks
-                        .iter()
-                        .find(|s| s.award == award.id)
-                        .map(|s| s.remaining)
-                });
+                let row = stocks
+                    .iter()
+                    .find(|s| s.award == award.id)
+                    .map(|s| s.remaining);
+                let remaining = match (entry.stock, award.kind) {
+                    (Some(_), _) => row,
+                    // A coupon's stock is its uploaded codes: with none uploaded
+                    // none is left, which is what a draw finds.
+                    (None, AwardKind::Coupon) => Some(row.unwrap_or(0)),
+                    (None, _) => None,
+                };
                 let mut locks = Vec::new();
                 let mut conditions = Vec::new();
                 if let Some(tree) = entry.tree {

@@ -56,7 +56,10 @@ pub struct DrawResponse {
     pub award: AwardView,
     pub steps: Vec<StepView>,
     pub left: Left,
-    pub seed: u64,
+    /// The draw's random seed (a 64-bit unsigned integer) as decimal digits: a
+    /// JSON number would lose its low digits in JavaScript above 2^53.
+    #[schema(example = "12345678901234567890")]
+    pub seed: String,
 }
 
 impl From<engine::DrawOutcome> for DrawResponse {
@@ -82,7 +85,7 @@ impl From<engine::DrawOutcome> for DrawResponse {
                 month: left.month,
                 total: left.total,
             },
-            seed: outcome.seed,
+            seed: outcome.seed.to_string(),
         }
     }
 }

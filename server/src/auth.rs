@@ -167,30 +167,67 @@ impl utoipa::Modify for SecuritySchemes {
 
 /// In development mode the credentials are well known, so only requests that
 /// name a loopback host are served: a web page whose name was rebound to
-/// 127.0.0.1 (DNS rebinding) sends its own host name and is refused.
+/// 127.0.0.1 (DNS rebinding) sends its own host name and is refused. The Host
+/// is parsed strictly: one header, `localhost`, `127.0.0.1` or `[::1]` with an
+/// optional numeric port, nothing before or after; an absolute-form request
+/// target over HTTP/1 is refused, since it would override the header.
 pub(crate) async fn loopback_host_only(
     axum::extract::State(state): axum::extract::State<AppState>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
-    if state.dev_key.is_some() {
-        let host = request
-            .headers()
-            .get(header::HOST)
-            .and_then(|v| v.to_str().ok())
-            .or_else(|| request.uri().host())
-            .unwrap_or_default();
-        let name = match host.strip_prefix('[') {
-            Some(v6) => v6.split(']').next().unwrap_or_default(),
-            None => host.rsplit_once(':').map_or(host, |(name, _)| name),
-        };
-        if !matches!(name, "localhost" | "127.0.0.1" | "::1" | "") {
-            return ApiError::Forbidden(format!(
-                "development mode serves loopback hosts only, not `{name}`"
-            ))
-            .into_response();
-        }
+    if state.loopback_only
+        && let Err(why) = loopback_host(&request)
+    {
+        return ApiError::Forbidden(format!(
+            "development mode serves loopback hosts only: {why}"
+        ))
+        .into_response();
     }
     next.run(request).await
+}
+
+/// Why `request` does not name a loopback host, if it does not.
+fn loopback_host(request: &axum::extract::Request) -> Result<(), String> {
+    let mut hosts = request.headers().get_all(header::HOST).iter();
+    let host = match (request.version(), hosts.next(), hosts.next()) {
+        (_, Some(_), Some(_)) => return Err("more than one Host header".into()),
+        (axum::http::Version::HTTP_2 | axum::http::Version::HTTP_3, None, None) => request
+            .uri()
+            .authority()
+            .map(|a| a.as_str().to_string())
+            .unwrap_or_default(),
+        _ if request.uri().authority().is_some() => {
+            return Err("an absolute-form request target".into());
+        }
+        (_, Some(value), None) => value
+            .to_str()
+            .map_err(|_| "a Host header that is not ASCII".to_string())?
+            .to_string(),
+        (_, None, _) => return Err("no Host header".into()),
+    };
+    // `port` keeps its colon: "" or ":8080".
+    let (name, port) = match host.strip_prefix('[') {
+        Some(v6) => v6.split_once(']').ok_or_else(|| format!("not `{host}`"))?,
+        None => match host.find(':') {
+            Some(at) => host.split_at(at),
+            None => (host.as_str(), ""),
+        },
+    };
+    let port_ok = port.is_empty()
+        || port.strip_prefix(':').is_some_and(|p| {
+            !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit())
+        });
+    let bracketed = host.starts_with('[');
+    let name_ok = match name {
+        "::1" => bracketed,
+        "localhost" | "127.0.0.1" => !bracketed,
+        _ => false,
+    };
+    if name_ok && port_ok {
+        Ok(())
+    } else {
+        Err(format!("not `{host}`"))
+    }
 }

@@ -3,11 +3,14 @@
 
 use std::time::Duration;
 
-use axum::extract::rejection::{JsonRejection, QueryRejection, StringRejection};
+use axum::extract::rejection::{
+    JsonRejection, PathRejection, QueryRejection, RawPathParamsRejection, StringRejection,
+};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::json;
+use tombola_engine::store::Trouble;
 use tombola_engine::{DeployError, Failure};
 
 /// Where problem types live; each type is this plus a stable slug.
@@ -39,6 +42,49 @@ pub(crate) async fn no_route() -> ApiError {
     ApiError::NoRoute
 }
 
+/// Turns an error answer the framework wrote itself (a 405 with an empty body,
+/// a rejection as text) into the API's problem form, so every error a client
+/// sees is `application/problem+json`, whoever refused the request.
+pub(crate) async fn as_problem(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let method = request.method().to_string();
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let error = match status {
+        // The router adds the `Allow` header after this layer has run.
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed(method),
+        StatusCode::NOT_FOUND => ApiError::NoRoute,
+        status => {
+            let text = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
+            let text = String::from_utf8_lossy(&text).into_owned();
+            match status {
+                s if s.is_server_error() => ApiError::Internal(text),
+                StatusCode::PAYLOAD_TOO_LARGE | StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+                    ApiError::MalformedBody(status, text)
+                }
+                _ => ApiError::MalformedBody(StatusCode::BAD_REQUEST, text),
+            }
+        }
+    };
+    let mut answer = error.into_response();
+    for keep in [header::ALLOW, header::RETRY_AFTER] {
+        if let Some(value) = parts.headers.get(&keep) {
+            answer.headers_mut().insert(keep, value.clone());
+        }
+    }
+    answer
+}
+
 /// Every way an API call can fail.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -49,6 +95,10 @@ pub enum ApiError {
     UnknownDelivery(i64),
     NoRoute,
     MalformedQuery(String),
+    /// A path segment that is not UTF-8 or not of its type.
+    MalformedPath(String),
+    /// A method the path does not answer.
+    MethodNotAllowed(String),
     RateLimited {
         scope: &'static str,
         retry_after: Duration,
@@ -66,7 +116,14 @@ pub enum ApiError {
         message: String,
     },
     MalformedBody(StatusCode, String),
-    NotReady(String),
+    NotReady {
+        full: bool,
+        why: String,
+    },
+    /// The store is out of space; the call wrote nothing.
+    StorageFull(String),
+    /// The store is unreachable or dropped the call's transaction; it wrote nothing.
+    StoreUnavailable(String),
     Unauthenticated,
     Forbidden(String),
     Internal(String),
@@ -83,6 +140,18 @@ impl From<JsonRejection> for ApiError {
 impl From<QueryRejection> for ApiError {
     fn from(rejection: QueryRejection) -> Self {
         ApiError::MalformedQuery(rejection.body_text())
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> Self {
+        ApiError::MalformedPath(rejection.body_text())
+    }
+}
+
+impl From<RawPathParamsRejection> for ApiError {
+    fn from(rejection: RawPathParamsRejection) -> Self {
+        ApiError::MalformedPath(rejection.body_text())
     }
 }
 
@@ -125,6 +194,20 @@ impl ApiError {
                 "malformed-query",
                 "Malformed query".into(),
                 why.clone(),
+            ),
+            ApiError::MalformedPath(why) => (
+                StatusCode::BAD_REQUEST,
+                "malformed-path",
+                "Malformed path".into(),
+                why.clone(),
+            ),
+            ApiError::MethodNotAllowed(method) => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed".into(),
+                format!(
+                    "this path does not answer {method}; its `Allow` header lists the methods it does"
+                ),
             ),
             ApiError::UnknownDelivery(id) => (
                 StatusCode::NOT_FOUND,
@@ -194,11 +277,27 @@ impl ApiError {
                 "Forbidden".into(),
                 why.clone(),
             ),
-            ApiError::NotReady(_) => (
+            ApiError::NotReady { full, .. } => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "not-ready",
                 "Not ready".into(),
-                "the database does not answer".into(),
+                if *full {
+                    "the database is full: free space for it".into()
+                } else {
+                    "the database does not answer".into()
+                },
+            ),
+            ApiError::StorageFull(_) => (
+                StatusCode::INSUFFICIENT_STORAGE,
+                "storage-full",
+                "Storage full".into(),
+                "the database is out of space; nothing was written: retry with the same request id once space is freed".into(),
+            ),
+            ApiError::StoreUnavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "store-unavailable",
+                "Store unavailable".into(),
+                "the database did not answer or dropped the call; nothing was written: retry with the same request id".into(),
             ),
             ApiError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -231,10 +330,11 @@ fn refused(failure: &Failure) -> (StatusCode, &'static str, String, String) {
             StatusCode::CONFLICT,
             "Request id reused with a different body",
         ),
-        F::BadInput(_) | F::MissingAttribute(_) => {
+        F::BadInput(_) | F::MissingAttribute { .. } => {
             (StatusCode::UNPROCESSABLE_ENTITY, "Invalid input")
         }
-        F::Draw(_) => (StatusCode::UNPROCESSABLE_ENTITY, "The draw failed"),
+        F::CampaignFault { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "The campaign failed"),
+        F::BalanceLimit { .. } => (StatusCode::CONFLICT, "Balance limit"),
         _ => (StatusCode::INTERNAL_SERVER_ERROR, "Internal error"),
     };
     let slug = if status == StatusCode::INTERNAL_SERVER_ERROR {
@@ -266,8 +366,13 @@ impl From<Failure> for ApiError {
     fn from(failure: Failure) -> Self {
         match failure {
             Failure::UnknownCampaign(id) => ApiError::UnknownCampaign(id),
-            Failure::MissingAttribute(name) => ApiError::BadInput {
-                message: format!("the campaign's rules read `user.{name}`; supply it"),
+            Failure::Store(error) => match error.trouble() {
+                Some(Trouble::Full) => ApiError::StorageFull(error.to_string()),
+                Some(Trouble::Unavailable) => ApiError::StoreUnavailable(error.to_string()),
+                None => ApiError::Refused(Failure::Store(error)),
+            },
+            Failure::MissingAttribute { scope, name } => ApiError::BadInput {
+                message: format!("the campaign's rules read `{scope}.{name}`; supply it"),
                 field: format!("attributes.{name}"),
             },
             other => ApiError::Refused(other),
@@ -293,9 +398,23 @@ impl From<DeployError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, slug, title, detail) = self.parts();
-        if status.is_server_error() {
+        let logged_by_the_engine = matches!(
+            self,
+            ApiError::StorageFull(_) | ApiError::StoreUnavailable(_) | ApiError::NotReady { .. }
+        );
+        if status.is_server_error() && !logged_by_the_engine {
             // Details stay in the log; the client gets the problem type only.
+            // The store's trouble is logged once per change of state instead.
             tracing::error!(error = ?self, "{status}");
+        }
+        if let ApiError::Refused(Failure::CampaignFault {
+            campaign,
+            version,
+            detail,
+        }) = &self
+        {
+            // The campaign's author must hear of it: `tombola_errors_total{type="campaign-fault"}` counts it.
+            tracing::error!(campaign, version, detail, "campaign fault");
         }
         let mut body = json!({
             "type": format!("{PROBLEM_BASE}{slug}"),
@@ -320,8 +439,11 @@ impl IntoResponse for ApiError {
             ApiError::RateLimited { retry_after, .. } => {
                 headers.insert(header::RETRY_AFTER, retry_after.as_secs().into());
             }
-            ApiError::StillRunning(_) => {
+            ApiError::StillRunning(_) | ApiError::StoreUnavailable(_) => {
                 headers.insert(header::RETRY_AFTER, 1.into());
+            }
+            ApiError::StorageFull(_) | ApiError::NotReady { full: true, .. } => {
+                headers.insert(header::RETRY_AFTER, 30.into());
             }
             _ => {}
         }

@@ -1,7 +1,7 @@
 //! Extractors whose rejection is the API's error, so no handler maps one by hand.
 
 use axum::Json;
-use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, RawPathParams, Request};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
@@ -54,5 +54,29 @@ where
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
         Ok(TextBody(String::from_request(request, state).await?))
+    }
+}
+
+/// Path parameters. Each segment is first held to the identifier rule under its
+/// route name (`user`, `id`, …: 422 `invalid-input`), then decoded; a segment
+/// that is not UTF-8 or not of its type (a delivery id that is not a number) is
+/// 400 `malformed-path`.
+#[derive(Debug)]
+pub(crate) struct AppPath<T>(pub(crate) T);
+
+impl<T, S> FromRequestParts<S> for AppPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let raw = RawPathParams::from_request_parts(parts, state).await?;
+        for (name, value) in &raw {
+            crate::input::identifier(name, value)?;
+        }
+        let Path(value) = Path::<T>::from_request_parts(parts, state).await?;
+        Ok(AppPath(value))
     }
 }

@@ -1,25 +1,66 @@
 //! Caller input to engine values: attributes typed by the campaign's declarations.
 
 use rust_decimal::Decimal;
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use tombola_engine::limits::{self, MAX_ATTRIBUTE_CHARS, MAX_ATTRIBUTE_ITEMS};
 use tombola_grammar::{Type, Value};
 use tombola_ir::Campaign;
 
 use crate::ApiError;
 
-pub(crate) fn non_empty(field: &str, value: &str) -> Result<(), ApiError> {
-    if value.trim().is_empty() || value.len() > 256 {
-        return Err(ApiError::BadInput {
-            field: field.into(),
-            message: "must be 1 to 256 characters".into(),
-        });
+/// Checks an identifier in a body or a path (`field` names it in the error):
+/// the one rule of [`limits::check_identifier`], on every store.
+pub(crate) fn identifier(field: &str, value: &str) -> Result<(), ApiError> {
+    limits::check_identifier(value).map_err(|message| ApiError::BadInput {
+        field: field.into(),
+        message,
+    })
+}
+
+/// Checks free text, e.g. an adjustment's reason ([`limits::check_text`]).
+pub(crate) fn text(field: &str, value: &str) -> Result<(), ApiError> {
+    limits::check_text(value).map_err(|message| ApiError::BadInput {
+        field: field.into(),
+        message,
+    })
+}
+
+/// A body's `attributes`: a JSON object whose names each appear once. serde_json
+/// keeps the last of a repeated name, so a body could say two things at once.
+#[derive(Debug, Default)]
+pub(crate) struct Attributes(pub(crate) serde_json::Map<String, serde_json::Value>);
+
+impl<'de> Deserialize<'de> for Attributes {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Unique;
+        impl<'de> Visitor<'de> for Unique {
+            type Value = Attributes;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object of attributes, each name once")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Attributes, A::Error> {
+                let mut out = serde_json::Map::new();
+                while let Some(name) = map.next_key::<String>()? {
+                    if out.contains_key(&name) {
+                        return Err(de::Error::custom(format_args!(
+                            "attribute `{name}` appears twice"
+                        )));
+                    }
+                    let value = map.next_value()?;
+                    out.insert(name, value);
+                }
+                Ok(Attributes(out))
+            }
+        }
+        deserializer.deserialize_map(Unique)
     }
-    Ok(())
 }
 
 /// Converts JSON attributes by their declared types; unknown names and wrong types are errors naming the field.
 pub(crate) fn attributes(
     campaign: &Campaign,
-    given: &serde_json::Map<String, serde_json::Value>,
+    given: &Attributes,
 ) -> Result<Vec<(String, Value)>, ApiError> {
     typed(&campaign.inputs.user, given)
 }
@@ -27,11 +68,15 @@ pub(crate) fn attributes(
 /// Converts JSON attributes by the declarations `declared` (a user's or an event's).
 pub(crate) fn typed(
     declared: &[(String, Type)],
-    given: &serde_json::Map<String, serde_json::Value>,
+    given: &Attributes,
 ) -> Result<Vec<(String, Value)>, ApiError> {
-    let mut out = Vec::with_capacity(given.len());
-    for (name, json) in given {
+    let mut out = Vec::with_capacity(given.0.len());
+    for (name, json) in &given.0 {
         let field = format!("attributes.{name}");
+        within_caps(json).map_err(|message| ApiError::BadInput {
+            field: field.clone(),
+            message,
+        })?;
         let Some((_, ty)) = declared.iter().find(|(n, _)| n == name) else {
             let declared: Vec<&str> = declared.iter().map(|(n, _)| n.as_str()).collect();
             return Err(ApiError::BadInput {
@@ -49,6 +94,33 @@ pub(crate) fn typed(
         out.push((name.clone(), value));
     }
     Ok(out)
+}
+
+/// Refuses an attribute over the documented caps before it is converted, so a
+/// huge one costs nothing but this walk.
+fn within_caps(json: &serde_json::Value) -> Result<(), String> {
+    use serde_json::Value as J;
+    let string = |s: &str| {
+        let chars = s.chars().count();
+        if chars > MAX_ATTRIBUTE_CHARS {
+            return Err(format!(
+                "a string attribute has at most {MAX_ATTRIBUTE_CHARS} characters, not {chars}"
+            ));
+        }
+        Ok(())
+    };
+    match json {
+        J::String(s) => string(s),
+        J::Array(items) if items.len() > MAX_ATTRIBUTE_ITEMS => Err(format!(
+            "a list attribute has at most {MAX_ATTRIBUTE_ITEMS} items, not {}",
+            items.len()
+        )),
+        J::Array(items) => items.iter().try_for_each(|item| match item {
+            J::String(s) => string(s),
+            _ => Ok(()),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// A JSON value as a value of type `ty`, if it is one.

@@ -12,6 +12,7 @@ mod error;
 mod extract;
 mod input;
 mod limits;
+pub mod listen;
 pub mod listings;
 mod observe;
 mod routes;
@@ -50,6 +51,9 @@ pub struct AppState {
     pub admin_token: Option<Arc<str>>,
     /// `serve --dev`'s API key: accepted by this process only, never stored.
     pub dev_key: Option<Arc<str>>,
+    /// `serve --dev`: serve only requests that name a loopback host, since the
+    /// development credentials are well known.
+    pub loopback_only: bool,
     /// How long a draw or grant may take before the caller is told it is still
     /// running (it completes anyway; its answer is then fetched by request id).
     pub request_timeout: Duration,
@@ -77,6 +81,7 @@ impl AppState {
             clock: Arc::new(Utc::now),
             admin_token: None,
             dev_key: None,
+            loopback_only: false,
             request_timeout: Duration::from_secs(10),
             tasks: TaskTracker::new(),
             keys: auth::KeyCache::default(),
@@ -92,6 +97,11 @@ impl AppState {
 
     pub fn with_dev_key(mut self, key: Option<&str>) -> Self {
         self.dev_key = key.map(Arc::from);
+        self
+    }
+
+    pub fn with_loopback_only(mut self, only: bool) -> Self {
+        self.loopback_only = only;
         self
     }
 
@@ -274,6 +284,7 @@ pub fn app(state: AppState) -> Router {
     router
         .merge(utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", document))
         .fallback(error::no_route)
+        .layer(axum::middleware::from_fn(error::as_problem))
         // Campaign files may be up to 8 MiB (the loader's own limit); JSON calls are small.
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(
@@ -284,5 +295,6 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             observe::observe,
         ))
+        .layer(axum::middleware::from_fn(listen::close_if_body_unread))
         .with_state(state)
 }

@@ -15,15 +15,65 @@ pub struct Deployment {
     pub version: i64,
     /// `false` when the content was unchanged and nothing was written.
     pub changed: bool,
+    /// What the deploy could not do as the file says; the deploy stands.
+    pub warnings: Vec<DeployWarning>,
+}
+
+/// A deploy's warning: `state-kept` (the file's `state:` is not the
+/// campaign's, which the open and close calls own after the first deploy) or
+/// `secret-missing` (`delivery.secret_env` names a variable the server does
+/// not have, so every webhook delivery would fail).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct DeployWarning {
+    pub code: String,
+    pub message: String,
 }
 
 impl From<engine::Deployment> for Deployment {
     fn from(deployment: engine::Deployment) -> Self {
+        let id = deployment.campaign.clone();
         Deployment {
             campaign: deployment.campaign,
             version: deployment.version,
             changed: deployment.changed,
+            warnings: deployment
+                .notices
+                .iter()
+                .map(|notice| DeployWarning::from_notice(&id, notice))
+                .collect(),
         }
+    }
+}
+
+impl DeployWarning {
+    fn from_notice(campaign: &str, notice: &engine::DeployNotice) -> Self {
+        match notice {
+            engine::DeployNotice::StateKept { file, store } => DeployWarning {
+                code: "state-kept".into(),
+                message: format!(
+                    "the file says `state: {}` but the campaign is {}: the file sets the state only at the first deploy; \
+                     use POST /v1/campaigns/{campaign}/open or /close to change it",
+                    file.as_str(),
+                    store.as_str()
+                ),
+            },
+            _ => DeployWarning {
+                code: "notice".into(),
+                message: format!("{notice:?}"),
+            },
+        }
+    }
+
+    /// The warning for a webhook secret the server cannot read, if it cannot.
+    pub fn secret_missing(deployed: &engine::Deployed) -> Option<Self> {
+        let variable = &deployed.campaign.delivery.as_ref()?.secret_env;
+        std::env::var_os(variable).is_none().then(|| DeployWarning {
+            code: "secret-missing".into(),
+            message: format!(
+                "`delivery.secret_env` names `{variable}`, which is not set where the server runs: \
+                 every webhook delivery would fail until it is"
+            ),
+        })
     }
 }
 

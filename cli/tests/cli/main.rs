@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod connections;
 mod crash;
 mod ops;
 mod review;

@@ -30,11 +30,27 @@ impl Server {
     }
 
     pub(crate) fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tombola"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_tombola"));
+        command.envs(env.iter().copied());
+        Server::spawn(command, args)
+    }
+
+    /// As [`Server::start`], under a soft and hard open-files limit of `files`.
+    pub(crate) fn start_with_open_files(files: u32, args: &[&str]) -> Server {
+        let mut command = Command::new("sh");
+        command
+            .arg("-c")
+            .arg(format!("ulimit -n {files} && exec \"$0\" \"$@\""))
+            .arg(env!("CARGO_BIN_EXE_tombola"));
+        Server::spawn(command, args)
+    }
+
+    /// Runs `command serve --listen 127.0.0.1:0 ARGS` and waits for its banner.
+    fn spawn(mut command: Command, args: &[&str]) -> Server {
+        let mut child = command
             .arg("serve")
             .args(["--listen", "127.0.0.1:0"])
             .args(args)
-            .envs(env.iter().copied())
             .current_dir(root())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -91,12 +107,16 @@ impl Server {
         format!("{}{path}", self.base)
     }
 
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         self.stderr.lock().unwrap().clone()
     }
 
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// SIGTERM, then the exit status.
-    fn terminate(mut self) -> ExitStatus {
+    pub(crate) fn terminate(mut self) -> ExitStatus {
         Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()

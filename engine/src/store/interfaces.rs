@@ -54,6 +54,10 @@ interfaces! {
     trait Campaigns {
         fn campaign(&mut self, id: &str) -> Option<CampaignRow>;
         fn latest_version(&mut self, id: &str) -> Option<StoredVersion>;
+        /// Holds deploys of campaign `id` until this transaction ends, so two
+        /// deploys of one campaign (on one server or two) read the latest
+        /// version and add the next one after the other, never both at once.
+        fn lock_deploys(&mut self, id: &str) -> ();
         /// Records a new version (creating the campaign with `state` on its first deploy).
         fn add_version(&mut self, version: &StoredVersion, state: CampaignState, at: i64) -> ();
         /// False if there is no such campaign.
@@ -119,7 +123,9 @@ interfaces! {
     /// Draws and orders as recorded, and what is read back from them.
     trait Draws {
         fn record_draw(&mut self, record: &DrawRecord<'_>) -> ();
-        fn record_order(&mut self, order: &OrderRecord<'_>) -> ();
+        /// Records a grant or an exchange; false, writing nothing, if the
+        /// campaign already has an order with its request id (the other kind).
+        fn record_order(&mut self, order: &OrderRecord<'_>) -> bool;
         /// A user's draws in a campaign, as `query` says.
         fn history(&mut self, query: &HistoryQuery<'_>) -> Vec<HistoryRow>;
         /// Draws of a campaign by campaign-zone day and award, by day then award.
@@ -140,7 +146,8 @@ interfaces! {
     /// Credit balances and the ledger that explains them.
     trait Ledger {
         /// Changes the user's balance (creating the account) and writes the
-        /// ledger entry; `false`, changing nothing, if it would go negative.
+        /// ledger entry; `false`, changing nothing, if it would go negative or
+        /// beyond [`MAX_BALANCE_HUNDREDTHS`](crate::store::MAX_BALANCE_HUNDREDTHS).
         fn add_credits(&mut self, change: &CreditChange<'_>) -> bool;
         /// The balance in hundredths; 0 for a user with no account.
         fn balance(&mut self, user: &str) -> i64;

@@ -29,7 +29,7 @@ pub use rows::{
     HistoryRow, LedgerRow, NewDelivery, OrderRecord, OutboxSummary, Period, RebateClaim,
     RequestKey, StockRow, StoredVersion,
 };
-pub use sql::SqlStore;
+pub use sql::{SqlStore, SqliteWriters};
 
 pub use crate::counts::{Limits, Refusal, UserCounts};
 
@@ -57,8 +57,68 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+/// What kind of trouble a store error is, for the caller's answer: worth a
+/// retry later, or a bug to log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trouble {
+    /// The database is out of space (SQLite's SQLITE_FULL, PostgreSQL's
+    /// disk_full): a retry after space is freed succeeds.
+    Full,
+    /// The database is unreachable, dropped the connection, or rolled the
+    /// transaction back to break a deadlock: a retry succeeds once it answers.
+    Unavailable,
+}
+
+impl StoreError {
+    /// The trouble this error is, if a retry can cure it.
+    pub fn trouble(&self) -> Option<Trouble> {
+        let StoreError::Database(error) = self else {
+            return None;
+        };
+        match error {
+            sqlx::Error::Io(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed
+            | sqlx::Error::Tls(_) => Some(Trouble::Unavailable),
+            sqlx::Error::Database(db) => {
+                let code = db.code().unwrap_or_default();
+                if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                    // Extended codes keep the primary one in the low byte: 13 is
+                    // SQLITE_FULL; 5 and 6, BUSY and LOCKED, outlasted the busy timeout.
+                    return match code.parse::<u32>().map(|n| n & 0xff) {
+                        Ok(13) => Some(Trouble::Full),
+                        Ok(5 | 6) => Some(Trouble::Unavailable),
+                        _ => None,
+                    };
+                }
+                match code.as_ref() {
+                    "53100" => Some(Trouble::Full),
+                    // Connection exceptions, the server shutting down or
+                    // terminating the session, too many connections, a deadlock
+                    // or a serialization failure: each a rolled-back transaction.
+                    c if c.starts_with("08")
+                        || c.starts_with("57P")
+                        || c == "53300"
+                        || c == "40P01"
+                        || c == "40001" =>
+                    {
+                        Some(Trouble::Unavailable)
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+}
+
 /// What a store call answers.
 pub type Stored<T> = Result<T, StoreError>;
+
+/// The most a balance may hold, in hundredths: [`tombola_ir::MAX_CREDITS`].
+/// Every amount is within it too, so a balance plus an amount never overflows.
+pub const MAX_BALANCE_HUNDREDTHS: i64 = 100_000_000_000_000;
 
 /// Opens a store from a URL: `sqlite://path` (created if missing),
 /// `postgres://…`, or `memory:`. Migrations are applied.
@@ -125,6 +185,15 @@ impl Store {
         tx.answer(&key, &stored).await?;
         tx.commit().await?;
         Ok(Ran::Ran(answer))
+    }
+
+    /// Writes, commits and deletes a row of some pages: whether the store can
+    /// grow again after it was full.
+    pub async fn probe_write(&self) -> Result<(), StoreError> {
+        match self {
+            Store::Memory(_) => Ok(()),
+            Store::Sql(store) => store.probe_write().await,
+        }
     }
 
     /// Every campaign's current version, to recompile at start.

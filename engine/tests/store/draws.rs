@@ -297,7 +297,7 @@ async fn a_failed_draw_writes_nothing(name: &str, store: Store) {
     // The rule reads `user.vip`, which this caller does not pass: an error naming it.
     let failed = draw(&engine, "ivan", "r1").await;
     assert!(
-        matches!(&failed, Err(Failure::MissingAttribute(attribute)) if attribute == "vip"),
+        matches!(&failed, Err(Failure::MissingAttribute { scope: "user", name }) if name == "vip"),
         "{name}: {failed:?}"
     );
     let mistyped = engine

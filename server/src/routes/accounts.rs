@@ -2,7 +2,7 @@
 //! app calls, and the admin's balance adjustment.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use tombola_engine::EventRequest;
@@ -11,9 +11,9 @@ use tombola_engine::store::Period;
 use crate::answers::{Adjustment, EventResponse, ExchangeResponse};
 use crate::views::Credits;
 
-use super::{Answer, SkuCall, admit, audit, complete, deployed};
+use super::{Answer, SkuCall, admit, complete, deployed};
 use crate::auth::{Admin, Caller};
-use crate::extract::{AppJson, AppQuery};
+use crate::extract::{AppJson, AppPath, AppQuery};
 use crate::{ApiError, AppState, input};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -26,7 +26,7 @@ pub(crate) struct EventBody {
     /// The event's declared attributes, by name.
     #[serde(default)]
     #[schema(value_type = Object)]
-    attributes: serde_json::Map<String, serde_json::Value>,
+    attributes: input::Attributes,
 }
 
 /// Reports a behaviour event: every rebate flow on it runs — its condition,
@@ -45,10 +45,11 @@ pub(crate) struct EventBody {
 pub(crate) async fn event(
     _: Caller,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
     AppJson(body): AppJson<EventBody>,
 ) -> Answer<EventResponse> {
     admit(&state, &id, &body.user, &body.request_id)?;
+    input::identifier("event", &body.event)?;
     let deployed = deployed(&state, &id).await?;
     let declared = deployed.campaign.inputs.event(&body.event).ok_or_else(|| {
         ApiError::Refused(tombola_engine::Failure::UnknownEvent(body.event.clone()))
@@ -97,7 +98,7 @@ pub(crate) struct EventDone {
 pub(crate) async fn event_done(
     _: Caller,
     State(state): State<AppState>,
-    Path((id, user, event)): Path<(String, String, String)>,
+    AppPath((id, user, event)): AppPath<(String, String, String)>,
     AppQuery(query): AppQuery<PeriodQuery>,
 ) -> Answer<EventDone> {
     state.limits.check_user(&id, &user)?;
@@ -150,7 +151,7 @@ pub(crate) struct ExchangeBody {
 pub(crate) async fn exchange(
     _: Caller,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
     AppJson(body): AppJson<ExchangeBody>,
 ) -> Answer<ExchangeResponse> {
     let call = SkuCall {
@@ -173,7 +174,7 @@ pub(crate) async fn exchange(
 pub(crate) async fn credits(
     _: Caller,
     State(state): State<AppState>,
-    Path(user): Path<String>,
+    AppPath(user): AppPath<String>,
 ) -> Answer<Credits> {
     state.limits.check_user("", &user)?;
     Ok(Json(state.engine.credits(&user, 20).await?.into()))
@@ -203,11 +204,11 @@ pub(crate) struct AdjustmentBody {
 pub(crate) async fn adjust(
     _: Admin,
     State(state): State<AppState>,
-    Path(user): Path<String>,
+    AppPath(user): AppPath<String>,
     AppJson(body): AppJson<AdjustmentBody>,
 ) -> Answer<Adjustment> {
-    input::non_empty("reason", &body.reason)?;
-    input::non_empty("request_id", &body.request_id)?;
+    input::text("reason", &body.reason)?;
+    input::identifier("request_id", &body.request_id)?;
     let adjustment = state
         .engine
         .adjust_credits(
@@ -218,13 +219,7 @@ pub(crate) async fn adjust(
             state.now(),
         )
         .await?;
+    // The engine wrote the audit entry in the adjustment's transaction.
     tracing::info!(user = %user, delta = %adjustment.delta, reason = %body.reason, "credits adjusted");
-    audit(
-        &state,
-        "adjust_credits",
-        &user,
-        &format!("{} ({})", adjustment.delta, body.reason),
-    )
-    .await;
     Ok(Json(adjustment.into()))
 }

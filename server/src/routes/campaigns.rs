@@ -2,18 +2,18 @@
 //! campaigns, their state, statistics and coupon codes.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use tombola_engine::store::CampaignState as Stored;
 
-use crate::listings::{CampaignState, CampaignSummary, Deployment};
+use crate::listings::{CampaignState, CampaignSummary, DeployWarning, Deployment};
 use crate::views::CampaignStats;
 
 use super::{Answer, audit};
 use crate::auth::Admin;
-use crate::extract::{AppJson, TextBody};
-use crate::{ApiError, AppState};
+use crate::extract::{AppJson, AppPath, TextBody};
+use crate::{ApiError, AppState, input};
 
 /// The check's verdict on a campaign file.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -64,10 +64,20 @@ pub(crate) async fn validate(_: Admin, TextBody(source): TextBody) -> Answer<Val
 pub(crate) async fn deploy(
     _: Admin,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
     TextBody(body): TextBody,
 ) -> Result<(StatusCode, Json<Deployment>), ApiError> {
     let deployment = state.engine.deploy(&body, Some(&id), state.now()).await?;
+    let mut answer = Deployment::from(deployment.clone());
+    answer.warnings.extend(
+        state
+            .engine
+            .campaign(&id)
+            .and_then(|deployed| DeployWarning::secret_missing(&deployed)),
+    );
+    for warning in &answer.warnings {
+        tracing::warn!(campaign = %id, code = %warning.code, "{}", warning.message);
+    }
     let status = if deployment.changed {
         tracing::info!(campaign = %id, version = deployment.version, "deployed");
         audit(
@@ -81,7 +91,7 @@ pub(crate) async fn deploy(
     } else {
         StatusCode::OK
     };
-    Ok((status, Json(deployment.into())))
+    Ok((status, Json(answer)))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -134,7 +144,7 @@ pub(crate) struct Graph {
 pub(crate) async fn get_campaign(
     _: Admin,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
 ) -> Answer<CampaignDetail> {
     let (summary, source) = state.engine.campaign_detail(&id).await?;
     let mermaid = state
@@ -177,7 +187,7 @@ async fn set_state(state: AppState, id: String, to: Stored) -> Answer<StateChang
 pub(crate) async fn open_campaign(
     _: Admin,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
 ) -> Answer<StateChange> {
     set_state(state, id, Stored::Open).await
 }
@@ -193,7 +203,7 @@ pub(crate) async fn open_campaign(
 pub(crate) async fn close_campaign(
     _: Admin,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
 ) -> Answer<StateChange> {
     set_state(state, id, Stored::Closed).await
 }
@@ -209,7 +219,7 @@ pub(crate) async fn close_campaign(
 pub(crate) async fn stats(
     _: Admin,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
 ) -> Answer<CampaignStats> {
     Ok(Json(state.engine.stats(&id).await?.into()))
 }
@@ -243,18 +253,11 @@ pub(crate) struct CodesAdded {
 pub(crate) async fn upload_codes(
     _: Admin,
     State(state): State<AppState>,
-    Path((id, award)): Path<(String, String)>,
+    AppPath((id, award)): AppPath<(String, String)>,
     AppJson(body): AppJson<CodesBody>,
 ) -> Answer<CodesAdded> {
-    if let Some(bad) = body
-        .codes
-        .iter()
-        .position(|c| c.trim().is_empty() || c.len() > 256)
-    {
-        return Err(ApiError::BadInput {
-            field: format!("codes[{bad}]"),
-            message: "must be 1 to 256 characters".into(),
-        });
+    for (at, code) in body.codes.iter().enumerate() {
+        input::identifier(&format!("codes[{at}]"), code)?;
     }
     let (added, remaining) = state.engine.upload_codes(&id, &award, &body.codes).await?;
     audit(

@@ -2,12 +2,12 @@
 //! of dead letters, and who did what.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::{Deserialize, Serialize};
 
 use super::{Answer, audit};
 use crate::auth::Admin;
-use crate::extract::AppQuery;
+use crate::extract::{AppPath, AppQuery};
 use crate::listings::{AuditEntry, Delivery, DeliverySummary};
 use crate::{ApiError, AppState};
 
@@ -76,7 +76,7 @@ pub(crate) struct Retried {
 pub(crate) async fn retry_delivery(
     _: Admin,
     State(state): State<AppState>,
-    Path(delivery_id): Path<i64>,
+    AppPath(delivery_id): AppPath<i64>,
 ) -> Answer<Retried> {
     if !state
         .engine

@@ -2,7 +2,7 @@
 //! id, and a SKU granted to a user.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::Deserialize;
 use tombola_engine::DrawRequest;
 
@@ -10,7 +10,7 @@ use crate::answers::{DrawResponse, GrantResponse};
 
 use super::{Answer, SkuCall, admit, complete, deployed};
 use crate::auth::Caller;
-use crate::extract::AppJson;
+use crate::extract::{AppJson, AppPath};
 use crate::{ApiError, AppState, input};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -24,7 +24,7 @@ pub(crate) struct DrawBody {
     /// The user attributes the campaign declares under `inputs.user`, by name.
     #[serde(default)]
     #[schema(value_type = Object)]
-    attributes: serde_json::Map<String, serde_json::Value>,
+    attributes: input::Attributes,
 }
 
 /// Draws for a user: the award, the steps that explain it, and what is left.
@@ -43,7 +43,7 @@ pub(crate) struct DrawBody {
 pub(crate) async fn draw(
     _: Caller,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
     AppJson(body): AppJson<DrawBody>,
 ) -> Answer<DrawResponse> {
     admit(&state, &id, &body.user, &body.request_id)?;
@@ -75,7 +75,7 @@ pub(crate) async fn draw(
 pub(crate) async fn stored_draw(
     _: Caller,
     State(state): State<AppState>,
-    Path((id, request_id)): Path<(String, String)>,
+    AppPath((id, request_id)): AppPath<(String, String)>,
 ) -> Answer<DrawResponse> {
     match state.engine.stored_draw(&id, &request_id).await? {
         Some(response) => Ok(Json(response.into())),
@@ -107,7 +107,7 @@ pub(crate) struct GrantBody {
 pub(crate) async fn grant(
     _: Caller,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
     AppJson(body): AppJson<GrantBody>,
 ) -> Answer<GrantResponse> {
     let call = SkuCall {

@@ -1,13 +1,13 @@
 //! API keys, behind the admin token: created, listed and revoked.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 
 use super::{Answer, audit};
 use crate::auth::Admin;
-use crate::extract::AppJson;
+use crate::extract::{AppJson, AppPath};
 use crate::listings::{ApiKeyInfo, NewApiKey};
 use crate::{ApiError, AppState, input};
 
@@ -36,7 +36,7 @@ pub(crate) async fn create_key(
     State(state): State<AppState>,
     AppJson(body): AppJson<CreateKey>,
 ) -> Result<(StatusCode, Json<NewApiKey>), ApiError> {
-    input::non_empty("name", &body.name)?;
+    input::identifier("name", &body.name)?;
     let key = state.engine.create_api_key(&body.name, state.now()).await?;
     tracing::info!(key = %key.info.id, name = %key.info.name, "API key created");
     audit(&state, "create_key", &key.info.id, &key.info.name).await;
@@ -70,7 +70,7 @@ pub(crate) async fn list_keys(_: Admin, State(state): State<AppState>) -> Answer
 pub(crate) async fn revoke_key(
     _: Admin,
     State(state): State<AppState>,
-    Path(key_id): Path<String>,
+    AppPath(key_id): AppPath<String>,
 ) -> Answer<ApiKeyInfo> {
     if !state.engine.revoke_api_key(&key_id, state.now()).await? {
         return Err(ApiError::UnknownKey(key_id));

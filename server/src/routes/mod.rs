@@ -41,8 +41,8 @@ async fn complete<T: Send + 'static>(
 
 /// What every app write checks first: a user and a request id, and the user's rate.
 fn admit(state: &AppState, campaign: &str, user: &str, request_id: &str) -> Result<(), ApiError> {
-    input::non_empty("user", user)?;
-    input::non_empty("request_id", request_id)?;
+    input::identifier("user", user)?;
+    input::identifier("request_id", request_id)?;
     state.limits.check_user(campaign, user)?;
     Ok(())
 }
@@ -74,6 +74,7 @@ impl SkuCall {
         W: Future<Output = Result<T, Failure>> + Send + 'static,
     {
         admit(state, &self.campaign, &self.user, &self.request_id)?;
+        input::identifier("sku", &self.sku)?;
         let request_id = self.request_id.clone();
         let work = run(state.engine.clone(), self, state.now());
         Ok(Json(complete(state, &request_id, work).await?.into()))

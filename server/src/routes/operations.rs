@@ -3,6 +3,7 @@
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
+use tombola_engine::store::Trouble;
 
 use crate::{ApiError, AppState};
 
@@ -13,18 +14,21 @@ pub(crate) async fn healthz() -> &'static str {
     "ok"
 }
 
-/// The database answers.
+/// The database answers and, if it was full, takes writes again.
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses(
         (status = 200, description = "Ready", body = String),
-        (status = 503, description = "The database does not answer", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`not-ready`: the database does not answer, or is full", body = crate::Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn readyz(State(state): State<AppState>) -> Result<&'static str, ApiError> {
     state
         .engine
         .ready()
         .await
-        .map_err(|e| ApiError::NotReady(e.to_string()))?;
+        .map_err(|error| ApiError::NotReady {
+            full: error.trouble() == Some(Trouble::Full),
+            why: error.to_string(),
+        })?;
     Ok("ready")
 }
 

@@ -2,13 +2,13 @@
 
 use crate::views::{History, PrizeList, TierProgress, UserStatus};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::Deserialize;
 
 use super::Answer;
 use crate::AppState;
 use crate::auth::Caller;
-use crate::extract::AppQuery;
+use crate::extract::{AppPath, AppQuery};
 
 /// A user's standing: draws made and left, and the room under each cap.
 #[utoipa::path(get, path = "/v1/campaigns/{id}/users/{user}", tag = "app",
@@ -21,7 +21,7 @@ use crate::extract::AppQuery;
 pub(crate) async fn user_status(
     _: Caller,
     State(state): State<AppState>,
-    Path((id, user)): Path<(String, String)>,
+    AppPath((id, user)): AppPath<(String, String)>,
 ) -> Answer<UserStatus> {
     state.limits.check_user(&id, &user)?;
     Ok(Json(
@@ -45,7 +45,7 @@ pub(crate) async fn user_status(
 pub(crate) async fn prize_list(
     _: Caller,
     State(state): State<AppState>,
-    Path((id, user)): Path<(String, String)>,
+    AppPath((id, user)): AppPath<(String, String)>,
 ) -> Answer<PrizeList> {
     state.limits.check_user(&id, &user)?;
     Ok(Json(
@@ -68,7 +68,7 @@ pub(crate) async fn prize_list(
 pub(crate) async fn tiers(
     _: Caller,
     State(state): State<AppState>,
-    Path((id, user)): Path<(String, String)>,
+    AppPath((id, user)): AppPath<(String, String)>,
 ) -> Answer<TierProgress> {
     state.limits.check_user(&id, &user)?;
     Ok(Json(
@@ -102,7 +102,7 @@ pub(crate) struct HistoryQuery {
 pub(crate) async fn history(
     _: Caller,
     State(state): State<AppState>,
-    Path((id, user)): Path<(String, String)>,
+    AppPath((id, user)): AppPath<(String, String)>,
     AppQuery(query): AppQuery<HistoryQuery>,
 ) -> Answer<History> {
     state.limits.check_user(&id, &user)?;

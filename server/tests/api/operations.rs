@@ -281,21 +281,43 @@ async fn the_docs_page_and_its_assets_are_served_from_the_binary() {
 
 #[tokio::test]
 async fn development_mode_serves_loopback_hosts_only() {
-    let state = deployed().await;
+    let state = deployed().await.with_loopback_only(true);
+    let get = |hosts: &[&str], uri: &str| {
+        let mut request = Request::get(uri).header("authorization", format!("Bearer {ADMIN}"));
+        for host in hosts {
+            request = request.header("host", *host);
+        }
+        request.body(Body::empty()).unwrap()
+    };
     for (host, expected) in [
         ("127.0.0.1:8080", StatusCode::OK),
         ("localhost", StatusCode::OK),
         ("[::1]:8080", StatusCode::OK),
+        ("[::1]", StatusCode::OK),
         ("attacker.example:8080", StatusCode::FORBIDDEN),
+        ("[::1]evil.com", StatusCode::FORBIDDEN),
+        ("127.0.0.1:80@evil.com", StatusCode::FORBIDDEN),
+        ("localhost:", StatusCode::FORBIDDEN),
+        ("localhost:8080:1", StatusCode::FORBIDDEN),
+        ("::1", StatusCode::FORBIDDEN),
+        ("[127.0.0.1]", StatusCode::FORBIDDEN),
+        ("", StatusCode::FORBIDDEN),
     ] {
-        let request = Request::get("/v1/campaigns")
-            .header("host", host)
-            .header("authorization", format!("Bearer {ADMIN}"))
-            .body(Body::empty())
-            .unwrap();
-        assert_eq!(raw(&state, request).await.status(), expected, "{host}");
+        let status = raw(&state, get(&[host], "/v1/campaigns")).await.status();
+        assert_eq!(status, expected, "Host: {host:?}");
     }
-    let production = deployed().await.with_dev_key(None);
+    let twice = get(&["localhost", "localhost"], "/v1/campaigns");
+    assert_eq!(raw(&state, twice).await.status(), StatusCode::FORBIDDEN);
+    let none = get(&[], "/v1/campaigns");
+    assert_eq!(raw(&state, none).await.status(), StatusCode::FORBIDDEN);
+    let absolute = get(&["localhost"], "http://evil.com/v1/campaigns");
+    let response = raw(&state, absolute).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    let production = deployed().await;
     let request = Request::get("/healthz")
         .header("host", "tombola.example.com")
         .body(Body::empty())

@@ -112,7 +112,7 @@ async fn stored_api_keys_are_created_shown_once_listed_and_revoked() {
     let (status, _, missing) = send(&state, "DELETE", "/v1/keys/nope", Body::empty()).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(missing["type"], "https://tombola.dev/problems/unknown-key");
-    let (status, _, empty) = post(&state, "/v1/keys", json!({ "name": " " })).await;
+    let (status, _, empty) = post(&state, "/v1/keys", json!({ "name": "" })).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(empty["field"], "name");
 }

@@ -9,6 +9,11 @@ impl Campaigns for MemoryTx {
         Ok(self.state.campaigns.get(id).cloned())
     }
 
+    async fn lock_deploys(&mut self, _id: &str) -> Stored<()> {
+        // A memory transaction holds the whole store until it ends.
+        Ok(())
+    }
+
     async fn latest_version(&mut self, id: &str) -> Stored<Option<StoredVersion>> {
         Ok(self.state.versions.get(id).and_then(|v| v.last().cloned()))
     }

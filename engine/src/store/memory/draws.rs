@@ -24,12 +24,21 @@ impl Draws for MemoryTx {
         Ok(())
     }
 
-    async fn record_order(&mut self, order: &OrderRecord<'_>) -> Stored<()> {
+    async fn record_order(&mut self, order: &OrderRecord<'_>) -> Stored<bool> {
+        let taken = self
+            .state
+            .orders
+            .iter()
+            .any(|o| o.campaign == order.campaign && o.request_id == order.request_id);
+        if taken {
+            return Ok(false);
+        }
         let row = OrderRow {
             campaign: order.campaign.to_string(),
+            request_id: order.request_id.to_string(),
         };
         self.push(|s| &mut s.orders, row);
-        Ok(())
+        Ok(true)
     }
 
     async fn history(&mut self, query: &HistoryQuery<'_>) -> Stored<Vec<HistoryRow>> {

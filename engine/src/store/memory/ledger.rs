@@ -2,12 +2,12 @@
 
 use super::{LedgerEntry, MemoryTx, limit};
 use crate::store::rows::{CreditChange, LedgerRow};
-use crate::store::{Ledger, Stored};
+use crate::store::{Ledger, MAX_BALANCE_HUNDREDTHS, Stored};
 
 impl Ledger for MemoryTx {
     async fn add_credits(&mut self, change: &CreditChange<'_>) -> Stored<bool> {
         let balance = self.state.balances.get(change.user).copied().unwrap_or(0) + change.delta;
-        if balance < 0 {
+        if !(0..=MAX_BALANCE_HUNDREDTHS).contains(&balance) {
             return Ok(false);
         }
         self.put(|s| &mut s.balances, change.user.to_string(), balance);

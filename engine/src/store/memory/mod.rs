@@ -91,11 +91,11 @@ struct DrawRow {
     row: HistoryRow,
 }
 
-/// Only the test tallies read orders back.
+/// An order: its request id is unique per campaign, as SQL's key makes it.
 #[derive(Debug, Clone)]
-#[cfg_attr(not(feature = "test-support"), expect(dead_code))]
 struct OrderRow {
     campaign: String,
+    request_id: String,
 }
 
 #[derive(Debug, Clone)]

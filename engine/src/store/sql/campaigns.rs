@@ -13,6 +13,20 @@ impl Campaigns for SqlTx {
         .await
     }
 
+    async fn lock_deploys(&mut self, id: &str) -> Stored<()> {
+        // SQLite's write transactions begin IMMEDIATE, holding its one write
+        // lock already; PostgreSQL needs a lock per campaign (7307: tombola's
+        // class of advisory locks), released when the transaction ends.
+        if self.postgres() {
+            self.execute(
+                "SELECT pg_advisory_xact_lock(7307, hashtext($1))::text",
+                &[Arg::Text(id)],
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
     async fn latest_version(&mut self, id: &str) -> Stored<Option<StoredVersion>> {
         self.fetch_optional(
             "SELECT campaign_id, version, source, sha256 FROM campaign_versions WHERE campaign_id = $1 ORDER BY version DESC LIMIT 1",

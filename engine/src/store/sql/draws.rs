@@ -26,13 +26,14 @@ impl Draws for SqlTx {
         Ok(())
     }
 
-    async fn record_order(&mut self, o: &OrderRecord<'_>) -> Stored<()> {
-        self.execute(
-            "INSERT INTO orders (campaign_id, request_id, user_id, sku_id, draws, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    async fn record_order(&mut self, o: &OrderRecord<'_>) -> Stored<bool> {
+        let added = self.execute(
+            "INSERT INTO orders (campaign_id, request_id, user_id, sku_id, draws, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (campaign_id, request_id) DO NOTHING",
             &[Arg::Text(o.campaign), Arg::Text(o.request_id), Arg::Text(o.user), Arg::Text(o.sku), Arg::Int(o.draws), Arg::Int(o.at)],
         )
         .await?;
-        Ok(())
+        Ok(added == 1)
     }
 
     async fn history(&mut self, query: &HistoryQuery<'_>) -> Stored<Vec<HistoryRow>> {

@@ -2,7 +2,7 @@
 
 use super::{Arg, SqlTx};
 use crate::store::rows::{CreditChange, LedgerRow};
-use crate::store::{Ledger, Stored};
+use crate::store::{Ledger, MAX_BALANCE_HUNDREDTHS, Stored};
 
 impl Ledger for SqlTx {
     async fn add_credits(&mut self, change: &CreditChange<'_>) -> Stored<bool> {
@@ -11,11 +11,12 @@ impl Ledger for SqlTx {
             &[Arg::Text(change.user)],
         )
         .await?;
-        // Conditional: a debit that would go below zero changes nothing (and the CHECK backs it).
+        // Conditional: a change that would take the balance below zero or beyond
+        // the limit changes nothing (and the CHECK backs the first).
         let changed = self
             .execute(
-                "UPDATE accounts SET balance = balance + $2 WHERE user_id = $1 AND balance + $2 >= 0",
-                &[Arg::Text(change.user), Arg::Int(change.delta)],
+                "UPDATE accounts SET balance = balance + $2 WHERE user_id = $1 AND balance + $2 BETWEEN 0 AND $3",
+                &[Arg::Text(change.user), Arg::Int(change.delta), Arg::Int(MAX_BALANCE_HUNDREDTHS)],
             )
             .await?;
         if changed == 0 {

@@ -18,6 +18,7 @@ mod stock;
 
 use std::str::FromStr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow, Postgres};
@@ -25,7 +26,7 @@ use sqlx::sqlite::{
     Sqlite, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
 };
-use sqlx::{FromRow, Transaction};
+use sqlx::{Connection, FromRow, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use super::rows::StoredVersion;
@@ -37,11 +38,34 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrati
 /// A SQL store: a pool on SQLite or PostgreSQL.
 #[derive(Debug, Clone)]
 pub enum SqlStore {
-    /// The pool, and a queue for this process's writers: SQLite admits one writer
-    /// at a time, and waiting in line here is cheaper and fairer than SQLite's
-    /// busy-retry loop. The database lock still guards against other processes.
-    Sqlite(SqlitePool, Arc<Mutex<()>>),
+    /// The pool, and this process's writers.
+    Sqlite(SqlitePool, Arc<SqliteWriters>),
     Postgres(PgPool),
+}
+
+/// This process's SQLite writers: a queue, since SQLite admits one writer at a
+/// time and waiting in line here is cheaper and fairer than SQLite's busy-retry
+/// loop (the database lock still guards against other processes); and, for
+/// tests, a cap on the file's pages, to fill the database without a full disk.
+#[derive(Debug, Default)]
+pub struct SqliteWriters {
+    queue: Arc<Mutex<()>>,
+    max_pages: AtomicU32,
+}
+
+/// Gives a released connection back to the pool only if it is out of any
+/// transaction. SQLite rolls a transaction back by itself when a write fails
+/// for want of space; sqlx's own rollback then fails and leaves the
+/// connection counted inside a transaction, where every later `BEGIN` fails.
+/// Such a connection is closed instead (the pool opens a fresh one), so the
+/// store recovers by itself once space returns.
+async fn out_of_transaction<C: Connection>(conn: &mut C) -> Result<bool, sqlx::Error> {
+    if conn.is_in_transaction() {
+        // The rollback of a dropped transaction is queued before this ping, so
+        // after it the count is what the database says.
+        let _ = conn.ping().await;
+    }
+    Ok(!conn.is_in_transaction())
 }
 
 /// A bound argument.
@@ -86,6 +110,7 @@ impl SqlStore {
             let pool = PgPoolOptions::new()
                 .max_connections(32)
                 .acquire_timeout(Duration::from_secs(30))
+                .after_release(|conn, _| Box::pin(out_of_transaction(conn)))
                 .connect(url)
                 .await?;
             POSTGRES_MIGRATIONS.run(&pool).await?;
@@ -102,6 +127,7 @@ impl SqlStore {
                 .foreign_keys(true);
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
+                .after_release(|conn, _| Box::pin(out_of_transaction(conn)))
                 .connect_with(options)
                 .await?;
             SQLITE_MIGRATIONS.run(&pool).await?;
@@ -116,8 +142,16 @@ impl SqlStore {
             // IMMEDIATE takes the write lock up front: SQLite allows one writer, and a
             // deferred transaction that upgrades later can fail instead of waiting.
             SqlStore::Sqlite(pool, writers) => {
-                let turn = writers.clone().lock_owned().await;
-                SqlTx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?, Some(turn))
+                let turn = writers.queue.clone().lock_owned().await;
+                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                let pages = writers.max_pages.load(Ordering::Relaxed);
+                if pages > 0 {
+                    // A connection's own setting: set on whichever one this is.
+                    sqlx::query(&format!("PRAGMA max_page_count = {pages}"))
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                SqlTx::Sqlite(tx, Some(turn))
             }
             SqlStore::Postgres(pool) => SqlTx::Postgres(pool.begin().await?),
         })
@@ -130,6 +164,38 @@ impl SqlStore {
             SqlStore::Sqlite(pool, _) => SqlTx::Sqlite(pool.begin().await?, None),
             SqlStore::Postgres(pool) => SqlTx::Postgres(pool.begin().await?),
         })
+    }
+
+    /// Caps a SQLite file at `pages` pages (0: no cap) for the writes that
+    /// begin from now on, as a full disk would; for tests. Nothing on PostgreSQL.
+    pub fn limit_sqlite_pages(&self, pages: u32) {
+        if let SqlStore::Sqlite(_, writers) = self {
+            // SQLite's own ceiling when uncapped, since the setting outlives the transaction.
+            let pages = if pages == 0 { u32::MAX >> 1 } else { pages };
+            writers.max_pages.store(pages, Ordering::Relaxed);
+        }
+    }
+
+    pub(crate) async fn probe_write(&self) -> Stored<()> {
+        let mut tx = self.begin().await?;
+        // 64 KiB of incompressible bytes: pages a full file cannot find room for.
+        let blob = if tx.postgres() {
+            "decode(md5(random()::text) || repeat('00', 65520), 'hex')"
+        } else {
+            "randomblob(65536)"
+        };
+        tx.execute(
+            &format!(
+                "INSERT INTO store_probe (id, data) VALUES (1, {blob}) \
+                 ON CONFLICT (id) DO UPDATE SET data = excluded.data"
+            ),
+            &[],
+        )
+        .await?;
+        tx.commit().await?;
+        let mut tx = self.begin().await?;
+        tx.execute("DELETE FROM store_probe", &[]).await?;
+        tx.commit().await
     }
 
     pub(crate) async fn current_versions(&self) -> Stored<Vec<StoredVersion>> {

@@ -1,0 +1,116 @@
+//! The limits every caller's input is held to, the same on every store: what an
+//! identifier may be, how long free text and attributes may get.
+
+use unicode_general_category::{GeneralCategory, get_general_category};
+
+/// Most Unicode scalar values in an identifier (what OpenAPI's `maxLength` counts).
+pub const MAX_ID_CHARS: usize = 256;
+
+/// Most Unicode scalar values in free text, e.g. an adjustment's `reason`.
+pub const MAX_TEXT_CHARS: usize = 1_000;
+
+/// Most Unicode scalar values in one string attribute (a list's items included).
+pub const MAX_ATTRIBUTE_CHARS: usize = 1_000;
+
+/// Most items in one list attribute.
+pub const MAX_ATTRIBUTE_ITEMS: usize = 1_000;
+
+/// Most Unicode scalar values of one value an explanation records; longer ones
+/// are cut, so a stored answer stays small whatever a campaign reads.
+pub const MAX_RECORDED_CHARS: usize = 200;
+
+/// Checks one identifier — a user id, a request id, a campaign, award, SKU or
+/// event id, a coupon code, a key name: 1 to [`MAX_ID_CHARS`] Unicode scalar
+/// values and no control or format character (categories Cc and Cf: NUL, a
+/// zero-width joiner, a bidi override). Never trimmed: identifiers compare byte
+/// for byte, so `" a"` and `"a"` are two users. The error says what is wrong.
+pub fn check_identifier(value: &str) -> Result<(), String> {
+    let chars = value.chars().count();
+    if chars == 0 || chars > MAX_ID_CHARS {
+        return Err(format!(
+            "must be 1 to {MAX_ID_CHARS} characters (Unicode scalar values), not {chars}"
+        ));
+    }
+    if let Some((at, c)) = value.chars().enumerate().find(|(_, c)| invisible(*c)) {
+        return Err(format!(
+            "must not contain control or format characters (U+{:04X} at character {})",
+            u32::from(c),
+            at + 1
+        ));
+    }
+    Ok(())
+}
+
+/// Checks free text, e.g. an adjustment's reason: 1 to [`MAX_TEXT_CHARS`]
+/// Unicode scalar values, and no control character other than tab and newline.
+pub fn check_text(value: &str) -> Result<(), String> {
+    let chars = value.chars().count();
+    if value.trim().is_empty() || chars > MAX_TEXT_CHARS {
+        return Err(format!(
+            "must be 1 to {MAX_TEXT_CHARS} characters, not blank (it has {chars})"
+        ));
+    }
+    if let Some(c) = value
+        .chars()
+        .find(|c| c.is_control() && !matches!(c, '\t' | '\n'))
+    {
+        return Err(format!(
+            "must not contain control characters (U+{:04X})",
+            u32::from(c)
+        ));
+    }
+    Ok(())
+}
+
+/// A character no one can see or type on purpose in an identifier.
+fn invisible(c: char) -> bool {
+    c.is_control() || get_general_category(c) == GeneralCategory::Format
+}
+
+/// `value` cut to at most `max` Unicode scalar values, with `…` where it was cut.
+pub(crate) fn cut(value: String, max: usize) -> String {
+    match value.char_indices().nth(max) {
+        Some((end, _)) => {
+            let mut cut = value[..end].to_string();
+            cut.push('…');
+            cut
+        }
+        None => value,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers_are_one_to_256_visible_scalars() {
+        assert!(check_identifier("user-1").is_ok());
+        assert!(check_identifier(" spaced ").is_ok(), "never trimmed");
+        assert!(
+            check_identifier(&"é".repeat(256)).is_ok(),
+            "scalars, not bytes"
+        );
+        assert!(check_identifier(&"é".repeat(257)).is_err());
+        assert!(check_identifier("").is_err());
+        for bad in ["a\0b", "a\u{7}", "a\u{200d}b", "\u{202e}abc", "a\u{feff}"] {
+            let error = check_identifier(bad).unwrap_err();
+            assert!(error.contains("control or format"), "{bad:?}: {error}");
+        }
+    }
+
+    #[test]
+    fn text_refuses_nul_and_blank() {
+        assert!(check_text("refund for order 42\nsee ticket").is_ok());
+        assert!(check_text("a\0").is_err());
+        assert!(check_text("   ").is_err());
+        assert!(check_text(&"x".repeat(1_001)).is_err());
+    }
+
+    #[test]
+    fn cut_marks_where_it_cut() {
+        assert_eq!(cut("abcdef".into(), 3), "abc…");
+        assert_eq!(cut("abc".into(), 3), "abc");
+        assert_eq!(cut("ééé".into(), 2), "éé…");
+    }
+}
