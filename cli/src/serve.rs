@@ -73,9 +73,19 @@ pub(crate) struct ServeArgs {
     delivery_poll_ms: u64,
     /// How long a dispatcher holds a task it is sending, in milliseconds; a task
     /// held by a server that died is sent again once this passes. Keep it well
-    /// above the webhook's answer time (the call itself times out after 10 s).
+    /// above the webhook call's timeout (`--delivery-timeout-ms`).
     #[arg(long, env = "TOMBOLA_DELIVERY_LEASE_MS", default_value_t = 60_000)]
     delivery_lease_ms: u64,
+    /// Webhook calls in flight at once, across all receivers.
+    #[arg(long, env = "TOMBOLA_DELIVERY_CONCURRENCY", default_value_t = 64)]
+    delivery_concurrency: usize,
+    /// Webhook calls in flight at once to one receiver (scheme, host and port);
+    /// its other tasks wait their turn without holding anyone else's.
+    #[arg(long, env = "TOMBOLA_DELIVERY_PER_DESTINATION", default_value_t = 8)]
+    delivery_per_destination: usize,
+    /// How long one webhook call may take, in milliseconds, before it counts as failed.
+    #[arg(long, env = "TOMBOLA_DELIVERY_TIMEOUT_MS", default_value_t = 10_000)]
+    delivery_timeout_ms: u64,
     /// Days to keep idempotency records and delivered tasks; 0 keeps them forever.
     #[arg(long, env = "TOMBOLA_RETENTION_DAYS", default_value_t = 30)]
     retention_days: u64,
@@ -227,6 +237,9 @@ async fn serve(args: ServeArgs) -> Result<()> {
             backoff: Duration::from_millis(args.delivery_backoff_ms),
             max_attempts: args.delivery_max_attempts.max(1),
             lease: Duration::from_millis(args.delivery_lease_ms.max(1)),
+            concurrency: args.delivery_concurrency.max(1),
+            per_destination: args.delivery_per_destination.max(1),
+            timeout: Duration::from_millis(args.delivery_timeout_ms.max(1)),
             retention: (args.retention_days > 0)
                 .then(|| Duration::from_secs(args.retention_days * 86_400)),
             ..defaults

@@ -7,11 +7,14 @@
 //! `Idempotency-Key`: a task is delivered at least once, and again only if a
 //! dispatcher died between the receiver's answer and recording it.
 
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tombola_engine::store::Attempt;
 use tombola_engine::{Delivery, Engine};
 
@@ -25,8 +28,13 @@ pub type Secrets = std::sync::Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
 pub struct DispatchConfig {
     /// How long to sleep when nothing is due.
     pub poll: Duration,
-    /// Tasks leased per round; they are sent concurrently.
+    /// Tasks leased per round at most; they are sent concurrently.
     pub batch: i64,
+    /// Webhook calls in flight at once, across destinations.
+    pub concurrency: usize,
+    /// Webhook calls in flight at once to one destination (scheme, host and
+    /// port): a receiver that hangs holds this many, never another's.
+    pub per_destination: usize,
     /// How long a leased task is this dispatcher's before others may take it.
     pub lease: Duration,
     /// The first retry's delay; each later one doubles, up to `max_backoff`.
@@ -47,6 +55,8 @@ impl std::fmt::Debug for DispatchConfig {
         f.debug_struct("DispatchConfig")
             .field("poll", &self.poll)
             .field("batch", &self.batch)
+            .field("concurrency", &self.concurrency)
+            .field("per_destination", &self.per_destination)
             .field("lease", &self.lease)
             .field("backoff", &self.backoff)
             .field("max_backoff", &self.max_backoff)
@@ -62,6 +72,8 @@ impl Default for DispatchConfig {
         DispatchConfig {
             poll: Duration::from_millis(500),
             batch: 32,
+            concurrency: 64,
+            per_destination: 8,
             lease: Duration::from_secs(60),
             backoff: Duration::from_secs(1),
             max_backoff: Duration::from_secs(3600),
@@ -105,6 +117,10 @@ pub fn backoff(config: &DispatchConfig, attempt: u32) -> Duration {
 
 /// Runs the dispatcher until the process ends. It keeps wall-clock time, not
 /// the API's clock: leases and backoff are about real seconds.
+///
+/// Sends are independent: the loop leases more while others are in flight, as
+/// long as there is room overall, and a task whose destination is full goes
+/// back in line (no attempt counted) instead of waiting behind a slow receiver.
 pub async fn run(state: AppState, config: DispatchConfig) {
     let client = match reqwest::Client::builder().timeout(config.timeout).build() {
         Ok(client) => client,
@@ -113,43 +129,155 @@ pub async fn run(state: AppState, config: DispatchConfig) {
             return;
         }
     };
+    let overall = Arc::new(Semaphore::new(config.concurrency.max(1)));
+    let mut destinations = Destinations::new(config.per_destination.max(1));
+    let mut sends = tokio::task::JoinSet::new();
     let mut last_purge: Option<DateTime<Utc>> = None;
+    let mut last_summary: Option<DateTime<Utc>> = None;
     loop {
+        let mut changed = false;
+        while sends.try_join_next().is_some() {
+            changed = true;
+        }
         let now = Utc::now();
         if let Some(retention) = config.retention
             && last_purge.is_none_or(|at| now - at > chrono::Duration::hours(1))
         {
             last_purge = Some(now);
-            let before = now - chrono::Duration::from_std(retention).unwrap_or_default();
-            match state.engine.purge(before).await {
-                Ok((records, tasks)) => tracing::info!(records, tasks, "retention: purged"),
-                Err(error) => tracing::error!(%error, "retention: purge failed"),
-            }
+            purge(&state, now, retention).await;
         }
-        let leased = match state
-            .engine
-            .lease_deliveries(now, config.lease, config.batch)
-            .await
-        {
-            Ok(leased) => leased,
-            Err(error) => {
-                tracing::error!(%error, "the dispatcher cannot lease tasks");
-                Vec::new()
+        let room = overall
+            .available_permits()
+            .min(config.batch.max(1) as usize);
+        let leased = if room == 0 {
+            Vec::new()
+        } else {
+            match state
+                .engine
+                .lease_deliveries(now, config.lease, room as i64)
+                .await
+            {
+                Ok(leased) => leased,
+                Err(error) => {
+                    tracing::error!(%error, "the dispatcher cannot lease tasks");
+                    Vec::new()
+                }
             }
         };
         let idle = leased.is_empty();
-        let mut sends = tokio::task::JoinSet::new();
+        changed |= !idle;
         for task in leased {
-            let (state, client, config) = (state.clone(), client.clone(), config.clone());
-            sends.spawn(async move { deliver(&state, &client, &config, task).await });
+            let destination = destination(&state.engine, &task);
+            let permits = overall
+                .clone()
+                .try_acquire_owned()
+                .ok()
+                .zip(destinations.try_acquire(&destination));
+            match permits {
+                Some(permits) => {
+                    let (state, client, config) = (state.clone(), client.clone(), config.clone());
+                    sends.spawn(async move {
+                        deliver(&state, &client, &config, task).await;
+                        drop(permits);
+                    });
+                }
+                None => defer(&state, &config, &task).await,
+            }
         }
-        while sends.join_next().await.is_some() {}
-        if let Ok(summary) = state.engine.delivery_summary(Utc::now()).await {
-            state.metrics.outbox(&summary);
+        // The outbox gauges: after a change, but not more than ten times a second.
+        let since = last_summary.map(|at| Utc::now() - at);
+        if since.is_none_or(|s| s > chrono::Duration::seconds(1))
+            || (changed && since.is_some_and(|s| s > chrono::Duration::milliseconds(100)))
+        {
+            last_summary = Some(Utc::now());
+            if let Ok(summary) = state.engine.delivery_summary(Utc::now()).await {
+                state.metrics.outbox(&summary);
+            }
         }
         if idle {
-            tokio::time::sleep(config.poll).await;
+            // Nothing due, or no room: look again after the poll, or as soon
+            // as a send ends and makes room.
+            tokio::select! {
+                () = tokio::time::sleep(config.poll) => {}
+                Some(_) = sends.join_next(), if !sends.is_empty() => {}
+            }
         }
+    }
+}
+
+async fn purge(state: &AppState, now: DateTime<Utc>, retention: Duration) {
+    let before = now - chrono::Duration::from_std(retention).unwrap_or_default();
+    match state.engine.purge(before).await {
+        Ok((records, tasks)) => tracing::info!(records, tasks, "retention: purged"),
+        Err(error) => tracing::error!(%error, "retention: purge failed"),
+    }
+}
+
+/// A task whose destination is full goes back in line after the poll.
+async fn defer(state: &AppState, config: &DispatchConfig, task: &Delivery) {
+    let next_at = Engine::retry_at(Utc::now(), config.poll);
+    if let Err(error) = state
+        .engine
+        .finish_delivery(task.id, Attempt::Deferred { next_at })
+        .await
+    {
+        tracing::error!(task = task.id, %error, "cannot put a delivery back in line");
+    }
+}
+
+/// Where a task goes: its webhook's scheme, host and port, so the calls one
+/// receiver holds are counted together whatever its path.
+fn destination(engine: &Engine, task: &Delivery) -> String {
+    let webhook = engine
+        .campaign(&task.campaign)
+        .and_then(|deployed| {
+            deployed
+                .campaign
+                .delivery
+                .as_ref()
+                .map(|d| d.webhook.clone())
+        })
+        .unwrap_or_default();
+    match reqwest::Url::parse(&webhook) {
+        Ok(url) => format!(
+            "{}://{}:{}",
+            url.scheme(),
+            url.host_str().unwrap_or_default(),
+            url.port_or_known_default().unwrap_or_default()
+        ),
+        Err(_) => webhook,
+    }
+}
+
+/// The room each destination has for calls in flight.
+#[derive(Debug)]
+struct Destinations {
+    each: usize,
+    room: HashMap<String, Arc<Semaphore>>,
+}
+
+impl Destinations {
+    fn new(each: usize) -> Self {
+        Destinations {
+            each,
+            room: HashMap::new(),
+        }
+    }
+
+    fn try_acquire(&mut self, destination: &str) -> Option<OwnedSemaphorePermit> {
+        // Destinations with nothing in flight are forgotten, so the map stays
+        // the size of the receivers being called.
+        if self.room.len() > 1024 {
+            let each = self.each;
+            self.room.retain(|_, s| s.available_permits() < each);
+        }
+        let each = self.each;
+        self.room
+            .entry(destination.to_string())
+            .or_insert_with(|| Arc::new(Semaphore::new(each)))
+            .clone()
+            .try_acquire_owned()
+            .ok()
     }
 }
 
@@ -184,6 +312,7 @@ async fn deliver(
         Attempt::Delivered { .. } => "delivered",
         Attempt::Retry { .. } => "retry",
         Attempt::Dead { .. } => "dead",
+        Attempt::Deferred { .. } => "deferred",
     });
     if let Err(error) = state.engine.finish_delivery(task.id, attempt).await {
         tracing::error!(task = task.id, %error, "cannot record a delivery attempt");

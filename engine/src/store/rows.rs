@@ -301,9 +301,21 @@ pub struct NewDelivery<'a> {
 /// How a delivery attempt ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Attempt {
-    Delivered { at: i64 },
-    Retry { next_at: i64, error: String },
-    Dead { error: String },
+    Delivered {
+        at: i64,
+    },
+    Retry {
+        next_at: i64,
+        error: String,
+    },
+    Dead {
+        error: String,
+    },
+    /// Not sent: its destination had no room; back in line at `next_at`
+    /// without counting an attempt.
+    Deferred {
+        next_at: i64,
+    },
 }
 
 /// Outbox tasks per state, and when the oldest undelivered one was written.

@@ -175,20 +175,20 @@ async fn dead_letters_are_listed_retried_and_audited() {
         2,
         "a dead letter is not retried on its own"
     );
-    let response = app(state.clone())
-        .oneshot(Request::get("/metrics").body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let metrics = String::from_utf8(
-        response
-            .into_body()
-            .collect()
+    // The outbox gauges follow within a fraction of a second.
+    let mut metrics = String::new();
+    for _ in 0..100 {
+        let response = app(state.clone())
+            .oneshot(Request::get("/metrics").body(Body::empty()).unwrap())
             .await
-            .unwrap()
-            .to_bytes()
-            .to_vec(),
-    )
-    .unwrap();
+            .unwrap();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        metrics = String::from_utf8(bytes.to_vec()).unwrap();
+        if metrics.contains("tombola_deliveries{state=\"dead\"} 1") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     assert!(
         metrics.contains("tombola_deliveries{state=\"dead\"} 1"),
         "{metrics}"
@@ -315,4 +315,70 @@ async fn coupon_codes_are_uploaded_issued_and_delivered_with_the_award() {
     let (_, body) = &receiver.calls()[0];
     let payload: Value = serde_json::from_str(body).unwrap();
     assert_eq!(payload["award"]["code"], "SAVE10", "{payload}");
+}
+
+/// A receiver that accepts connections and never answers.
+async fn hanging() -> String {
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(|| async {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            StatusCode::OK
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hanging_receiver_never_delays_another_campaigns_deliveries() {
+    let stuck = hanging().await;
+    let (healthy, url) = Receiver::start(0).await;
+    let state = state().await;
+    let slow = campaign(&stuck).replace("campaign: gifts", "campaign: slow");
+    let (status, _, body) = send(&state, "PUT", "/v1/campaigns/slow", slow).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, _, body) = send(&state, "PUT", "/v1/campaigns/gifts", campaign(&url)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    // The hanging receiver's tasks are in line first.
+    for n in 0..5 {
+        let body = json!({ "user": "ann", "request_id": format!("s{n}") });
+        let (status, _, drawn) = post(&state, "/v1/campaigns/slow/draws", body).await;
+        assert_eq!(status, StatusCode::OK, "{drawn}");
+    }
+    let config = DispatchConfig {
+        timeout: Duration::from_secs(20),
+        per_destination: 2,
+        ..fast(5)
+    };
+    let dispatcher = tokio::spawn(dispatch::run(state.clone(), config));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = std::time::Instant::now();
+    let (status, _, drawn) = post(
+        &state,
+        "/v1/campaigns/gifts/draws",
+        json!({ "user": "bob", "request_id": "g1" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{drawn}");
+    until(|| !healthy.calls().is_empty()).await;
+    let took = started.elapsed();
+    dispatcher.abort();
+    assert_eq!(
+        healthy.calls().len(),
+        1,
+        "the healthy receiver got its delivery"
+    );
+    assert!(
+        took < Duration::from_secs(2),
+        "delivered in {took:?}, not behind the hanging one"
+    );
+    let sending = deliveries(&state, "?state=sending").await;
+    assert_eq!(
+        sending["deliveries"].as_array().unwrap().len(),
+        2,
+        "two calls held by the hanging receiver, the rest back in line: {sending}"
+    );
 }

@@ -65,7 +65,9 @@ impl Outbox for MemoryTx {
             return Ok(false);
         };
         self.change(TASKS, ix, |d| {
-            d.attempts += 1;
+            if !matches!(attempt, Attempt::Deferred { .. }) {
+                d.attempts += 1;
+            }
             match attempt {
                 Attempt::Delivered { at } => {
                     d.state = DeliveryState::Delivered;
@@ -80,6 +82,10 @@ impl Outbox for MemoryTx {
                 Attempt::Dead { error } => {
                     d.state = DeliveryState::Dead;
                     d.last_error = Some(error.clone());
+                }
+                Attempt::Deferred { next_at } => {
+                    d.state = DeliveryState::Pending;
+                    d.next_at = *next_at;
                 }
             }
         });

@@ -68,6 +68,13 @@ impl Outbox for SqlTx {
                 )
                 .await?
             }
+            Attempt::Deferred { next_at } => {
+                self.execute(
+                    "UPDATE delivery_tasks SET state = 'pending', next_at = $2 WHERE id = $1 AND state = 'sending'",
+                    &[Arg::Int(id), Arg::Int(*next_at)],
+                )
+                .await?
+            }
         };
         Ok(changed == 1)
     }
