@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use tombola_ir::AwardKind;
 
 /// The answer to a draw; stored, so a replay returns it unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Eq, Serialize, Deserialize)]
 pub struct DrawOutcome {
     pub campaign: String,
     pub version: i64,
@@ -20,6 +20,40 @@ pub struct DrawOutcome {
     pub steps: Vec<StepTaken>,
     pub left: Left,
     pub seed: u64,
+    /// This answer was stored by an earlier call with the same request id and
+    /// is replayed, not drawn now. Not stored itself.
+    #[serde(skip)]
+    pub replayed: bool,
+}
+
+/// Two draws' answers are equal when they say the same: a replay answers what
+/// the draw did, and whether this copy came from the store is not part of it.
+impl PartialEq for DrawOutcome {
+    fn eq(&self, other: &Self) -> bool {
+        let DrawOutcome {
+            campaign,
+            version,
+            request_id,
+            user,
+            award,
+            steps,
+            left,
+            seed,
+            replayed: _,
+        } = self;
+        (
+            campaign, version, request_id, user, award, steps, left, seed,
+        ) == (
+            &other.campaign,
+            &other.version,
+            &other.request_id,
+            &other.user,
+            &other.award,
+            &other.steps,
+            &other.left,
+            &other.seed,
+        )
+    }
 }
 
 /// The award a draw gave.

@@ -175,6 +175,7 @@ impl Engine {
                 total: limits.total.map(|cap| cap - debited.total),
             },
             seed,
+            replayed: false,
         };
         tx.record_draw(&DrawRecord {
             campaign: &campaign.id,
@@ -393,6 +394,11 @@ fn forced_entry(campaign: &Campaign, award: Option<&str>) -> Result<Option<u32>,
 }
 
 impl Answer for DrawOutcome {
+    fn replayed(mut self) -> Self {
+        self.replayed = true;
+        self
+    }
+
     fn from_first_form(json: &str) -> Result<Self, String> {
         crate::first_form::draw(json)
     }

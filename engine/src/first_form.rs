@@ -63,6 +63,7 @@ pub(crate) fn draw(json: &str) -> Result<DrawOutcome, String> {
             .collect::<Result<_, _>>()?,
         left: first.left,
         seed: first.seed,
+        replayed: true,
     })
 }
 

@@ -91,6 +91,11 @@ fn canonical_value(value: &Value) -> String {
 pub(crate) trait Answer: Serialize + DeserializeOwned {
     /// Reads an answer stored by the first release (the API's JSON of the day).
     fn from_first_form(json: &str) -> Result<Self, String>;
+
+    /// The answer marked as replayed from the store, where it says so.
+    fn replayed(self) -> Self {
+        self
+    }
 }
 
 fn encode<T: Answer>(answer: &T) -> Result<String, Failure> {
@@ -194,7 +199,7 @@ impl Engine {
         };
         match ran {
             Ran::Ran(answer) => Ok(answer),
-            Ran::Replay(stored) => decode(&stored),
+            Ran::Replay(stored) => decode(&stored).map(T::replayed),
             Ran::Conflict => Err(Failure::RequestConflict(request.id.to_string())),
         }
     }

@@ -444,24 +444,24 @@ fn encode_cursor(at: i64, request_id: &str) -> String {
     hex::encode(format!("{at}.{request_id}"))
 }
 
+/// The position a cursor names, if it is one this API could have given: a
+/// timestamp no earlier than 1970 and a request id that is one.
 fn parse_cursor(cursor: &str) -> Result<(i64, String), Failure> {
     let bad = || {
         Failure::BadInput(format!(
             "`cursor`: `{cursor}` is not a cursor this API gave"
         ))
     };
-    if !cursor.len().is_multiple_of(2) {
-        return Err(bad());
-    }
-    let bytes = (0..cursor.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(cursor.get(i..i + 2)?, 16).ok())
-        .collect::<Option<Vec<u8>>>()
+    let text = hex::decode(cursor)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
         .ok_or_else(bad)?;
-    let text = String::from_utf8(bytes).map_err(|_| bad())?;
-    text.split_once('.')
-        .and_then(|(at, rid)| Some((at.parse().ok()?, rid.to_string())))
-        .ok_or_else(bad)
+    let (at, request_id) = text.split_once('.').ok_or_else(bad)?;
+    let canonical =
+        at.bytes().all(|b| b.is_ascii_digit()) && !(at.len() > 1 && at.starts_with('0'));
+    let at: i64 = at.parse().ok().filter(|_| canonical).ok_or_else(bad)?;
+    crate::limits::check_identifier(request_id).map_err(|_| bad())?;
+    Ok((at, request_id.to_string()))
 }
 
 /// The nodes on the paths from a tree's entry to issuing the drawn award: a

@@ -160,3 +160,28 @@ fn tier_progression_is_counted_each_day_and_charted() {
     );
     let _ = std::fs::remove_file(path);
 }
+
+#[test]
+fn a_reader_that_goes_away_stops_the_report_quietly() {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tombola"))
+        .args([
+            "simulate",
+            "campaigns/showcase.yaml",
+            "--users",
+            "200",
+            "--format",
+            "json",
+        ])
+        .current_dir(super::root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reader goes away before the report is written, as `| head` would.
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+}

@@ -60,7 +60,10 @@ pub(crate) async fn draw(
         engine.draw(&request, now).await
     })
     .await?;
-    state.metrics.draw(&response.campaign, &response.award.id);
+    // A replay is the same draw again: counted once.
+    if !response.replayed {
+        state.metrics.draw(&response.campaign, &response.award.id);
+    }
     Ok(Json(response.into()))
 }
 

@@ -543,3 +543,21 @@ async fn a_deploy_warns_of_a_kept_state_and_a_missing_secret() {
             .contains("TOMBOLA_TEST_NEVER_SET")
     );
 }
+
+#[tokio::test]
+async fn a_replayed_draw_is_counted_once() {
+    let state = deployed_hard().await;
+    for _ in 0..3 {
+        let (status, _, _) =
+            post(&state, "/v1/campaigns/hard/draws", draw_body("ann", "m-1")).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let request = Request::get("/metrics").body(Body::empty()).unwrap();
+    let response = app(state.clone()).oneshot(request).await.unwrap();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let metrics = String::from_utf8(bytes.to_vec()).unwrap();
+    assert!(
+        metrics.contains(r#"tombola_draws_total{campaign="hard",award="points"} 1"#),
+        "{metrics}"
+    );
+}

@@ -173,9 +173,18 @@ async fn prize_lists_tiers_history_and_statistics() {
     let (status, bad) = get(&state, "/v1/campaigns/locks/users/ann/draws?limit=many").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(bad["type"], "https://tombola.dev/problems/malformed-query");
-    let (status, bad) = get(&state, "/v1/campaigns/locks/users/ann/draws?cursor=x").await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(bad["type"], "https://tombola.dev/problems/invalid-input");
+    // Not hex, then forged ones: a negative or padded time, a request id that is none.
+    let forged = ["x", "2d352e71", "30352e71", "352e", "352e00", "352e71"];
+    for cursor in forged {
+        let uri = format!("/v1/campaigns/locks/users/ann/draws?cursor={cursor}");
+        let (status, bad) = get(&state, &uri).await;
+        if cursor == "352e71" {
+            assert_eq!(status, StatusCode::OK, "`5.q` is a position: {bad}");
+            continue;
+        }
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{cursor}: {bad}");
+        assert_eq!(bad["type"], "https://tombola.dev/problems/invalid-input");
+    }
 
     let (status, stats) = get(&state, "/v1/campaigns/locks/stats").await;
     assert_eq!(status, StatusCode::OK, "{stats}");
