@@ -14,6 +14,14 @@ pub mod draw_table;
 
 pub use crate::draw_table::{DrawTable, TableError};
 
+/// The most credits one amount or one balance may hold, either sign:
+/// 1,000,000,000,000.00. Amounts are exact to hundredths, so every balance
+/// within it fits a 64-bit integer of hundredths with room to add one more.
+pub const MAX_CREDITS: Decimal = Decimal::from_parts(3_567_587_328, 232, 0, false, 0);
+
+/// The most draws one award or rebate may grant at once.
+pub const MAX_DRAWS_GRANTED: i64 = 1_000_000;
+
 /// What an award gives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -454,4 +462,14 @@ pub type LoadError = Box<dyn std::error::Error + Send + Sync>;
 pub trait Loader: Send + Sync + std::fmt::Debug {
     /// The campaign compiled from `source`, or why it does not compile.
     fn load(&self, source: &str) -> Result<Campaign, LoadError>;
+}
+
+#[cfg(test)]
+mod limit_tests {
+    use super::*;
+
+    #[test]
+    fn max_credits_is_a_trillion() {
+        assert_eq!(MAX_CREDITS, Decimal::from(1_000_000_000_000_i64));
+    }
 }
