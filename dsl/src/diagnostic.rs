@@ -157,6 +157,8 @@ codes! {
     NegativeAmount = "T0606", Error, "expressions", "a negative amount, price or cost";
     NonConstantList = "T0607", Error, "expressions", "a list literal whose elements are not constants";
     CreditPrecision = "T0608", Error, "expressions", "a credit amount with more than 2 fractional digits";
+    CreditDigits = "T0609", Error, "expressions", "a credit expression that can have more than 2 fractional digits (a division or a fraction of a decimal, not rounded)";
+    CreditLimit = "T0610", Error, "expressions", "a credit amount or price that can pass the balance limit of 10^12 credits";
     SecretInFile = "T0701", Error, "delivery and inputs", "a secret written in the file where an environment variable name belongs";
     BadWebhook = "T0702", Error, "delivery and inputs", "a webhook URL that is not http(s)";
     NoDelivery = "T0703", Error, "delivery and inputs", "external awards (items, coupons) without a delivery webhook";

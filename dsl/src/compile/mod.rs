@@ -11,6 +11,7 @@
 
 mod awards;
 mod chain;
+mod credits;
 mod delivery;
 mod expr;
 mod graph;

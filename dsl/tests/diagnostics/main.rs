@@ -169,3 +169,18 @@ fn shipped_campaigns_have_no_diagnostics() {
         );
     }
 }
+
+/// Rounded credits are what T0609 asks for, and pass: the fix in its help works.
+#[test]
+fn rounded_credits_pass() {
+    let path = manifest_dir().join("tests/fixtures/T0609-credits-not-rounded.yaml");
+    let source = fs::read_to_string(&path).expect("the T0609 fixture");
+    let fixed = source
+        .replace("\"user.spend / 3\"", "\"round(user.spend / 3, 2)\"")
+        .replace("\"user.spend * 1.5%\"", "\"round(user.spend * 1.5%, 2)\"")
+        .replace("\"event.amount * 5%\"", "\"round(event.amount * 5%, 2)\"");
+    assert_ne!(fixed, source, "the fixture holds both expressions");
+    let report = check_source(&fixed);
+    assert_eq!(codes(&report), Vec::<&str>::new());
+    assert!(report.campaign.is_some());
+}
