@@ -184,3 +184,18 @@ fn rounded_credits_pass() {
     assert_eq!(codes(&report), Vec::<&str>::new());
     assert!(report.campaign.is_some());
 }
+
+/// A second document is reported in plain words at its `---`, not in the
+/// YAML library's own terms (`budget breached: Documents { documents: 2 }`).
+#[test]
+fn a_second_document_is_reported_at_its_start() {
+    let source = "campaign: a\n---\ncampaign: b\n";
+    let report = check_source(source);
+    assert_eq!(codes(&report), ["T0009"]);
+    let diagnostic = &report.diagnostics[0];
+    assert_eq!(&source[diagnostic.span.start..diagnostic.span.end], "---");
+    assert!(!diagnostic.message.contains('{'), "{}", diagnostic.message);
+    let source = "campaign: a\n...\n# the next one\ncampaign: b\n";
+    let span = check_source(source).diagnostics[0].span;
+    assert_eq!(&source[span.start..span.end], "campaign: b");
+}
