@@ -48,7 +48,11 @@ pub fn compile(decoded: &Decoded) -> (Option<ir::Campaign>, Vec<Diagnostic>) {
     let f = &decoded.file;
     let mut out = Findings::default();
     // Expressions are checked in the campaign's zone, so the window comes first.
-    let (zone, window) = window::check(&f.window.value, &mut out);
+    let (zone, window) = if decoded.unreadable.contains("window") {
+        (Tz::UTC, None)
+    } else {
+        window::check(&f.window.value, &mut out)
+    };
     let quota = quota::check(f.quota.as_ref(), &mut out);
     let declared = inputs::check(f.inputs.as_ref(), &mut out);
     let delivery = delivery::check(f.delivery.as_ref(), &mut out);

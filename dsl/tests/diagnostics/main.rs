@@ -199,3 +199,27 @@ fn a_second_document_is_reported_at_its_start() {
     let span = check_source(source).diagnostics[0].span;
     assert_eq!(&source[span.start..span.end], "campaign: b");
 }
+
+/// A file without `name`, `campaign` or `window` (T0005) still has its other
+/// mistakes reported: the T0301 fixture's rates sum to 0.61 either way.
+#[test]
+fn a_missing_header_key_hides_no_other_error() {
+    let path = manifest_dir().join("tests/fixtures/T0301-rates-sum-to-061.yaml");
+    let source = fs::read_to_string(&path).expect("the T0301 fixture");
+    for key in ["campaign:", "name:", "window:"] {
+        let without: String = source
+            .lines()
+            .filter(|line| !line.starts_with(key))
+            .map(|line| format!("{line}\n"))
+            .collect();
+        assert_ne!(without, source, "the fixture has a `{key}` line");
+        let report = check_source(&without);
+        assert_eq!(
+            codes(&report),
+            ["T0005", "T0301"],
+            "without `{key}`:\n{}",
+            rendered("T0301-rates-sum-to-061.yaml", &without, &report)
+        );
+        assert!(report.campaign.is_none(), "without `{key}`: compiled");
+    }
+}
