@@ -118,6 +118,7 @@ codes! {
     MissingKey = "T0005", Error, "syntax", "a required key is missing";
     InvalidValue = "T0006", Error, "syntax", "a value outside what the key allows (a malformed id, an unknown option, a negative count…)";
     ConflictingKeys = "T0007", Error, "syntax", "keys that exclude each other appear together";
+    NotUtf8 = "T0008", Error, "syntax", "the file is not UTF-8 text";
     ManyDocuments = "T0009", Error, "syntax", "the file holds more than one YAML document";
     ExprSyntax = "T0101", Error, "expression syntax", "an expression that does not parse";
     ExprLimits = "T0102", Error, "expression syntax", "an expression that is too long or nests too deeply";

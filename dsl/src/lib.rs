@@ -35,6 +35,24 @@ impl Report {
     }
 }
 
+/// Checks a file as read from disk. Bytes that are not UTF-8 are reported
+/// (`T0008`) instead of checked. The text returned is what the diagnostics'
+/// spans point into: the file itself, or, when it is not UTF-8, the file with
+/// each invalid sequence replaced by U+FFFD (the same bytes up to the first).
+pub fn check_bytes(bytes: &[u8]) -> (String, Report) {
+    match std::str::from_utf8(bytes) {
+        Ok(source) => (source.to_string(), check_source(source)),
+        Err(error) => {
+            let text = String::from_utf8_lossy(bytes).into_owned();
+            let report = Report {
+                campaign: None,
+                diagnostics: vec![yaml::not_utf8(bytes, &error)],
+            };
+            (text, report)
+        }
+    }
+}
+
 /// Parses, decodes, checks and compiles one campaign file.
 pub fn check_source(source: &str) -> Report {
     let node = match yaml::parse(source) {

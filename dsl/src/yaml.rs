@@ -430,6 +430,36 @@ fn second_document(source: &str) -> Option<Span> {
     None
 }
 
+/// A file that is not UTF-8: where the first invalid byte is, in the text
+/// [`crate::check_bytes`] shows (the same bytes up to there, then U+FFFD).
+pub(crate) fn not_utf8(bytes: &[u8], error: &std::str::Utf8Error) -> Diagnostic {
+    let at = error.valid_up_to();
+    let span = Span::new(at, at + char::REPLACEMENT_CHARACTER.len_utf8());
+    let message = match error.error_len() {
+        Some(len) => {
+            let shown: Vec<String> = bytes[at..at + len]
+                .iter()
+                .map(|b| format!("0x{b:02X}"))
+                .collect();
+            let (noun, verb) = if len == 1 {
+                ("byte", "is")
+            } else {
+                ("bytes", "are")
+            };
+            format!(
+                "the file is not UTF-8 text: {noun} {} here {verb} not a UTF-8 character",
+                shown.join(" ")
+            )
+        }
+        None => "the file is not UTF-8 text: it ends inside a character".to_string(),
+    };
+    Diagnostic::new(Code::NotUtf8, span, message)
+        .label("not UTF-8")
+        .help(
+            "save the file as UTF-8; this byte suggests another encoding (Latin-1, Windows-1252…)",
+        )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

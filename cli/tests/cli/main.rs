@@ -67,6 +67,44 @@ fn warnings_pass_unless_denied() {
 }
 
 #[test]
+fn a_file_that_is_not_utf8_is_reported_and_the_others_checked() {
+    let dir = std::env::temp_dir().join(format!("tombola-cli-utf8-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fixtures = root().join("dsl/tests/fixtures");
+    std::fs::copy(
+        fixtures.join("T0008-not-utf8.yaml"),
+        dir.join("a-latin1.yaml"),
+    )
+    .unwrap();
+    std::fs::copy(
+        fixtures.join("T0301-rates-sum-to-061.yaml"),
+        dir.join("b-rates.yaml"),
+    )
+    .unwrap();
+    std::fs::copy(
+        root().join("campaigns/showcase.yaml"),
+        dir.join("c-showcase.yaml"),
+    )
+    .unwrap();
+    let output = tombola(&["check", "--format", "json", dir.to_str().unwrap()]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "a diagnostic, not a crash (2)"
+    );
+    let document: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let files = document["files"].as_array().unwrap();
+    assert_eq!(files.len(), 3, "every file is checked");
+    let first = &files[0]["diagnostics"][0];
+    assert_eq!(first["code"], "T0008");
+    assert_eq!(first["start"]["line"], 4);
+    assert_eq!(first["start"]["column"], 23);
+    assert_eq!(files[1]["diagnostics"][0]["code"], "T0301");
+    assert_eq!(files[2]["diagnostics"].as_array().unwrap().len(), 0);
+}
+
+#[test]
 fn usage_and_io_problems_exit_2() {
     let missing = tombola(&["check", "no/such/file.yaml"]);
     assert_eq!(missing.status.code(), Some(2));

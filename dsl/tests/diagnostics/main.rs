@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use tombola_dsl::{Code, Report, Severity, check_source, render};
+use tombola_dsl::{Code, Report, Severity, check_bytes, check_source, render};
 
 /// The fixture that shows all errors of a file come out of one run.
 const MULTI_ERRORS: &str = "multi-errors.yaml";
@@ -18,9 +18,9 @@ fn manifest_dir() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// `(file name, source)` of every `.yaml` file in `dir`, by name.
-fn yaml_files(dir: &Path) -> Vec<(String, String)> {
-    let mut files: Vec<(String, String)> = fs::read_dir(dir)
+/// `(file name, bytes)` of every `.yaml` file in `dir`, by name.
+fn yaml_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = fs::read_dir(dir)
         .unwrap_or_else(|error| panic!("reading {}: {error}", dir.display()))
         .map(|entry| entry.expect("a directory entry").path())
         .filter(|path| path.extension().is_some_and(|ext| ext == "yaml"))
@@ -30,7 +30,8 @@ fn yaml_files(dir: &Path) -> Vec<(String, String)> {
                 .and_then(|name| name.to_str())
                 .expect("fixture names are UTF-8")
                 .to_string();
-            let source = fs::read_to_string(&path)
+            // Bytes, not text: one fixture is not UTF-8 on purpose (T0008).
+            let source = fs::read(&path)
                 .unwrap_or_else(|error| panic!("reading {}: {error}", path.display()));
             (name, source)
         })
@@ -39,7 +40,7 @@ fn yaml_files(dir: &Path) -> Vec<(String, String)> {
     files
 }
 
-fn fixtures() -> Vec<(String, String)> {
+fn fixtures() -> Vec<(String, Vec<u8>)> {
     let files = yaml_files(&manifest_dir().join("tests/fixtures"));
     assert!(!files.is_empty(), "no fixtures found");
     files
@@ -71,8 +72,8 @@ fn codes(report: &Report) -> Vec<&'static str> {
 
 #[test]
 fn each_fixture_reports_its_code_and_nothing_else() {
-    for (file, source) in fixtures() {
-        let report = check_source(&source);
+    for (file, bytes) in fixtures() {
+        let (source, report) = check_bytes(&bytes);
         let stem = file.trim_end_matches(".yaml");
         if file == MULTI_ERRORS {
             assert!(report.has_errors(), "{file}: expected errors");
@@ -150,13 +151,14 @@ fn one_run_reports_every_error_of_a_file() {
 
 #[test]
 fn shipped_campaigns_have_no_diagnostics() {
-    let campaigns: Vec<(String, String)> = yaml_files(&manifest_dir().join("../campaigns"))
+    let campaigns: Vec<(String, Vec<u8>)> = yaml_files(&manifest_dir().join("../campaigns"))
         .into_iter()
         // Scenario files sit beside campaigns but have their own schema.
         .filter(|(file, _)| !file.ends_with(".test.yaml"))
         .collect();
     assert!(!campaigns.is_empty(), "no campaigns found");
-    for (file, source) in campaigns {
+    for (file, bytes) in campaigns {
+        let source = String::from_utf8(bytes).expect("campaigns are UTF-8");
         let report = check_source(&source);
         assert!(
             report.diagnostics.is_empty(),
