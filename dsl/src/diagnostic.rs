@@ -151,6 +151,7 @@ codes! {
     DayAboveMonth = "T0503", Error, "time and caps", "the per-day cap is above the per-month cap";
     MonthAboveTotal = "T0504", Error, "time and caps", "the per-month (or per-day) cap is above the total cap";
     BadTime = "T0505", Error, "time and caps", "a date or time that is not valid";
+    WindowEnded = "T0506", Warning, "time and caps", "the window has already ended (by the clock, or `check --now`)";
     UnknownName = "T0601", Error, "expressions", "an expression reads a name that is not in scope here";
     TypeMismatch = "T0602", Error, "expressions", "an expression or operand of the wrong type";
     Arity = "T0603", Error, "expressions", "a function called with the wrong number of arguments";
