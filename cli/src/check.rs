@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Result, bail};
+use chrono::{DateTime, Utc};
 use clap::ValueEnum;
 use tombola_dsl::render;
 
@@ -28,10 +29,12 @@ struct Totals {
     warnings: usize,
 }
 
+/// Checks `paths` as of `now` (a window already over is a warning).
 pub(crate) fn check(
     paths: &[PathBuf],
     format: CheckFormat,
     deny_warnings: bool,
+    now: DateTime<Utc>,
 ) -> Result<ExitCode> {
     let files = files::collect(paths, files::is_campaign)?;
     if files.is_empty() {
@@ -46,7 +49,7 @@ pub(crate) fn check(
     }
     let mut loaded = Vec::with_capacity(files.len());
     for file in &files {
-        loaded.push(files::load(file)?);
+        loaded.push(files::load_at(file, Some(now))?);
     }
     let count = |errors: bool| -> usize {
         loaded

@@ -5,6 +5,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use chrono::{DateTime, Utc};
 use tombola_dsl::{Report, render};
 use tombola_ir::Campaign;
 
@@ -15,12 +16,18 @@ pub(crate) struct Loaded {
     pub(crate) report: Report,
 }
 
-/// Reads and checks one campaign file; its diagnostics are in the report, not an error.
+/// Reads and checks one campaign file; its diagnostics are in the report, not
+/// an error. A file that is not UTF-8 is a diagnostic of its own, so a
+/// folder's other files are still checked.
 pub(crate) fn load(path: &Path) -> Result<Loaded> {
-    let source = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let source = String::from_utf8(source)
-        .with_context(|| format!("{} is not UTF-8 text", path.display()))?;
-    let report = tombola_dsl::check_source(&source);
+    load_at(path, None)
+}
+
+/// [`load`] as of `now` when given, which adds the findings that depend on
+/// the time (a window that has already ended).
+pub(crate) fn load_at(path: &Path, now: Option<DateTime<Utc>>) -> Result<Loaded> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let (source, report) = tombola_dsl::check_bytes(&bytes, now);
     Ok(Loaded {
         name: path.display().to_string(),
         source,

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
+use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 
 use crate::check::CheckFormat;
@@ -48,6 +49,10 @@ enum Command {
         /// Fail on warnings too.
         #[arg(long)]
         deny_warnings: bool,
+        /// Check as of this time (RFC 3339, e.g. 2026-03-01T09:00:00Z) instead of the clock:
+        /// a window that has ended by then is a warning.
+        #[arg(long, env = "TOMBOLA_NOW")]
+        now: Option<DateTime<Utc>>,
     },
     /// Print the JSON Schema of campaign files (or, with --scenario, of scenario files).
     Schema {
@@ -198,7 +203,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             paths,
             format,
             deny_warnings,
-        } => check::check(&paths, format, deny_warnings),
+            now,
+        } => check::check(&paths, format, deny_warnings, now.unwrap_or_else(Utc::now)),
         Command::Schema { scenario } => schema::schema(scenario),
         Command::Test {
             paths,

@@ -118,6 +118,8 @@ codes! {
     MissingKey = "T0005", Error, "syntax", "a required key is missing";
     InvalidValue = "T0006", Error, "syntax", "a value outside what the key allows (a malformed id, an unknown option, a negative count…)";
     ConflictingKeys = "T0007", Error, "syntax", "keys that exclude each other appear together";
+    NotUtf8 = "T0008", Error, "syntax", "the file is not UTF-8 text";
+    ManyDocuments = "T0009", Error, "syntax", "the file holds more than one YAML document";
     ExprSyntax = "T0101", Error, "expression syntax", "an expression that does not parse";
     ExprLimits = "T0102", Error, "expression syntax", "an expression that is too long or nests too deeply";
     UnknownAward = "T0201", Error, "references", "a reference to an award that is not defined";
@@ -149,6 +151,7 @@ codes! {
     DayAboveMonth = "T0503", Error, "time and caps", "the per-day cap is above the per-month cap";
     MonthAboveTotal = "T0504", Error, "time and caps", "the per-month (or per-day) cap is above the total cap";
     BadTime = "T0505", Error, "time and caps", "a date or time that is not valid";
+    WindowEnded = "T0506", Warning, "time and caps", "the window has already ended (by the clock, or `check --now`)";
     UnknownName = "T0601", Error, "expressions", "an expression reads a name that is not in scope here";
     TypeMismatch = "T0602", Error, "expressions", "an expression or operand of the wrong type";
     Arity = "T0603", Error, "expressions", "a function called with the wrong number of arguments";
@@ -157,6 +160,8 @@ codes! {
     NegativeAmount = "T0606", Error, "expressions", "a negative amount, price or cost";
     NonConstantList = "T0607", Error, "expressions", "a list literal whose elements are not constants";
     CreditPrecision = "T0608", Error, "expressions", "a credit amount with more than 2 fractional digits";
+    CreditDigits = "T0609", Error, "expressions", "a credit expression that can have more than 2 fractional digits (a division or a fraction of a decimal, not rounded)";
+    CreditLimit = "T0610", Error, "expressions", "a credit amount or price that can pass the balance limit of 10^12 credits";
     SecretInFile = "T0701", Error, "delivery and inputs", "a secret written in the file where an environment variable name belongs";
     BadWebhook = "T0702", Error, "delivery and inputs", "a webhook URL that is not http(s)";
     NoDelivery = "T0703", Error, "delivery and inputs", "external awards (items, coupons) without a delivery webhook";

@@ -16,6 +16,8 @@ pub mod model;
 pub mod render;
 mod yaml;
 
+use chrono::{DateTime, Utc};
+
 pub use compile::{ISSUE, compile};
 pub use decode::Decoded;
 pub use diagnostic::{Code, Diagnostic, Label, Severity};
@@ -35,8 +37,33 @@ impl Report {
     }
 }
 
-/// Parses, decodes, checks and compiles one campaign file.
+/// Parses, decodes, checks and compiles one campaign file, without a clock:
+/// the same source gives the same report on every day.
 pub fn check_source(source: &str) -> Report {
+    check(source, None)
+}
+
+/// Checks a file as read from disk, as of `now` when given, which adds the
+/// findings that depend on the time (a window that has already ended, `T0506`).
+/// Bytes that are not UTF-8 are reported (`T0008`) instead of checked. The
+/// text returned is what the diagnostics' spans point into: the file itself,
+/// or, when it is not UTF-8, the file with each invalid sequence replaced by
+/// U+FFFD (the same bytes up to the first).
+pub fn check_bytes(bytes: &[u8], now: Option<DateTime<Utc>>) -> (String, Report) {
+    match std::str::from_utf8(bytes) {
+        Ok(source) => (source.to_string(), check(source, now)),
+        Err(error) => {
+            let text = String::from_utf8_lossy(bytes).into_owned();
+            let report = Report {
+                campaign: None,
+                diagnostics: vec![yaml::not_utf8(bytes, &error)],
+            };
+            (text, report)
+        }
+    }
+}
+
+fn check(source: &str, now: Option<DateTime<Utc>>) -> Report {
     let node = match yaml::parse(source) {
         Ok(node) => node,
         Err(diagnostic) => {
@@ -49,7 +76,7 @@ pub fn check_source(source: &str) -> Report {
     let (decoded, mut diagnostics) = decode::Decoder::new(source).campaign(&node);
     let campaign = match decoded {
         Some(decoded) => {
-            let (campaign, more) = compile(&decoded);
+            let (campaign, more) = compile(&decoded, now);
             diagnostics.extend(more);
             campaign
         }

@@ -300,6 +300,7 @@ fn yaml_error(source: &str, error: &serde_saphyr::Error) -> Diagnostic {
                 "campaign files may nest {MAX_NESTING} levels and replay at most {MAX_ALIAS_EVENTS} nodes through aliases"
             )),
         Failure::Unclosed(bracket) => unclosed(source, span, bracket),
+        Failure::ManyDocuments => many_documents(source, span),
         Failure::Syntax => Diagnostic::new(Code::YamlSyntax, span, format!("invalid YAML: {message}"))
             .label("here")
             .help("check the indentation and the quoting around this point"),
@@ -318,6 +319,8 @@ enum Failure {
     Limit,
     /// A flow collection (`[` or `{`) never closed.
     Unclosed(char),
+    /// A second YAML document (`---`) after the first.
+    ManyDocuments,
     Syntax,
 }
 
@@ -339,6 +342,11 @@ fn failure(error: &serde_saphyr::Error) -> Failure {
             ..
         }
         | E::InternalDepthUnderflow { .. } => Failure::TooDeep,
+        E::Budget {
+            breach: B::Documents { .. },
+            ..
+        }
+        | E::MultipleDocuments { .. } => Failure::ManyDocuments,
         E::Budget { .. } | E::AliasReplayCounterOverflow { .. } => Failure::Limit,
         // Classified as limits since the messages were matched on the word "alias";
         // kept so this change alters no diagnostic (they are mistakes, not limits).
@@ -379,6 +387,77 @@ fn unclosed(source: &str, span: Span, bracket: char) -> Diagnostic {
     .help(format!(
         "close it with `{close}` at the end of the value it opens"
     ))
+}
+
+/// A file with a second document: serde-saphyr words it in its budget's
+/// terms (`Documents { documents: 2 }`) and points where it stopped counting,
+/// so find the second document's start in the text.
+fn many_documents(source: &str, fallback: Span) -> Diagnostic {
+    Diagnostic::new(
+        Code::ManyDocuments,
+        second_document(source).unwrap_or(fallback),
+        "the file holds more than one YAML document; a campaign file is one document",
+    )
+    .label("a second document starts here")
+    .help("put each campaign in a file of its own, or remove this `---` line")
+}
+
+/// The span of the line that starts the second document: a `---` after the
+/// first document's content, or content after a `...` that ended it.
+fn second_document(source: &str) -> Option<Span> {
+    let mut content = false;
+    let mut ended = false;
+    let mut at = 0;
+    for line in source.split_inclusive('\n') {
+        let text = line.trim_end();
+        let span = Span::new(at, at + text.len());
+        at += line.len();
+        let marker = |m: &str| text == m || text.starts_with(&format!("{m} "));
+        if marker("---") {
+            if content || ended {
+                return Some(span);
+            }
+            content = true;
+        } else if marker("...") {
+            ended = content;
+        } else if !text.trim_start().is_empty() && !text.trim_start().starts_with('#') {
+            if ended && !text.starts_with('%') {
+                return Some(span);
+            }
+            content = true;
+        }
+    }
+    None
+}
+
+/// A file that is not UTF-8: where the first invalid byte is, in the text
+/// [`crate::check_bytes`] shows (the same bytes up to there, then U+FFFD).
+pub(crate) fn not_utf8(bytes: &[u8], error: &std::str::Utf8Error) -> Diagnostic {
+    let at = error.valid_up_to();
+    let span = Span::new(at, at + char::REPLACEMENT_CHARACTER.len_utf8());
+    let message = match error.error_len() {
+        Some(len) => {
+            let shown: Vec<String> = bytes[at..at + len]
+                .iter()
+                .map(|b| format!("0x{b:02X}"))
+                .collect();
+            let (noun, verb) = if len == 1 {
+                ("byte", "is")
+            } else {
+                ("bytes", "are")
+            };
+            format!(
+                "the file is not UTF-8 text: {noun} {} here {verb} not a UTF-8 character",
+                shown.join(" ")
+            )
+        }
+        None => "the file is not UTF-8 text: it ends inside a character".to_string(),
+    };
+    Diagnostic::new(Code::NotUtf8, span, message)
+        .label("not UTF-8")
+        .help(
+            "save the file as UTF-8; this byte suggests another encoding (Latin-1, Windows-1252…)",
+        )
 }
 
 #[cfg(test)]

@@ -148,6 +148,10 @@ pub struct Program {
     pub(crate) ty: Type,
     pub(crate) zone: Tz,
     pub(crate) reads: Vec<Slot>,
+    /// See [`Program::max_digits`].
+    pub(crate) digits: Option<u32>,
+    /// See [`Program::largest_probe`].
+    pub(crate) largest: Option<Decimal>,
 }
 
 impl serde::Serialize for Program {
@@ -177,6 +181,22 @@ impl Program {
             },
             _ => None,
         }
+    }
+
+    /// The most fractional digits the value can carry (trailing zeros
+    /// dropped), or `None` when the checker cannot bound them: a division not
+    /// rounded. A decimal input counts [`INPUT_DIGITS`](crate::INPUT_DIGITS);
+    /// values that are not numbers count 0.
+    pub fn max_digits(&self) -> Option<u32> {
+        self.digits
+    }
+
+    /// The largest magnitude a numeric program reaches when every number it
+    /// reads is 1 and every `random` sits at either bound (`Decimal::MAX` for
+    /// an overflow), or `None` when it cannot be tried that way. A value found
+    /// here happens for some input, so a limit can refuse it for certain.
+    pub fn largest_probe(&self) -> Option<Decimal> {
+        self.largest
     }
 
     /// The static type of the result.

@@ -18,7 +18,7 @@ mod print;
 mod types;
 
 pub use ast::{BinaryOp, DurationUnit, Expr, ExprKind, Ident, Span, UnaryOp};
-pub use check::{CheckError, CheckErrorKind, check, did_you_mean};
+pub use check::{CheckError, CheckErrorKind, INPUT_DIGITS, check, did_you_mean};
 pub use eval::{Env, EvalError, Program, Runtime, Slot, Val, Value, value_has_type};
 pub use parser::{MAX_DEPTH, MAX_LEN, ParseError, ParseErrorKind, parse};
 pub use types::{DRAW_COUNTS, FUNCTIONS, Function, Scope, Type, USER_BUILTINS};

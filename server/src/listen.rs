@@ -119,9 +119,13 @@ impl Open {
         self.connections.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Asks the connection idle the longest to close; false if none is idle.
+    /// Asks the connection idle the longest to close, unless one asked is
+    /// still closing; false if none is idle.
     fn evict_idlest(&self) -> bool {
         let open = self.lock();
+        if open.values().any(|c| c.close.load(Ordering::Acquire)) {
+            return true;
+        }
         let idlest = open
             .values()
             .filter(|c| c.idle() && !c.close.load(Ordering::Acquire))
@@ -161,11 +165,15 @@ pub async fn serve(
     let mut shutdown = pin!(shutdown);
     let mut last_error: Option<Instant> = None;
     loop {
-        // At the cap, make room by closing the longest-idle connection, or wait
-        // for one to end: accepting more would run out of file descriptors.
-        while open.count() >= limits.max_connections && !open.evict_idlest() {
+        // At the cap, make room by closing the longest-idle connection and wait
+        // for a connection to end before accepting another: accepting first
+        // would run out of file descriptors before the closes land. With none
+        // idle, this waits for one to end (the timeout looks for idle ones again).
+        while open.count() >= limits.max_connections {
+            open.evict_idlest();
             tokio::select! {
                 () = open.ended.notified() => {}
+                () = tokio::time::sleep(Duration::from_millis(100)) => {}
                 () = &mut shutdown => return drain(open, tasks, stopping, cut, &limits).await,
             }
         }

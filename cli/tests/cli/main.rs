@@ -29,7 +29,8 @@ fn stdout(output: &Output) -> String {
 
 #[test]
 fn shipped_campaigns_pass() {
-    let output = tombola(&["check", "campaigns/"]);
+    // Inside every shipped window, so no T0506 warning whatever the day.
+    let output = tombola(&["check", "--now", "2026-06-01T00:00:00Z", "campaigns/"]);
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
     assert!(
         stdout(&output).contains("checked 3 files: 0 errors, 0 warnings"),
@@ -65,6 +66,78 @@ fn warnings_pass_unless_denied() {
             .code(),
         Some(1)
     );
+}
+
+#[test]
+fn a_window_that_has_ended_warns_as_of_now() {
+    let fixture = "dsl/tests/fixtures/T0506-window-already-ended.yaml";
+    let after = tombola(&["check", "--now", "2026-03-01T00:00:00Z", fixture]);
+    assert_eq!(after.status.code(), Some(0), "a warning passes");
+    let text = stdout(&after);
+    assert!(text.contains(&format!("{fixture}:6:33: T0506")), "{text}");
+    assert!(text.contains("0 errors, 1 warning"), "{text}");
+    // The window runs to the end of 2025-12-31 in Shanghai, 16:00 UTC.
+    let before = tombola(&["check", "--now", "2025-12-31T15:59:59Z", fixture]);
+    assert!(
+        stdout(&before).contains("0 errors, 0 warnings"),
+        "{}",
+        stdout(&before)
+    );
+    let denied = Command::new(env!("CARGO_BIN_EXE_tombola"))
+        .args(["check", "--deny-warnings", fixture])
+        .env("TOMBOLA_NOW", "2026-12-31T16:00:00Z")
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert_eq!(denied.status.code(), Some(1), "{}", stdout(&denied));
+    assert!(stdout(&denied).contains("T0506"), "TOMBOLA_NOW is read");
+}
+
+#[test]
+fn a_file_that_is_not_utf8_is_reported_and_the_others_checked() {
+    let dir = std::env::temp_dir().join(format!("tombola-cli-utf8-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fixtures = root().join("dsl/tests/fixtures");
+    std::fs::copy(
+        fixtures.join("T0008-not-utf8.yaml"),
+        dir.join("a-latin1.yaml"),
+    )
+    .unwrap();
+    std::fs::copy(
+        fixtures.join("T0301-rates-sum-to-061.yaml"),
+        dir.join("b-rates.yaml"),
+    )
+    .unwrap();
+    std::fs::copy(
+        root().join("campaigns/showcase.yaml"),
+        dir.join("c-showcase.yaml"),
+    )
+    .unwrap();
+    // Inside the T0301 fixture's window, so its file has no T0506 warning first.
+    let now = "2026-03-01T00:00:00Z";
+    let output = tombola(&[
+        "check",
+        "--now",
+        now,
+        "--format",
+        "json",
+        dir.to_str().unwrap(),
+    ]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "a diagnostic, not a crash (2)"
+    );
+    let document: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let files = document["files"].as_array().unwrap();
+    assert_eq!(files.len(), 3, "every file is checked");
+    let first = &files[0]["diagnostics"][0];
+    assert_eq!(first["code"], "T0008");
+    assert_eq!(first["start"]["line"], 4);
+    assert_eq!(first["start"]["column"], 23);
+    assert_eq!(files[1]["diagnostics"][0]["code"], "T0301");
+    assert_eq!(files[2]["diagnostics"].as_array().unwrap().len(), 0);
 }
 
 #[test]

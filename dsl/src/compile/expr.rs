@@ -1,10 +1,11 @@
 //! Expressions in the file: parsed and type-checked against what their
 //! position may read, and held to what the position wants (a condition is a
-//! bool, an amount is never negative, credits have at most two digits).
+//! bool, an amount is never negative, credits are held to hundredths and the
+//! balance limit).
 
 use tombola_grammar::{CheckError, CheckErrorKind, ParseError, Program, Scope, Span, Type};
 
-use super::{CREDIT_SCALE, Context, Findings, Want};
+use super::{Context, Findings, Want, credits};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::model::ExprText;
 
@@ -140,7 +141,7 @@ fn type_fit(expr: &ExprText, program: &Program, want: Want, what: &str) -> Optio
     )
 }
 
-/// Amounts are never negative, and credits are counted in hundredths.
+/// Amounts are never negative, and credits are held to [`credits`].
 fn amount_bounds(expr: &ExprText, program: &Program, want: Want, what: &str) -> Option<Diagnostic> {
     if matches!(want, Want::Credits | Want::Int)
         && let Some(low) = program.lower_bound()
@@ -157,26 +158,8 @@ fn amount_bounds(expr: &ExprText, program: &Program, want: Want, what: &str) -> 
             .help("amounts are zero or more: raise the lower bound to 0 or above"),
         );
     }
-    if want == Want::Credits
-        && let Some(value) = program.constant()
-        && let Some(value) = value.as_val().to_decimal()
-        && value.normalize().scale() > CREDIT_SCALE
-    {
-        return Some(
-            Diagnostic::new(
-                Code::CreditPrecision,
-                expr.text_span(),
-                format!("{what}: {value} has more than 2 fractional digits"),
-            )
-            .label("too precise")
-            .help(format!(
-                "credits are counted in hundredths: write {}",
-                value.round_dp_with_strategy(
-                    CREDIT_SCALE,
-                    rust_decimal::RoundingStrategy::MidpointAwayFromZero
-                )
-            )),
-        );
+    if want == Want::Credits {
+        return credits::expression(expr, program, what);
     }
     None
 }

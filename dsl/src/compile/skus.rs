@@ -1,6 +1,6 @@
 //! SKUs: packages that grant at least one draw, priced in whole hundredths of credits.
 
-use super::{CREDIT_SCALE, Findings};
+use super::{Findings, credits};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::model::{Amount, CampaignFile, Id, Sp};
 use tombola_ir as ir;
@@ -49,23 +49,11 @@ fn price_ok(out: &mut Findings<'_>, id: &Id, price: &Sp<Amount>) -> bool {
         );
         return false;
     }
-    if p.normalize().scale() > CREDIT_SCALE {
-        out.push(
-            Diagnostic::new(
-                Code::CreditPrecision,
-                price.span,
-                format!("the price {p} has more than 2 fractional digits"),
-            )
-            .label("too precise")
-            .help(format!(
-                "credits are counted in hundredths: write {}",
-                p.round_dp_with_strategy(
-                    CREDIT_SCALE,
-                    rust_decimal::RoundingStrategy::MidpointAwayFromZero
-                )
-            )),
-        );
-        return false;
+    match credits::price(id, price) {
+        Some(diagnostic) => {
+            out.push(diagnostic);
+            false
+        }
+        None => true,
     }
-    true
 }

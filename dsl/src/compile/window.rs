@@ -9,14 +9,46 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::model::{Sp, When, Window};
 use tombola_ir as ir;
 
-/// The zone (UTC when unknown, which is reported) and the window, when it is valid.
-pub(super) fn check(window: &Window, out: &mut Findings<'_>) -> (Tz, Option<ir::Window>) {
+/// The zone (UTC when unknown, which is reported) and the window, when it
+/// is valid. Given the time, a window that has already ended is a warning.
+pub(super) fn check(
+    window: &Window,
+    now: Option<DateTime<Utc>>,
+    out: &mut Findings<'_>,
+) -> (Tz, Option<ir::Window>) {
     let Ok(zone) = window.zone.value.parse::<Tz>() else {
         let names = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name());
         resolve::report_unknown(out, Unknown::Zone, &window.zone, names);
         return (Tz::UTC, None);
     };
-    (zone, bounds(window, zone, out))
+    let checked = bounds(window, zone, out);
+    if let (Some(checked), Some(now), Some(to)) = (&checked, now, &window.to) {
+        ended(checked, to, now, out);
+    }
+    (zone, checked)
+}
+
+/// A window already over deploys and then refuses every draw: likely a
+/// copied file whose dates were not moved. A warning, since checking an old
+/// campaign again is legitimate.
+fn ended(window: &ir::Window, to: &Sp<When>, now: DateTime<Utc>, out: &mut Findings<'_>) {
+    let Some(until) = window.until.filter(|until| *until <= now) else {
+        return;
+    };
+    let local = until.with_timezone(&window.zone).format("%Y-%m-%d %H:%M");
+    out.push(
+        Diagnostic::new(
+            Code::WindowEnded,
+            to.span,
+            format!(
+                "the window has already ended: draws stopped at {local} ({}), before now ({})",
+                window.zone,
+                now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            ),
+        )
+        .label("ended")
+        .help("move `to` (and `from`) to the dates of this run; `tombola check --now <time>` checks as of another time"),
+    );
 }
 
 fn bounds(window: &Window, zone: Tz, out: &mut Findings<'_>) -> Option<ir::Window> {

@@ -23,7 +23,8 @@ pub struct Decoded {
     /// Sections where an entry was dropped: totals over them (rate sums…) are not checked.
     pub incomplete: HashSet<&'static str>,
     /// Sections that are missing or could not be read at all: their ids are
-    /// unknown, so references into them are not reported.
+    /// unknown, so references into them are not reported (and a `window`
+    /// that could not be read is not checked: a stand-in holds its place).
     pub unreadable: HashSet<&'static str>,
     /// The `pool` key, where findings about the whole pool point.
     pub pool_key: Option<Span>,

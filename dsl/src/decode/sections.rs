@@ -94,12 +94,19 @@ impl Decoder<'_> {
             m.used[i] = true;
         }
         m.finish(self);
+        // A header key that is missing or broken was reported; the rest of the
+        // file is still checked, so a stand-in takes its place.
+        let head = self.head(root);
+        let window = window.unwrap_or_else(|| {
+            self.unreadable.insert("window");
+            placeholder_window(head)
+        });
         Some(CampaignFile {
-            campaign: campaign?,
-            name: name?,
+            campaign: campaign.unwrap_or_else(|| Sp::new(String::new(), head)),
+            name: name.unwrap_or_else(|| Sp::new(String::new(), head)),
             description,
             state,
-            window: window?,
+            window,
             allowance,
             quota,
             inputs,
@@ -675,4 +682,18 @@ impl Decoder<'_> {
             award,
         })
     }
+}
+
+/// What stands in for a window that could not be read: never lowered, since
+/// an error was reported, and never checked (the section is unreadable).
+fn placeholder_window(span: tombola_grammar::Span) -> Sp<Window> {
+    let epoch = chrono::NaiveDate::default();
+    Sp::new(
+        Window {
+            from: Sp::new(When::Date(epoch), span),
+            to: None,
+            zone: Sp::new("UTC".to_string(), span),
+        },
+        span,
+    )
 }

@@ -9,18 +9,25 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use tombola_dsl::{Code, Report, Severity, check_source, render};
+use chrono::{DateTime, Utc};
+use tombola_dsl::{Code, Report, Severity, check_bytes, check_source, render};
 
 /// The fixture that shows all errors of a file come out of one run.
 const MULTI_ERRORS: &str = "multi-errors.yaml";
+
+/// The time the fixtures are checked at, so a window that has ended (`T0506`)
+/// is the same finding on every day: the fixtures' windows open then.
+fn fixture_now() -> DateTime<Utc> {
+    "2026-03-01T00:00:00Z".parse().expect("an RFC 3339 time")
+}
 
 fn manifest_dir() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// `(file name, source)` of every `.yaml` file in `dir`, by name.
-fn yaml_files(dir: &Path) -> Vec<(String, String)> {
-    let mut files: Vec<(String, String)> = fs::read_dir(dir)
+/// `(file name, bytes)` of every `.yaml` file in `dir`, by name.
+fn yaml_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = fs::read_dir(dir)
         .unwrap_or_else(|error| panic!("reading {}: {error}", dir.display()))
         .map(|entry| entry.expect("a directory entry").path())
         .filter(|path| path.extension().is_some_and(|ext| ext == "yaml"))
@@ -30,7 +37,8 @@ fn yaml_files(dir: &Path) -> Vec<(String, String)> {
                 .and_then(|name| name.to_str())
                 .expect("fixture names are UTF-8")
                 .to_string();
-            let source = fs::read_to_string(&path)
+            // Bytes, not text: one fixture is not UTF-8 on purpose (T0008).
+            let source = fs::read(&path)
                 .unwrap_or_else(|error| panic!("reading {}: {error}", path.display()));
             (name, source)
         })
@@ -39,7 +47,7 @@ fn yaml_files(dir: &Path) -> Vec<(String, String)> {
     files
 }
 
-fn fixtures() -> Vec<(String, String)> {
+fn fixtures() -> Vec<(String, Vec<u8>)> {
     let files = yaml_files(&manifest_dir().join("tests/fixtures"));
     assert!(!files.is_empty(), "no fixtures found");
     files
@@ -71,8 +79,8 @@ fn codes(report: &Report) -> Vec<&'static str> {
 
 #[test]
 fn each_fixture_reports_its_code_and_nothing_else() {
-    for (file, source) in fixtures() {
-        let report = check_source(&source);
+    for (file, bytes) in fixtures() {
+        let (source, report) = check_bytes(&bytes, Some(fixture_now()));
         let stem = file.trim_end_matches(".yaml");
         if file == MULTI_ERRORS {
             assert!(report.has_errors(), "{file}: expected errors");
@@ -150,13 +158,14 @@ fn one_run_reports_every_error_of_a_file() {
 
 #[test]
 fn shipped_campaigns_have_no_diagnostics() {
-    let campaigns: Vec<(String, String)> = yaml_files(&manifest_dir().join("../campaigns"))
+    let campaigns: Vec<(String, Vec<u8>)> = yaml_files(&manifest_dir().join("../campaigns"))
         .into_iter()
         // Scenario files sit beside campaigns but have their own schema.
         .filter(|(file, _)| !file.ends_with(".test.yaml"))
         .collect();
     assert!(!campaigns.is_empty(), "no campaigns found");
-    for (file, source) in campaigns {
+    for (file, bytes) in campaigns {
+        let source = String::from_utf8(bytes).expect("campaigns are UTF-8");
         let report = check_source(&source);
         assert!(
             report.diagnostics.is_empty(),
@@ -167,5 +176,59 @@ fn shipped_campaigns_have_no_diagnostics() {
             report.campaign.is_some(),
             "campaigns/{file} did not compile"
         );
+    }
+}
+
+/// Rounded credits are what T0609 asks for, and pass: the fix in its help works.
+#[test]
+fn rounded_credits_pass() {
+    let path = manifest_dir().join("tests/fixtures/T0609-credits-not-rounded.yaml");
+    let source = fs::read_to_string(&path).expect("the T0609 fixture");
+    let fixed = source
+        .replace("\"user.spend / 3\"", "\"round(user.spend / 3, 2)\"")
+        .replace("\"user.spend * 1.5%\"", "\"round(user.spend * 1.5%, 2)\"")
+        .replace("\"event.amount * 5%\"", "\"round(event.amount * 5%, 2)\"");
+    assert_ne!(fixed, source, "the fixture holds both expressions");
+    let report = check_source(&fixed);
+    assert_eq!(codes(&report), Vec::<&str>::new());
+    assert!(report.campaign.is_some());
+}
+
+/// A second document is reported in plain words at its `---`, not in the
+/// YAML library's own terms (`budget breached: Documents { documents: 2 }`).
+#[test]
+fn a_second_document_is_reported_at_its_start() {
+    let source = "campaign: a\n---\ncampaign: b\n";
+    let report = check_source(source);
+    assert_eq!(codes(&report), ["T0009"]);
+    let diagnostic = &report.diagnostics[0];
+    assert_eq!(&source[diagnostic.span.start..diagnostic.span.end], "---");
+    assert!(!diagnostic.message.contains('{'), "{}", diagnostic.message);
+    let source = "campaign: a\n...\n# the next one\ncampaign: b\n";
+    let span = check_source(source).diagnostics[0].span;
+    assert_eq!(&source[span.start..span.end], "campaign: b");
+}
+
+/// A file without `name`, `campaign` or `window` (T0005) still has its other
+/// mistakes reported: the T0301 fixture's rates sum to 0.61 either way.
+#[test]
+fn a_missing_header_key_hides_no_other_error() {
+    let path = manifest_dir().join("tests/fixtures/T0301-rates-sum-to-061.yaml");
+    let source = fs::read_to_string(&path).expect("the T0301 fixture");
+    for key in ["campaign:", "name:", "window:"] {
+        let without: String = source
+            .lines()
+            .filter(|line| !line.starts_with(key))
+            .map(|line| format!("{line}\n"))
+            .collect();
+        assert_ne!(without, source, "the fixture has a `{key}` line");
+        let report = check_source(&without);
+        assert_eq!(
+            codes(&report),
+            ["T0005", "T0301"],
+            "without `{key}`:\n{}",
+            rendered("T0301-rates-sum-to-061.yaml", &without, &report)
+        );
+        assert!(report.campaign.is_none(), "without `{key}`: compiled");
     }
 }

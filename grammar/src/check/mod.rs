@@ -9,8 +9,11 @@ use crate::ast::{Expr, ExprKind, Ident, Span};
 use crate::eval::{Code, Env, EvalError, Program, Runtime, Slot, Val, Value};
 use crate::types::{DRAW_COUNTS, FUNCTIONS, Scope, Type, USER_BUILTINS};
 
+mod bounds;
 mod call;
 mod ops;
+
+pub use bounds::INPUT_DIGITS;
 
 /// What is wrong with an expression, at a span of its text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,13 +54,19 @@ pub fn check(expr: &Expr, scope: &Scope, zone: Tz) -> Result<Program, Vec<CheckE
     };
     let typed = checker.expr(expr);
     match typed {
-        Some((code, ty)) if checker.errors.is_empty() => Ok(Program {
-            source: expr.to_string(),
-            code,
-            ty,
-            zone,
-            reads: checker.reads,
-        }),
+        Some((code, ty)) if checker.errors.is_empty() => {
+            let mut program = Program {
+                source: expr.to_string(),
+                code,
+                ty,
+                zone,
+                reads: checker.reads,
+                digits: Some(0),
+                largest: None,
+            };
+            bounds::record(&mut program, scope);
+            Ok(program)
+        }
         _ => Err(checker.errors),
     }
 }
@@ -458,6 +467,8 @@ fn fold(code: &Code, zone: Tz) -> Result<Value, EvalError> {
         ty: Type::Bool,
         zone,
         reads: Vec::new(),
+        digits: Some(0),
+        largest: None,
     };
     program
         .eval(&NoInputs, &mut NoInputs)

@@ -273,3 +273,41 @@ mod round_trip {
         }
     }
 }
+
+/// The digits and the probe of every line of `bounds.txt`.
+#[test]
+fn bounds_table() {
+    let (scope, _) = scope();
+    let table = include_str!("bounds.txt");
+    let mut failures = String::new();
+    let mut cases = 0;
+    for (number, line) in table.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let parts: Vec<&str> = line.rsplitn(3, " | ").collect();
+        let [probe, digits, expression] = parts[..] else {
+            panic!("bounds.txt:{}: `expression | digits | probe`", number + 1);
+        };
+        cases += 1;
+        let program = check(&parse(expression).unwrap(), &scope, chrono_tz::UTC).unwrap();
+        let actual_digits = program
+            .max_digits()
+            .map_or("any".to_string(), |d| d.to_string());
+        let actual_probe = match program.largest_probe() {
+            None => "-".to_string(),
+            Some(v) if v == rust_decimal::Decimal::MAX => "overflow".to_string(),
+            Some(v) => v.to_string(),
+        };
+        if (actual_digits.as_str(), actual_probe.as_str()) != (digits, probe) {
+            let _ = writeln!(
+                failures,
+                "bounds.txt:{}: `{expression}`\n  expected {digits} | {probe}\n  actual   {actual_digits} | {actual_probe}",
+                number + 1
+            );
+        }
+    }
+    assert!(cases > 30, "the table lost its cases: {cases}");
+    assert!(failures.is_empty(), "\n{failures}");
+}
