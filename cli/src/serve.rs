@@ -97,6 +97,10 @@ pub(crate) struct ServeArgs {
     /// Seconds a client may take from a request's first byte to the end of its head.
     #[arg(long, env = "TOMBOLA_HEADER_TIMEOUT", default_value_t = 10.0)]
     header_timeout: f64,
+    /// Seconds a request's body may go without a byte arriving while the
+    /// server waits for it; the request is then refused and its connection closed.
+    #[arg(long, env = "TOMBOLA_BODY_TIMEOUT", default_value_t = 10.0)]
+    body_timeout: f64,
     /// Seconds a keep-alive connection may wait for its next request.
     #[arg(long, env = "TOMBOLA_IDLE_TIMEOUT", default_value_t = 60.0)]
     idle_timeout: f64,
@@ -155,6 +159,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
     let limits = tombola_server::listen::Limits {
         shutdown_timeout: seconds("shutdown-timeout", args.shutdown_timeout)?,
         header_timeout: seconds("header-timeout", args.header_timeout)?,
+        body_timeout: seconds("body-timeout", args.body_timeout)?,
         idle_timeout: seconds("idle-timeout", args.idle_timeout)?,
         max_connections: match args.max_connections {
             Some(0) => bail!("--max-connections must be at least 1"),
@@ -254,9 +259,24 @@ async fn serve(args: ServeArgs) -> Result<()> {
         "connection limits"
     );
     tombola_server::listen::serve(listener, tombola_server::app(state), limits, shutdown()).await;
-    // Writes whose callers left or timed out still finish before the process ends.
+    // Writes whose callers left or timed out still finish before the process
+    // ends: the store accepted them, and their request ids must replay. They
+    // end when the store answers; until then, say what is awaited.
     tasks.close();
-    tasks.wait().await;
+    if !tasks.is_empty() {
+        tracing::info!(
+            writes = tasks.len(),
+            "waiting for writes the store accepted to finish"
+        );
+    }
+    loop {
+        tokio::select! {
+            () = tasks.wait() => break,
+            () = tokio::time::sleep(Duration::from_secs(5)) => {
+                tracing::warn!(writes = tasks.len(), "still waiting for the store to finish writes");
+            }
+        }
+    }
     tracing::info!("stopped");
     Ok(())
 }

@@ -165,6 +165,25 @@ pub(crate) fn command(
     if !(0.0..=1.0).contains(&profile.sign_in) {
         bail!("--sign-in is a probability between 0 and 1");
     }
+    if let Some(sku) = &profile.exchange {
+        match campaign.skus.iter().find(|s| &s.id == sku) {
+            None => {
+                let declared: Vec<&str> = campaign.skus.iter().map(|s| s.id.as_str()).collect();
+                bail!(
+                    "--exchange {sku}: the campaign declares no such SKU (it declares: {})",
+                    if declared.is_empty() {
+                        "none".to_string()
+                    } else {
+                        declared.join(", ")
+                    }
+                );
+            }
+            Some(found) if found.price.is_none() => {
+                bail!("--exchange {sku}: the SKU has no credit `price`, so it cannot be bought");
+            }
+            Some(_) => {}
+        }
+    }
     let bar = progress();
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     let result = runtime.block_on(run(&source, &campaign, profile, &bar))?;

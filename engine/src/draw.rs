@@ -38,6 +38,7 @@ impl DrawRequest<'_> {
                 .attributes("attributes", self.attributes),
             first_hash: self.first_hash(),
             now,
+            picks: true,
         }
     }
 
@@ -208,16 +209,18 @@ impl Engine {
             AwardKind::Credits => {
                 let reference = format!("{}/{}", campaign.id, request.request_id);
                 // The evaluation checked the amount: not negative, exact, within the limit.
+                // Nothing given writes no ledger entry.
                 let amount = amount.unwrap_or_default();
-                if !tx
-                    .add_credits(&CreditChange {
-                        user: request.user,
-                        delta: hundredths(amount)?,
-                        reason: "award",
-                        reference: &reference,
-                        at,
-                    })
-                    .await?
+                if !amount.is_zero()
+                    && !tx
+                        .add_credits(&CreditChange {
+                            user: request.user,
+                            delta: hundredths(amount)?,
+                            reason: "award",
+                            reference: &reference,
+                            at,
+                        })
+                        .await?
                 {
                     return Err(Failure::BalanceLimit { amount });
                 }
@@ -320,6 +323,7 @@ impl<'a> SkuRequest<'a> {
                 .field("sku", self.sku),
             first_hash: sha256_hex(format!("{}\n{}", self.user, self.sku).as_bytes()),
             now,
+            picks: false,
         }
     }
 

@@ -13,7 +13,7 @@ use tombola_grammar::{Value, value_has_type};
 use tombola_ir::{AwardKind, Campaign, LoadError, Loader, State};
 
 use crate::counts::{Refusal, UserCounts};
-use crate::evaluate::DrawError;
+use crate::evaluate::{AmountError, DrawError};
 use crate::health::StoreHealth;
 use crate::period::Periods;
 use crate::store::prelude::*;
@@ -690,6 +690,12 @@ pub(crate) fn draw_failure(deployed: &Deployed, error: DrawError) -> Failure {
                 name,
             }
         }
+        // An amount past the credit limit comes of the caller's input (the
+        // check refuses those a campaign alone can reach): the user's limit.
+        DrawError::Amount {
+            error: AmountError::CreditRange(amount),
+            ..
+        } => Failure::BalanceLimit { amount },
         other => deployed.fault(other),
     }
 }

@@ -12,7 +12,7 @@ use crate::answer::{
 };
 use crate::draw::SkuRequest;
 use crate::engine::{Deployed, Engine, Failure, hundredths, micros, sha256_hex};
-use crate::evaluate::{DrawInput, Inputs, checked_amount};
+use crate::evaluate::{AmountError, DrawInput, Inputs, checked_amount};
 use crate::period::Periods;
 use crate::random::SeededRandom;
 use crate::request::{Answer, Body, Request};
@@ -83,6 +83,8 @@ impl EventRequest<'_> {
                 .attributes("attributes", self.attributes),
             first_hash: self.first_hash(),
             now,
+            // A rebate's amount may be `random(…)`.
+            picks: true,
         }
     }
 
@@ -274,8 +276,13 @@ impl Engine {
             let amount = program
                 .eval_decimal(&run.env, cx)
                 .map_err(|e| run.failure(rebate, e))?;
-            checked_amount(kind, amount)
-                .map_err(|e| run.deployed.fault(format_args!("rebate `{rebate}`: {e}")))
+            checked_amount(kind, amount).map_err(|error| match error {
+                // The caller's payment can be that large: the user's limit, not the campaign's fault.
+                AmountError::CreditRange(amount) => Failure::BalanceLimit { amount },
+                error => run
+                    .deployed
+                    .fault(format_args!("rebate `{rebate}`: {error}")),
+            })
         };
         Ok(match action {
             Action::Sku(ix) => {
@@ -358,6 +365,10 @@ impl Engine {
         at: i64,
     ) -> Result<(), Failure> {
         // `amount_of` checked the amount: not negative, exact, within the limit.
+        if amount.is_zero() {
+            // Nothing given writes no ledger entry.
+            return Ok(());
+        }
         let added = tx
             .add_credits(&CreditChange {
                 user,
@@ -499,6 +510,7 @@ impl Engine {
                 .field("reason", reason),
             first_hash: sha256_hex(format!("{user}\n{cents}\n{reason}").as_bytes()),
             now,
+            picks: false,
         };
         self.once(request, async |tx: &mut Tx| {
             let why = format!("adjustment: {reason}");

@@ -34,6 +34,9 @@ pub(crate) struct Request<'a> {
     /// The first release's hash of the same body, so its stored requests replay.
     pub(crate) first_hash: String,
     pub(crate) now: DateTime<Utc>,
+    /// The call picks at random (a draw, an event's rebates), so a refusal met
+    /// after the pick is recorded rather than open to a retry.
+    pub(crate) picks: bool,
 }
 
 /// A request body as named fields, hashed canonically: fields sorted by name,
@@ -103,24 +106,64 @@ fn encode<T: Answer>(answer: &T) -> Result<String, Failure> {
     Ok(format!("{FORM}{json}"))
 }
 
-/// A campaign fault as it is stored under its request id.
+/// A failure recorded as a request's answer, as it is stored.
 #[derive(Serialize, Deserialize)]
-struct StoredFault {
-    campaign: String,
-    version: i64,
-    detail: String,
+#[serde(tag = "code", rename_all = "kebab-case")]
+enum Recorded {
+    CampaignFault {
+        campaign: String,
+        version: i64,
+        detail: String,
+    },
+    BalanceLimit {
+        amount: rust_decimal::Decimal,
+    },
 }
 
-/// A stored answer, whichever form it was stored in; a recorded campaign fault
-/// answers as the fault again.
+impl Recorded {
+    /// `failure` if it is recorded rather than rolled back with the claim: a
+    /// fault of the campaign always; a balance limit met after a random pick
+    /// (`picks`), since a retry would otherwise pick again until it got past.
+    fn of(failure: &Failure, picks: bool) -> Option<Recorded> {
+        match failure {
+            Failure::CampaignFault {
+                campaign,
+                version,
+                detail,
+            } => Some(Recorded::CampaignFault {
+                campaign: campaign.clone(),
+                version: *version,
+                detail: detail.clone(),
+            }),
+            Failure::BalanceLimit { amount } if picks => {
+                Some(Recorded::BalanceLimit { amount: *amount })
+            }
+            _ => None,
+        }
+    }
+
+    fn failure(self) -> Failure {
+        match self {
+            Recorded::CampaignFault {
+                campaign,
+                version,
+                detail,
+            } => Failure::CampaignFault {
+                campaign,
+                version,
+                detail,
+            },
+            Recorded::BalanceLimit { amount } => Failure::BalanceLimit { amount },
+        }
+    }
+}
+
+/// A stored answer, whichever form it was stored in; a recorded failure
+/// answers as the failure again.
 pub(crate) fn decode<T: Answer>(stored: &str) -> Result<T, Failure> {
     if let Some(json) = stored.strip_prefix(FAULT) {
-        let fault: StoredFault = serde_json::from_str(json).map_err(|e| corrupt(e.to_string()))?;
-        return Err(Failure::CampaignFault {
-            campaign: fault.campaign,
-            version: fault.version,
-            detail: fault.detail,
-        });
+        let recorded: Recorded = serde_json::from_str(json).map_err(|e| corrupt(e.to_string()))?;
+        return Err(recorded.failure());
     }
     match stored.strip_prefix(FORM) {
         Some(json) => serde_json::from_str(json).map_err(|e| corrupt(e.to_string())),
@@ -137,9 +180,10 @@ impl Engine {
     /// body replays the stored answer, one with another body is a conflict, and a
     /// concurrent duplicate waits on the claim and then replays. A failure rolls
     /// everything back, the claim included, so a corrected retry runs again —
-    /// except a fault of the campaign itself: it is then recorded as the answer
-    /// (in a transaction of its own, after the rollback), so a retry cannot
-    /// re-roll the draw until it lands on an award that does not fail.
+    /// except a fault of the campaign itself, or a balance limit met after a
+    /// random pick: it is then recorded as the answer (in a transaction of its
+    /// own, after the rollback), so a retry cannot re-roll the draw until it
+    /// lands on an award that does not fail.
     pub(crate) async fn once<T, F>(&self, request: Request<'_>, run: F) -> Result<T, Failure>
     where
         T: Answer,
@@ -164,38 +208,26 @@ impl Engine {
             .await;
         self.note(&ran);
         let ran = match ran {
-            Err(Failure::CampaignFault {
-                campaign,
-                version,
-                detail,
-            }) => {
-                let fault = StoredFault {
-                    campaign,
-                    version,
-                    detail,
-                };
-                let stored = format!(
-                    "{FAULT}{}",
-                    serde_json::to_string(&fault).map_err(|e| corrupt(e.to_string()))?
-                );
-                match self
-                    .store()
-                    .once(key, async |_: &mut Tx| Ok::<_, Failure>(((), stored)))
-                    .await?
-                {
-                    Ran::Ran(()) => {
-                        return Err(Failure::CampaignFault {
-                            campaign: fault.campaign,
-                            version: fault.version,
-                            detail: fault.detail,
-                        });
+            Err(failure) => match Recorded::of(&failure, request.picks) {
+                Some(recorded) => {
+                    let stored = format!(
+                        "{FAULT}{}",
+                        serde_json::to_string(&recorded).map_err(|e| corrupt(e.to_string()))?
+                    );
+                    match self
+                        .store()
+                        .once(key, async |_: &mut Tx| Ok::<_, Failure>(((), stored)))
+                        .await?
+                    {
+                        Ran::Ran(()) => return Err(failure),
+                        // A duplicate recorded its answer between the two transactions.
+                        Ran::Replay(stored) => Ran::Replay(stored),
+                        Ran::Conflict => Ran::Conflict,
                     }
-                    // A duplicate recorded its answer between the two transactions.
-                    Ran::Replay(stored) => Ran::Replay(stored),
-                    Ran::Conflict => Ran::Conflict,
                 }
-            }
-            ran => ran?,
+                None => return Err(failure),
+            },
+            Ok(ran) => ran,
         };
         match ran {
             Ran::Ran(answer) => Ok(answer),

@@ -217,13 +217,14 @@ fn loopback_host(request: &axum::extract::Request) -> Result<(), String> {
     };
     let port_ok = port.is_empty()
         || port.strip_prefix(':').is_some_and(|p| {
-            !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit())
+            p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u16>().is_ok_and(|n| n > 0)
         });
     let bracketed = host.starts_with('[');
+    // Host names are case-insensitive; addresses are written one way.
     let name_ok = match name {
         "::1" => bracketed,
-        "localhost" | "127.0.0.1" => !bracketed,
-        _ => false,
+        "127.0.0.1" => !bracketed,
+        name => !bracketed && name.eq_ignore_ascii_case("localhost"),
     };
     if name_ok && port_ok {
         Ok(())

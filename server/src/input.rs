@@ -2,7 +2,7 @@
 
 use rust_decimal::Decimal;
 use serde::Deserialize;
-use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::de::{Deserializer, MapAccess, Visitor};
 use tombola_engine::limits::{self, MAX_ATTRIBUTE_CHARS, MAX_ATTRIBUTE_ITEMS};
 use tombola_grammar::{Type, Value};
 use tombola_ir::Campaign;
@@ -26,10 +26,14 @@ pub(crate) fn text(field: &str, value: &str) -> Result<(), ApiError> {
     })
 }
 
-/// A body's `attributes`: a JSON object whose names each appear once. serde_json
-/// keeps the last of a repeated name, so a body could say two things at once.
+/// A body's `attributes`: a JSON object, with the first name it repeats, if it
+/// repeats one — serde_json would keep the last, so a body could say two
+/// things at once; [`typed`] refuses it, naming the attribute.
 #[derive(Debug, Default)]
-pub(crate) struct Attributes(pub(crate) serde_json::Map<String, serde_json::Value>);
+pub(crate) struct Attributes(
+    pub(crate) serde_json::Map<String, serde_json::Value>,
+    Option<String>,
+);
 
 impl<'de> Deserialize<'de> for Attributes {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -40,17 +44,16 @@ impl<'de> Deserialize<'de> for Attributes {
                 f.write_str("an object of attributes, each name once")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Attributes, A::Error> {
-                let mut out = serde_json::Map::new();
+                let (mut out, mut repeated) = (serde_json::Map::new(), None);
                 while let Some(name) = map.next_key::<String>()? {
-                    if out.contains_key(&name) {
-                        return Err(de::Error::custom(format_args!(
-                            "attribute `{name}` appears twice"
-                        )));
-                    }
                     let value = map.next_value()?;
+                    if out.contains_key(&name) {
+                        repeated.get_or_insert(name);
+                        continue;
+                    }
                     out.insert(name, value);
                 }
-                Ok(Attributes(out))
+                Ok(Attributes(out, repeated))
             }
         }
         deserializer.deserialize_map(Unique)
@@ -70,6 +73,12 @@ pub(crate) fn typed(
     declared: &[(String, Type)],
     given: &Attributes,
 ) -> Result<Vec<(String, Value)>, ApiError> {
+    if let Some(name) = &given.1 {
+        return Err(ApiError::BadInput {
+            field: format!("attributes.{name}"),
+            message: "appears twice; give each attribute once".into(),
+        });
+    }
     let mut out = Vec::with_capacity(given.0.len());
     for (name, json) in &given.0 {
         let field = format!("attributes.{name}");
@@ -123,6 +132,20 @@ fn within_caps(json: &serde_json::Value) -> Result<(), String> {
     }
 }
 
+/// `text` as an exact decimal if it is written as one — an optional `-`,
+/// digits without a leading zero, optionally `.` and more digits: `"25"`,
+/// `"-10.50"`, `"0.5"`. Not `"1_0"`, `"1e3"`, `"+5"`, `".5"` or `"007"`, which
+/// `Decimal`'s own parser would take.
+pub(crate) fn exact_decimal(text: &str) -> Option<Decimal> {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, "0"));
+    let plain = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    let canonical = plain(whole) && plain(fraction) && (whole == "0" || !whole.starts_with('0'));
+    canonical
+        .then(|| Decimal::from_str_exact(text).ok())
+        .flatten()
+}
+
 /// A JSON value as a value of type `ty`, if it is one.
 pub fn convert(json: &serde_json::Value, ty: &Type) -> Option<Value> {
     use serde_json::Value as J;
@@ -130,7 +153,7 @@ pub fn convert(json: &serde_json::Value, ty: &Type) -> Option<Value> {
         (Type::Bool, J::Bool(b)) => Value::Bool(*b),
         (Type::Int, J::Number(n)) => Value::Int(n.as_i64()?),
         // Decimals arrive as strings ("12.50") for exactness, or as JSON numbers read from their text.
-        (Type::Decimal, J::String(s)) => Value::Decimal(Decimal::from_str_exact(s).ok()?),
+        (Type::Decimal, J::String(s)) => Value::Decimal(exact_decimal(s)?),
         (Type::Decimal, J::Number(n)) => {
             Value::Decimal(Decimal::from_str_exact(&n.to_string()).ok()?)
         }

@@ -19,7 +19,7 @@ use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use hyper::body::{Body as _, Frame, Incoming, SizeHint};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder;
@@ -36,6 +36,9 @@ use tower::ServiceExt as _;
 pub struct Limits {
     /// From a request's first byte to the end of its head.
     pub header_timeout: Duration,
+    /// How long a request's body may go without a byte arriving while the
+    /// server waits for it.
+    pub body_timeout: Duration,
     /// How long a keep-alive connection may wait for its next request.
     pub idle_timeout: Duration,
     /// Connections held at once; at the cap the longest-idle one is closed.
@@ -49,6 +52,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(60),
             max_connections: 1024,
             shutdown_timeout: Duration::from_secs(30),
@@ -66,6 +70,11 @@ struct Connection {
     /// Microseconds since the listener's start when it last turned idle, or
     /// when the head being read began.
     since: AtomicU64,
+    /// It has answered a request: idle, it is a keep-alive connection.
+    served: AtomicBool,
+    /// Microseconds since the listener's start since when a request's handler
+    /// has been waiting for body bytes that do not come; 0 when it is not.
+    body_waiting: AtomicU64,
     /// Wakes its task: its state changed, or it is asked to close.
     wake: Notify,
     close: AtomicBool,
@@ -77,6 +86,8 @@ impl Connection {
             busy: AtomicUsize::new(0),
             reading_head: AtomicBool::new(false),
             since: AtomicU64::new(now),
+            body_waiting: AtomicU64::new(0),
+            served: AtomicBool::new(false),
             wake: Notify::new(),
             close: AtomicBool::new(false),
         }
@@ -119,18 +130,36 @@ impl Open {
         self.connections.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Asks the connection idle the longest to close, unless one asked is
-    /// still closing; false if none is idle.
-    fn evict_idlest(&self) -> bool {
+    /// Closes a connection to make room, unless one asked is still closing:
+    /// an idle keep-alive connection first (the one idle the longest); else
+    /// the one that has kept the server waiting the longest — for its first
+    /// request, for the rest of a head, or for a body that stalled — so a
+    /// fresh client is served before a slow one. False if every connection
+    /// is being answered.
+    fn evict_one(&self) -> bool {
         let open = self.lock();
         if open.values().any(|c| c.close.load(Ordering::Acquire)) {
             return true;
         }
-        let idlest = open
+        let keep_alive = |c: &&Arc<Connection>| c.idle() && c.served.load(Ordering::Acquire);
+        let since = |c: &&Arc<Connection>| c.since.load(Ordering::Acquire);
+        // Since when a connection has kept the server waiting, if it has.
+        let waiting = |c: &Arc<Connection>| match c.body_waiting.load(Ordering::Acquire) {
+            0 if c.busy.load(Ordering::Acquire) == 0 => Some(c.since.load(Ordering::Acquire)),
+            0 => None,
+            stalled => Some(stalled),
+        };
+        let victim = open
             .values()
-            .filter(|c| c.idle() && !c.close.load(Ordering::Acquire))
-            .min_by_key(|c| c.since.load(Ordering::Acquire));
-        match idlest {
+            .filter(keep_alive)
+            .min_by_key(since)
+            .or_else(|| {
+                open.values()
+                    .filter_map(|c| Some((waiting(c)?, c)))
+                    .min_by_key(|(at, _)| *at)
+                    .map(|(_, c)| c)
+            });
+        match victim {
             Some(connection) => {
                 connection.close.store(true, Ordering::Release);
                 connection.wake.notify_one();
@@ -170,7 +199,7 @@ pub async fn serve(
         // would run out of file descriptors before the closes land. With none
         // idle, this waits for one to end (the timeout looks for idle ones again).
         while open.count() >= limits.max_connections {
-            open.evict_idlest();
+            open.evict_one();
             tokio::select! {
                 () = open.ended.notified() => {}
                 () = tokio::time::sleep(Duration::from_millis(100)) => {}
@@ -257,8 +286,15 @@ impl ConnectionTask {
             start: self.start,
         });
         let (connection, start) = (self.connection.clone(), self.start);
+        let body_timeout = self.limits.body_timeout;
         let service = tower::service_fn(move |request| {
-            answer(app.clone(), connection.clone(), start, request)
+            answer(
+                app.clone(),
+                connection.clone(),
+                start,
+                body_timeout,
+                request,
+            )
         });
         let hyper_service = TowerToHyperService::new(service);
         let builder = Builder::new(TokioExecutor::new());
@@ -290,10 +326,10 @@ impl ConnectionTask {
                         break;
                     }
                 }
+                // Evicted at the cap: idle, or too slow to be worth the room.
                 () = self.connection.wake.notified() => {
-                    if self.connection.close.load(Ordering::Acquire) && !finishing {
-                        finishing = true;
-                        serving.as_mut().graceful_shutdown();
+                    if self.connection.close.load(Ordering::Acquire) {
+                        break;
                     }
                 }
                 () = self.stopping.cancelled(), if !finishing => {
@@ -370,16 +406,29 @@ impl AsyncWrite for Watched {
     }
 }
 
-/// Answers one request with `app`, the connection marked busy meanwhile.
+/// Answers one request with `app`, the connection marked busy meanwhile and
+/// its body read against the body timeout.
 async fn answer(
     app: Router,
     connection: Arc<Connection>,
     start: Instant,
+    body_timeout: Duration,
     request: hyper::Request<Incoming>,
 ) -> Result<Response, std::convert::Infallible> {
     connection.busy.fetch_add(1, Ordering::AcqRel);
     connection.reading_head.store(false, Ordering::Release);
-    let response = app.oneshot(request.map(Body::new)).await;
+    let request = request.map(|body| {
+        Body::new(Punctual {
+            body,
+            timeout: body_timeout,
+            stalled: None,
+            connection: connection.clone(),
+            start,
+        })
+    });
+    let response = app.oneshot(request).await;
+    connection.body_waiting.store(0, Ordering::Release);
+    connection.served.store(true, Ordering::Release);
     if connection.busy.fetch_sub(1, Ordering::AcqRel) == 1 {
         connection
             .since
@@ -389,6 +438,61 @@ async fn answer(
     response
 }
 
+/// A request body that fails when no byte of it arrives for `timeout` while
+/// the handler waits: a stalled upload holds no connection for ever.
+struct Punctual {
+    body: Incoming,
+    timeout: Duration,
+    /// Running while the handler waits and nothing arrives.
+    stalled: Option<Pin<Box<tokio::time::Sleep>>>,
+    connection: Arc<Connection>,
+    start: Instant,
+}
+
+impl hyper::body::Body for Punctual {
+    type Data = axum::body::Bytes;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        let this = &mut *self;
+        match Pin::new(&mut this.body).poll_frame(cx) {
+            Poll::Pending => {
+                if this.stalled.is_none() {
+                    this.stalled = Some(Box::pin(tokio::time::sleep(this.timeout)));
+                    this.connection
+                        .body_waiting
+                        .store(micros_since(this.start).max(1), Ordering::Release);
+                }
+                let timer = this.stalled.as_mut().expect("set above");
+                if timer.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(Some(Err(format!(
+                        "no byte of the body arrived for {} s",
+                        this.timeout.as_secs_f64()
+                    )
+                    .into())));
+                }
+                Poll::Pending
+            }
+            ready => {
+                this.stalled = None;
+                this.connection.body_waiting.store(0, Ordering::Release);
+                ready.map(|frame| frame.map(|r| r.map_err(Into::into)))
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
+}
+
 /// Adds `Connection: close` to an answer given before the request's body was
 /// read (a 401, 403, 404 or 429 refused from its head): the unread body is
 /// still on the socket, so the connection cannot carry another request, and a
@@ -396,6 +500,24 @@ async fn answer(
 pub(crate) async fn close_if_body_unread(request: Request, next: Next) -> Response {
     if request.body().is_end_stream() {
         return next.run(request).await;
+    }
+    // A declared length over the limit is refused from the head, not after
+    // waiting for bytes that would be refused anyway.
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > crate::MAX_BODY_BYTES as u64) {
+        let mut response = crate::ApiError::MalformedBody(
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the body may be at most {} bytes", crate::MAX_BODY_BYTES),
+        )
+        .into_response();
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        return response;
     }
     let read = Arc::new(AtomicBool::new(false));
     let request = request.map(|body| {

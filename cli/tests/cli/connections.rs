@@ -219,3 +219,95 @@ async fn a_request_refused_before_its_body_says_connection_close() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_body_is_refused_at_the_body_timeout() {
+    let server = Server::start(&[
+        "--dev",
+        "--database-url",
+        &sqlite_url(),
+        "--body-timeout",
+        "1",
+    ]);
+    let mut socket = TcpStream::connect(address(&server)).await.unwrap();
+    socket
+        .write_all(b"POST /v1/campaigns/showcase/draws HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer tbk_dev\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{")
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let seen = closed_within(&mut socket, Duration::from_secs(5))
+        .await
+        .expect("closed");
+    let seen = String::from_utf8_lossy(&seen).to_lowercase();
+    assert!(seen.starts_with("http/1.1 400"), "{seen}");
+    assert!(
+        seen.contains("connection: close") && seen.contains("did not arrive")
+            || seen.contains("no byte"),
+        "{seen}"
+    );
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_declared_length_over_the_limit_is_refused_from_the_head() {
+    let server = Server::start(&["--dev", "--database-url", &sqlite_url()]);
+    let mut socket = TcpStream::connect(address(&server)).await.unwrap();
+    socket
+        .write_all(b"PUT /v1/campaigns/showcase HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer dev-admin\r\nContent-Length: 999999999999\r\n\r\n")
+        .await
+        .unwrap();
+    let seen = closed_within(&mut socket, Duration::from_secs(3))
+        .await
+        .expect("answered at once");
+    let seen = String::from_utf8_lossy(&seen).to_lowercase();
+    assert!(seen.starts_with("http/1.1 413"), "{seen}");
+    assert!(seen.contains("body-too-large"), "{seen}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stalled_uploads_beyond_the_cap_do_not_starve_a_fresh_client() {
+    let server = Server::start_with_open_files(
+        256,
+        &[
+            "--dev",
+            "--database-url",
+            &sqlite_url(),
+            "--body-timeout",
+            "60",
+        ],
+    );
+    let head = b"POST /v1/campaigns/showcase/draws HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer tbk_dev\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{";
+    let mut stalled = Vec::new();
+    for _ in 0..300 {
+        let mut socket = TcpStream::connect(address(&server)).await.unwrap();
+        let _ = socket.write_all(head).await;
+        stalled.push(socket);
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let http = Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    for n in 0..3 {
+        let status = http
+            .get(server.url("/healthz"))
+            .send()
+            .await
+            .map(|a| a.status());
+        assert!(
+            matches!(status, Ok(StatusCode::OK)),
+            "healthz {n} beside {} stalled uploads: {status:?}\n{}",
+            stalled.len(),
+            server.log()
+        );
+    }
+    assert!(
+        !server.log().contains("Too many open files"),
+        "{}",
+        server.log()
+    );
+}

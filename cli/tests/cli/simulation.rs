@@ -185,3 +185,14 @@ fn a_reader_that_goes_away_stops_the_report_quietly() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(output.status.code(), Some(0), "{stderr}");
 }
+
+#[test]
+fn an_unknown_exchange_sku_is_an_error() {
+    let output = tombola(&["simulate", "campaigns/showcase.yaml", "--exchange", "nope"]);
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--exchange nope") && stderr.contains("draw_10"),
+        "{stderr}"
+    );
+}

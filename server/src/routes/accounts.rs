@@ -183,9 +183,9 @@ pub(crate) async fn credits(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct AdjustmentBody {
-    /// Signed credits, exact, at most 2 fractional digits: `"25"`, `"-10.50"`.
-    #[schema(value_type = String)]
-    amount: Decimal,
+    /// Signed credits as a string, exact, at most 2 fractional digits, not
+    /// zero, within ±1,000,000,000,000: `"25"`, `"-10.50"`.
+    amount: String,
     /// Why, for the ledger and the audit log.
     reason: String,
     request_id: String,
@@ -207,19 +207,43 @@ pub(crate) async fn adjust(
     AppPath(user): AppPath<String>,
     AppJson(body): AppJson<AdjustmentBody>,
 ) -> Answer<Adjustment> {
+    let amount = adjustment_amount(&body.amount)?;
     input::text("reason", &body.reason)?;
     input::identifier("request_id", &body.request_id)?;
     let adjustment = state
         .engine
-        .adjust_credits(
-            &user,
-            body.amount,
-            &body.reason,
-            &body.request_id,
-            state.now(),
-        )
+        .adjust_credits(&user, amount, &body.reason, &body.request_id, state.now())
         .await?;
     // The engine wrote the audit entry in the adjustment's transaction.
     tracing::info!(user = %user, delta = %adjustment.delta, reason = %body.reason, "credits adjusted");
     Ok(Json(adjustment.into()))
+}
+
+/// An adjustment's amount, refused naming the field when it is not an exact
+/// decimal of at most two fractional digits, is zero, or is beyond the limit.
+fn adjustment_amount(text: &str) -> Result<Decimal, ApiError> {
+    let refuse = |message: String| ApiError::BadInput {
+        field: "amount".into(),
+        message,
+    };
+    let amount = input::exact_decimal(text).ok_or_else(|| {
+        refuse(format!(
+            "`{text}` is not an exact decimal such as \"25\" or \"-10.50\""
+        ))
+    })?;
+    if amount.is_zero() {
+        return Err(refuse("must not be zero".into()));
+    }
+    if amount.normalize().scale() > 2 {
+        return Err(refuse(format!(
+            "{amount} has more than 2 fractional digits"
+        )));
+    }
+    if amount.abs() > tombola_ir::MAX_CREDITS {
+        return Err(refuse(format!(
+            "{amount} is beyond the limit of {} credits either way",
+            tombola_ir::MAX_CREDITS
+        )));
+    }
+    Ok(amount)
 }

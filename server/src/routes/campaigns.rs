@@ -259,7 +259,18 @@ pub(crate) async fn upload_codes(
     for (at, code) in body.codes.iter().enumerate() {
         input::identifier(&format!("codes[{at}]"), code)?;
     }
-    let (added, remaining) = state.engine.upload_codes(&id, &award, &body.codes).await?;
+    let (added, remaining) = state
+        .engine
+        .upload_codes(&id, &award, &body.codes)
+        .await
+        .map_err(|failure| match failure {
+            // The award is the one thing of this call the engine can refuse.
+            tombola_engine::Failure::BadInput(message) => ApiError::BadInput {
+                field: "award".into(),
+                message,
+            },
+            other => other.into(),
+        })?;
     audit(
         &state,
         "upload_codes",

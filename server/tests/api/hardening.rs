@@ -200,15 +200,8 @@ async fn attributes_are_capped_and_named_once() {
     let twice =
         r#"{"user":"ann","request_id":"r-2","attributes":{"spent":"1","tags":[],"spent":"2"}}"#;
     let (status, content_type, body) = call(&state, "POST", uri, Body::from(twice), true).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(content_type, "application/problem+json");
-    assert!(
-        body["detail"]
-            .as_str()
-            .unwrap()
-            .contains("attribute `spent` appears twice"),
-        "{body}"
-    );
+    refused("memory", (status, content_type, body), "attributes.spent");
 }
 
 async fn deployed_hard() -> AppState {
@@ -247,6 +240,11 @@ async fn amounts_and_balances_stay_within_the_limit_on_every_store() {
         assert_eq!(body["type"], format!("{PROBLEM}balance-limit"), "{store}");
         let (_, _, after) = fetch(&state, "/v1/campaigns/hard/users/ann").await;
         assert_eq!(before, after, "{store}: no draw was spent");
+        // The refusal came after the pick, so it is the request's answer: a
+        // retry cannot pick again until an award fits under the limit.
+        let (status, _, again) =
+            post(&state, "/v1/campaigns/hard/draws", draw_body("ann", "d-1")).await;
+        assert_eq!((status, again), (StatusCode::CONFLICT, body), "{store}");
         // So does a rebate on a payment.
         let event = json!({ "user": "ann", "event": "payment", "request_id": "e-1", "attributes": { "amount": "100" } });
         let (status, _, body) = post(&state, "/v1/campaigns/hard/events", event).await;
@@ -255,6 +253,12 @@ async fn amounts_and_balances_stay_within_the_limit_on_every_store() {
         let (status, _, credits) = fetch(&state, "/v1/users/ann/credits").await;
         assert_eq!(status, StatusCode::OK, "{store}: {credits}");
         assert_eq!(credits["balance"], MAX, "{store}");
+        // A payment whose rebate alone is beyond the limit is the same refusal,
+        // not a fault of the campaign.
+        let event = json!({ "user": "bob", "event": "payment", "request_id": "e-2", "attributes": { "amount": "30000000000000" } });
+        let (status, _, body) = post(&state, "/v1/campaigns/hard/events", event).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{store}: {body}");
+        assert_eq!(body["type"], format!("{PROBLEM}balance-limit"), "{store}");
     }
 }
 
@@ -559,5 +563,51 @@ async fn a_replayed_draw_is_counted_once() {
     assert!(
         metrics.contains(r#"tombola_draws_total{campaign="hard",award="points"} 1"#),
         "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn decimals_are_written_one_exact_way() {
+    let state = deployed_hard().await;
+    let uri = "/v1/users/ann/credits/adjustments";
+    for (n, amount) in [
+        "1_0",
+        "1e3",
+        "+5",
+        ".5",
+        "5.",
+        "007",
+        "0",
+        "0.001",
+        "1000000000000.01",
+        " 5",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let body = json!({ "amount": amount, "reason": "r", "request_id": format!("a-{n}") });
+        refused("memory", post(&state, uri, body).await, "amount");
+    }
+    let body = json!({ "amount": "-0.50", "reason": "r", "request_id": "ok-0" });
+    let (status, _, answer) = post(&state, uri, body).await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "a debit beyond the balance: {answer}"
+    );
+    let body = json!({ "amount": "10.50", "reason": "r", "request_id": "ok-1" });
+    let (status, _, answer) = post(&state, uri, body).await;
+    assert_eq!(
+        (status, &answer["balance"]),
+        (StatusCode::OK, &json!("10.5")),
+        "{answer}"
+    );
+
+    let draw =
+        json!({ "user": "ann", "request_id": "d-1", "attributes": { "tags": [], "spent": "5_0" } });
+    refused(
+        "memory",
+        post(&state, "/v1/campaigns/hard/draws", draw).await,
+        "attributes.spent",
     );
 }

@@ -1,8 +1,10 @@
 //! Draws and orders, in SQL.
 
 use super::{Arg, SqlTx};
+#[cfg(feature = "test-support")]
+use crate::store::StoreError;
 use crate::store::rows::{DayCount, DrawRecord, HistoryQuery, HistoryRow, OrderRecord};
-use crate::store::{Draws, StoreError, Stored};
+use crate::store::{Draws, Stored};
 
 impl Draws for SqlTx {
     async fn record_draw(&mut self, r: &DrawRecord<'_>) -> Stored<()> {
