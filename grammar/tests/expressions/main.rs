@@ -105,9 +105,10 @@ fn outcome(text: &str) -> String {
     }
 }
 
-#[test]
-fn semantics_table() {
-    let table = include_str!("semantics.txt");
+/// Runs `check` on every case of a table file (`name`: blank lines and
+/// `#` comments skipped); `check` answers a mismatch, if any. Fails with every
+/// mismatch, or when the table has fewer than `least` cases.
+fn run_table(name: &str, table: &str, least: usize, mut check: impl FnMut(&str) -> Option<String>) {
     let mut failures = String::new();
     let mut cases = 0;
     for (number, line) in table.lines().enumerate() {
@@ -115,21 +116,25 @@ fn semantics_table() {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
+        cases += 1;
+        if let Some(mismatch) = check(line) {
+            let _ = writeln!(failures, "{name}:{}: {mismatch}", number + 1);
+        }
+    }
+    assert!(cases > least, "{name} lost its cases: {cases}");
+    assert!(failures.is_empty(), "\n{failures}");
+}
+
+#[test]
+fn semantics_table() {
+    run_table("semantics.txt", include_str!("semantics.txt"), 80, |line| {
         let (expression, expected) = line
             .rsplit_once(" | ")
             .expect("each line is `expression | expected`");
-        cases += 1;
         let actual = outcome(expression.trim());
-        if actual != expected.trim() {
-            let _ = writeln!(
-                failures,
-                "semantics.txt:{}: `{expression}`\n  expected {expected}\n  actual   {actual}",
-                number + 1
-            );
-        }
-    }
-    assert!(cases > 80, "the table lost its cases: {cases}");
-    assert!(failures.is_empty(), "\n{failures}");
+        (actual != expected.trim())
+            .then(|| format!("`{expression}`\n  expected {expected}\n  actual   {actual}"))
+    });
 }
 
 #[test]
@@ -278,19 +283,11 @@ mod round_trip {
 #[test]
 fn bounds_table() {
     let (scope, _) = scope();
-    let table = include_str!("bounds.txt");
-    let mut failures = String::new();
-    let mut cases = 0;
-    for (number, line) in table.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
+    run_table("bounds.txt", include_str!("bounds.txt"), 30, |line| {
         let parts: Vec<&str> = line.rsplitn(3, " | ").collect();
         let [probe, digits, expression] = parts[..] else {
-            panic!("bounds.txt:{}: `expression | digits | probe`", number + 1);
+            panic!("bounds.txt: `expression | digits | probe`, not `{line}`");
         };
-        cases += 1;
         let program = check(&parse(expression).unwrap(), &scope, chrono_tz::UTC).unwrap();
         let actual_digits = program
             .max_digits()
@@ -300,14 +297,8 @@ fn bounds_table() {
             Some(v) if v == rust_decimal::Decimal::MAX => "overflow".to_string(),
             Some(v) => v.to_string(),
         };
-        if (actual_digits.as_str(), actual_probe.as_str()) != (digits, probe) {
-            let _ = writeln!(
-                failures,
-                "bounds.txt:{}: `{expression}`\n  expected {digits} | {probe}\n  actual   {actual_digits} | {actual_probe}",
-                number + 1
-            );
-        }
-    }
-    assert!(cases > 30, "the table lost its cases: {cases}");
-    assert!(failures.is_empty(), "\n{failures}");
+        ((actual_digits.as_str(), actual_probe.as_str()) != (digits, probe)).then(|| {
+            format!("`{expression}`\n  expected {digits} | {probe}\n  actual   {actual_digits} | {actual_probe}")
+        })
+    });
 }
