@@ -209,6 +209,11 @@ async fn serve(args: ServeArgs) -> Result<()> {
             per_user: args.rate_limit_user,
         });
     let tasks = state.tasks.clone();
+    // The router (and its OpenAPI document, whose identifier patterns walk
+    // every Unicode scalar value) is built before the banner, so "listening"
+    // means ready: a client that connects on it is served, and a SIGTERM
+    // sent after it reaches the shutdown handler.
+    let app = tombola_server::app(state.clone());
 
     // The banner goes to stdout, apart from the logs on stderr.
     println!("listening on http://{address}");
@@ -258,7 +263,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
         shutdown_timeout_s = limits.shutdown_timeout.as_secs_f64(),
         "connection limits"
     );
-    tombola_server::listen::serve(listener, tombola_server::app(state), limits, shutdown()).await;
+    tombola_server::listen::serve(listener, app, limits, shutdown()).await;
     // Writes whose callers left or timed out still finish before the process
     // ends: the store accepted them, and their request ids must replay. They
     // end when the store answers; until then, say what is awaited.

@@ -1,6 +1,8 @@
 //! The limits every caller's input is held to, the same on every store: what an
 //! identifier may be, how long free text and attributes may get.
 
+use std::sync::LazyLock;
+
 use unicode_general_category::{GeneralCategory, get_general_category};
 
 /// Most Unicode scalar values in an identifier (what OpenAPI's `maxLength` counts).
@@ -62,6 +64,66 @@ pub fn check_text(value: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// [`check_identifier`] as a regular expression, for the OpenAPI document's
+/// `pattern`, so a client or a test generator derives exactly the strings the
+/// server takes. Built from the rule itself, one class of every excluded range.
+/// Computed once: the walk over every scalar value is not free, and every
+/// router the server builds carries the document.
+pub fn identifier_pattern() -> &'static str {
+    static PATTERN: LazyLock<String> =
+        LazyLock::new(|| format!("^[^{}]{{1,{MAX_ID_CHARS}}}$", class_of(invisible)));
+    &PATTERN
+}
+
+/// [`check_text`] as a regular expression: no refused control character, and
+/// at least one character that is not white space. The length is left to
+/// `maxLength`, since a pattern cannot count across its three parts.
+pub fn text_pattern() -> &'static str {
+    static PATTERN: LazyLock<String> = LazyLock::new(|| {
+        let allowed = class_of(refused_in_text);
+        let visible = class_of(|c| refused_in_text(c) || c.is_whitespace());
+        format!("^[^{allowed}]*[^{visible}][^{allowed}]*$")
+    });
+    &PATTERN
+}
+
+/// A control character free text may not hold: any but tab and newline.
+fn refused_in_text(c: char) -> bool {
+    c.is_control() && !matches!(c, '\t' | '\n')
+}
+
+/// The ranges of every scalar value `member` holds, as the inside of a regular
+/// expression's `[…]`. Characters of the Basic Multilingual Plane are written
+/// `\uXXXX`, which ECMA-262, Rust and Python read alike; those beyond it as
+/// themselves, since no escape for them is read by all three.
+fn class_of(member: impl Fn(char) -> bool) -> String {
+    let mut ranges: Vec<(char, char)> = Vec::new();
+    for c in (0..=u32::from(char::MAX)).filter_map(char::from_u32) {
+        if !member(c) {
+            continue;
+        }
+        match ranges.last_mut() {
+            Some((_, end)) if u32::from(*end) + 1 == u32::from(c) => *end = c,
+            _ => ranges.push((c, c)),
+        }
+    }
+    let spell = |c: char| {
+        if u32::from(c) <= 0xFFFF {
+            format!("\\u{:04X}", u32::from(c))
+        } else {
+            c.to_string()
+        }
+    };
+    ranges
+        .into_iter()
+        .map(|(start, end)| match u32::from(end) - u32::from(start) {
+            0 => spell(start),
+            1 => format!("{}{}", spell(start), spell(end)),
+            _ => format!("{}-{}", spell(start), spell(end)),
+        })
+        .collect()
+}
+
 /// A character no one can see or type on purpose in an identifier.
 fn invisible(c: char) -> bool {
     c.is_control() || get_general_category(c) == GeneralCategory::Format
@@ -96,6 +158,39 @@ mod tests {
         for bad in ["a\0b", "a\u{7}", "a\u{200d}b", "\u{202e}abc", "a\u{feff}"] {
             let error = check_identifier(bad).unwrap_err();
             assert!(error.contains("control or format"), "{bad:?}: {error}");
+        }
+    }
+
+    /// Every scalar value, alone and inside an identifier: the pattern the
+    /// OpenAPI document states takes exactly what the rule takes.
+    #[test]
+    fn the_identifier_pattern_is_the_identifier_rule() {
+        let pattern = regex::Regex::new(identifier_pattern()).unwrap();
+        for c in (0..=u32::from(char::MAX)).filter_map(char::from_u32) {
+            let value = format!("a{c}");
+            assert_eq!(
+                pattern.is_match(&value),
+                check_identifier(&value).is_ok(),
+                "U+{:04X}",
+                u32::from(c)
+            );
+        }
+        assert!(pattern.is_match(&"é".repeat(256)));
+        assert!(!pattern.is_match(&"é".repeat(257)));
+        assert!(!pattern.is_match(""));
+    }
+
+    #[test]
+    fn the_text_pattern_is_the_text_rule() {
+        let pattern = regex::Regex::new(text_pattern()).unwrap();
+        for c in (0..=u32::from(char::MAX)).filter_map(char::from_u32) {
+            for value in [format!("{c}"), format!("a{c}"), format!(" {c} ")] {
+                assert_eq!(
+                    pattern.is_match(&value),
+                    check_text(&value).is_ok(),
+                    "{value:?}"
+                );
+            }
         }
     }
 

@@ -42,7 +42,9 @@ where
     }
 }
 
-/// A text body, e.g. a campaign file; a rejection is `body-too-large` or `malformed-body`.
+/// A text body, e.g. a campaign file; a rejection is `body-too-large` or
+/// `malformed-body` (not UTF-8, or empty: a call that forgot its file is told
+/// so, not answered as if it had sent an empty one).
 #[derive(Debug)]
 pub(crate) struct TextBody(pub(crate) String);
 
@@ -53,7 +55,14 @@ where
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
-        Ok(TextBody(String::from_request(request, state).await?))
+        let text = String::from_request(request, state).await?;
+        if text.is_empty() {
+            return Err(ApiError::MalformedBody(
+                axum::http::StatusCode::BAD_REQUEST,
+                "the request has no body: send the campaign file".into(),
+            ));
+        }
+        Ok(TextBody(text))
     }
 }
 

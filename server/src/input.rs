@@ -1,13 +1,162 @@
-//! Caller input to engine values: attributes typed by the campaign's declarations.
+//! Caller input to engine values: identifiers, free text, amounts and page
+//! sizes checked, attributes typed by the campaign's declarations; and the
+//! schemas that state those same rules in the OpenAPI document.
+
+use std::borrow::Cow;
 
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde::de::{Deserializer, MapAccess, Visitor};
-use tombola_engine::limits::{self, MAX_ATTRIBUTE_CHARS, MAX_ATTRIBUTE_ITEMS};
+use tombola_engine::limits::{self, MAX_ATTRIBUTE_CHARS, MAX_ATTRIBUTE_ITEMS, MAX_TEXT_CHARS};
 use tombola_grammar::{Type, Value};
 use tombola_ir::Campaign;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type as SchemaType};
 
 use crate::ApiError;
+
+/// The schema of every identifier, in a body or a path: the rule of
+/// [`identifier`] as `minLength`, `maxLength` and a `pattern` built from it.
+#[derive(Debug)]
+pub(crate) struct Identifier;
+
+impl utoipa::PartialSchema for Identifier {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(SchemaType::String)
+            .min_length(Some(1))
+            .max_length(Some(limits::MAX_ID_CHARS))
+            .pattern(Some(limits::identifier_pattern()))
+            .description(Some(
+                "1 to 256 Unicode scalar values, none a control or format character \
+                 (categories Cc and Cf); compared byte for byte, never trimmed. \
+                 The pattern writes characters beyond U+FFFF as themselves.",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Identifier {
+    fn name() -> Cow<'static, str> {
+        "Identifier".into()
+    }
+}
+
+/// The schema of free text, e.g. an adjustment's reason ([`text`]).
+#[derive(Debug)]
+pub(crate) struct Text;
+
+impl utoipa::PartialSchema for Text {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(SchemaType::String)
+            .min_length(Some(1))
+            .max_length(Some(MAX_TEXT_CHARS))
+            .pattern(Some(limits::text_pattern()))
+            .description(Some(
+                "1 to 1,000 Unicode scalar values, not all white space, and no control \
+                 character but tab and newline.",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Text {
+    fn name() -> Cow<'static, str> {
+        "Text".into()
+    }
+}
+
+/// A signed amount of credits the caller gives: not zero, at most two
+/// fractional digits, within ±[`tombola_ir::MAX_CREDITS`], written without
+/// leading zeros, a plus sign or an exponent. [`amount`] holds a string to the
+/// shape; the engine holds the value to zero and the limit; this pattern says
+/// all three at once.
+const AMOUNT_PATTERN: &str =
+    r"^-?(?:[1-9][0-9]{0,11}(?:\.[0-9]{1,2})?|0\.(?:0[1-9]|[1-9][0-9]?)|1000000000000(?:\.00?)?)$";
+
+/// The schema of an amount of credits ([`amount`]).
+#[derive(Debug)]
+pub(crate) struct Amount;
+
+impl utoipa::PartialSchema for Amount {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(SchemaType::String)
+            .pattern(Some(AMOUNT_PATTERN))
+            .description(Some(
+                "Signed credits, exact, as a string: not zero, at most 2 fractional digits, \
+                 within ±1,000,000,000,000: `\"25\"`, `\"-10.50\"`.",
+            ))
+            .examples(["25", "-10.50"])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Amount {
+    fn name() -> Cow<'static, str> {
+        "Amount".into()
+    }
+}
+
+/// An amount of credits as a decimal, if it has the documented shape: an
+/// optional `-`, digits without a leading zero, and at most two fractional
+/// digits. Zero and the limit are the engine's to refuse.
+pub(crate) fn amount(field: &str, value: &str) -> Result<Decimal, ApiError> {
+    let refuse = |message: String| ApiError::BadInput {
+        field: field.into(),
+        message,
+    };
+    let amount = exact_decimal(value).ok_or_else(|| {
+        refuse(format!(
+            "must be a decimal string with at most 2 fractional digits, like \"-10.50\", not {value:?}"
+        ))
+    })?;
+    if amount.is_zero() {
+        return Err(refuse("must not be zero".into()));
+    }
+    // As written: "5.500" says more than the two digits credits carry.
+    if amount.scale() > 2 {
+        return Err(refuse(format!(
+            "{amount} has more than 2 fractional digits"
+        )));
+    }
+    if amount.abs() > tombola_ir::MAX_CREDITS {
+        return Err(refuse(format!(
+            "{amount} is beyond the limit of {} credits either way",
+            tombola_ir::MAX_CREDITS
+        )));
+    }
+    Ok(amount)
+}
+
+/// A page size from the query: `default` when absent, else 1 to `max`, so a
+/// caller learns of a value the server would otherwise quietly change.
+pub(crate) fn page_limit(given: Option<u32>, default: u32, max: u32) -> Result<u32, ApiError> {
+    match given {
+        None => Ok(default),
+        Some(limit) if (1..=max).contains(&limit) => Ok(limit),
+        Some(limit) => Err(ApiError::BadInput {
+            field: "limit".into(),
+            message: format!("must be 1 to {max}, not {limit}"),
+        }),
+    }
+}
+
+/// A query value that must be one of an enum's names (`period`, `state`): the
+/// enum read from it, or `invalid-input` naming `field`.
+pub(crate) fn one_of<T: serde::de::DeserializeOwned>(
+    field: &str,
+    value: &str,
+    names: &str,
+) -> Result<T, ApiError> {
+    serde_json::from_value(serde_json::Value::String(value.into())).map_err(|_| {
+        ApiError::BadInput {
+            field: field.into(),
+            message: format!("must be {names}"),
+        }
+    })
+}
 
 /// Checks an identifier in a body or a path (`field` names it in the error):
 /// the one rule of [`limits::check_identifier`], on every store.

@@ -129,11 +129,16 @@ impl AppState {
 #[openapi(
     info(
         title = "tombola",
-        description = "Campaigns, draws, grants and prize lists. App calls carry an API key, admin calls the admin token, both as `Authorization: Bearer …`. Errors are `application/problem+json` with a stable `type`.",
+        description = "Campaigns, draws, grants and prize lists. App calls carry an API key, admin calls the admin token, both as `Authorization: Bearer …`. Errors are `application/problem+json` with a stable `type`. A method a path has no operation for is 405 `method-not-allowed`, with an `Allow` header.",
         license(name = "Apache-2.0")
     ),
     modifiers(&SecuritySchemes),
-    components(schemas(Problem)),
+    components(schemas(
+        Problem,
+        input::Identifier,
+        routes::accounts::PeriodName,
+        routes::deliveries::DeliveryStateName
+    )),
     tags(
         (name = "app", description = "Calls the product's backend makes, with an API key"),
         (name = "admin", description = "Deploys, campaign state, statistics and API keys, with the admin token"),
@@ -187,10 +192,19 @@ impl<A, B> MapSecond<A, B> for (A, B) {
     }
 }
 
-/// Adds the answers every authenticated call may give — 401, 403, and 429 for
-/// app calls — to each operation, so the handlers need not repeat them.
+/// Adds what every call of a kind may answer, so the handlers need not repeat
+/// it and the document cannot leave one out: 401 and 403 for every
+/// authenticated call, 429 for app calls, 503 and (for writes) 507 for the
+/// store's trouble, 400 and 422 for a path or query the extractors refuse, the
+/// body's 400, 413 and 415, and 500. An answer a handler already documents
+/// gets the common problem types added to its description. Every string path
+/// parameter becomes an [`input::Identifier`], since `AppPath` holds every
+/// segment to that rule; 405 is no operation's to document (it answers a
+/// method the path has no operation for), so the API's description states it.
 fn with_common_responses(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
-    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    use utoipa::openapi::path::{Operation, ParameterIn};
+    use utoipa::openapi::schema::{Schema, Type};
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
     let problem = |description: &str| {
         ResponseBuilder::new()
             .description(description)
@@ -202,18 +216,35 @@ fn with_common_responses(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::
             )
             .build()
     };
-    for item in doc.paths.paths.values_mut() {
-        for operation in [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-        ]
-        .into_iter()
-        .flatten()
-        {
+    let add = |operation: &mut Operation, status: &str, description: &str| match operation
+        .responses
+        .responses
+        .get_mut(status)
+    {
+        Some(RefOr::T(response)) if !response.description.contains(description) => {
+            response.description = format!("{}; {description}", response.description);
+        }
+        Some(_) => {}
+        None => {
+            operation
+                .responses
+                .responses
+                .insert(status.into(), problem(description).into());
+        }
+    };
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let methods = [
+            (&mut item.get, false),
+            (&mut item.put, true),
+            (&mut item.post, true),
+            (&mut item.delete, true),
+        ];
+        for (operation, writes) in methods {
+            let Some(operation) = operation.as_mut() else {
+                continue;
+            };
             for response in operation.responses.responses.values_mut() {
-                if let utoipa::openapi::RefOr::T(response) = response
+                if let RefOr::T(response) = response
                     && response.description.is_empty()
                 {
                     response.description = "Success".into();
@@ -224,25 +255,61 @@ fn with_common_responses(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::
             if !app && !tags.iter().any(|t| t == "admin") {
                 continue;
             }
-            let responses = &mut operation.responses.responses;
-            responses.insert(
-                "401".into(),
-                problem("`unauthenticated`: no `Authorization: Bearer` header").into(),
+            let parameters = operation.parameters.iter_mut().flatten();
+            let (mut in_path, mut in_query) = (false, false);
+            for parameter in parameters {
+                match parameter.parameter_in {
+                    ParameterIn::Path => {
+                        in_path = true;
+                        if let Some(RefOr::T(Schema::Object(object))) = &parameter.schema
+                            && object.schema_type == Type::String.into()
+                        {
+                            parameter.schema = Some(Ref::from_schema_name("Identifier").into());
+                        }
+                    }
+                    ParameterIn::Query => in_query = true,
+                    _ => {}
+                }
+            }
+            debug_assert_eq!(in_path, path.contains('{'), "{path}");
+            add(
+                operation,
+                "401",
+                "`unauthenticated`: no `Authorization: Bearer` header",
             );
-            responses.insert(
-                "403".into(),
-                problem(if app {
+            add(
+                operation,
+                "403",
+                if app {
                     "`forbidden`: unknown or revoked API key"
                 } else {
                     "`forbidden`: wrong admin token, or admin calls disabled"
-                })
-                .into(),
+                },
             );
             if app {
-                responses.insert(
-                    "429".into(),
-                    problem("`rate-limited`: over the key's or the user's rate; see `Retry-After`")
-                        .into(),
+                add(
+                    operation,
+                    "429",
+                    "`rate-limited`: over the key's or the user's rate; see `Retry-After`",
+                );
+            }
+            if in_path {
+                add(
+                    operation,
+                    "400",
+                    "`malformed-path`: a path segment not UTF-8, or not a number where one is expected",
+                );
+                add(
+                    operation,
+                    "422",
+                    "`invalid-input`: a path segment that is not an identifier",
+                );
+            }
+            if in_query {
+                add(
+                    operation,
+                    "400",
+                    "`malformed-query`: a query parameter not of its type, or given twice",
                 );
             }
             let json_body = operation
@@ -250,24 +317,41 @@ fn with_common_responses(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::
                 .as_ref()
                 .is_some_and(|body| body.content.contains_key("application/json"));
             if operation.request_body.is_some() {
-                responses
-                    .entry("413".into())
-                    .or_insert_with(|| problem("`body-too-large`: over 8 MiB").into());
+                add(operation, "413", "`body-too-large`: over 8 MiB");
+                add(
+                    operation,
+                    "400",
+                    if json_body {
+                        "`malformed-body`: not JSON, or not UTF-8"
+                    } else {
+                        "`malformed-body`: not UTF-8, or empty"
+                    },
+                );
             }
             if json_body {
-                responses.entry("415".into()).or_insert_with(|| {
-                    problem("`unsupported-media-type`: a JSON body without `Content-Type: application/json`")
-                        .into()
-                });
-                responses
-                    .entry("400".into())
-                    .or_insert_with(|| problem("`malformed-body`: not JSON, or not UTF-8").into());
+                add(
+                    operation,
+                    "415",
+                    "`unsupported-media-type`: a JSON body without `Content-Type: application/json`",
+                );
             }
-            responses.insert(
-                "500".into(),
-                problem("`internal`: details are in the server's log, under the answer's `X-Request-Id`")
-                    .into(),
+            add(
+                operation,
+                "500",
+                "`internal`: details are in the server's log, under the answer's `X-Request-Id`",
             );
+            add(
+                operation,
+                "503",
+                "`store-unavailable`: the database did not answer; nothing was written, retry (with the same request id)",
+            );
+            if writes {
+                add(
+                    operation,
+                    "507",
+                    "`storage-full`: the database is out of space; nothing was written, retry once space is freed",
+                );
+            }
         }
     }
     doc

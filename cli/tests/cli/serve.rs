@@ -232,8 +232,11 @@ async fn walkthrough(server: &Server) {
         None,
     )
     .await;
-    assert_eq!(status, StatusCode::OK, "{report}");
-    assert_eq!(report["valid"], false, "an empty file is not a campaign");
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{report}");
+    assert_eq!(
+        report["type"], "https://tombola.dev/problems/malformed-body",
+        "a call without its file is told so"
+    );
     let (status, detail) = get("/v1/campaigns/e2e", Some(ADMIN)).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(detail["version"], 1);

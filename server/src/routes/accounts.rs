@@ -3,7 +3,6 @@
 
 use axum::Json;
 use axum::extract::State;
-use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use tombola_engine::EventRequest;
 use tombola_engine::store::Period;
@@ -19,9 +18,12 @@ use crate::{ApiError, AppState, input};
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct EventBody {
+    #[schema(value_type = crate::input::Identifier)]
     user: String,
     /// An event the campaign declares under `inputs.events`, e.g. `sign_in`.
+    #[schema(value_type = crate::input::Identifier)]
     event: String,
+    #[schema(value_type = crate::input::Identifier)]
     request_id: String,
     /// The event's declared attributes, by name.
     #[serde(default)]
@@ -73,8 +75,19 @@ pub(crate) async fn event(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct PeriodQuery {
-    /// `day` (default), `week`, `month` or `ever`, in the campaign's zone.
+    /// In the campaign's zone; `day` when absent.
+    #[param(value_type = Option<PeriodName>)]
     period: Option<String>,
+}
+
+/// A period a once-per-period event is counted in.
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum PeriodName {
+    Day,
+    Week,
+    Month,
+    Ever,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -91,7 +104,6 @@ pub(crate) struct EventDone {
     security(("api_key" = [])),
     responses(
         (status = 200, body = EventDone),
-        (status = 400, description = "`malformed-query`", body = crate::Problem, content_type = "application/problem+json"),
         (status = 404, description = "`unknown-campaign`", body = crate::Problem, content_type = "application/problem+json"),
         (status = 422, description = "`unknown-event` or `invalid-input` (the period)", body = crate::Problem, content_type = "application/problem+json"),
     ))]
@@ -103,17 +115,11 @@ pub(crate) async fn event_done(
 ) -> Answer<EventDone> {
     state.limits.check_user(&id, &user)?;
     let name = query.period.unwrap_or_else(|| "day".into());
-    let period = match name.as_str() {
-        "day" => Period::Day,
-        "week" => Period::Week,
-        "month" => Period::Month,
-        "ever" => Period::Ever,
-        _ => {
-            return Err(ApiError::BadInput {
-                field: "period".into(),
-                message: "must be day, week, month or ever".into(),
-            });
-        }
+    let period = match input::one_of("period", &name, "day, week, month or ever")? {
+        PeriodName::Day => Period::Day,
+        PeriodName::Week => Period::Week,
+        PeriodName::Month => Period::Month,
+        PeriodName::Ever => Period::Ever,
     };
     let done = state
         .engine
@@ -130,9 +136,12 @@ pub(crate) async fn event_done(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ExchangeBody {
+    #[schema(value_type = crate::input::Identifier)]
     user: String,
     /// A SKU with a credit `price`.
+    #[schema(value_type = crate::input::Identifier)]
     sku: String,
+    #[schema(value_type = crate::input::Identifier)]
     request_id: String,
 }
 
@@ -184,10 +193,14 @@ pub(crate) async fn credits(
 #[serde(deny_unknown_fields)]
 pub(crate) struct AdjustmentBody {
     /// Signed credits as a string, exact, at most 2 fractional digits, not
-    /// zero, within ±1,000,000,000,000: `"25"`, `"-10.50"`.
+    /// zero, within ±1,000,000,000,000: `"25"`, `"-10.50"`. A string, so no
+    /// JSON parser rounds it.
+    #[schema(value_type = crate::input::Amount)]
     amount: String,
     /// Why, for the ledger and the audit log.
+    #[schema(value_type = crate::input::Text)]
     reason: String,
+    #[schema(value_type = crate::input::Identifier)]
     request_id: String,
 }
 
@@ -207,7 +220,7 @@ pub(crate) async fn adjust(
     AppPath(user): AppPath<String>,
     AppJson(body): AppJson<AdjustmentBody>,
 ) -> Answer<Adjustment> {
-    let amount = adjustment_amount(&body.amount)?;
+    let amount = input::amount("amount", &body.amount)?;
     input::text("reason", &body.reason)?;
     input::identifier("request_id", &body.request_id)?;
     let adjustment = state
@@ -217,33 +230,4 @@ pub(crate) async fn adjust(
     // The engine wrote the audit entry in the adjustment's transaction.
     tracing::info!(user = %user, delta = %adjustment.delta, reason = %body.reason, "credits adjusted");
     Ok(Json(adjustment.into()))
-}
-
-/// An adjustment's amount, refused naming the field when it is not an exact
-/// decimal of at most two fractional digits, is zero, or is beyond the limit.
-fn adjustment_amount(text: &str) -> Result<Decimal, ApiError> {
-    let refuse = |message: String| ApiError::BadInput {
-        field: "amount".into(),
-        message,
-    };
-    let amount = input::exact_decimal(text).ok_or_else(|| {
-        refuse(format!(
-            "`{text}` is not an exact decimal such as \"25\" or \"-10.50\""
-        ))
-    })?;
-    if amount.is_zero() {
-        return Err(refuse("must not be zero".into()));
-    }
-    if amount.normalize().scale() > 2 {
-        return Err(refuse(format!(
-            "{amount} has more than 2 fractional digits"
-        )));
-    }
-    if amount.abs() > tombola_ir::MAX_CREDITS {
-        return Err(refuse(format!(
-            "{amount} is beyond the limit of {} credits either way",
-            tombola_ir::MAX_CREDITS
-        )));
-    }
-    Ok(amount)
 }

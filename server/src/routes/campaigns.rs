@@ -28,7 +28,7 @@ pub(crate) struct ValidateReport {
 
 /// Checks a campaign file without deploying it: the diagnostics of `tombola check`, with positions.
 #[utoipa::path(post, path = "/v1/campaigns/validate", tag = "admin",
-    request_body(content = String, content_type = "application/yaml", description = "A campaign file"),
+    request_body(content = serde_json::Value, content_type = "application/yaml", description = "A campaign file, or any text: what is not a campaign is reported in the diagnostics. Never empty."),
     security(("admin_token" = [])),
     responses((status = 200, body = ValidateReport)))]
 pub(crate) async fn validate(_: Admin, TextBody(source): TextBody) -> Answer<ValidateReport> {
@@ -53,7 +53,7 @@ pub(crate) async fn validate(_: Admin, TextBody(source): TextBody) -> Answer<Val
 /// Deploys a campaign file as campaign `id`: a new version if the content changed (201), nothing if not (200).
 #[utoipa::path(put, path = "/v1/campaigns/{id}", tag = "admin",
     params(("id" = String, Path, description = "Must equal the file's `campaign:` key")),
-    request_body(content = String, content_type = "application/yaml", description = "A campaign file"),
+    request_body(content = Object, content_type = "application/yaml", description = "A campaign file: a YAML mapping, as `schema/campaign.schema.json` describes, that passes `tombola check`"),
     security(("admin_token" = [])),
     responses(
         (status = 201, description = "Deployed as a new version", body = Deployment),
@@ -228,6 +228,7 @@ pub(crate) async fn stats(
 #[serde(deny_unknown_fields)]
 pub(crate) struct CodesBody {
     /// Codes to add; codes already in the pool are skipped.
+    #[schema(value_type = Vec<crate::input::Identifier>)]
     codes: Vec<String>,
 }
 

@@ -9,15 +9,38 @@ use super::{Answer, audit};
 use crate::auth::Admin;
 use crate::extract::{AppPath, AppQuery};
 use crate::listings::{AuditEntry, Delivery, DeliverySummary};
-use crate::{ApiError, AppState};
+use crate::{ApiError, AppState, input};
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct DeliveryQuery {
-    /// `pending`, `sending`, `delivered` or `dead` (the dead letters); all when absent.
+    /// Only the tasks in this state (`dead`: the dead letters); all when absent.
+    #[param(value_type = Option<DeliveryStateName>)]
     state: Option<String>,
-    /// At most this many, newest first (default 50, at most 500).
+    /// At most this many, newest first; 50 when absent.
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
+}
+
+/// Where an outbox task is on its way to the webhook.
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum DeliveryStateName {
+    Pending,
+    Sending,
+    Delivered,
+    Dead,
+}
+
+impl DeliveryStateName {
+    fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStateName::Pending => "pending",
+            DeliveryStateName::Sending => "sending",
+            DeliveryStateName::Delivered => "delivered",
+            DeliveryStateName::Dead => "dead",
+        }
+    }
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -32,25 +55,24 @@ pub(crate) struct DeliveryList {
     security(("admin_token" = [])),
     responses(
         (status = 200, body = DeliveryList),
-        (status = 422, description = "`invalid-input`: an unknown state", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`invalid-input`: an unknown state, or a limit outside 1 to 500", body = crate::Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn list_deliveries(
     _: Admin,
     State(state): State<AppState>,
     AppQuery(query): AppQuery<DeliveryQuery>,
 ) -> Answer<DeliveryList> {
-    if let Some(s) = &query.state
-        && !["pending", "sending", "delivered", "dead"].contains(&s.as_str())
-    {
-        return Err(ApiError::BadInput {
-            field: "state".into(),
-            message: "must be pending, sending, delivered or dead".into(),
-        });
-    }
+    let wanted = query
+        .state
+        .map(|s| {
+            input::one_of::<DeliveryStateName>("state", &s, "pending, sending, delivered or dead")
+        })
+        .transpose()?;
+    let limit = input::page_limit(query.limit, 50, 500)?;
     Ok(Json(DeliveryList {
         deliveries: state
             .engine
-            .deliveries(query.state.as_deref(), query.limit.unwrap_or(50))
+            .deliveries(wanted.map(DeliveryStateName::as_str), limit)
             .await?
             .into_iter()
             .map(Delivery::from)
@@ -97,7 +119,8 @@ pub(crate) async fn retry_delivery(
 pub(crate) struct AuditQuery {
     /// Entries with ids below this (the last id of the previous page).
     before: Option<i64>,
-    /// At most this many, newest first (default 50, at most 500).
+    /// At most this many, newest first; 50 when absent.
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
 }
 
@@ -110,7 +133,10 @@ pub(crate) struct AuditLog {
 #[utoipa::path(get, path = "/v1/audit", tag = "admin",
     params(AuditQuery),
     security(("admin_token" = [])),
-    responses((status = 200, body = AuditLog)))]
+    responses(
+        (status = 200, body = AuditLog),
+        (status = 422, description = "`invalid-input`: a limit outside 1 to 500", body = crate::Problem, content_type = "application/problem+json"),
+    ))]
 pub(crate) async fn audit_log(
     _: Admin,
     State(state): State<AppState>,
@@ -119,7 +145,7 @@ pub(crate) async fn audit_log(
     Ok(Json(AuditLog {
         entries: state
             .engine
-            .audit_log(query.before, query.limit.unwrap_or(50))
+            .audit_log(query.before, input::page_limit(query.limit, 50, 500)?)
             .await?
             .into_iter()
             .map(AuditEntry::from)

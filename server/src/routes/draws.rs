@@ -16,10 +16,12 @@ use crate::{ApiError, AppState, input};
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct DrawBody {
-    /// The user drawing; any stable id of your system, 1 to 256 characters.
+    /// The user drawing; any stable id of your system.
+    #[schema(value_type = crate::input::Identifier)]
     user: String,
     /// Your id for this call: a retry with the same id and body returns the
     /// stored answer; the same id with another body is `request-id-reused`.
+    #[schema(value_type = crate::input::Identifier)]
     request_id: String,
     /// The user attributes the campaign declares under `inputs.user`, by name.
     #[serde(default)]
@@ -89,9 +91,12 @@ pub(crate) async fn stored_draw(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct GrantBody {
+    #[schema(value_type = crate::input::Identifier)]
     user: String,
     /// A SKU the campaign declares under `skus`.
+    #[schema(value_type = crate::input::Identifier)]
     sku: String,
+    #[schema(value_type = crate::input::Identifier)]
     request_id: String,
 }
 

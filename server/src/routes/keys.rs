@@ -15,6 +15,7 @@ use crate::{ApiError, AppState, input};
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateKey {
     /// Who the key is for, e.g. `checkout-backend`.
+    #[schema(value_type = crate::input::Identifier)]
     name: String,
 }
 

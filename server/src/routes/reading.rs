@@ -6,9 +6,9 @@ use axum::extract::State;
 use serde::Deserialize;
 
 use super::Answer;
-use crate::AppState;
 use crate::auth::Caller;
 use crate::extract::{AppPath, AppQuery};
+use crate::{AppState, input};
 
 /// A user's standing: draws made and left, and the room under each cap.
 #[utoipa::path(get, path = "/v1/campaigns/{id}/users/{user}", tag = "app",
@@ -85,7 +85,8 @@ pub(crate) async fn tiers(
 pub(crate) struct HistoryQuery {
     /// The `next_cursor` of the previous page.
     cursor: Option<String>,
-    /// Draws per page (default 20); values outside 1 to 100 are brought into that range.
+    /// Draws per page; 20 when absent.
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
 }
 
@@ -95,9 +96,8 @@ pub(crate) struct HistoryQuery {
     security(("api_key" = [])),
     responses(
         (status = 200, body = History),
-        (status = 400, description = "`malformed-query`", body = crate::Problem, content_type = "application/problem+json"),
         (status = 404, description = "`unknown-campaign`", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`invalid-input`: a cursor this API did not give", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`invalid-input`: a cursor this API did not give or a limit outside 1 to 100", body = crate::Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn history(
     _: Caller,
@@ -113,7 +113,7 @@ pub(crate) async fn history(
                 &id,
                 &user,
                 query.cursor.as_deref(),
-                query.limit.unwrap_or(20),
+                input::page_limit(query.limit, 20, tombola_engine::MAX_PAGE)?,
             )
             .await?
             .into(),
