@@ -116,6 +116,12 @@ pub enum ApiError {
         message: String,
     },
     MalformedBody(StatusCode, String),
+    /// A JSON body of the wrong shape (422 `invalid-body`), naming the field
+    /// at fault when serde does.
+    InvalidBody {
+        field: Option<String>,
+        message: String,
+    },
     NotReady {
         full: bool,
         why: String,
@@ -133,8 +139,37 @@ impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
         // axum tells a syntax error (400) from a body of the wrong shape, e.g. a
         // missing field (422), and from a missing content type (415).
-        ApiError::MalformedBody(rejection.status(), rejection.body_text())
+        let text = rejection.body_text();
+        if rejection.status() == StatusCode::UNPROCESSABLE_ENTITY {
+            return ApiError::InvalidBody {
+                field: shape_error_field(&text),
+                message: text,
+            };
+        }
+        ApiError::MalformedBody(rejection.status(), text)
     }
+}
+
+/// The field a body-shape error names, when it names one: axum writes the
+/// serde path before the error (`amount: invalid type: integer ...`); a
+/// missing or unknown field is named in backquotes at the top level.
+fn shape_error_field(text: &str) -> Option<String> {
+    let error = text
+        .strip_prefix("Failed to deserialize the JSON body into the target type: ")
+        .unwrap_or(text);
+    let backquoted = |what: &str| {
+        let rest = error.strip_prefix(what)?.strip_prefix('`')?;
+        Some(rest.split('`').next()?.to_string())
+    };
+    if let Some(field) = backquoted("missing field ").or_else(|| backquoted("unknown field ")) {
+        return Some(field);
+    }
+    let (path, _) = error.split_once(": ")?;
+    let is_path = !path.is_empty()
+        && path
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '[' | ']' | '-'));
+    is_path.then(|| path.to_string())
 }
 
 impl From<QueryRejection> for ApiError {
@@ -260,6 +295,12 @@ impl ApiError {
                 "invalid-input",
                 "Invalid input".into(),
                 format!("{field}: {message}"),
+            ),
+            ApiError::InvalidBody { message, .. } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-body",
+                "Invalid body".into(),
+                message.clone(),
             ),
             ApiError::MalformedBody(status, message) => {
                 let (slug, title) = malformed_body(*status);
@@ -425,7 +466,11 @@ impl IntoResponse for ApiError {
         if let ApiError::InvalidCampaign(diagnostics) = &self {
             body["diagnostics"] = serde_json::to_value(diagnostics).unwrap_or_default();
         }
-        if let ApiError::BadInput { field, .. } = &self {
+        if let ApiError::BadInput { field, .. }
+        | ApiError::InvalidBody {
+            field: Some(field), ..
+        } = &self
+        {
             body["field"] = json!(field);
         }
         let mut response = (

@@ -375,10 +375,12 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             auth::loopback_host_only,
         ))
+        .layer(axum::middleware::from_fn(listen::close_if_body_unread))
+        // Outermost, so every answer is logged and counted with its request
+        // id, a 413 refused from the head included.
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             observe::observe,
         ))
-        .layer(axum::middleware::from_fn(listen::close_if_body_unread))
         .with_state(state)
 }

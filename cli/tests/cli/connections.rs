@@ -266,6 +266,10 @@ async fn a_declared_length_over_the_limit_is_refused_from_the_head() {
     let seen = String::from_utf8_lossy(&seen).to_lowercase();
     assert!(seen.starts_with("http/1.1 413"), "{seen}");
     assert!(seen.contains("body-too-large"), "{seen}");
+    assert!(
+        seen.contains("x-request-id"),
+        "logged and counted like any answer: {seen}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

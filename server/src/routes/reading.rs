@@ -115,7 +115,15 @@ pub(crate) async fn history(
                 query.cursor.as_deref(),
                 input::page_limit(query.limit, 20, tombola_engine::MAX_PAGE)?,
             )
-            .await?
+            .await
+            .map_err(|failure| match failure {
+                // The cursor is the one input of this call the engine can refuse.
+                tombola_engine::Failure::BadInput(message) => crate::ApiError::BadInput {
+                    field: "cursor".into(),
+                    message,
+                },
+                other => other.into(),
+            })?
             .into(),
     ))
 }

@@ -603,6 +603,19 @@ async fn decimals_are_written_one_exact_way() {
         "{answer}"
     );
 
+    // A number where the string goes: the body's shape is wrong, and the field is named.
+    let body = json!({ "amount": 5, "reason": "r", "request_id": "n-1" });
+    let (status, _, answer) = post(&state, uri, body).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    assert_eq!(answer["type"], format!("{PROBLEM}invalid-body"));
+    assert_eq!(answer["field"], "amount", "{answer}");
+    let body = json!({ "reason": "r", "request_id": "n-2" });
+    let (_, _, answer) = post(&state, uri, body).await;
+    assert_eq!(
+        answer["field"], "amount",
+        "a missing field is named: {answer}"
+    );
+
     let draw =
         json!({ "user": "ann", "request_id": "d-1", "attributes": { "tags": [], "spent": "5_0" } });
     refused(

@@ -184,6 +184,7 @@ async fn prize_lists_tiers_history_and_statistics() {
         }
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{cursor}: {bad}");
         assert_eq!(bad["type"], "https://tombola.dev/problems/invalid-input");
+        assert_eq!(bad["field"], "cursor", "{bad}");
     }
 
     let (status, stats) = get(&state, "/v1/campaigns/locks/stats").await;
