@@ -5,40 +5,57 @@ use std::str::FromStr;
 
 use super::StoreError;
 
-/// A campaign's state in the store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CampaignState {
-    Draft,
-    Open,
-    Closed,
-}
-
-impl CampaignState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CampaignState::Draft => "draft",
-            CampaignState::Open => "open",
-            CampaignState::Closed => "closed",
+/// Declares an enum the store keeps as text: its variants with their names,
+/// `ALL`, `as_str`, and the parse the SQL rows use (`try_from = "String"`),
+/// which calls an unknown name what it is — a corrupt value.
+macro_rules! stored_enum {
+    (
+        $(#[$doc:meta])*
+        $name:ident, $what:literal {
+            $( $(#[$variant_doc:meta])* $variant:ident = $text:literal, )*
         }
-    }
+    ) => {
+        $(#[$doc])*
+        pub enum $name {
+            $( $(#[$variant_doc])* $variant, )*
+        }
+
+        impl $name {
+            pub const ALL: [$name; [$($text),*].len()] = [$($name::$variant),*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $( $name::$variant => $text, )*
+                }
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = StoreError;
+            fn from_str(text: &str) -> Result<Self, StoreError> {
+                $name::ALL
+                    .into_iter()
+                    .find(|v| v.as_str() == text)
+                    .ok_or_else(|| StoreError::Corrupt(format!(concat!($what, " `{}`"), text)))
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = StoreError;
+            fn try_from(text: String) -> Result<Self, StoreError> {
+                text.parse()
+            }
+        }
+    };
 }
 
-impl FromStr for CampaignState {
-    type Err = StoreError;
-    fn from_str(text: &str) -> Result<Self, StoreError> {
-        Ok(match text {
-            "draft" => CampaignState::Draft,
-            "open" => CampaignState::Open,
-            "closed" => CampaignState::Closed,
-            other => return Err(StoreError::Corrupt(format!("campaign state `{other}`"))),
-        })
-    }
-}
-
-impl TryFrom<String> for CampaignState {
-    type Error = StoreError;
-    fn try_from(text: String) -> Result<Self, StoreError> {
-        text.parse()
+stored_enum! {
+    /// A campaign's state in the store.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    CampaignState, "campaign state" {
+        Draft = "draft",
+        Open = "open",
+        Closed = "closed",
     }
 }
 
@@ -218,53 +235,22 @@ pub struct LedgerRow {
     pub at: i64,
 }
 
-/// Where an outbox task stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum DeliveryState {
-    Pending,
-    /// Leased to a dispatcher until the task's `next_at`.
-    Sending,
-    Delivered,
-    Dead,
+stored_enum! {
+    /// Where an outbox task stands.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+    DeliveryState, "delivery state" {
+        Pending = "pending",
+        /// Leased to a dispatcher until the task's `next_at`.
+        Sending = "sending",
+        Delivered = "delivered",
+        Dead = "dead",
+    }
 }
 
 impl DeliveryState {
-    pub const ALL: [DeliveryState; 4] = [
-        DeliveryState::Pending,
-        DeliveryState::Sending,
-        DeliveryState::Delivered,
-        DeliveryState::Dead,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeliveryState::Pending => "pending",
-            DeliveryState::Sending => "sending",
-            DeliveryState::Delivered => "delivered",
-            DeliveryState::Dead => "dead",
-        }
-    }
-
     /// Still to be delivered: waiting, or leased and not yet finished.
     pub fn undelivered(self) -> bool {
         matches!(self, DeliveryState::Pending | DeliveryState::Sending)
-    }
-}
-
-impl FromStr for DeliveryState {
-    type Err = StoreError;
-    fn from_str(text: &str) -> Result<Self, StoreError> {
-        DeliveryState::ALL
-            .into_iter()
-            .find(|s| s.as_str() == text)
-            .ok_or_else(|| StoreError::Corrupt(format!("delivery state `{text}`")))
-    }
-}
-
-impl TryFrom<String> for DeliveryState {
-    type Error = StoreError;
-    fn try_from(text: String) -> Result<Self, StoreError> {
-        text.parse()
     }
 }
 
