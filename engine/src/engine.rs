@@ -274,8 +274,24 @@ impl Engine {
         }
     }
 
-    pub(crate) fn health(&self) -> &StoreHealth {
-        &self.health
+    /// Notes what a request's run of the store found, for readiness.
+    pub(crate) fn note<T>(&self, result: &Result<T, Failure>) {
+        self.health.record(match result {
+            Err(Failure::Store(error)) => Err(error),
+            _ => Ok(()),
+        });
+    }
+
+    /// Whether the store answers: a read transaction opens and ends. While the
+    /// last request found it full, it must also take a write of some pages
+    /// again, so readiness comes back when space does, not before.
+    pub async fn ready(&self) -> Result<(), StoreError> {
+        let result = match self.health.get() {
+            Some(crate::store::Trouble::Full) => self.store().probe_write().await,
+            _ => self.store().read().await.map(drop),
+        };
+        self.health.record(result.as_ref().map(|_| ()));
+        result
     }
 
     pub(crate) fn store(&self) -> &Store {

@@ -4,7 +4,6 @@
 
 use std::sync::{Arc, Mutex};
 
-use crate::engine::{Engine, Failure};
 use crate::store::{StoreError, Trouble};
 
 /// The store's trouble as the last request found it; `None` when it answered.
@@ -12,11 +11,25 @@ use crate::store::{StoreError, Trouble};
 pub(crate) struct StoreHealth(Arc<Mutex<Option<Trouble>>>);
 
 impl StoreHealth {
-    fn get(&self) -> Option<Trouble> {
+    pub(crate) fn get(&self) -> Option<Trouble> {
         *self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Records what a request found, logging a change of state.
+    /// Records what a call of the store found: it answered, or it failed. An
+    /// error that is no trouble of the store's is a bug, logged where it is
+    /// answered, and leaves the state as it was.
+    pub(crate) fn record(&self, result: Result<(), &StoreError>) {
+        match result {
+            Ok(()) => self.set(None, None),
+            Err(error) => {
+                if let Some(trouble) = error.trouble() {
+                    self.set(Some(trouble), Some(error));
+                }
+            }
+        }
+    }
+
+    /// Records a state, logging a change of it.
     fn set(&self, now: Option<Trouble>, error: Option<&StoreError>) {
         let before = std::mem::replace(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()), now);
         if before == now {
@@ -31,39 +44,5 @@ impl StoreHealth {
             }
             _ => tracing::info!(was = ?before, "the store answers again"),
         }
-    }
-}
-
-impl Engine {
-    /// Notes what a request's run of the store found.
-    pub(crate) fn note<T>(&self, result: &Result<T, Failure>) {
-        match result {
-            Err(Failure::Store(error)) => self.note_store(Err(error)),
-            _ => self.note_store(Ok(())),
-        }
-    }
-
-    fn note_store(&self, result: Result<(), &StoreError>) {
-        match result {
-            Ok(()) => self.health().set(None, None),
-            // An error that is no trouble of the store's is a bug, logged where it is answered.
-            Err(error) => {
-                if let Some(trouble) = error.trouble() {
-                    self.health().set(Some(trouble), Some(error));
-                }
-            }
-        }
-    }
-
-    /// Whether the store answers: a read transaction opens and ends. While the
-    /// last request found it full, it must also take a write of some pages
-    /// again, so readiness comes back when space does, not before.
-    pub async fn ready(&self) -> Result<(), StoreError> {
-        let result = match self.health().get() {
-            Some(Trouble::Full) => self.store().probe_write().await,
-            _ => self.store().read().await.map(drop),
-        };
-        self.note_store(result.as_ref().map(|_| ()));
-        result
     }
 }

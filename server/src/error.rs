@@ -49,7 +49,8 @@ pub(crate) async fn as_problem(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    let method = request.method().to_string();
+    // Cloning a standard method allocates nothing; it is formatted only for a 405.
+    let method = request.method().clone();
     let response = next.run(request).await;
     let status = response.status();
     let is_problem = response
@@ -62,7 +63,7 @@ pub(crate) async fn as_problem(
     let (parts, body) = response.into_parts();
     let error = match status {
         // The router adds the `Allow` header after this layer has run.
-        StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed(method),
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed(method.to_string()),
         StatusCode::NOT_FOUND => ApiError::NoRoute,
         status => {
             let text = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
