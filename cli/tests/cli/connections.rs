@@ -11,6 +11,17 @@ use tokio::net::TcpStream;
 
 use super::serve::{Server, send, sqlite_url};
 
+/// A client that opens a new connection per call: each `/healthz` is a fresh
+/// client. A kept-alive one is idle between calls, the first the server closes
+/// at the cap, and a call racing that close would fail for the client's reuse.
+fn fresh_client() -> Client {
+    Client::builder()
+        .timeout(Duration::from_secs(5))
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap()
+}
+
 fn address(server: &Server) -> String {
     server.base.trim_start_matches("http://").to_string()
 }
@@ -161,10 +172,7 @@ async fn idle_sockets_beyond_the_cap_do_not_starve_a_fresh_client() {
         }
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let http = Client::builder()
-        .timeout(Duration::from_secs(5))
-        .build()
-        .unwrap();
+    let http = fresh_client();
     for n in 0..5 {
         let answer = http.get(server.url("/healthz")).send().await;
         let status = answer.map(|a| a.status());
@@ -292,10 +300,7 @@ async fn stalled_uploads_beyond_the_cap_do_not_starve_a_fresh_client() {
         stalled.push(socket);
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let http = Client::builder()
-        .timeout(Duration::from_secs(5))
-        .build()
-        .unwrap();
+    let http = fresh_client();
     for n in 0..3 {
         let status = http
             .get(server.url("/healthz"))
