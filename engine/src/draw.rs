@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use tombola_grammar::Value;
+use tombola_grammar::{Slot, Value};
 use tombola_ir::{AwardKind, Campaign, Sku};
 
 use crate::answer::{AwardGiven, DrawOutcome, GrantOutcome, Left};
@@ -97,7 +97,11 @@ impl Engine {
             .debit_draw(&campaign.id, request.user, &limits, &periods)
             .await?
             .map_err(Failure::from)?;
-        let credits = Decimal::new(tx.balance(request.user).await?, 2);
+        let credits = if campaign.draw_reads(Slot::UserCredits) {
+            Decimal::new(tx.balance(request.user).await?, 2)
+        } else {
+            Decimal::ZERO
+        };
         let input = DrawInput::new(
             campaign.allowance,
             request.user,

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 use serde::Serialize;
-use tombola_grammar::{Program, Type};
+use tombola_grammar::{Program, Slot, Type};
 
 pub mod draw_table;
 
@@ -124,6 +124,31 @@ pub struct Campaign {
 }
 
 impl Campaign {
+    /// Whether a draw of this campaign reads `slot`: the chain's programs, the
+    /// trees' and every award amount (rebates run on events, not draws). The
+    /// store reads what a draw reads and nothing else.
+    pub fn draw_reads(&self, slot: Slot) -> bool {
+        let chain = self.chain.iter().flat_map(|rule| match &rule.kind {
+            ChainKind::Blacklist { condition, .. } => condition.iter().collect::<Vec<_>>(),
+            ChainKind::Weight { score, .. } => vec![score],
+            ChainKind::When { condition, .. } => vec![condition],
+        });
+        let nodes = self
+            .trees
+            .iter()
+            .flat_map(|tree| &tree.nodes)
+            .filter_map(|node| match &node.kind {
+                NodeKind::Condition { condition, .. } => Some(condition),
+                NodeKind::Fallback { amount, .. } => amount.as_ref(),
+                NodeKind::Lock { .. } | NodeKind::Stock { .. } => None,
+            });
+        let amounts = self.awards.iter().filter_map(|award| award.amount.as_ref());
+        chain
+            .chain(nodes)
+            .chain(amounts)
+            .any(|program| program.reads().contains(&slot))
+    }
+
     /// Each award's share of `table` (the pool's or a tier's), exact: its
     /// weight over the table's total.
     pub fn shares(&self, table: &DrawTable) -> BTreeMap<String, Decimal> {

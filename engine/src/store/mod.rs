@@ -29,7 +29,7 @@ pub use rows::{
     HistoryRow, LedgerRow, NewDelivery, OrderRecord, OutboxSummary, Period, RebateClaim,
     RequestKey, StockRow, StoredVersion,
 };
-pub use sql::{SqlStore, SqliteWriters};
+pub use sql::{Lost, SqlStore, SqliteWriters};
 
 pub use crate::counts::{Limits, Refusal, UserCounts};
 
@@ -55,6 +55,12 @@ pub enum StoreError {
     Url(String),
     #[error("the store holds an invalid value: {0}")]
     Corrupt(String),
+    /// From the SQLite writer.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// A write whose batch did not commit.
+    #[error(transparent)]
+    Lost(sql::Lost),
 }
 
 /// What kind of trouble a store error is, for the caller's answer: worth a
@@ -72,8 +78,11 @@ pub enum Trouble {
 impl StoreError {
     /// The trouble this error is, if a retry can cure it.
     pub fn trouble(&self) -> Option<Trouble> {
-        let StoreError::Database(error) = self else {
-            return None;
+        let error = match self {
+            StoreError::Database(error) => error,
+            StoreError::Sqlite(error) => return sql::lite_trouble(error),
+            StoreError::Lost(lost) => return lost.trouble,
+            _ => return None,
         };
         match error {
             sqlx::Error::Io(_)
@@ -176,15 +185,20 @@ impl Store {
     {
         use interfaces::Requests as _;
         let mut tx = self.begin().await?;
-        match tx.claim(&key).await? {
-            Claim::Replay(stored) => return Ok(Ran::Replay(stored)),
-            Claim::Conflict => return Ok(Ran::Conflict),
-            Claim::New => {}
-        }
-        let (answer, stored) = work(&mut tx).await?;
-        tx.answer(&key, &stored).await?;
+        let earlier = match tx.claim(&key).await? {
+            Claim::Replay(stored) => Ran::Replay(stored),
+            Claim::Conflict => Ran::Conflict,
+            Claim::New => {
+                let (answer, stored) = work(&mut tx).await?;
+                tx.answer(&key, &stored).await?;
+                tx.commit().await?;
+                return Ok(Ran::Ran(answer));
+            }
+        };
+        // What the claim found may be a write of this same batch of SQLite
+        // writes: it answers only once that is committed.
         tx.commit().await?;
-        Ok(Ran::Ran(answer))
+        Ok(earlier)
     }
 
     /// Writes, commits and deletes a row of some pages: whether the store can

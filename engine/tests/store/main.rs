@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod batches;
 mod chain;
 mod coupons;
 mod credits;

@@ -1,5 +1,5 @@
 //! Users' draw counts, in SQL: one row per user and campaign, debited by one
-//! conditional update.
+//! conditional upsert.
 
 use super::{Arg, SqlTx};
 use crate::counts::{Limits, Refusal, UserCounts};
@@ -14,22 +14,29 @@ impl Counts for SqlTx {
         limits: &Limits,
         periods: &Periods,
     ) -> Stored<Result<UserCounts, Refusal>> {
-        self.execute(
-            "INSERT INTO user_counters (campaign_id, user_id) VALUES ($1, $2) ON CONFLICT (campaign_id, user_id) DO NOTHING",
-            &[Arg::Text(campaign), Arg::Text(user)],
-        )
-        .await?;
-        // One conditional update debits the entitlement and every cap, and returns
+        // A user's first draw, if the limits allow one, inserts the row with it
+        // counted; otherwise the row is made first, so the refusal reads it.
+        let first_allowed = UserCounts::default().refusal(limits).is_none();
+        if !first_allowed {
+            self.execute(
+                "INSERT INTO user_counters (campaign_id, user_id) VALUES ($1, $2) ON CONFLICT (campaign_id, user_id) DO NOTHING",
+                &[Arg::Text(campaign), Arg::Text(user)],
+            )
+            .await?;
+        }
+        // One conditional upsert debits the entitlement and every cap, and returns
         // the counts this draw sees: concurrent draws of one user see different counts.
         let debited = self
             .fetch_optional(
-                "UPDATE user_counters SET made = made + 1, \
-                 day_count = CASE WHEN day_key = $3 THEN day_count + 1 ELSE 1 END, day_key = $3, \
-                 month_count = CASE WHEN month_key = $4 THEN month_count + 1 ELSE 1 END, month_key = $4 \
-                 WHERE campaign_id = $1 AND user_id = $2 AND made < $5 + granted \
-                 AND ($6 IS NULL OR made < $6) \
-                 AND ($7 IS NULL OR day_key <> $3 OR day_count < $7) \
-                 AND ($8 IS NULL OR month_key <> $4 OR month_count < $8) \
+                "INSERT INTO user_counters (campaign_id, user_id, made, day_key, day_count, month_key, month_count) \
+                 VALUES ($1, $2, 1, $3, 1, $4, 1) \
+                 ON CONFLICT (campaign_id, user_id) DO UPDATE SET made = user_counters.made + 1, \
+                 day_count = CASE WHEN user_counters.day_key = $3 THEN user_counters.day_count + 1 ELSE 1 END, day_key = $3, \
+                 month_count = CASE WHEN user_counters.month_key = $4 THEN user_counters.month_count + 1 ELSE 1 END, month_key = $4 \
+                 WHERE user_counters.made < $5 + user_counters.granted \
+                 AND ($6 IS NULL OR user_counters.made < $6) \
+                 AND ($7 IS NULL OR user_counters.day_key <> $3 OR user_counters.day_count < $7) \
+                 AND ($8 IS NULL OR user_counters.month_key <> $4 OR user_counters.month_count < $8) \
                  RETURNING made AS total, month_count AS month, day_count AS today, granted",
                 &[
                     Arg::Text(campaign),

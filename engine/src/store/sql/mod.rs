@@ -11,6 +11,7 @@ mod coupons;
 mod draws;
 mod keys;
 mod ledger;
+mod lite;
 mod outbox;
 mod rebates;
 mod requests;
@@ -18,7 +19,6 @@ mod stock;
 
 use std::str::FromStr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow, Postgres};
@@ -27,10 +27,12 @@ use sqlx::sqlite::{
     SqliteSynchronous,
 };
 use sqlx::{Connection, FromRow, Transaction};
-use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use super::rows::StoredVersion;
 use super::{StoreError, Stored};
+pub(crate) use lite::lite_trouble;
+use lite::{FromLite, LiteTx};
+pub use lite::{Lost, SqliteWriters};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
@@ -38,19 +40,9 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrati
 /// A SQL store: a pool on SQLite or PostgreSQL.
 #[derive(Debug, Clone)]
 pub enum SqlStore {
-    /// The pool, and this process's writers.
+    /// The pool for reads, and this process's one writer.
     Sqlite(SqlitePool, Arc<SqliteWriters>),
     Postgres(PgPool),
-}
-
-/// This process's SQLite writers: a queue, since SQLite admits one writer at a
-/// time and waiting in line here is cheaper and fairer than SQLite's busy-retry
-/// loop (the database lock still guards against other processes); and, for
-/// tests, a cap on the file's pages, to fill the database without a full disk.
-#[derive(Debug, Default)]
-pub struct SqliteWriters {
-    queue: Arc<Mutex<()>>,
-    max_pages: AtomicU32,
 }
 
 /// Gives a released connection back to the pool only if it is out of any
@@ -88,18 +80,23 @@ impl<'a> Arg<'a> {
 }
 
 /// A row both databases can read by column name.
-trait Read: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
+trait Read:
+    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + FromLite + Send + Unpin
+{
+}
 
 impl<T> Read for T where
-    T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+    T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + FromLite + Send + Unpin
 {
 }
 
 /// A transaction on a SQL store.
 #[derive(Debug)]
 pub enum SqlTx {
-    /// The transaction first, so it ends before the writer's place in line is released.
-    Sqlite(Transaction<'static, Sqlite>, Option<OwnedMutexGuard<()>>),
+    /// A read on SQLite, from the pool.
+    Sqlite(Transaction<'static, Sqlite>),
+    /// A write on SQLite, on the writer.
+    Lite(LiteTx),
     Postgres(Transaction<'static, Postgres>),
 }
 
@@ -125,13 +122,15 @@ impl SqlStore {
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(30))
                 .foreign_keys(true);
+            let path = options.get_filename().to_owned();
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
                 .after_release(|conn, _| Box::pin(out_of_transaction(conn)))
                 .connect_with(options)
                 .await?;
             SQLITE_MIGRATIONS.run(&pool).await?;
-            return Ok(SqlStore::Sqlite(pool, Arc::default()));
+            let writers = SqliteWriters::open(&path)?;
+            return Ok(SqlStore::Sqlite(pool, Arc::new(writers)));
         }
         let scheme = url.split(':').next().unwrap_or_default();
         Err(StoreError::Url(scheme.to_string()))
@@ -139,20 +138,7 @@ impl SqlStore {
 
     pub(crate) async fn begin(&self) -> Stored<SqlTx> {
         Ok(match self {
-            // IMMEDIATE takes the write lock up front: SQLite allows one writer, and a
-            // deferred transaction that upgrades later can fail instead of waiting.
-            SqlStore::Sqlite(pool, writers) => {
-                let turn = writers.queue.clone().lock_owned().await;
-                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-                let pages = writers.max_pages.load(Ordering::Relaxed);
-                if pages > 0 {
-                    // A connection's own setting: set on whichever one this is.
-                    sqlx::query(&format!("PRAGMA max_page_count = {pages}"))
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                SqlTx::Sqlite(tx, Some(turn))
-            }
+            SqlStore::Sqlite(_, writers) => SqlTx::Lite(writers.begin().await?),
             SqlStore::Postgres(pool) => SqlTx::Postgres(pool.begin().await?),
         })
     }
@@ -161,7 +147,7 @@ impl SqlStore {
     /// queue nor takes the write lock, so reads never stall draws.
     pub(crate) async fn read(&self) -> Stored<SqlTx> {
         Ok(match self {
-            SqlStore::Sqlite(pool, _) => SqlTx::Sqlite(pool.begin().await?, None),
+            SqlStore::Sqlite(pool, _) => SqlTx::Sqlite(pool.begin().await?),
             SqlStore::Postgres(pool) => SqlTx::Postgres(pool.begin().await?),
         })
     }
@@ -172,7 +158,25 @@ impl SqlStore {
         if let SqlStore::Sqlite(_, writers) = self {
             // SQLite's own ceiling when uncapped, since the setting outlives the transaction.
             let pages = if pages == 0 { u32::MAX >> 1 } else { pages };
-            writers.max_pages.store(pages, Ordering::Relaxed);
+            writers.limit_pages(pages);
+        }
+    }
+
+    /// Makes the next commit of a batch of SQLite writes fail, as a disk error
+    /// at commit would. Nothing on PostgreSQL.
+    #[cfg(feature = "test-support")]
+    pub fn fail_next_sqlite_commit(&self) {
+        if let SqlStore::Sqlite(_, writers) = self {
+            writers.fail_next_commit();
+        }
+    }
+
+    /// How many batches of SQLite writes have committed; 0 on PostgreSQL.
+    #[cfg(feature = "test-support")]
+    pub fn sqlite_commits(&self) -> u64 {
+        match self {
+            SqlStore::Sqlite(_, writers) => writers.commits(),
+            SqlStore::Postgres(_) => 0,
         }
     }
 
@@ -246,13 +250,14 @@ impl SqlTx {
     /// Runs a statement; the rows it changed.
     async fn execute(&mut self, sql: &str, args: &[Arg<'_>]) -> Stored<u64> {
         Ok(match self {
-            SqlTx::Sqlite(tx, _) => {
+            SqlTx::Sqlite(tx) => {
                 let sql = sql.replace('$', "?");
                 bind_all!(sqlx::query(&sql), args)
                     .execute(&mut **tx)
                     .await?
                     .rows_affected()
             }
+            SqlTx::Lite(tx) => tx.execute(sql, args)?,
             SqlTx::Postgres(tx) => bind_all!(sqlx::query(sql), args)
                 .execute(&mut **tx)
                 .await?
@@ -262,12 +267,13 @@ impl SqlTx {
 
     async fn fetch_optional<T: Read>(&mut self, sql: &str, args: &[Arg<'_>]) -> Stored<Option<T>> {
         Ok(match self {
-            SqlTx::Sqlite(tx, _) => {
+            SqlTx::Sqlite(tx) => {
                 let sql = sql.replace('$', "?");
                 bind_all!(sqlx::query_as::<_, T>(&sql), args)
                     .fetch_optional(&mut **tx)
                     .await?
             }
+            SqlTx::Lite(tx) => tx.fetch_optional(sql, args)?,
             SqlTx::Postgres(tx) => {
                 bind_all!(sqlx::query_as::<_, T>(sql), args)
                     .fetch_optional(&mut **tx)
@@ -278,12 +284,13 @@ impl SqlTx {
 
     async fn fetch_all<T: Read>(&mut self, sql: &str, args: &[Arg<'_>]) -> Stored<Vec<T>> {
         Ok(match self {
-            SqlTx::Sqlite(tx, _) => {
+            SqlTx::Sqlite(tx) => {
                 let sql = sql.replace('$', "?");
                 bind_all!(sqlx::query_as::<_, T>(&sql), args)
                     .fetch_all(&mut **tx)
                     .await?
             }
+            SqlTx::Lite(tx) => tx.fetch_all(sql, args)?,
             SqlTx::Postgres(tx) => {
                 bind_all!(sqlx::query_as::<_, T>(sql), args)
                     .fetch_all(&mut **tx)
@@ -294,7 +301,8 @@ impl SqlTx {
 
     pub(crate) async fn commit(self) -> Stored<()> {
         match self {
-            SqlTx::Sqlite(tx, _) => tx.commit().await?,
+            SqlTx::Sqlite(tx) => tx.commit().await?,
+            SqlTx::Lite(tx) => tx.commit().await?,
             SqlTx::Postgres(tx) => tx.commit().await?,
         }
         Ok(())
