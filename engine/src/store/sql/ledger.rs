@@ -6,16 +6,17 @@ use crate::store::{Ledger, MAX_BALANCE_HUNDREDTHS, Stored};
 
 impl Ledger for SqlTx {
     async fn add_credits(&mut self, change: &CreditChange<'_>) -> Stored<bool> {
-        self.execute(
-            "INSERT INTO accounts (user_id, balance) VALUES ($1, 0) ON CONFLICT (user_id) DO NOTHING",
-            &[Arg::Text(change.user)],
-        )
-        .await?;
-        // Conditional: a change that would take the balance below zero or beyond
-        // the limit changes nothing (and the CHECK backs the first).
+        // One conditional upsert: a change that would take the balance below zero
+        // or beyond the limit changes nothing (the CHECK backs the first). A new
+        // account opens only with a credit; for a debit, the row offered holds 0
+        // (the CHECK reads it before the conflict) and the update applies the
+        // change. The WHERE also lets SQLite read the SELECT apart from the ON CONFLICT.
         let changed = self
             .execute(
-                "UPDATE accounts SET balance = balance + $2 WHERE user_id = $1 AND balance + $2 BETWEEN 0 AND $3",
+                "INSERT INTO accounts (user_id, balance) SELECT $1, CASE WHEN $2 < 0 THEN 0 ELSE $2 END \
+                 WHERE $2 BETWEEN 0 AND $3 OR EXISTS (SELECT 1 FROM accounts WHERE user_id = $1) \
+                 ON CONFLICT (user_id) DO UPDATE SET balance = accounts.balance + $2 \
+                 WHERE accounts.balance + $2 BETWEEN 0 AND $3",
                 &[Arg::Text(change.user), Arg::Int(change.delta), Arg::Int(MAX_BALANCE_HUNDREDTHS)],
             )
             .await?;

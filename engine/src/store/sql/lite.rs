@@ -104,15 +104,27 @@ impl SqliteWriters {
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
         )?;
         conn.set_prepared_statement_cache_capacity(128);
+        // Checkpoints move the WAL into the file and sync it: slow enough to
+        // stall every write behind the one whose commit ran one. A thread of
+        // its own runs them instead, beside the writer.
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let checkpoints = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+        checkpoints.busy_timeout(Duration::from_millis(100))?;
         let commits = Arc::new(AtomicU64::new(0));
+        let writer = Arc::new(Mutex::new(Writer {
+            conn,
+            batch: None,
+            pages: 0,
+            generation: 0,
+            commits: commits.clone(),
+        }));
+        let alive = Arc::downgrade(&writer);
+        std::thread::Builder::new()
+            .name("sqlite-checkpoints".into())
+            .spawn(move || checkpoint_while(&alive, &checkpoints))
+            .map_err(|e| StoreError::Corrupt(format!("cannot start the checkpoint thread: {e}")))?;
         Ok(SqliteWriters {
-            writer: Arc::new(Mutex::new(Writer {
-                conn,
-                batch: None,
-                pages: 0,
-                generation: 0,
-                commits: commits.clone(),
-            })),
+            writer,
             waiting: AtomicUsize::new(0),
             max_pages: AtomicU32::new(0),
             fail_commit: AtomicBool::new(false),
@@ -170,6 +182,20 @@ impl SqliteWriters {
 
     fn waiting(&self) -> usize {
         self.waiting.load(Ordering::SeqCst)
+    }
+}
+
+/// How often the WAL is checkpointed into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
+
+/// Checkpoints the WAL as far as readers allow, without blocking the writer
+/// (PASSIVE), until the store is gone. A failure is retried on the next turn.
+fn checkpoint_while(alive: &std::sync::Weak<Mutex<Writer>>, conn: &Connection) {
+    while alive.strong_count() > 0 {
+        std::thread::sleep(CHECKPOINT_EVERY);
+        if let Err(error) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::debug!(%error, "the WAL checkpoint did not run");
+        }
     }
 }
 
