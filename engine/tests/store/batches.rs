@@ -159,3 +159,33 @@ async fn a_lone_write_commits_at_once() {
     // Each answered after a commit of its own: nobody was waiting to share one.
     assert_eq!(sql(&engine).sqlite_commits() - commits, 3);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wal_is_checkpointed_into_the_file_beside_the_writer() {
+    let path = std::env::temp_dir().join(format!(
+        "{}.db",
+        tombola_engine::test_support::unique("tombola")
+    ));
+    let store = tombola_engine::store::open(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    let engine = deployed(store, CAMPAIGN).await;
+    let size = || std::fs::metadata(&path).unwrap().len();
+    let before = size();
+    for i in 0..200 {
+        vip_draw(&engine, &format!("u{i}"), &format!("r{i}"))
+            .await
+            .unwrap();
+    }
+    // The writer never checkpoints; only the checkpoint thread moves pages
+    // from the WAL into the file, so the file grows only if it runs.
+    let mut grown = false;
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if size() > before {
+            grown = true;
+            break;
+        }
+    }
+    assert!(grown, "the database file stayed at {before} bytes");
+}
