@@ -6,10 +6,10 @@
 use std::time::Duration;
 
 use tombola_engine::store::{Store, StoreError, Trouble};
-use tombola_engine::{DrawOutcome, DrawRequest, Engine, Failure};
+use tombola_engine::{DrawOutcome, Engine, Failure};
 use tombola_grammar::Value;
 
-use crate::helpers::{NOW, at, deployed, draw, sqlite, tallies};
+use crate::helpers::{deployed, draw, draw_with, sqlite, tallies};
 
 /// Three draws each; `vip` users get a gift from a rule that reads the attribute.
 const CAMPAIGN: &str = "allowance: 3\ninputs: { user: { vip: bool } }\nawards:\n  gift: { kind: credits, amount: 5 }\n  nothing: { kind: none }\npool:\n  - { award: nothing, rate: 1 }\nbefore:\n  - when: user.vip\n    give: gift\n";
@@ -22,18 +22,13 @@ fn sql(engine: &Engine) -> &tombola_engine::store::SqlStore {
 }
 
 async fn vip_draw(engine: &Engine, user: &str, request: &str) -> Result<DrawOutcome, Failure> {
-    let vip = [("vip".to_string(), Value::Bool(true))];
-    engine
-        .draw(
-            &DrawRequest {
-                campaign: "t",
-                user,
-                request_id: request,
-                attributes: &vip,
-            },
-            at(NOW),
-        )
-        .await
+    draw_with(
+        engine,
+        user,
+        request,
+        &[("vip".to_string(), Value::Bool(true))],
+    )
+    .await
 }
 
 /// Runs `first` alone on the writer, held there by the commit delay, while

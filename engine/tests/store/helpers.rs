@@ -107,13 +107,23 @@ pub(crate) async fn draw(
     user: &str,
     request: &str,
 ) -> Result<DrawOutcome, Failure> {
+    draw_with(engine, user, request, &[]).await
+}
+
+/// A draw in campaign `t` at `NOW` with these user attributes.
+pub(crate) async fn draw_with(
+    engine: &Engine,
+    user: &str,
+    request: &str,
+    attributes: &[(String, Value)],
+) -> Result<DrawOutcome, Failure> {
     engine
         .draw(
             &DrawRequest {
                 campaign: "t",
                 user,
                 request_id: request,
-                attributes: &[],
+                attributes,
             },
             at(NOW),
         )
@@ -142,18 +152,7 @@ pub(crate) async fn draws_left(engine: &Engine, user: &str) -> i64 {
 /// A draw in campaign `t` at `NOW` that passes `user.vip`; it must succeed.
 pub(crate) async fn draw_as(engine: &Engine, id: &str, user: &str, vip: bool) -> DrawOutcome {
     let attributes = [("vip".to_string(), Value::Bool(vip))];
-    engine
-        .draw(
-            &DrawRequest {
-                campaign: "t",
-                user,
-                request_id: id,
-                attributes: &attributes,
-            },
-            at(NOW),
-        )
-        .await
-        .unwrap()
+    draw_with(engine, user, id, &attributes).await.unwrap()
 }
 
 /// An event in campaign `t` at `now`.
