@@ -189,7 +189,13 @@ impl Store {
             Claim::Replay(stored) => Ran::Replay(stored),
             Claim::Conflict => Ran::Conflict,
             Claim::New => {
-                let (answer, stored) = work(&mut tx).await?;
+                let (answer, stored) = match work(&mut tx).await {
+                    Ok(done) => done,
+                    Err(failure) => {
+                        tx.abandon().await?;
+                        return Err(failure);
+                    }
+                };
                 tx.answer(&key, &stored).await?;
                 tx.commit().await?;
                 return Ok(Ran::Ran(answer));
@@ -219,7 +225,7 @@ impl Store {
     }
 }
 
-/// A transaction on a store. Dropped without `commit`, it rolls back.
+/// A transaction on a store. Dropped without `commit` (or `abandon`), it rolls back.
 #[derive(Debug)]
 pub enum Tx {
     Memory(memory::MemoryTx),
@@ -227,6 +233,16 @@ pub enum Tx {
 }
 
 impl Tx {
+    /// Rolls back. What the transaction read may be a batch's of SQLite writes
+    /// not yet committed: on SQLite this waits for that batch, so a refusal
+    /// decided on it is answered only once it holds (an error if it failed).
+    pub async fn abandon(self) -> Result<(), StoreError> {
+        match self {
+            Tx::Memory(_) => Ok(()),
+            Tx::Sql(tx) => tx.abandon().await,
+        }
+    }
+
     pub async fn commit(self) -> Result<(), StoreError> {
         match self {
             Tx::Memory(tx) => {

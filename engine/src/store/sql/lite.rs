@@ -52,6 +52,10 @@ pub struct SqliteWriters {
     max_pages: AtomicU32,
     /// Fails the next batch's commit, for tests.
     fail_commit: AtomicBool,
+    /// The WAL is long: the writer checkpoints what the checkpoint thread
+    /// could not (the frames committed while it ran) between two batches, so
+    /// the next batch starts the WAL over.
+    catch_up: AtomicBool,
     /// Batches committed, for tests.
     #[cfg_attr(not(feature = "test-support"), allow(dead_code))]
     commits: Arc<AtomicU64>,
@@ -73,6 +77,10 @@ struct Writer {
 #[derive(Debug)]
 struct Batch {
     generation: u64,
+    /// Writes that took a turn in it, kept or rolled back: the cap counts
+    /// them all, so a stream of refused writes cannot hold a batch open.
+    turns: usize,
+    /// Writes released into it, waiting for its outcome.
     members: usize,
     done: watch::Sender<Option<Outcome>>,
 }
@@ -90,7 +98,7 @@ pub struct Lost {
 
 impl SqliteWriters {
     /// Opens the writer on the database file (migrated already, in WAL mode).
-    pub(super) fn open(path: &Path) -> Stored<SqliteWriters> {
+    pub(super) fn open(path: &Path) -> Stored<Arc<SqliteWriters>> {
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -108,28 +116,57 @@ impl SqliteWriters {
         // stall every write behind the one whose commit ran one. A thread of
         // its own runs them instead, beside the writer.
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        // After a burst, the WAL file shrinks back to this once it restarts.
+        conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)?;
         let checkpoints = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
         checkpoints.busy_timeout(Duration::from_millis(100))?;
         let commits = Arc::new(AtomicU64::new(0));
-        let writer = Arc::new(Mutex::new(Writer {
-            conn,
-            batch: None,
-            pages: 0,
-            generation: 0,
-            commits: commits.clone(),
-        }));
-        let alive = Arc::downgrade(&writer);
-        std::thread::Builder::new()
-            .name("sqlite-checkpoints".into())
-            .spawn(move || checkpoint_while(&alive, &checkpoints))
-            .map_err(|e| StoreError::Corrupt(format!("cannot start the checkpoint thread: {e}")))?;
-        Ok(SqliteWriters {
-            writer,
+        let writers = Arc::new(SqliteWriters {
+            writer: Arc::new(Mutex::new(Writer {
+                conn,
+                batch: None,
+                pages: 0,
+                generation: 0,
+                commits: commits.clone(),
+            })),
             waiting: AtomicUsize::new(0),
             max_pages: AtomicU32::new(0),
             fail_commit: AtomicBool::new(false),
+            catch_up: AtomicBool::new(false),
             commits,
-        })
+        });
+        let alive = Arc::downgrade(&writers);
+        std::thread::Builder::new()
+            .name("sqlite-checkpoints".into())
+            .spawn(move || {
+                while let Some(writers) = alive.upgrade() {
+                    writers.look_after(&checkpoints);
+                    drop(writers);
+                    std::thread::sleep(CHECKPOINT_EVERY);
+                }
+            })
+            .map_err(|e| StoreError::Corrupt(format!("cannot start the checkpoint thread: {e}")))?;
+        Ok(writers)
+    }
+
+    /// The checkpoint thread's round: moves what the WAL holds into the file
+    /// (PASSIVE: beside the writer, never blocking it), asks the writer to
+    /// catch up once the WAL is long, and ends a batch left open with the
+    /// writer free (its writes' requests went away before one settled it).
+    fn look_after(&self, checkpoints: &Connection) {
+        match checkpoints.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
+            row.get::<_, i64>(1)
+        }) {
+            Ok(frames) if frames >= CATCH_UP_FRAMES => self.catch_up.store(true, Ordering::Relaxed),
+            Ok(_) => {}
+            Err(error) => tracing::debug!(%error, "the WAL checkpoint did not run"),
+        }
+        if let Ok(mut writer) = self.writer.try_lock()
+            && writer.batch.is_some()
+            && self.waiting.load(Ordering::SeqCst) == 0
+        {
+            self.settle(&mut writer);
+        }
     }
 
     pub(super) fn limit_pages(&self, pages: u32) {
@@ -166,9 +203,13 @@ impl SqliteWriters {
             writer.generation += 1;
             writer.batch = Some(Batch {
                 generation: writer.generation,
+                turns: 0,
                 members: 0,
                 done: watch::Sender::new(None),
             });
+        }
+        if let Some(batch) = writer.batch.as_mut() {
+            batch.turns += 1;
         }
         let mut tx = LiteTx {
             writer: Some(writer),
@@ -180,24 +221,34 @@ impl SqliteWriters {
         Ok(tx)
     }
 
-    fn waiting(&self) -> usize {
-        self.waiting.load(Ordering::SeqCst)
+    /// Ends the batch after a write's turn if no write waits to join it or it
+    /// has had its [`MAX_BATCH`] turns; else leaves it to the next write.
+    fn after_turn(&self, writer: &mut Writer) {
+        let full = writer.batch.as_ref().is_some_and(|b| b.turns >= MAX_BATCH);
+        if full || self.waiting.load(Ordering::SeqCst) == 0 {
+            self.settle(writer);
+        }
     }
-}
 
-/// How often the WAL is checkpointed into the database file.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
-
-/// Checkpoints the WAL as far as readers allow, without blocking the writer
-/// (PASSIVE), until the store is gone. A failure is retried on the next turn.
-fn checkpoint_while(alive: &std::sync::Weak<Mutex<Writer>>, conn: &Connection) {
-    while alive.strong_count() > 0 {
-        std::thread::sleep(CHECKPOINT_EVERY);
-        if let Err(error) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-            tracing::debug!(%error, "the WAL checkpoint did not run");
+    fn settle(&self, writer: &mut Writer) {
+        let fail = self.fail_commit.swap(false, Ordering::Relaxed);
+        writer.settle(fail);
+        if self.catch_up.swap(false, Ordering::Relaxed) {
+            writer.catch_up();
         }
     }
 }
+
+/// How often the checkpoint thread runs.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
+
+/// A WAL this long (in frames, a page each: 4 MiB) is caught up by the
+/// writer. SQLite restarts the WAL only after a checkpoint that left nothing
+/// behind, which one running beside a busy writer never does.
+const CATCH_UP_FRAMES: i64 = 1000;
+
+/// What the WAL file is cut back to after it restarts, in bytes.
+const WAL_SIZE_LIMIT: i64 = 64 << 20;
 
 /// A write's place in line, counted while it waits.
 struct Waiting<'a>(&'a AtomicUsize);
@@ -247,6 +298,17 @@ impl Writer {
             }
         };
         batch.done.send_replace(Some(outcome));
+    }
+
+    /// Checkpoints the frames the checkpoint thread left, between two batches
+    /// (no transaction open), so the next write restarts the WAL.
+    fn catch_up(&mut self) {
+        if let Err(error) = self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+        {
+            tracing::debug!(%error, "the writer's WAL checkpoint did not run");
+        }
     }
 
     fn rollback(&mut self) {
@@ -343,6 +405,22 @@ impl LiteTx {
             self.run(|conn| conn.execute_batch("RELEASE member"))?;
             self.open = false;
         }
+        self.join().await
+    }
+
+    /// Rolls back to the savepoint, then waits for the batch's commit all the
+    /// same: what this write read (and refused on) was the batch's, and holds
+    /// only once that is committed.
+    pub(super) async fn abandon(mut self) -> Stored<()> {
+        if self.open {
+            self.run(|conn| conn.execute_batch("ROLLBACK TO member; RELEASE member"))?;
+            self.open = false;
+        }
+        self.join().await
+    }
+
+    /// Joins the batch and waits for its outcome.
+    async fn join(mut self) -> Stored<()> {
         let mut writer = self.writer.take().expect("a write in progress");
         let Some(batch) = writer.batch.as_mut() else {
             // SQLite rolled the batch back, this write's savepoint with it.
@@ -354,10 +432,7 @@ impl LiteTx {
         batch.members += 1;
         let generation = batch.generation;
         let mut done = batch.done.subscribe();
-        if self.writers.waiting() == 0 || batch.members >= MAX_BATCH {
-            let fail = self.writers.fail_commit.swap(false, Ordering::Relaxed);
-            writer.settle(fail);
-        }
+        self.writers.after_turn(&mut writer);
         drop(writer);
         loop {
             match tokio::time::timeout(SETTLE_CHECK, done.wait_for(Option::is_some)).await {
@@ -379,8 +454,7 @@ impl LiteTx {
                     if let Ok(mut writer) = self.writers.writer.try_lock()
                         && writer.batch.as_ref().map(|b| b.generation) == Some(generation)
                     {
-                        let fail = self.writers.fail_commit.swap(false, Ordering::Relaxed);
-                        writer.settle(fail);
+                        self.writers.settle(&mut writer);
                     }
                 }
             }
@@ -400,10 +474,7 @@ impl Drop for LiteTx {
         {
             writer.check_lost(&error);
         }
-        if self.writers.waiting() == 0 {
-            let fail = self.writers.fail_commit.swap(false, Ordering::Relaxed);
-            writer.settle(fail);
-        }
+        self.writers.after_turn(&mut writer);
     }
 }
 
@@ -424,7 +495,17 @@ fn bind(statement: &mut rusqlite::CachedStatement<'_>, args: &[Arg<'_>]) -> rusq
 pub(crate) fn lite_trouble(error: &rusqlite::Error) -> Option<Trouble> {
     match error.sqlite_error_code() {
         Some(ErrorCode::DiskFull) => Some(Trouble::Full),
-        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Some(Trouble::Unavailable),
+        // Busy or locked past the timeout, and the file failing under it (an
+        // I/O error, read-only, gone, out of memory): a retry may succeed.
+        Some(
+            ErrorCode::DatabaseBusy
+            | ErrorCode::DatabaseLocked
+            | ErrorCode::SystemIoFailure
+            | ErrorCode::ReadOnly
+            | ErrorCode::CannotOpen
+            | ErrorCode::OutOfMemory
+            | ErrorCode::FileLockingProtocolFailed,
+        ) => Some(Trouble::Unavailable),
         _ => None,
     }
 }
@@ -507,3 +588,39 @@ macro_rules! from_lite_text {
 }
 
 from_lite_text!(CampaignState, DeliveryState);
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::ffi;
+
+    use super::*;
+
+    fn failure(code: i32) -> rusqlite::Error {
+        rusqlite::Error::SqliteFailure(ffi::Error::new(code), None)
+    }
+
+    #[test]
+    fn sqlite_errors_a_retry_can_cure_are_trouble() {
+        assert_eq!(
+            lite_trouble(&failure(ffi::SQLITE_FULL)),
+            Some(Trouble::Full)
+        );
+        for code in [
+            ffi::SQLITE_BUSY,
+            ffi::SQLITE_LOCKED,
+            ffi::SQLITE_IOERR,
+            ffi::SQLITE_IOERR_WRITE,
+            ffi::SQLITE_READONLY,
+            ffi::SQLITE_CANTOPEN,
+            ffi::SQLITE_NOMEM,
+        ] {
+            assert_eq!(
+                lite_trouble(&failure(code)),
+                Some(Trouble::Unavailable),
+                "{code}"
+            );
+        }
+        // A broken constraint is a bug to log, not the store's trouble.
+        assert_eq!(lite_trouble(&failure(ffi::SQLITE_CONSTRAINT_CHECK)), None);
+    }
+}

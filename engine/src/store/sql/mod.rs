@@ -129,8 +129,7 @@ impl SqlStore {
                 .connect_with(options)
                 .await?;
             SQLITE_MIGRATIONS.run(&pool).await?;
-            let writers = SqliteWriters::open(&path)?;
-            return Ok(SqlStore::Sqlite(pool, Arc::new(writers)));
+            return Ok(SqlStore::Sqlite(pool, SqliteWriters::open(&path)?));
         }
         let scheme = url.split(':').next().unwrap_or_default();
         Err(StoreError::Url(scheme.to_string()))
@@ -297,6 +296,14 @@ impl SqlTx {
                     .await?
             }
         })
+    }
+
+    /// Rolls back, and on SQLite waits for the batch the write read from.
+    pub(crate) async fn abandon(self) -> Stored<()> {
+        match self {
+            SqlTx::Lite(tx) => tx.abandon().await,
+            SqlTx::Sqlite(_) | SqlTx::Postgres(_) => Ok(()),
+        }
     }
 
     pub(crate) async fn commit(self) -> Stored<()> {
