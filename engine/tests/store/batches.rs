@@ -9,7 +9,7 @@ use tombola_engine::store::{Store, StoreError, Trouble};
 use tombola_engine::{DrawOutcome, Engine, Failure};
 use tombola_grammar::Value;
 
-use crate::helpers::{deployed, draw, draw_with, sqlite, tallies};
+use crate::helpers::{deployed, draw, draw_with, sqlite, sqlite_file, tallies};
 
 /// Three draws each; `vip` users get a gift from a rule that reads the attribute.
 const CAMPAIGN: &str = "allowance: 3\ninputs: { user: { vip: bool } }\nawards:\n  gift: { kind: credits, amount: 5 }\n  nothing: { kind: none }\npool:\n  - { award: nothing, rate: 1 }\nbefore:\n  - when: user.vip\n    give: gift\n";
@@ -171,13 +171,7 @@ async fn a_lone_write_commits_at_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_wal_is_checkpointed_into_the_file_beside_the_writer() {
-    let path = std::env::temp_dir().join(format!(
-        "{}.db",
-        tombola_engine::test_support::unique("tombola")
-    ));
-    let store = tombola_engine::store::open(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap();
+    let (store, path) = sqlite_file().await;
     let engine = deployed(store, CAMPAIGN).await;
     let size = || std::fs::metadata(&path).unwrap().len();
     let before = size();
@@ -242,13 +236,7 @@ async fn a_stream_of_refused_writes_does_not_hold_a_batch_open() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_wal_starts_over_under_steady_writes() {
-    let path = std::env::temp_dir().join(format!(
-        "{}.db",
-        tombola_engine::test_support::unique("tombola")
-    ));
-    let store = tombola_engine::store::open(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap();
+    let (store, path) = sqlite_file().await;
     let engine = deployed(store, "allowance: 1000000\nawards:\n  points: { kind: credits, amount: 1 }\npool:\n  - { award: points, rate: 1 }\n").await;
     // Eight callers drawing without pause: commits land while every
     // checkpoint runs, so only the writer's catch-up lets the WAL restart.

@@ -45,10 +45,16 @@ pub(crate) async fn memory() -> Store {
 }
 
 pub(crate) async fn sqlite() -> Store {
+    sqlite_file().await.0
+}
+
+/// A store on a fresh SQLite file, and the file.
+pub(crate) async fn sqlite_file() -> (Store, std::path::PathBuf) {
     let path = std::env::temp_dir().join(format!("{}.db", unique("tombola")));
-    store::open(&format!("sqlite://{}", path.display()))
+    let store = store::open(&format!("sqlite://{}", path.display()))
         .await
-        .unwrap()
+        .unwrap();
+    (store, path)
 }
 
 /// A store on a fresh PostgreSQL database, or `None` when no server is configured.
