@@ -283,12 +283,13 @@ impl Engine {
     }
 
     /// Whether the store answers: a read transaction opens and ends. While the
-    /// last request found it full, it must also take a write of some pages
-    /// again, so readiness comes back when space does, not before.
+    /// last request found it in trouble (full, or failing), it must also take
+    /// a write of some pages again, so readiness comes back when writes do:
+    /// reads alone may work on a file that refuses every write.
     pub async fn ready(&self) -> Result<(), StoreError> {
         let result = match self.health.get() {
-            Some(crate::store::Trouble::Full) => self.store().probe_write().await,
-            _ => self.store().read().await.map(drop),
+            Some(_) => self.store().probe_write().await,
+            None => self.store().read().await.map(drop),
         };
         self.health.record(result.as_ref().map(|_| ()));
         result
