@@ -35,11 +35,6 @@ use crate::store::{StoreError, Stored, Trouble};
 /// waiting, so without a cap the batch would never commit.
 const MAX_BATCH: usize = 64;
 
-/// How long a member waits for its batch's outcome before it looks whether the
-/// batch was left open by a write that went away (a cancelled request) and
-/// settles it itself.
-const SETTLE_CHECK: Duration = Duration::from_millis(20);
-
 /// This process's SQLite writer and the writes waiting for it.
 #[derive(Debug)]
 pub struct SqliteWriters {
@@ -68,15 +63,12 @@ struct Writer {
     batch: Option<Batch>,
     /// The page cap set on the connection.
     pages: u32,
-    /// Counts batches, so a member settles only its own.
-    generation: u64,
     commits: Arc<AtomicU64>,
 }
 
 /// An open transaction and the writes released into it.
 #[derive(Debug)]
 struct Batch {
-    generation: u64,
     /// Writes that took a turn in it, kept or rolled back: the cap counts
     /// them all, so a stream of refused writes cannot hold a batch open.
     turns: usize,
@@ -126,7 +118,6 @@ impl SqliteWriters {
                 conn,
                 batch: None,
                 pages: 0,
-                generation: 0,
                 commits: commits.clone(),
             })),
             waiting: AtomicUsize::new(0),
@@ -200,9 +191,7 @@ impl SqliteWriters {
         }
         if writer.batch.is_none() {
             writer.conn.execute_batch("BEGIN IMMEDIATE")?;
-            writer.generation += 1;
             writer.batch = Some(Batch {
-                generation: writer.generation,
                 turns: 0,
                 members: 0,
                 done: watch::Sender::new(None),
@@ -443,34 +432,20 @@ impl LiteTx {
             }));
         };
         batch.members += 1;
-        let generation = batch.generation;
         let mut done = batch.done.subscribe();
         self.writers.after_turn(&mut writer);
         drop(writer);
-        loop {
-            match tokio::time::timeout(SETTLE_CHECK, done.wait_for(Option::is_some)).await {
-                Ok(Ok(outcome)) => {
-                    return outcome
-                        .clone()
-                        .expect("waited for an outcome")
-                        .map_err(StoreError::Lost);
-                }
-                Ok(Err(_)) => {
-                    return Err(StoreError::Lost(Lost {
-                        trouble: Some(Trouble::Unavailable),
-                        detail: "the writer closed".into(),
-                    }));
-                }
-                // The write meant to carry the batch on went away: with the
-                // writer free, nobody is adding to the batch, so it can end.
-                Err(_) => {
-                    if let Ok(mut writer) = self.writers.writer.try_lock()
-                        && writer.batch.as_ref().map(|b| b.generation) == Some(generation)
-                    {
-                        self.writers.settle(&mut writer);
-                    }
-                }
-            }
+        // A batch left open by writes whose requests went away is ended by
+        // the checkpoint thread's round.
+        match done.wait_for(Option::is_some).await {
+            Ok(outcome) => outcome
+                .clone()
+                .expect("waited for an outcome")
+                .map_err(StoreError::Lost),
+            Err(_) => Err(StoreError::Lost(Lost {
+                trouble: Some(Trouble::Unavailable),
+                detail: "the writer closed".into(),
+            })),
         }
     }
 }
