@@ -15,9 +15,10 @@ use rand_core::{Rng, SeedableRng};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use sha2::Digest;
+use tombola_engine::store::{MemoryStore, Store};
 use tombola_engine::{
-    ActionTaken, DrawOutcome, DrawRequest, Engine, EventRequest, Failure, Outcome, Seeds,
-    SkuRequest, StepAt,
+    ActionTaken, DrawRequest, Engine, EventRequest, Failure, Seeds, SimulatedDraw, SkuRequest,
+    StepKind, StepOutcome,
 };
 use tombola_grammar::{Type, Value};
 use tombola_ir::AwardKind;
@@ -185,7 +186,12 @@ pub(crate) fn command(
         }
     }
     let bar = progress();
-    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    // One thread: the run is one sequence of draws, and worker threads would
+    // only wait beside it.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
     let result = runtime.block_on(run(&source, &campaign, profile, &bar))?;
     bar.finish_and_clear();
     match format {
@@ -205,9 +211,13 @@ pub(crate) async fn run(
     profile: &Profile,
     progress: &indicatif::ProgressBar,
 ) -> Result<Report> {
-    let store = tombola_engine::store::open(&profile.store)
-        .await
-        .with_context(|| format!("cannot open {}", profile.store))?;
+    let store = match profile.store.as_str() {
+        // A simulation reads no history, so its store keeps none.
+        "memory:" | "memory" => Store::Memory(MemoryStore::for_simulation()),
+        url => tombola_engine::store::open(url)
+            .await
+            .with_context(|| format!("cannot open {url}"))?,
+    };
     let engine = Engine::open(
         store,
         Seeds::Fixed(profile.seed),
@@ -266,14 +276,14 @@ struct Simulation<'a> {
     attributes: Vec<(String, Value)>,
     signs_in: bool,
     has_weight_rules: bool,
-    costs: BTreeMap<&'a str, Decimal>,
     behaviour: ChaCha8Rng,
     /// Requests made so far, which number their request ids.
     n: u64,
     report: Report,
-    issued: BTreeMap<String, u64>,
-    /// Picks made from the pool's own table, by award, for the chi-square.
-    picked: BTreeMap<String, u64>,
+    /// Awards issued, by the campaign's award index.
+    issued: Vec<u64>,
+    /// Picks made from the pool's own table, by award index, for the chi-square.
+    picked: Vec<u64>,
     fallbacks: u64,
     granted: Decimal,
     spent: Decimal,
@@ -299,11 +309,6 @@ impl<'a> Simulation<'a> {
                 .chain
                 .iter()
                 .any(|r| matches!(r.kind, ChainKind::Weight { .. })),
-            costs: campaign
-                .awards
-                .iter()
-                .map(|a| (a.id.as_str(), a.cost.unwrap_or_default()))
-                .collect(),
             behaviour: ChaCha8Rng::seed_from_u64(profile.seed),
             n: 0,
             report: Report {
@@ -313,8 +318,8 @@ impl<'a> Simulation<'a> {
                 seed: profile.seed,
                 ..Report::default()
             },
-            issued: BTreeMap::new(),
-            picked: BTreeMap::new(),
+            issued: vec![0; campaign.awards.len()],
+            picked: vec![0; campaign.awards.len()],
             fallbacks: 0,
             granted: Decimal::ZERO,
             spent: Decimal::ZERO,
@@ -373,7 +378,7 @@ impl<'a> Simulation<'a> {
             request_id: &request_id,
             attributes: &self.attributes,
         };
-        let mut answer = self.engine.draw(&request, now).await;
+        let mut answer = self.engine.simulate_draw(&request, now).await;
         if let (Err(Failure::NoDrawsLeft), Some(sku)) = (&answer, &self.profile.exchange) {
             self.n += 1;
             let exchange = SkuRequest {
@@ -384,7 +389,7 @@ impl<'a> Simulation<'a> {
             };
             if let Ok(bought) = self.engine.exchange(&exchange, now).await {
                 self.spent += bought.price;
-                answer = self.engine.draw(&request, now).await;
+                answer = self.engine.simulate_draw(&request, now).await;
             }
         }
         match answer {
@@ -399,34 +404,42 @@ impl<'a> Simulation<'a> {
         }
     }
 
-    fn record(&mut self, answer: &DrawOutcome, today: &mut DayReport) {
+    fn record(&mut self, answer: &SimulatedDraw, today: &mut DayReport) {
+        let campaign = self.campaign;
         self.report.draws += 1;
-        let award = answer.award.id.clone();
-        self.digest.update(award.as_bytes());
+        let award = &campaign.awards[answer.award as usize];
+        self.digest.update(award.id.as_bytes());
         self.digest.update(b"\n");
-        *self.issued.entry(award.clone()).or_default() += 1;
-        *today.issued.entry(award.clone()).or_default() += 1;
-        self.cost += self.costs.get(award.as_str()).copied().unwrap_or_default();
-        if answer.award.kind == AwardKind::Credits {
-            self.granted += answer.award.amount.unwrap_or_default();
+        self.issued[answer.award as usize] += 1;
+        match today.issued.get_mut(&award.id) {
+            Some(n) => *n += 1,
+            None => drop(today.issued.insert(award.id.clone(), 1)),
         }
-        if answer.steps.iter().any(|s| s.outcome == Outcome::Fallback) {
+        self.cost += award.cost.unwrap_or_default();
+        if award.kind == AwardKind::Credits {
+            self.granted += answer.amount.unwrap_or_default();
+        }
+        if answer
+            .steps
+            .iter()
+            .any(|s| s.outcome == StepOutcome::Fallback)
+        {
             self.fallbacks += 1;
         }
         // A pick from the pool's own table: no chain rule changed the odds.
         let unconstrained = answer.steps.iter().all(|s| {
-            !matches!(s.at, StepAt::Rule { .. })
+            !matches!(s.kind, StepKind::Rule { .. })
                 || matches!(
                     s.outcome,
-                    Outcome::NotListed | Outcome::NoTier | Outcome::False
+                    StepOutcome::NotListed | StepOutcome::NoTier | StepOutcome::False
                 )
         });
-        let pick = answer.steps.iter().find_map(|s| match &s.at {
-            StepAt::Draw { award } => Some(award),
+        let pick = answer.steps.iter().find_map(|s| match s.kind {
+            StepKind::Draw { entry } => Some(campaign.pool[entry as usize].award),
             _ => None,
         });
         if unconstrained && let Some(pick) = pick {
-            *self.picked.entry(pick.clone()).or_default() += 1;
+            self.picked[pick as usize] += 1;
         }
     }
 
@@ -473,19 +486,17 @@ impl<'a> Simulation<'a> {
         report.awards = campaign
             .awards
             .iter()
-            .map(|award| {
-                let count = issued.get(&award.id).copied().unwrap_or(0);
-                AwardReport {
-                    award: award.id.clone(),
-                    issued: count,
-                    share: count as f64 / draws,
-                    rate: campaign
-                        .pool
-                        .iter()
-                        .find(|e| campaign.awards[e.award as usize].id == award.id)
-                        .map(|e| e.rate.normalize().to_string()),
-                    sold_out_on_day: sold_out.get(&award.id).copied(),
-                }
+            .zip(issued)
+            .map(|(award, count)| AwardReport {
+                award: award.id.clone(),
+                issued: count,
+                share: count as f64 / draws,
+                rate: campaign
+                    .pool
+                    .iter()
+                    .find(|e| campaign.awards[e.award as usize].id == award.id)
+                    .map(|e| e.rate.normalize().to_string()),
+                sold_out_on_day: sold_out.get(&award.id).copied(),
             })
             .collect();
         report.fallback_rate = fallbacks as f64 / draws;
@@ -511,18 +522,17 @@ impl<'a> Simulation<'a> {
 
 /// Chi-square of the picks made from the pool's own table against its rates;
 /// `None` when there was no such pick.
-fn chi_square(campaign: &Campaign, picked: &BTreeMap<String, u64>) -> Option<f64> {
-    let total: u64 = picked.values().sum();
+fn chi_square(campaign: &Campaign, picked: &[u64]) -> Option<f64> {
+    let total: u64 = picked.iter().sum();
     if total == 0 {
         return None;
     }
     let mut chi = 0.0;
     for entry in &campaign.pool {
-        let award = &campaign.awards[entry.award as usize].id;
         let rate: f64 = entry.rate.to_string().parse().unwrap_or(0.0);
         let expected = rate * total as f64;
         if expected > 0.0 {
-            let seen = picked.get(award).copied().unwrap_or(0) as f64;
+            let seen = picked[entry.award as usize] as f64;
             chi += (seen - expected).powi(2) / expected;
         }
     }

@@ -5,18 +5,21 @@
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
+use std::sync::Arc;
+
 use tombola_grammar::{Slot, Value};
-use tombola_ir::{AwardKind, Campaign, Sku};
+use tombola_ir::{AwardIx, AwardKind, Campaign, Sku};
 
 use crate::answer::{AwardGiven, DrawOutcome, GrantOutcome, Left};
-use crate::engine::{Engine, Failure, draw_failure, hundredths, micros, sha256_hex};
-use crate::evaluate::{Context, DrawInput, Evaluation, Evaluator};
+use crate::counts::UserCounts;
+use crate::engine::{Deployed, Engine, Failure, draw_failure, hundredths, micros, sha256_hex};
+use crate::evaluate::{Context, Draw, DrawInput, Evaluation, Evaluator, Step};
 use crate::explain::step_taken;
 use crate::period::Periods;
 use crate::random::SeededRandom;
 use crate::request::{Answer, Body, Request, decode};
 use crate::store::prelude::*;
-use crate::store::{CreditChange, DrawRecord, Limits, NewDelivery, OrderRecord, Tx};
+use crate::store::{CreditChange, DrawRecord, Explain, Limits, NewDelivery, OrderRecord, Tx};
 
 /// A draw request.
 #[derive(Debug, Clone)]
@@ -88,6 +91,63 @@ impl Engine {
         now: DateTime<Utc>,
         award: Option<&str>,
     ) -> Result<DrawOutcome, Failure> {
+        let drawn = self.decide(tx, request, now, award).await?;
+        let outcome = drawn.outcome(request);
+        drawn
+            .record(tx, request, now, &|| {
+                serde_json::to_string(&outcome.steps).unwrap_or_default()
+            })
+            .await?;
+        Ok(outcome)
+    }
+
+    /// A draw of a simulation, whose request ids never repeat: nothing is
+    /// claimed or kept to replay, and the answer is in the campaign's indices
+    /// rather than named, so a draw allocates little beyond what it stores.
+    /// Everything else is a draw's: the same transaction, caps, stock, tree,
+    /// award and record, and the same seed for the same request id.
+    pub async fn simulate_draw(
+        &self,
+        request: &DrawRequest<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<SimulatedDraw, Failure> {
+        let mut tx = self.store().begin().await?;
+        let result = async {
+            let drawn = self.decide(&mut tx, request, now, None).await?;
+            drawn
+                .record(&mut tx, request, now, &|| {
+                    serde_json::to_string(&drawn.outcome(request).steps).unwrap_or_default()
+                })
+                .await?;
+            Ok::<_, Failure>(drawn)
+        }
+        .await;
+        let result = match result {
+            Ok(drawn) => tx.commit().await.map_err(Failure::from).map(|()| drawn),
+            Err(failure) => match tx.abandon().await {
+                Ok(()) => Err(failure),
+                Err(error) => Err(error.into()),
+            },
+        };
+        self.note(&result);
+        let drawn = result?;
+        Ok(SimulatedDraw {
+            award: drawn.draw.issued.award,
+            amount: drawn.draw.issued.amount,
+            steps: drawn.draw.explanation.steps,
+        })
+    }
+
+    /// A draw decided and applied in `tx`: the entitlement and caps debited,
+    /// the evaluation run with stock taken, the award applied or queued. The
+    /// record is the caller's to write, once it knows how to name the steps.
+    async fn decide(
+        &self,
+        tx: &mut Tx,
+        request: &DrawRequest<'_>,
+        now: DateTime<Utc>,
+        award: Option<&str>,
+    ) -> Result<Drawn, Failure> {
         let deployed = self.open_campaign(tx, request.campaign, now).await?;
         let campaign = &deployed.campaign;
         let attributes = self.attributes(campaign, request.attributes)?;
@@ -145,57 +205,27 @@ impl Engine {
                 .await?;
         }
         let award = &campaign.awards[draw.issued.award as usize];
-        let amount = draw.issued.amount;
-        let at = micros(now);
         let code = self
-            .apply_award(tx, campaign, request, award, amount, at)
+            .apply_award(
+                tx,
+                campaign,
+                request,
+                award,
+                draw.issued.amount,
+                micros(now),
+            )
             .await?;
-        let granted_now = if award.kind == AwardKind::Draws {
-            i64::try_from(amount.unwrap_or_default()).unwrap_or(0)
-        } else {
-            0
-        };
-        let outcome = DrawOutcome {
-            campaign: campaign.id.clone(),
-            version: deployed.version,
-            request_id: request.request_id.to_string(),
-            user: request.user.to_string(),
-            award: AwardGiven {
-                id: award.id.clone(),
-                kind: award.kind,
-                title: award.title.clone(),
-                amount: amount.map(|a| a.normalize()),
-                code,
-            },
-            steps: draw
-                .explanation
-                .steps
-                .iter()
-                .map(|s| step_taken(campaign, s, &input))
-                .collect(),
-            left: Left {
-                draws: input.draws_left + granted_now,
-                today: limits.per_day.map(|cap| cap - debited.today),
-                month: limits.per_month.map(|cap| cap - debited.month),
-                total: limits.total.map(|cap| cap - debited.total),
-            },
+        Ok(Drawn {
+            attributes,
+            periods,
+            limits,
+            debited,
+            credits,
+            draw,
+            code,
             seed,
-            replayed: false,
-        };
-        tx.record_draw(&DrawRecord {
-            campaign: &campaign.id,
-            request_id: request.request_id,
-            user: request.user,
-            version: deployed.version,
-            award: &award.id,
-            amount: outcome.award.amount.map(|a| a.to_string()),
-            seed: seed as i64,
-            explanation: serde_json::to_string(&outcome.steps).unwrap_or_default(),
-            day: &periods.day,
-            at,
+            deployed,
         })
-        .await?;
-        Ok(outcome)
     }
 
     /// Applies an internal award in the draw's transaction, or queues an
@@ -375,6 +405,107 @@ impl<'a> SkuRequest<'a> {
             sku: self.sku.to_string(),
             draws,
         })
+    }
+}
+
+/// A draw of a simulation, by the campaign's indices: the award issued, the
+/// amount it carried, and the evaluation's steps.
+#[derive(Debug, Clone)]
+pub struct SimulatedDraw {
+    pub award: AwardIx,
+    pub amount: Option<Decimal>,
+    pub steps: Vec<Step>,
+}
+
+/// A draw decided in its transaction, not yet recorded or named.
+struct Drawn {
+    deployed: Arc<Deployed>,
+    attributes: Vec<Option<Value>>,
+    periods: Periods,
+    limits: Limits,
+    /// The user's counts after this draw's debit.
+    debited: UserCounts,
+    credits: Decimal,
+    draw: Draw,
+    code: Option<String>,
+    seed: u64,
+}
+
+impl Drawn {
+    /// The draw as the API answers it: every step named by the campaign's ids.
+    fn outcome(&self, request: &DrawRequest<'_>) -> DrawOutcome {
+        let campaign = &self.deployed.campaign;
+        let input = DrawInput::new(
+            campaign.allowance,
+            request.user,
+            self.debited,
+            true,
+            self.credits,
+            &self.attributes,
+        );
+        let award = &campaign.awards[self.draw.issued.award as usize];
+        let amount = self.draw.issued.amount;
+        let granted_now = if award.kind == AwardKind::Draws {
+            i64::try_from(amount.unwrap_or_default()).unwrap_or(0)
+        } else {
+            0
+        };
+        let (limits, debited) = (&self.limits, &self.debited);
+        DrawOutcome {
+            campaign: campaign.id.clone(),
+            version: self.deployed.version,
+            request_id: request.request_id.to_string(),
+            user: request.user.to_string(),
+            award: AwardGiven {
+                id: award.id.clone(),
+                kind: award.kind,
+                title: award.title.clone(),
+                amount: amount.map(|a| a.normalize()),
+                code: self.code.clone(),
+            },
+            steps: self
+                .draw
+                .explanation
+                .steps
+                .iter()
+                .map(|s| step_taken(campaign, s, &input))
+                .collect(),
+            left: Left {
+                draws: input.draws_left + granted_now,
+                today: limits.per_day.map(|cap| cap - debited.today),
+                month: limits.per_month.map(|cap| cap - debited.month),
+                total: limits.total.map(|cap| cap - debited.total),
+            },
+            seed: self.seed,
+            replayed: false,
+        }
+    }
+
+    /// Writes the draw's record; `explanation` names its steps as JSON, and
+    /// runs only if the store keeps them.
+    async fn record(
+        &self,
+        tx: &mut Tx,
+        request: &DrawRequest<'_>,
+        now: DateTime<Utc>,
+        explanation: &(dyn Fn() -> String + Sync),
+    ) -> Result<(), Failure> {
+        let campaign = &self.deployed.campaign;
+        let award = &campaign.awards[self.draw.issued.award as usize];
+        tx.record_draw(&DrawRecord {
+            campaign: &campaign.id,
+            request_id: request.request_id,
+            user: request.user,
+            version: self.deployed.version,
+            award: &award.id,
+            amount: self.draw.issued.amount.map(|a| a.normalize().to_string()),
+            seed: self.seed as i64,
+            explanation: Explain(explanation),
+            day: &self.periods.day,
+            at: micros(now),
+        })
+        .await?;
+        Ok(())
     }
 }
 

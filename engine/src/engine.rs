@@ -426,7 +426,19 @@ impl Engine {
     pub(crate) fn seed_for(&self, campaign: &str, request_id: &str) -> u64 {
         match self.seeds {
             Seeds::Fixed(base) => {
-                let digest = Sha256::digest(format!("{base}/{campaign}/{request_id}").as_bytes());
+                // `{base}/{campaign}/{request_id}`, hashed in parts: no text is
+                // built for it on a draw.
+                let mut digits = [0u8; 20];
+                let mut rest = &mut digits[..];
+                let _ = std::io::Write::write_fmt(&mut rest, format_args!("{base}"));
+                let written = 20 - rest.len();
+                let digest = Sha256::new()
+                    .chain_update(&digits[..written])
+                    .chain_update(b"/")
+                    .chain_update(campaign)
+                    .chain_update(b"/")
+                    .chain_update(request_id)
+                    .finalize();
                 u64::from_le_bytes(digest[..8].try_into().expect("a digest has 32 bytes"))
             }
             Seeds::Fresh => RandomState::new().hash_one((campaign, request_id)),

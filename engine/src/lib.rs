@@ -31,7 +31,7 @@ pub use answer::{
     GrantOutcome, InputRead, Left, Outcome, RebateOutcome, RebateResult, StepAt, StepTaken,
 };
 pub use counts::UserCounts;
-pub use draw::{DrawRequest, SkuRequest};
+pub use draw::{DrawRequest, SimulatedDraw, SkuRequest};
 pub use engine::{
     CampaignSummary, DeployError, DeployNotice, Deployed, Deployment, Engine, Failure, Seeds,
     UserStatus,

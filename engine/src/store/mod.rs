@@ -25,9 +25,9 @@ pub use interfaces::{
 pub use memory::MemoryStore;
 pub use rows::{
     ApiKeyRow, Attempt, AuditRecord, AuditRow, CampaignRow, CampaignState, Claim, CreditChange,
-    DayCount, DeliveryRow, DeliveryState, DrawRecord, EventQuery, EventRecord, HistoryQuery,
-    HistoryRow, LedgerRow, NewDelivery, OrderRecord, OutboxSummary, Period, RebateClaim,
-    RequestKey, StockRow, StoredVersion,
+    DayCount, DeliveryRow, DeliveryState, DrawRecord, EventQuery, EventRecord, Explain,
+    HistoryQuery, HistoryRow, LedgerRow, NewDelivery, OrderRecord, OutboxSummary, Period,
+    RebateClaim, RequestKey, StockRow, StoredVersion,
 };
 pub use sql::{Lost, SqlStore, SqliteWriters};
 

@@ -111,10 +111,27 @@ pub struct DrawRecord<'a> {
     pub award: &'a str,
     pub amount: Option<String>,
     pub seed: i64,
-    pub explanation: String,
+    pub explanation: Explain<'a>,
     /// The campaign-zone day (`YYYY-MM-DD`), for per-day statistics.
     pub day: &'a str,
     pub at: i64,
+}
+
+/// A draw's steps, named, as JSON: written only by a store that keeps them
+/// (the SQL stores), so a store that does not (memory) never pays for naming.
+#[derive(Clone, Copy)]
+pub struct Explain<'a>(pub &'a (dyn Fn() -> String + Sync));
+
+impl Explain<'_> {
+    pub fn json(&self) -> String {
+        (self.0)()
+    }
+}
+
+impl std::fmt::Debug for Explain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Explain(..)")
+    }
 }
 
 /// A SKU granted to a user, as recorded.

@@ -13,5 +13,6 @@ mod first_form;
 mod imports;
 mod outbox;
 mod rebates;
+mod simulated;
 mod trees;
 mod views;

@@ -1,20 +1,30 @@
 //! Users' draw counts, in memory.
 
-use super::{CountRow, MemoryTx, pair};
+use super::{CountRow, MemoryTx, Name};
 use crate::counts::{Limits, Refusal, UserCounts};
 use crate::period::Periods;
 use crate::store::{Counts, Stored};
 
+/// The day and month of some periods, interned.
+#[derive(Clone, Copy)]
+struct Counted {
+    day: Name,
+    month: Name,
+}
+
 impl CountRow {
-    /// The counts as they stand in `periods`: a new day or month starts at 0.
-    fn standing(&self, periods: &Periods) -> UserCounts {
+    /// The counts as they stand in `periods` (`None` for periods the store has
+    /// never seen, which no row was counted in): a new day or month starts at 0.
+    fn standing(&self, periods: Option<Counted>) -> UserCounts {
+        let day = periods.map(|p| p.day);
+        let month = periods.map(|p| p.month);
         UserCounts {
-            today: if self.day == periods.day {
+            today: if day.is_some() && self.day == day {
                 self.counts.today
             } else {
                 0
             },
-            month: if self.month == periods.month {
+            month: if month.is_some() && self.month == month {
                 self.counts.month
             } else {
                 0
@@ -27,10 +37,35 @@ impl CountRow {
 impl MemoryTx {
     fn count_row(&self, campaign: &str, user: &str) -> CountRow {
         self.state
-            .counts
-            .get(&pair(campaign, user))
-            .cloned()
-            .unwrap_or_default()
+            .names
+            .ids(campaign, user)
+            .and_then(|key| self.state.counts.get(&key))
+            .copied()
+            .unwrap_or(CountRow {
+                counts: UserCounts::default(),
+                day: None,
+                month: None,
+            })
+    }
+
+    fn seen(&self, periods: &Periods) -> Option<Counted> {
+        let names = &self.state.names;
+        Some(Counted {
+            day: names.get(&periods.day)?,
+            month: names.get(&periods.month)?,
+        })
+    }
+
+    /// Writes a user's counts as counted in `periods`.
+    fn set_row(&mut self, campaign: &str, user: &str, periods: &Periods, counts: UserCounts) {
+        let names = &mut self.state.names;
+        let key = (names.intern(campaign), names.intern(user));
+        let row = CountRow {
+            counts,
+            day: Some(names.intern(&periods.day)),
+            month: Some(names.intern(&periods.month)),
+        };
+        self.put(|s| &mut s.counts, key, row);
     }
 }
 
@@ -42,8 +77,15 @@ impl Counts for MemoryTx {
         limits: &Limits,
         periods: &Periods,
     ) -> Stored<Result<UserCounts, Refusal>> {
-        let row = self.count_row(campaign, user);
-        let standing = row.standing(periods);
+        // Interned once up front: a draw's hot path looks each id up once.
+        let names = &mut self.state.names;
+        let key = (names.intern(campaign), names.intern(user));
+        let counted = Counted {
+            day: names.intern(&periods.day),
+            month: names.intern(&periods.month),
+        };
+        let row = self.state.counts.get(&key).copied();
+        let standing = row.map_or_else(UserCounts::default, |row| row.standing(Some(counted)));
         if let Some(refusal) = standing.refusal(limits) {
             return Ok(Err(refusal));
         }
@@ -55,10 +97,10 @@ impl Counts for MemoryTx {
         };
         let row = CountRow {
             counts,
-            day: periods.day.clone(),
-            month: periods.month.clone(),
+            day: Some(counted.day),
+            month: Some(counted.month),
         };
-        self.put(|s| &mut s.counts, pair(campaign, user), row);
+        self.put(|s| &mut s.counts, key, row);
         Ok(Ok(counts))
     }
 
@@ -68,7 +110,7 @@ impl Counts for MemoryTx {
         user: &str,
         periods: &Periods,
     ) -> Stored<UserCounts> {
-        Ok(self.count_row(campaign, user).standing(periods))
+        Ok(self.count_row(campaign, user).standing(self.seen(periods)))
     }
 
     async fn set_counts(
@@ -78,19 +120,16 @@ impl Counts for MemoryTx {
         periods: &Periods,
         counts: &UserCounts,
     ) -> Stored<()> {
-        let row = CountRow {
-            counts: *counts,
-            day: periods.day.clone(),
-            month: periods.month.clone(),
-        };
-        self.put(|s| &mut s.counts, pair(campaign, user), row);
+        self.set_row(campaign, user, periods, *counts);
         Ok(())
     }
 
     async fn grant_draws(&mut self, campaign: &str, user: &str, draws: i64) -> Stored<()> {
         let mut row = self.count_row(campaign, user);
         row.counts.granted += draws;
-        self.put(|s| &mut s.counts, pair(campaign, user), row);
+        let names = &mut self.state.names;
+        let key = (names.intern(campaign), names.intern(user));
+        self.put(|s| &mut s.counts, key, row);
         Ok(())
     }
 }

@@ -1,6 +1,6 @@
 //! Coupon code pools, in memory.
 
-use super::{CodeKey, Level, MemoryTx, pair};
+use super::{CodeKey, Level, MemoryTx};
 use crate::store::{Coupons, Stored};
 
 impl Coupons for MemoryTx {
@@ -24,7 +24,10 @@ impl Coupons for MemoryTx {
             }
         }
         // The pool's codes are its stock.
-        let key = pair(campaign, award);
+        let key = (
+            self.state.names.intern(campaign),
+            self.state.names.intern(award),
+        );
         let mut level = self
             .state
             .award_stock

@@ -8,48 +8,62 @@ use crate::store::{Draws, Stored};
 
 impl Draws for MemoryTx {
     async fn record_draw(&mut self, record: &DrawRecord<'_>) -> Stored<()> {
-        let row = DrawRow {
-            campaign: record.campaign.to_string(),
-            user: record.user.to_string(),
-            day: record.day.to_string(),
-            row: HistoryRow {
+        // The memory store keeps no explanation: `record.explanation` is never named.
+        let names = &mut self.state.names;
+        let (campaign, user) = (names.intern(record.campaign), names.intern(record.user));
+        let (day, award) = (names.intern(record.day), names.intern(record.award));
+        let tally = (campaign, day, award);
+        let drawn = self.state.draws_by_day.get(&tally).copied().unwrap_or(0) + 1;
+        self.put(|s| &mut s.draws_by_day, tally, drawn);
+        if !self.state.without_history {
+            let row = DrawRow {
+                campaign,
+                user,
+                award,
                 request_id: record.request_id.to_string(),
-                award: record.award.to_string(),
                 amount: record.amount.clone(),
                 version: record.version,
                 at: record.at,
-            },
-        };
-        self.push(|s| &mut s.draws, row);
+            };
+            self.push(|s| &mut s.draws, row);
+        }
         Ok(())
     }
 
     async fn record_order(&mut self, order: &OrderRecord<'_>) -> Stored<bool> {
-        let taken = self
-            .state
-            .orders
-            .iter()
-            .any(|o| o.campaign == order.campaign && o.request_id == order.request_id);
-        if taken {
-            return Ok(false);
-        }
         let row = OrderRow {
             campaign: order.campaign.to_string(),
             request_id: order.request_id.to_string(),
         };
-        self.push(|s| &mut s.orders, row);
+        if self.state.orders.contains(&row) {
+            return Ok(false);
+        }
+        self.state.orders.insert(row.clone());
+        self.on_rollback(move |s| {
+            s.orders.remove(&row);
+        });
         Ok(true)
     }
 
     async fn history(&mut self, query: &HistoryQuery<'_>) -> Stored<Vec<HistoryRow>> {
-        let (campaign, user, before) = (query.campaign, query.user, query.before);
+        let before = query.before;
+        let Some((campaign, user)) = self.state.names.ids(query.campaign, query.user) else {
+            return Ok(Vec::new());
+        };
+        let names = &self.state.names;
         let mut rows: Vec<HistoryRow> = self
             .state
             .draws
             .iter()
             .filter(|d| d.campaign == campaign && d.user == user)
-            .filter(|d| before.is_none_or(|cursor| (d.row.at, d.row.request_id.as_str()) < cursor))
-            .map(|d| d.row.clone())
+            .filter(|d| before.is_none_or(|cursor| (d.at, d.request_id.as_str()) < cursor))
+            .map(|d| HistoryRow {
+                request_id: d.request_id.clone(),
+                award: names.text(d.award).to_string(),
+                amount: d.amount.clone(),
+                version: d.version,
+                at: d.at,
+            })
             .collect();
         rows.sort_by(|a, b| (b.at, &b.request_id).cmp(&(a.at, &a.request_id)));
         rows.truncate(limit(query.limit));
@@ -57,10 +71,17 @@ impl Draws for MemoryTx {
     }
 
     async fn draw_counts(&mut self, campaign: &str) -> Stored<Vec<DayCount>> {
-        let mut counts = BTreeMap::<(&str, &str), i64>::new();
-        for d in self.state.draws.iter().filter(|d| d.campaign == campaign) {
-            *counts.entry((&d.day, &d.row.award)).or_default() += 1;
-        }
+        let Some(campaign) = self.state.names.get(campaign) else {
+            return Ok(Vec::new());
+        };
+        let names = &self.state.names;
+        let counts: BTreeMap<(&str, &str), i64> = self
+            .state
+            .draws_by_day
+            .iter()
+            .filter(|((c, _, _), _)| *c == campaign)
+            .map(|((_, day, award), n)| ((names.text(*day), names.text(*award)), *n))
+            .collect();
         Ok(counts
             .into_iter()
             .map(|((day, award), draws)| DayCount {
@@ -77,7 +98,12 @@ impl Draws for MemoryTx {
         let count = |n: usize| n as i64;
         let prefix = format!("{campaign}/");
         Ok((
-            count(s.draws.iter().filter(|d| d.campaign == campaign).count()),
+            count(
+                s.draws
+                    .iter()
+                    .filter(|d| Some(d.campaign) == s.names.get(campaign))
+                    .count(),
+            ),
             count(
                 s.ledger
                     .iter()

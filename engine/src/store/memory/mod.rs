@@ -14,30 +14,42 @@ mod rebates;
 mod requests;
 mod stock;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
+
+// foldhash rather than SipHash: a simulation looks up several ids a draw, and
+// SipHash was a tenth of its time; foldhash is still seeded per process.
+use foldhash::HashMap;
 use std::hash::Hash;
 use std::sync::Arc;
 
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
-use super::rows::{
-    ApiKeyRow, AuditRow, CampaignRow, DeliveryRow, HistoryRow, LedgerRow, StoredVersion,
-};
+use super::rows::{ApiKeyRow, AuditRow, CampaignRow, DeliveryRow, LedgerRow, StoredVersion};
 use crate::counts::UserCounts;
 
 /// Everything the memory store holds, one field a table.
 #[derive(Debug, Default)]
 struct State {
+    /// Whether the store keeps per-draw history: draw rows, ledger entries and
+    /// deliveries. A simulation's store does not (see [`MemoryStore::for_simulation`]).
+    without_history: bool,
+    /// The undo log's buffer, kept between transactions so one does not
+    /// allocate a log of its own.
+    spare_undo: SpareUndo,
     campaigns: HashMap<String, CampaignRow>,
     versions: HashMap<String, Vec<StoredVersion>>,
-    award_stock: HashMap<Pair, Level>,
-    sku_stock: HashMap<Pair, Level>,
-    counts: HashMap<Pair, CountRow>,
+    /// The ids the tables below key by number.
+    names: Names,
+    award_stock: HashMap<Ids, Level>,
+    sku_stock: HashMap<Ids, Level>,
+    counts: HashMap<Ids, CountRow>,
     requests: HashMap<Pair, RequestRow>,
-    balances: HashMap<String, i64>,
+    balances: HashMap<Name, i64>,
     ledger: Vec<LedgerEntry>,
     draws: Vec<DrawRow>,
-    orders: Vec<OrderRow>,
+    /// Draws by (campaign, day, award): the statistics, without a scan of every draw.
+    draws_by_day: HashMap<(Name, Name, Name), i64>,
+    orders: HashSet<OrderRow>,
     api_keys: Vec<ApiKeyRow>,
     events: Vec<EventRow>,
     rebate_claims: HashSet<RebateKey>,
@@ -47,13 +59,53 @@ struct State {
     coupon_codes: BTreeMap<CodeKey, Option<String>>,
 }
 
-/// A two-part key: (campaign, award), (campaign, user), (scope, request id).
+/// A two-part key: (scope, request id).
 type Pair = (String, String);
 
 fn pair(a: &str, b: &str) -> Pair {
     (a.to_string(), b.to_string())
 }
 
+/// An id (a campaign's, a user's, an award's, a period's) by its number in
+/// [`Names`].
+type Name = u32;
+
+/// A two-part key of interned ids: (campaign, award), (campaign, user). A
+/// draw's lookups and undo entries copy it instead of allocating its text.
+type Ids = (Name, Name);
+
+/// Every id the store has seen, interned once: a number per distinct text.
+/// An id interned by a transaction that rolls back stays; it is only a name.
+#[derive(Debug, Default)]
+struct Names {
+    numbers: HashMap<String, Name>,
+    texts: Vec<String>,
+}
+
+impl Names {
+    fn get(&self, text: &str) -> Option<Name> {
+        self.numbers.get(text).copied()
+    }
+
+    fn intern(&mut self, text: &str) -> Name {
+        if let Some(name) = self.get(text) {
+            return name;
+        }
+        let name = Name::try_from(self.texts.len()).expect("fewer than 2^32 ids in memory");
+        self.texts.push(text.to_string());
+        self.numbers.insert(text.to_string(), name);
+        name
+    }
+
+    fn text(&self, name: Name) -> &str {
+        &self.texts[name as usize]
+    }
+
+    /// The key of two ids, if both were ever seen: one never seen has no row.
+    fn ids(&self, a: &str, b: &str) -> Option<Ids> {
+        Some((self.get(a)?, self.get(b)?))
+    }
+}
 /// An award's or a SKU's stock.
 #[derive(Debug, Clone, Copy, Default)]
 struct Level {
@@ -63,11 +115,11 @@ struct Level {
 }
 
 /// A user's counts and the day and month they were counted in.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Copy)]
 struct CountRow {
     counts: UserCounts,
-    day: String,
-    month: String,
+    day: Option<Name>,
+    month: Option<Name>,
 }
 
 #[derive(Debug, Clone)]
@@ -79,20 +131,24 @@ struct RequestRow {
 
 #[derive(Debug, Clone)]
 struct LedgerEntry {
-    user: String,
+    user: Name,
     row: LedgerRow,
 }
 
+/// A draw: what history answers, its ids interned.
 #[derive(Debug, Clone)]
 struct DrawRow {
-    campaign: String,
-    user: String,
-    day: String,
-    row: HistoryRow,
+    campaign: Name,
+    user: Name,
+    award: Name,
+    request_id: String,
+    amount: Option<String>,
+    version: i64,
+    at: i64,
 }
 
 /// An order: its request id is unique per campaign, as SQL's key makes it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct OrderRow {
     campaign: String,
     request_id: String,
@@ -132,6 +188,16 @@ pub struct MemoryStore {
 /// How to put one change back.
 type Undo = Box<dyn FnOnce(&mut State) + Send>;
 
+/// An empty undo log, its capacity kept for the next transaction.
+#[derive(Default)]
+struct SpareUndo(Vec<Undo>);
+
+impl std::fmt::Debug for SpareUndo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SpareUndo(capacity {})", self.0.capacity())
+    }
+}
+
 /// A transaction on the memory store.
 pub struct MemoryTx {
     state: OwnedMutexGuard<State>,
@@ -149,10 +215,27 @@ impl std::fmt::Debug for MemoryTx {
 }
 
 impl MemoryStore {
+    /// A store for a simulation: it keeps everything a draw, an event or an
+    /// exchange decides on (counts, stock, balances, claims, events, codes)
+    /// and the statistics, but no per-draw history — no draw rows, ledger
+    /// entries or deliveries, which a million draws would fill memory with
+    /// and nothing in a simulation reads. History and the ledger answer empty.
+    pub fn for_simulation() -> MemoryStore {
+        let store = MemoryStore::default();
+        store
+            .state
+            .try_lock()
+            .expect("a new store is not locked")
+            .without_history = true;
+        store
+    }
+
     pub(crate) async fn begin(&self) -> MemoryTx {
+        let mut state = self.state.clone().lock_owned().await;
+        let undo = std::mem::take(&mut state.spare_undo.0);
         MemoryTx {
-            state: self.state.clone().lock_owned().await,
-            undo: Vec::new(),
+            state,
+            undo,
             committed: false,
         }
     }
@@ -171,12 +254,13 @@ impl MemoryStore {
 
 impl Drop for MemoryTx {
     fn drop(&mut self) {
-        if self.committed {
-            return;
+        if !self.committed {
+            while let Some(undo) = self.undo.pop() {
+                undo(&mut self.state);
+            }
         }
-        while let Some(undo) = self.undo.pop() {
-            undo(&mut self.state);
-        }
+        self.undo.clear();
+        self.state.spare_undo = SpareUndo(std::mem::take(&mut self.undo));
     }
 }
 

@@ -1,12 +1,12 @@
 //! Award and SKU stock, in memory.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
-use super::{Level, MemoryTx, Pair, State, pair};
+use super::{Ids, Level, MemoryTx, State};
 use crate::store::rows::StockRow;
 use crate::store::{Stock, Stored};
 
-type Table = fn(&mut State) -> &mut HashMap<Pair, Level>;
+type Table = fn(&mut State) -> &mut HashMap<Ids, Level>;
 
 const AWARDS: Table = |s| &mut s.award_stock;
 const SKUS: Table = |s| &mut s.sku_stock;
@@ -14,7 +14,9 @@ const SKUS: Table = |s| &mut s.sku_stock;
 impl MemoryTx {
     /// New stock starts full; declared stock that changes moves what is left by
     /// the change, never below zero.
-    fn declare(&mut self, table: Table, key: Pair, declared: i64) {
+    fn declare(&mut self, table: Table, campaign: &str, item: &str, declared: i64) {
+        let names = &mut self.state.names;
+        let key = (names.intern(campaign), names.intern(item));
         let level = match table(&mut self.state).get(&key) {
             None => Level {
                 declared,
@@ -32,7 +34,10 @@ impl MemoryTx {
 
     /// Moves one unit from remaining to issued (`by` 1) or back (`by` -1),
     /// if there is one to move.
-    fn take(&mut self, table: Table, key: Pair, by: i64) -> bool {
+    fn take(&mut self, table: Table, campaign: &str, item: &str, by: i64) -> bool {
+        let Some(key) = self.state.names.ids(campaign, item) else {
+            return false;
+        };
         let Some(level) = table(&mut self.state).get(&key).copied() else {
             return false;
         };
@@ -56,46 +61,51 @@ impl Stock for MemoryTx {
         award: &str,
         declared: i64,
     ) -> Stored<()> {
-        self.declare(AWARDS, pair(campaign, award), declared);
+        self.declare(AWARDS, campaign, award, declared);
         Ok(())
     }
 
     async fn declare_sku_stock(&mut self, campaign: &str, sku: &str, declared: i64) -> Stored<()> {
-        self.declare(SKUS, pair(campaign, sku), declared);
+        self.declare(SKUS, campaign, sku, declared);
         Ok(())
     }
 
     async fn take_award_stock(&mut self, campaign: &str, award: &str) -> Stored<bool> {
-        Ok(self.take(AWARDS, pair(campaign, award), 1))
+        Ok(self.take(AWARDS, campaign, award, 1))
     }
 
     async fn return_award_stock(&mut self, campaign: &str, award: &str) -> Stored<()> {
-        self.take(AWARDS, pair(campaign, award), -1);
+        self.take(AWARDS, campaign, award, -1);
         Ok(())
     }
 
     async fn award_stock(&mut self, campaign: &str, award: &str) -> Stored<Option<StockRow>> {
         Ok(self
             .state
-            .award_stock
-            .get(&pair(campaign, award))
+            .names
+            .ids(campaign, award)
+            .and_then(|key| self.state.award_stock.get(&key))
             .map(|s| stock_row(award, s)))
     }
 
     async fn award_stocks(&mut self, campaign: &str) -> Stored<Vec<StockRow>> {
+        let Some(campaign) = self.state.names.get(campaign) else {
+            return Ok(Vec::new());
+        };
+        let names = &self.state.names;
         let mut rows: Vec<StockRow> = self
             .state
             .award_stock
             .iter()
-            .filter(|((c, _), _)| c == campaign)
-            .map(|((_, award), s)| stock_row(award, s))
+            .filter(|((c, _), _)| *c == campaign)
+            .map(|((_, award), s)| stock_row(names.text(*award), s))
             .collect();
         rows.sort_by(|a, b| a.award.cmp(&b.award));
         Ok(rows)
     }
 
     async fn take_sku_stock(&mut self, campaign: &str, sku: &str) -> Stored<bool> {
-        Ok(self.take(SKUS, pair(campaign, sku), 1))
+        Ok(self.take(SKUS, campaign, sku, 1))
     }
 }
 

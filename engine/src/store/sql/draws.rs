@@ -8,6 +8,7 @@ use crate::store::{Draws, Stored};
 
 impl Draws for SqlTx {
     async fn record_draw(&mut self, r: &DrawRecord<'_>) -> Stored<()> {
+        let explanation = r.explanation.json();
         self.execute(
             "INSERT INTO draws (campaign_id, request_id, user_id, version, award_id, amount, seed, explanation, created_at, day_key) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -19,7 +20,7 @@ impl Draws for SqlTx {
                 Arg::Text(r.award),
                 Arg::opt_text(r.amount.as_deref()),
                 Arg::Int(r.seed),
-                Arg::Text(&r.explanation),
+                Arg::Text(&explanation),
                 Arg::Int(r.at),
                 Arg::Text(r.day),
             ],
