@@ -166,6 +166,18 @@ pub(crate) fn command(
     if !(0.0..=1.0).contains(&profile.sign_in) {
         bail!("--sign-in is a probability between 0 and 1");
     }
+    if profile.users == 0 {
+        bail!("--users: a simulation needs at least 1 user");
+    }
+    if profile.days == Some(0) {
+        bail!("--days: a simulation needs at least 1 day");
+    }
+    if profile.credits < Decimal::ZERO {
+        bail!(
+            "--credits {}: users cannot start with a negative balance",
+            profile.credits
+        );
+    }
     if let Some(sku) = &profile.exchange {
         match campaign.skus.iter().find(|s| &s.id == sku) {
             None => {
@@ -224,6 +236,16 @@ pub(crate) async fn run(
         std::sync::Arc::new(tombola_dsl::Loader),
     )
     .await?;
+    // Request ids run d1, d2, … in every run, and a simulation's are never
+    // claimed: a store that already holds the campaign would collide with them.
+    match engine.resolve(&campaign.id).await {
+        Err(Failure::UnknownCampaign(_)) => {}
+        Ok(_) => bail!(
+            "--store already holds campaign `{}`: a simulation starts from an empty store, so give it a new file",
+            campaign.id
+        ),
+        Err(failure) => bail!("cannot read the --store: {failure}"),
+    }
     let start = campaign.window.from + Duration::hours(12);
     let days = profile.days.unwrap_or_else(|| {
         campaign.window.until.map_or(30, |until| {
@@ -345,7 +367,7 @@ impl<'a> Simulation<'a> {
         self.n += 1;
         let answer = self
             .engine
-            .event(
+            .simulate_event(
                 &EventRequest {
                     campaign: &self.campaign.id,
                     user,

@@ -111,26 +111,17 @@ impl Engine {
         request: &DrawRequest<'_>,
         now: DateTime<Utc>,
     ) -> Result<SimulatedDraw, Failure> {
-        let mut tx = self.store().begin().await?;
-        let result = async {
-            let drawn = self.decide(&mut tx, request, now, None).await?;
-            drawn
-                .record(&mut tx, request, now, &|| {
-                    serde_json::to_string(&drawn.outcome(request).steps).unwrap_or_default()
-                })
-                .await?;
-            Ok::<_, Failure>(drawn)
-        }
-        .await;
-        let result = match result {
-            Ok(drawn) => tx.commit().await.map_err(Failure::from).map(|()| drawn),
-            Err(failure) => match tx.abandon().await {
-                Ok(()) => Err(failure),
-                Err(error) => Err(error.into()),
-            },
-        };
-        self.note(&result);
-        let drawn = result?;
+        let drawn = self
+            .unrepeated(async |tx: &mut Tx| {
+                let drawn = self.decide(tx, request, now, None).await?;
+                drawn
+                    .record(tx, request, now, &|| {
+                        serde_json::to_string(&drawn.outcome(request).steps).unwrap_or_default()
+                    })
+                    .await?;
+                Ok(drawn)
+            })
+            .await?;
         Ok(SimulatedDraw {
             award: drawn.draw.issued.award,
             amount: drawn.draw.issued.amount,

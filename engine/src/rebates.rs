@@ -148,6 +148,18 @@ impl Engine {
         .await
     }
 
+    /// An event of a simulation, whose request ids never repeat: nothing is
+    /// claimed or kept to replay (see [`Engine::simulate_draw`]); the rebates
+    /// run as for [`Engine::event`].
+    pub async fn simulate_event(
+        &self,
+        request: &EventRequest<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<EventOutcome, Failure> {
+        self.unrepeated(async |tx: &mut Tx| self.run_event(tx, request, now).await)
+            .await
+    }
+
     async fn run_event(
         &self,
         tx: &mut Tx,

@@ -235,4 +235,20 @@ impl Engine {
             Ran::Conflict => Err(Failure::RequestConflict(request.id.to_string())),
         }
     }
+
+    /// Runs `run` in one transaction for a request whose id the caller never
+    /// repeats (a simulation's): nothing is claimed, hashed or kept to replay.
+    /// A failure rolls everything back, as in [`Engine::once`].
+    pub(crate) async fn unrepeated<T, F>(&self, run: F) -> Result<T, Failure>
+    where
+        F: AsyncFnOnce(&mut Tx) -> Result<T, Failure>,
+    {
+        let mut tx = self.store().begin().await?;
+        let result = match run(&mut tx).await {
+            Ok(done) => tx.commit().await.map(|()| done).map_err(Failure::from),
+            Err(failure) => tx.abandon().await.map_err(Failure::from).and(Err(failure)),
+        };
+        self.note(&result);
+        result
+    }
 }

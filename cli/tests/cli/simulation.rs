@@ -53,6 +53,46 @@ fn a_seed_gives_the_same_awards_in_memory_and_on_sqlite() {
     );
 }
 
+/// Request ids repeat from run to run and a simulation claims none, so a
+/// store that holds the campaign already is refused, not drawn into.
+#[test]
+fn a_store_that_holds_the_campaign_is_refused() {
+    let url = sqlite_url();
+    simulate(&["--store", &url]);
+    let output = tombola(&[
+        "simulate",
+        "campaigns/big-market-unlock.yaml",
+        "--users",
+        "2",
+        "--store",
+        &url,
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_ne!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("--store already holds campaign `big-market-unlock`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_empty_simulation_is_refused() {
+    for (flag, value, says) in [
+        ("--users", "0", "at least 1 user"),
+        ("--days", "0", "at least 1 day"),
+        ("--credits=-5", "", "negative balance"),
+    ] {
+        let mut args = vec!["simulate", "campaigns/big-market-unlock.yaml", flag];
+        if !value.is_empty() {
+            args.push(value);
+        }
+        let output = tombola(&args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_ne!(output.status.code(), Some(0), "{flag}: {stderr}");
+        assert!(stderr.contains(says), "{flag}: {stderr}");
+    }
+}
+
 #[test]
 fn the_html_report_is_self_contained() {
     let path = std::env::temp_dir().join(format!("tombola-sim-{}.html", std::process::id()));

@@ -201,7 +201,7 @@ pub struct EventRecord<'a> {
 }
 
 /// Which period key an event lookup compares.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Period {
     Day,
     Week,

@@ -14,17 +14,19 @@ mod rebates;
 mod requests;
 mod stock;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 // foldhash rather than SipHash: a simulation looks up several ids a draw, and
 // SipHash was a tenth of its time; foldhash is still seeded per process.
-use foldhash::HashMap;
+use foldhash::{HashMap, HashSet};
 use std::hash::Hash;
 use std::sync::Arc;
 
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
-use super::rows::{ApiKeyRow, AuditRow, CampaignRow, DeliveryRow, LedgerRow, StoredVersion};
+use super::rows::{
+    ApiKeyRow, AuditRow, CampaignRow, DeliveryRow, LedgerRow, Period, StoredVersion,
+};
 use crate::counts::UserCounts;
 
 /// Everything the memory store holds, one field a table.
@@ -51,7 +53,7 @@ struct State {
     draws_by_day: HashMap<(Name, Name, Name), i64>,
     orders: HashSet<OrderRow>,
     api_keys: Vec<ApiKeyRow>,
-    events: Vec<EventRow>,
+    events: HashSet<EventDone>,
     rebate_claims: HashSet<RebateKey>,
     deliveries: Vec<DeliveryRow>,
     audit: Vec<AuditRow>,
@@ -154,23 +156,13 @@ struct OrderRow {
     request_id: String,
 }
 
-#[derive(Debug, Clone)]
-struct EventRow {
-    campaign: String,
-    user: String,
-    event: String,
-    day: String,
-    week: String,
-    month: String,
-}
+/// That a user did an event in a period: (campaign, user, event, period,
+/// period key). An event writes one a period kind, so whether it was done
+/// is one lookup, not a scan of every event.
+type EventDone = (Name, Name, Name, Period, Name);
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct RebateKey {
-    campaign: String,
-    rebate: String,
-    user: String,
-    period: String,
-}
+/// A rebate paid: (campaign, rebate, user, period key).
+type RebateKey = (Name, Name, Name, Name);
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct CodeKey {

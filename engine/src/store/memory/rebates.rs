@@ -1,45 +1,65 @@
 //! Behaviour events and rebate claims, in memory.
 
-use super::{EventRow, MemoryTx, RebateKey};
+use super::{EventDone, MemoryTx};
 use crate::store::rows::{EventQuery, EventRecord, Period, RebateClaim};
 use crate::store::{Rebates, Stored};
 
+/// The key `Ever` is done under: it has no period of its own.
+const EVER: &str = "";
+
 impl Rebates for MemoryTx {
     async fn record_event(&mut self, e: &EventRecord<'_>) -> Stored<()> {
-        let row = EventRow {
-            campaign: e.campaign.to_string(),
-            user: e.user.to_string(),
-            event: e.event.to_string(),
-            day: e.day.to_string(),
-            week: e.week.to_string(),
-            month: e.month.to_string(),
-        };
-        self.push(|s| &mut s.events, row);
+        let names = &mut self.state.names;
+        let (campaign, user, event) = (
+            names.intern(e.campaign),
+            names.intern(e.user),
+            names.intern(e.event),
+        );
+        let done: [EventDone; 4] = [
+            (Period::Day, e.day),
+            (Period::Week, e.week),
+            (Period::Month, e.month),
+            (Period::Ever, EVER),
+        ]
+        .map(|(period, key)| (campaign, user, event, period, names.intern(key)));
+        for fact in done {
+            if self.state.events.insert(fact) {
+                self.on_rollback(move |s| {
+                    s.events.remove(&fact);
+                });
+            }
+        }
         Ok(())
     }
 
     async fn event_done(&mut self, q: &EventQuery<'_>) -> Stored<bool> {
-        Ok(self.state.events.iter().any(|e| {
-            e.campaign == q.campaign
-                && e.user == q.user
-                && e.event == q.event
-                && match q.period {
-                    Period::Day => e.day == q.key,
-                    Period::Week => e.week == q.key,
-                    Period::Month => e.month == q.key,
-                    Period::Ever => true,
-                }
-        }))
+        let names = &self.state.names;
+        let key = if q.period == Period::Ever {
+            EVER
+        } else {
+            q.key
+        };
+        let fact = (|| {
+            Some((
+                names.get(q.campaign)?,
+                names.get(q.user)?,
+                names.get(q.event)?,
+                q.period,
+                names.get(key)?,
+            ))
+        })();
+        Ok(fact.is_some_and(|fact| self.state.events.contains(&fact)))
     }
 
     async fn claim_rebate(&mut self, claim: &RebateClaim<'_>) -> Stored<bool> {
-        let key = RebateKey {
-            campaign: claim.campaign.to_string(),
-            rebate: claim.rebate.to_string(),
-            user: claim.user.to_string(),
-            period: claim.period_key.to_string(),
-        };
-        if !self.state.rebate_claims.insert(key.clone()) {
+        let names = &mut self.state.names;
+        let key = (
+            names.intern(claim.campaign),
+            names.intern(claim.rebate),
+            names.intern(claim.user),
+            names.intern(claim.period_key),
+        );
+        if !self.state.rebate_claims.insert(key) {
             return Ok(false);
         }
         self.on_rollback(move |s| {
