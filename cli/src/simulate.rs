@@ -409,7 +409,7 @@ impl<'a> Simulation<'a> {
                 sku,
                 request_id: &format!("x{}", self.n),
             };
-            if let Ok(bought) = self.engine.exchange(&exchange, now).await {
+            if let Ok(bought) = self.engine.simulate_exchange(&exchange, now).await {
                 self.spent += bought.price;
                 answer = self.engine.simulate_draw(&request, now).await;
             }

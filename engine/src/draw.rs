@@ -316,12 +316,23 @@ impl Engine {
         run: impl AsyncFnOnce(&mut Tx, &Sku) -> Result<T, Failure>,
     ) -> Result<T, Failure> {
         self.once(request.envelope(kind, now), async move |tx: &mut Tx| {
-            // Grants and exchanges follow the campaign's state and window, like draws.
-            let deployed = self.open_campaign(tx, request.campaign, now).await?;
-            let sku = request.sku(&deployed.campaign)?;
-            run(tx, sku).await
+            self.on_sku(tx, request, now, run).await
         })
         .await
+    }
+
+    /// Runs `run` in `tx` on the SKU the request names, in an open campaign.
+    pub(crate) async fn on_sku<T>(
+        &self,
+        tx: &mut Tx,
+        request: &SkuRequest<'_>,
+        now: DateTime<Utc>,
+        run: impl AsyncFnOnce(&mut Tx, &Sku) -> Result<T, Failure>,
+    ) -> Result<T, Failure> {
+        // Grants and exchanges follow the campaign's state and window, like draws.
+        let deployed = self.open_campaign(tx, request.campaign, now).await?;
+        let sku = request.sku(&deployed.campaign)?;
+        run(tx, sku).await
     }
 }
 

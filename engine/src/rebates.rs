@@ -436,47 +436,74 @@ impl Engine {
         request: &SkuRequest<'_>,
         now: DateTime<Utc>,
     ) -> Result<ExchangeOutcome, Failure> {
-        let SkuRequest { campaign, user, .. } = *request;
         self.order("exchange", request, now, async |tx: &mut Tx, sku: &Sku| {
-            let price = sku
-                .price
-                .ok_or_else(|| Failure::NotForSale(sku.id.clone()))?;
-            let at = micros(now);
-            let reference = format!("{campaign}/{}", request.request_id);
-            // The draws first, then the credits: a draw locks the user's counters
-            // before their account, and taking them in the same order means a
-            // draw and an exchange of one user on PostgreSQL wait for each other
-            // instead of deadlocking. Too few credits roll the draws back.
-            let granted = request.fill(tx, sku, at).await?;
-            // The debit is conditional on the balance in the same statement, so no
-            // interleaving of exchanges can spend credits twice or go below zero.
-            if !tx
-                .add_credits(&CreditChange {
-                    user,
-                    delta: -hundredths(price)?,
-                    reason: "exchange",
-                    reference: &reference,
-                    at,
-                })
-                .await?
-            {
-                let balance = Decimal::new(tx.balance(user).await?, 2);
-                return Err(Failure::InsufficientCredits {
-                    needed: price.normalize(),
-                    balance: balance.normalize(),
-                });
-            }
-            Ok(ExchangeOutcome {
-                campaign: granted.campaign,
-                request_id: granted.request_id,
-                user: granted.user,
-                sku: granted.sku,
-                draws: granted.draws,
-                price: price.normalize(),
-                balance: Decimal::new(tx.balance(user).await?, 2).normalize(),
-            })
+            self.pay(tx, request, sku, now).await
         })
         .await
+    }
+
+    /// An exchange of a simulation, whose request ids never repeat: nothing is
+    /// claimed or kept to replay (see [`Engine::simulate_draw`]).
+    pub async fn simulate_exchange(
+        &self,
+        request: &SkuRequest<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<ExchangeOutcome, Failure> {
+        self.unrepeated(async |tx: &mut Tx| {
+            self.on_sku(tx, request, now, async |tx: &mut Tx, sku: &Sku| {
+                self.pay(tx, request, sku, now).await
+            })
+            .await
+        })
+        .await
+    }
+
+    /// One unit of `sku` filled and paid for with credits, in `tx`.
+    async fn pay(
+        &self,
+        tx: &mut Tx,
+        request: &SkuRequest<'_>,
+        sku: &Sku,
+        now: DateTime<Utc>,
+    ) -> Result<ExchangeOutcome, Failure> {
+        let SkuRequest { campaign, user, .. } = *request;
+        let price = sku
+            .price
+            .ok_or_else(|| Failure::NotForSale(sku.id.clone()))?;
+        let at = micros(now);
+        let reference = format!("{campaign}/{}", request.request_id);
+        // The draws first, then the credits: a draw locks the user's counters
+        // before their account, and taking them in the same order means a
+        // draw and an exchange of one user on PostgreSQL wait for each other
+        // instead of deadlocking. Too few credits roll the draws back.
+        let granted = request.fill(tx, sku, at).await?;
+        // The debit is conditional on the balance in the same statement, so no
+        // interleaving of exchanges can spend credits twice or go below zero.
+        if !tx
+            .add_credits(&CreditChange {
+                user,
+                delta: -hundredths(price)?,
+                reason: "exchange",
+                reference: &reference,
+                at,
+            })
+            .await?
+        {
+            let balance = Decimal::new(tx.balance(user).await?, 2);
+            return Err(Failure::InsufficientCredits {
+                needed: price.normalize(),
+                balance: balance.normalize(),
+            });
+        }
+        Ok(ExchangeOutcome {
+            campaign: granted.campaign,
+            request_id: granted.request_id,
+            user: granted.user,
+            sku: granted.sku,
+            draws: granted.draws,
+            price: price.normalize(),
+            balance: Decimal::new(tx.balance(user).await?, 2).normalize(),
+        })
     }
 
     /// A user's balance and latest ledger entries (at most `limit`, newest first).

@@ -209,9 +209,10 @@ impl std::fmt::Debug for MemoryTx {
 impl MemoryStore {
     /// A store for a simulation: it keeps everything a draw, an event or an
     /// exchange decides on (counts, stock, balances, claims, events, codes)
-    /// and the statistics, but no per-draw history — no draw rows, ledger
-    /// entries or deliveries, which a million draws would fill memory with
-    /// and nothing in a simulation reads. History and the ledger answer empty.
+    /// and the statistics, but no per-request history — no draw rows, ledger
+    /// entries, deliveries or order ids, which a million draws would fill
+    /// memory with and nothing in a simulation reads (its request ids never
+    /// repeat). History and the ledger answer empty.
     pub fn for_simulation() -> MemoryStore {
         let store = MemoryStore::default();
         store
