@@ -458,6 +458,39 @@ async fn the_readme_quick_start_works_as_written() {
     assert!(server.terminate().success());
 }
 
+/// The README's key creation: its `curl` run as written answers a key, with
+/// the fields of the answer the README shows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readme_key_creation_works_as_written() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let start = readme
+        .find("curl -s -X POST http://127.0.0.1:8080/v1/keys")
+        .expect("the README creates a key");
+    let end = start + readme[start..].find("\n```").unwrap();
+    let command = &readme[start..end];
+    let shown = &readme[end..];
+    let shown = &shown[shown.find("```json\n").unwrap() + 8..];
+    let shown: Value = serde_json::from_str(&shown[..shown.find("```").unwrap()]).unwrap();
+    let server = Server::start(&["--dev", "--database-url", &sqlite_url()]);
+    let command = command.replace("http://127.0.0.1:8080", &server.base);
+    let output = Command::new("sh")
+        .args(["-c", &command])
+        .env("TOMBOLA_ADMIN_TOKEN", ADMIN.trim_start_matches("Bearer "))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{command}: {output:?}");
+    let answer: Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&output.stdout)));
+    let fields = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(fields(&answer), fields(&shown), "{answer}");
+    assert_eq!(answer["name"], shown["name"], "{answer}");
+    assert!(
+        answer["key"].as_str().unwrap().starts_with("tbk_"),
+        "{answer}"
+    );
+    assert!(server.terminate().success());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn changed_files_are_redeployed_and_broken_ones_keep_the_running_version() {
     let original = std::fs::read_to_string(root().join("campaigns/showcase.yaml")).unwrap();
