@@ -433,9 +433,11 @@ impl<'a> Simulation<'a> {
         self.digest.update(award.id.as_bytes());
         self.digest.update(b"\n");
         self.issued[answer.award as usize] += 1;
-        match today.issued.get_mut(&award.id) {
-            Some(n) => *n += 1,
-            None => drop(today.issued.insert(award.id.clone(), 1)),
+        // Looked up by reference first: the id is cloned once a day, not a draw.
+        if let Some(n) = today.issued.get_mut(&award.id) {
+            *n += 1;
+        } else {
+            today.issued.insert(award.id.clone(), 1);
         }
         self.cost += award.cost.unwrap_or_default();
         if award.kind == AwardKind::Credits {

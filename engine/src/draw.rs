@@ -3,14 +3,14 @@
 //! store, the award applied or queued, the record and the answer written, all
 //! in one transaction.
 
-use chrono::{DateTime, Utc};
-use rust_decimal::Decimal;
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
 use tombola_grammar::{Slot, Value};
 use tombola_ir::{AwardIx, AwardKind, Campaign, Sku};
 
-use crate::answer::{AwardGiven, DrawOutcome, GrantOutcome, Left};
+use crate::answer::{AwardGiven, DrawOutcome, GrantOutcome, Left, StepTaken};
 use crate::counts::UserCounts;
 use crate::engine::{Deployed, Engine, Failure, draw_failure, hundredths, micros, sha256_hex};
 use crate::evaluate::{Context, Draw, DrawInput, Evaluation, Evaluator, Step};
@@ -116,7 +116,7 @@ impl Engine {
                 let drawn = self.decide(tx, request, now, None).await?;
                 drawn
                     .record(tx, request, now, &|| {
-                        serde_json::to_string(&drawn.outcome(request).steps).unwrap_or_default()
+                        serde_json::to_string(&drawn.steps(request)).unwrap_or_default()
                     })
                     .await?;
                 Ok(drawn)
@@ -434,17 +434,33 @@ struct Drawn {
 }
 
 impl Drawn {
-    /// The draw as the API answers it: every step named by the campaign's ids.
-    fn outcome(&self, request: &DrawRequest<'_>) -> DrawOutcome {
-        let campaign = &self.deployed.campaign;
-        let input = DrawInput::new(
-            campaign.allowance,
+    /// What the draw read about its user.
+    fn input<'a>(&'a self, request: &DrawRequest<'a>) -> DrawInput<'a> {
+        DrawInput::new(
+            self.deployed.campaign.allowance,
             request.user,
             self.debited,
             true,
             self.credits,
             &self.attributes,
-        );
+        )
+    }
+
+    /// The evaluation's steps, each named by the campaign's ids.
+    fn steps(&self, request: &DrawRequest<'_>) -> Vec<StepTaken> {
+        let (campaign, input) = (&self.deployed.campaign, self.input(request));
+        self.draw
+            .explanation
+            .steps
+            .iter()
+            .map(|s| step_taken(campaign, s, &input))
+            .collect()
+    }
+
+    /// The draw as the API answers it: every step named by the campaign's ids.
+    fn outcome(&self, request: &DrawRequest<'_>) -> DrawOutcome {
+        let campaign = &self.deployed.campaign;
+        let input = self.input(request);
         let award = &campaign.awards[self.draw.issued.award as usize];
         let amount = self.draw.issued.amount;
         let granted_now = if award.kind == AwardKind::Draws {
@@ -465,13 +481,7 @@ impl Drawn {
                 amount: amount.map(|a| a.normalize()),
                 code: self.code.clone(),
             },
-            steps: self
-                .draw
-                .explanation
-                .steps
-                .iter()
-                .map(|s| step_taken(campaign, s, &input))
-                .collect(),
+            steps: self.steps(request),
             left: Left {
                 draws: input.draws_left + granted_now,
                 today: limits.per_day.map(|cap| cap - debited.today),

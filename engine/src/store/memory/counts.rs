@@ -1,6 +1,6 @@
 //! Users' draw counts, in memory.
 
-use super::{CountRow, MemoryTx, Name};
+use super::{CountRow, Ids, MemoryTx, Name};
 use crate::counts::{Limits, Refusal, UserCounts};
 use crate::period::Periods;
 use crate::store::{Counts, Stored};
@@ -56,14 +56,24 @@ impl MemoryTx {
         })
     }
 
-    /// Writes a user's counts as counted in `periods`.
-    fn set_row(&mut self, campaign: &str, user: &str, periods: &Periods, counts: UserCounts) {
+    /// The row key of a user and the periods, interned once: a draw's hot
+    /// path looks each id up once.
+    fn row_key(&mut self, campaign: &str, user: &str, periods: &Periods) -> (Ids, Counted) {
         let names = &mut self.state.names;
         let key = (names.intern(campaign), names.intern(user));
+        let counted = Counted {
+            day: names.intern(&periods.day),
+            month: names.intern(&periods.month),
+        };
+        (key, counted)
+    }
+
+    /// Writes a user's counts as counted in the periods `counted`.
+    fn set_row(&mut self, key: Ids, counted: Counted, counts: UserCounts) {
         let row = CountRow {
             counts,
-            day: Some(names.intern(&periods.day)),
-            month: Some(names.intern(&periods.month)),
+            day: Some(counted.day),
+            month: Some(counted.month),
         };
         self.put(|s| &mut s.counts, key, row);
     }
@@ -77,13 +87,7 @@ impl Counts for MemoryTx {
         limits: &Limits,
         periods: &Periods,
     ) -> Stored<Result<UserCounts, Refusal>> {
-        // Interned once up front: a draw's hot path looks each id up once.
-        let names = &mut self.state.names;
-        let key = (names.intern(campaign), names.intern(user));
-        let counted = Counted {
-            day: names.intern(&periods.day),
-            month: names.intern(&periods.month),
-        };
+        let (key, counted) = self.row_key(campaign, user, periods);
         let row = self.state.counts.get(&key).copied();
         let standing = row.map_or_else(UserCounts::default, |row| row.standing(Some(counted)));
         if let Some(refusal) = standing.refusal(limits) {
@@ -95,12 +99,7 @@ impl Counts for MemoryTx {
             today: standing.today + 1,
             granted: standing.granted,
         };
-        let row = CountRow {
-            counts,
-            day: Some(counted.day),
-            month: Some(counted.month),
-        };
-        self.put(|s| &mut s.counts, key, row);
+        self.set_row(key, counted, counts);
         Ok(Ok(counts))
     }
 
@@ -120,7 +119,8 @@ impl Counts for MemoryTx {
         periods: &Periods,
         counts: &UserCounts,
     ) -> Stored<()> {
-        self.set_row(campaign, user, periods, *counts);
+        let (key, counted) = self.row_key(campaign, user, periods);
+        self.set_row(key, counted, *counts);
         Ok(())
     }
 

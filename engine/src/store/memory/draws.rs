@@ -101,11 +101,12 @@ impl Draws for MemoryTx {
         let s = &self.state;
         let count = |n: usize| n as i64;
         let prefix = format!("{campaign}/");
+        let campaign_name = s.names.get(campaign);
         Ok((
             count(
                 s.draws
                     .iter()
-                    .filter(|d| Some(d.campaign) == s.names.get(campaign))
+                    .filter(|d| Some(d.campaign) == campaign_name)
                     .count(),
             ),
             count(

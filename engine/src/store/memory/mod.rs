@@ -32,8 +32,9 @@ use crate::counts::UserCounts;
 /// Everything the memory store holds, one field a table.
 #[derive(Debug, Default)]
 struct State {
-    /// Whether the store keeps per-draw history: draw rows, ledger entries and
-    /// deliveries. A simulation's store does not (see [`MemoryStore::for_simulation`]).
+    /// Whether the store keeps no per-request history: draw rows, ledger
+    /// entries, deliveries, order ids. A simulation's store keeps none (see
+    /// [`MemoryStore::for_simulation`]).
     without_history: bool,
     /// The undo log's buffer, kept between transactions so one does not
     /// allocate a log of its own.
