@@ -19,7 +19,9 @@ use crate::period::Periods;
 use crate::random::SeededRandom;
 use crate::request::{Answer, Body, Request, decode};
 use crate::store::prelude::*;
-use crate::store::{CreditChange, DrawRecord, Explain, Limits, NewDelivery, OrderRecord, Tx};
+use crate::store::{
+    CreditChange, DrawRecord, Explain, Limits, NewDelivery, OrderRecord, Slice, Tx,
+};
 
 /// A draw request.
 #[derive(Debug, Clone)]
@@ -173,17 +175,17 @@ impl Engine {
         let mut state = evaluator
             .run(&mut cx)
             .map_err(|e| draw_failure(&deployed, e))?;
-        let mut taken_for: Option<u32> = None;
+        let mut taken_for: Option<(u32, Slice)> = None;
         let draw = loop {
             match state {
                 Evaluation::NeedStock(entry) => {
                     let award = &campaign.awards[campaign.pool[entry as usize].award as usize].id;
                     let taken = tx.take_award_stock(&campaign.id, award).await?;
-                    if taken {
-                        taken_for = Some(campaign.pool[entry as usize].award);
+                    if let Some(slice) = taken {
+                        taken_for = Some((campaign.pool[entry as usize].award, slice));
                     }
                     state = evaluator
-                        .resume(taken, &mut cx)
+                        .resume(taken.is_some(), &mut cx)
                         .map_err(|e| draw_failure(&deployed, e))?;
                 }
                 Evaluation::Done(draw) => break draw,
@@ -191,8 +193,8 @@ impl Engine {
         };
         // Stock only moves for the award that is issued: a unit taken before a
         // later node chose a fallback goes back, in this same transaction.
-        if let Some(award) = taken_for.filter(|a| *a != draw.issued.award) {
-            tx.return_award_stock(&campaign.id, &campaign.awards[award as usize].id)
+        if let Some((award, slice)) = taken_for.filter(|(a, _)| *a != draw.issued.award) {
+            tx.return_award_stock(&campaign.id, &campaign.awards[award as usize].id, slice)
                 .await?;
         }
         let award = &campaign.awards[draw.issued.award as usize];

@@ -5,7 +5,7 @@
 use super::rows::{
     ApiKeyRow, Attempt, AuditRecord, AuditRow, CampaignRow, CampaignState, Claim, CreditChange,
     DayCount, DeliveryRow, DeliveryState, DrawRecord, EventQuery, EventRecord, HistoryQuery,
-    HistoryRow, LedgerRow, NewDelivery, OrderRecord, OutboxSummary, RebateClaim, RequestKey,
+    HistoryRow, LedgerRow, NewDelivery, OrderRecord, OutboxSummary, RebateClaim, RequestKey, Slice,
     StockRow, StoredVersion,
 };
 use super::{Stored, Tx};
@@ -71,10 +71,12 @@ interfaces! {
         fn declare_award_stock(&mut self, campaign: &str, award: &str, declared: i64) -> ();
         /// As [`Stock::declare_award_stock`], for a SKU.
         fn declare_sku_stock(&mut self, campaign: &str, sku: &str, declared: i64) -> ();
-        /// Takes one unit of an award's stock; `false` when none is left.
-        fn take_award_stock(&mut self, campaign: &str, award: &str) -> bool;
-        /// Puts back a unit taken in this transaction for an award that was not issued after all.
-        fn return_award_stock(&mut self, campaign: &str, award: &str) -> ();
+        /// Takes one unit of an award's stock, and says from which slice;
+        /// `None` when none is left.
+        fn take_award_stock(&mut self, campaign: &str, award: &str) -> Option<Slice>;
+        /// Puts back a unit taken in this transaction, from `slice`, for an award
+        /// that was not issued after all.
+        fn return_award_stock(&mut self, campaign: &str, award: &str, slice: Slice) -> ();
         fn award_stock(&mut self, campaign: &str, award: &str) -> Option<StockRow>;
         /// Every stocked award of a campaign, by award id.
         fn award_stocks(&mut self, campaign: &str) -> Vec<StockRow>;

@@ -27,7 +27,7 @@ pub use rows::{
     ApiKeyRow, Attempt, AuditRecord, AuditRow, CampaignRow, CampaignState, Claim, CreditChange,
     DayCount, DeliveryRow, DeliveryState, DrawRecord, EventQuery, EventRecord, Explain,
     HistoryQuery, HistoryRow, LedgerRow, NewDelivery, OrderRecord, OutboxSummary, Period,
-    RebateClaim, RequestKey, StockRow, StoredVersion,
+    RebateClaim, RequestKey, Slice, StockRow, StoredVersion,
 };
 pub use sql::{Lost, SqlStore, SqliteWriters};
 

@@ -177,6 +177,20 @@ pub struct DayCount {
     pub draws: i64,
 }
 
+/// The slice of an award's stock a unit was taken from, so that a unit put
+/// back goes to the row it came from (one its transaction already holds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Slice(pub(crate) i64);
+
+/// What is left of stock declared `before` once it is declared `declared`:
+/// what was left (`left`) moves by the change, never below zero, and never so
+/// far that more than `declared` goes out in all (`issued` already has).
+pub(crate) fn left_after_redeclaring(left: i64, before: i64, declared: i64, issued: i64) -> i64 {
+    left.saturating_add(declared.saturating_sub(before))
+        .min(declared.saturating_sub(issued))
+        .max(0)
+}
+
 /// An award's stock: declared, remaining, issued.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct StockRow {

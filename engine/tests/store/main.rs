@@ -14,5 +14,6 @@ mod imports;
 mod outbox;
 mod rebates;
 mod simulated;
+mod slices;
 mod trees;
 mod views;

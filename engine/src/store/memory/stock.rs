@@ -3,7 +3,7 @@
 use foldhash::HashMap;
 
 use super::{Ids, Level, MemoryTx, State};
-use crate::store::rows::StockRow;
+use crate::store::rows::{Slice, StockRow, left_after_redeclaring};
 use crate::store::{Stock, Stored};
 
 type Table = fn(&mut State) -> &mut HashMap<Ids, Level>;
@@ -12,8 +12,8 @@ const AWARDS: Table = |s| &mut s.award_stock;
 const SKUS: Table = |s| &mut s.sku_stock;
 
 impl MemoryTx {
-    /// New stock starts full; declared stock that changes moves what is left by
-    /// the change, never below zero.
+    /// New stock starts full; declared stock that changes moves what is left as
+    /// [`left_after_redeclaring`] says.
     fn declare(&mut self, table: Table, campaign: &str, item: &str, declared: i64) {
         let names = &mut self.state.names;
         let key = (names.intern(campaign), names.intern(item));
@@ -25,7 +25,7 @@ impl MemoryTx {
             },
             Some(s) => Level {
                 declared,
-                remaining: (s.remaining + declared - s.declared).max(0),
+                remaining: left_after_redeclaring(s.remaining, s.declared, declared, s.issued),
                 issued: s.issued,
             },
         };
@@ -70,11 +70,12 @@ impl Stock for MemoryTx {
         Ok(())
     }
 
-    async fn take_award_stock(&mut self, campaign: &str, award: &str) -> Stored<bool> {
-        Ok(self.take(AWARDS, campaign, award, 1))
+    /// One slice: nothing here waits on a row lock.
+    async fn take_award_stock(&mut self, campaign: &str, award: &str) -> Stored<Option<Slice>> {
+        Ok(self.take(AWARDS, campaign, award, 1).then_some(Slice(0)))
     }
 
-    async fn return_award_stock(&mut self, campaign: &str, award: &str) -> Stored<()> {
+    async fn return_award_stock(&mut self, campaign: &str, award: &str, _: Slice) -> Stored<()> {
         self.take(AWARDS, campaign, award, -1);
         Ok(())
     }

@@ -20,12 +20,10 @@ impl Coupons for SqlTx {
                 .await?;
         }
         // The pool's codes are its stock.
-        self.execute(
-            "INSERT INTO award_stock (campaign_id, award_id, declared, remaining) VALUES ($1, $2, $3, $3) \
-             ON CONFLICT (campaign_id, award_id) DO UPDATE SET \
-             declared = award_stock.declared + excluded.declared, remaining = award_stock.remaining + excluded.declared",
-            &[Arg::Text(campaign), Arg::Text(award), Arg::Int(i64::try_from(added).unwrap_or(i64::MAX))],
-        )
+        let added_stock = i64::try_from(added).unwrap_or(i64::MAX);
+        self.redeclare_award(campaign, award, |before| {
+            before.unwrap_or(0).saturating_add(added_stock)
+        })
         .await?;
         Ok(added)
     }
