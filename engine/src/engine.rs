@@ -457,13 +457,12 @@ impl Engine {
         if let Some(deployed) = self.campaign(id).filter(|d| d.version == version) {
             return Ok(deployed);
         }
-        let stored = tx
-            .latest_version(id)
-            .await?
-            .filter(|v| v.version == version)
-            .ok_or_else(|| {
-                StoreError::Corrupt(format!("campaign `{id}` has no version {version}"))
-            })?;
+        // The version asked for, not the latest: on PostgreSQL each statement sees
+        // the commits made before it, so another server's deploy can land between
+        // reading the campaign's row and this.
+        let stored = tx.version(id, version).await?.ok_or_else(|| {
+            StoreError::Corrupt(format!("campaign `{id}` has no version {version}"))
+        })?;
         let campaign = self.load_stored(&stored)?;
         self.install(id.to_string(), version, campaign);
         self.campaign(id)
@@ -628,8 +627,9 @@ impl Engine {
             .campaign(id)
             .await?
             .ok_or_else(|| Failure::UnknownCampaign(id.to_string()))?;
+        // The row's version, so the summary and the source agree.
         let stored = tx
-            .latest_version(id)
+            .version(id, row.version)
             .await?
             .ok_or_else(|| Failure::UnknownCampaign(id.to_string()))?;
         let name = self

@@ -54,6 +54,8 @@ interfaces! {
     trait Campaigns {
         fn campaign(&mut self, id: &str) -> Option<CampaignRow>;
         fn latest_version(&mut self, id: &str) -> Option<StoredVersion>;
+        /// Version `version` of campaign `id`, whether or not it is still the latest.
+        fn version(&mut self, id: &str, version: i64) -> Option<StoredVersion>;
         /// Holds deploys of campaign `id` until this transaction ends, so two
         /// deploys of one campaign (on one server or two) read the latest
         /// version and add the next one after the other, never both at once.

@@ -2,6 +2,7 @@
 //! store holds.
 
 use tombola_engine::Failure;
+use tombola_engine::store::prelude::*;
 use tombola_engine::store::{CampaignState, Store};
 
 use crate::helpers::{
@@ -75,4 +76,26 @@ async fn a_server_runs_the_version_the_store_holds(name: &str, store: Store) {
         ),
         "{name}"
     );
+}
+
+per_store!(
+    every_deployed_version_stays_readable_by_number,
+    worker_threads = 2
+);
+/// A server that read the campaign at version 1 while another deployed version 2
+/// still finds version 1's source: it runs the version its transaction saw.
+async fn every_deployed_version_stays_readable_by_number(name: &str, store: Store) {
+    let engine = engine(store).await;
+    engine.deploy(&stocked(10, 5), None, at(NOW)).await.unwrap();
+    engine.deploy(&stocked(7, 5), None, at(NOW)).await.unwrap();
+    let mut tx = engine.store_for_tests().begin().await.unwrap();
+    let first = tx.version("t", 1).await.unwrap().expect("version 1");
+    assert_eq!(first.version, 1, "{name}");
+    assert_eq!(first.source, stocked(10, 5), "{name}");
+    assert_eq!(
+        tx.version("t", 2).await.unwrap().unwrap().source,
+        stocked(7, 5),
+        "{name}"
+    );
+    assert_eq!(tx.version("t", 3).await.unwrap(), None, "{name}");
 }

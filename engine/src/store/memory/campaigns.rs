@@ -18,6 +18,14 @@ impl Campaigns for MemoryTx {
         Ok(self.state.versions.get(id).and_then(|v| v.last().cloned()))
     }
 
+    async fn version(&mut self, id: &str, version: i64) -> Stored<Option<StoredVersion>> {
+        Ok(self
+            .state
+            .versions
+            .get(id)
+            .and_then(|v| v.iter().find(|s| s.version == version).cloned()))
+    }
+
     async fn add_version(
         &mut self,
         version: &StoredVersion,

@@ -35,6 +35,14 @@ impl Campaigns for SqlTx {
         .await
     }
 
+    async fn version(&mut self, id: &str, version: i64) -> Stored<Option<StoredVersion>> {
+        self.fetch_optional(
+            "SELECT campaign_id, version, source, sha256 FROM campaign_versions WHERE campaign_id = $1 AND version = $2",
+            &[Arg::Text(id), Arg::Int(version)],
+        )
+        .await
+    }
+
     async fn add_version(
         &mut self,
         version: &StoredVersion,
