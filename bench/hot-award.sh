@@ -39,7 +39,7 @@ done
 load() { # $1 = campaign, $2 = seconds; prints the summed draws/s of both servers
   local i=0 files=()
   for port in "${ports[@]}"; do
-    CAMPAIGN=$1 SERVER=$i wrk -t1 -c32 -d"$2"s -s "$here/hot-award/draw.lua" http://127.0.0.1:$port >"$work/wrk-$i" 2>&1 &
+    CAMPAIGN=$1 SERVER=$i wrk -t1 -c32 -d"$2"s -s "$here/draw-unique.lua" http://127.0.0.1:$port >"$work/wrk-$i" 2>&1 &
     files+=("$work/wrk-$i"); i=$((i + 1))
   done
   wait $(jobs -p | grep -v -F -x -f <(printf '%s\n' "${pids[@]}"))
