@@ -11,6 +11,7 @@ mod deploys;
 mod draws;
 mod first_form;
 mod imports;
+mod migrations;
 mod outbox;
 mod rebates;
 mod simulated;
