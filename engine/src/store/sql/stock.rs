@@ -21,6 +21,23 @@ const PATIENCE: Duration = Duration::from_millis(500);
 /// slices; any start is correct, this only spreads them.
 static NEXT_START: AtomicI64 = AtomicI64::new(0);
 
+/// A take of one unit from the first slice with stock, in `$order`, locked with
+/// `$lock`: the slice it came from, or no row.
+macro_rules! take_unit {
+    ($order:literal, $lock:literal) => {
+        concat!(
+            "UPDATE award_stock_slices SET remaining = remaining - 1, issued = issued + 1 \
+             WHERE campaign_id = $1 AND award_id = $2 AND remaining > 0 AND slice = \
+             (SELECT slice FROM award_stock_slices WHERE campaign_id = $1 AND award_id = $2 \
+             AND remaining > 0 ORDER BY ",
+            $order,
+            " LIMIT 1",
+            $lock,
+            ") RETURNING slice"
+        )
+    };
+}
+
 /// An award's stock as the declaration and its slices' totals.
 const STOCK_ROWS: &str = "SELECT s.award_id, s.declared, \
      CAST(COALESCE(SUM(l.remaining), 0) AS BIGINT) AS remaining, \
@@ -126,15 +143,7 @@ impl SqlTx {
     async fn take_award_unit(&mut self, campaign: &str, award: &str) -> Stored<Option<Slice>> {
         let keys = [Arg::Text(campaign), Arg::Text(award)];
         if !self.postgres() {
-            let taken: Option<(i64,)> = self
-                .fetch_optional(
-                    "UPDATE award_stock_slices SET remaining = remaining - 1, issued = issued + 1 \
-                     WHERE campaign_id = $1 AND award_id = $2 AND slice = \
-                     (SELECT slice FROM award_stock_slices WHERE campaign_id = $1 AND award_id = $2 \
-                     AND remaining > 0 ORDER BY slice LIMIT 1) RETURNING slice",
-                    &keys,
-                )
-                .await?;
+            let taken: Option<(i64,)> = self.fetch_optional(take_unit!("slice", ""), &keys).await?;
             return Ok(taken.map(|(slice,)| Slice(slice)));
         }
         let mut pause = Duration::from_micros(200);
@@ -143,11 +152,8 @@ impl SqlTx {
             let start = NEXT_START.fetch_add(1, Ordering::Relaxed) % POSTGRES_SLICES;
             let taken: Option<(i64,)> = self
                 .fetch_optional(
-                    "UPDATE award_stock_slices SET remaining = remaining - 1, issued = issued + 1 \
-                     WHERE campaign_id = $1 AND award_id = $2 AND remaining > 0 AND slice = \
-                     (SELECT slice FROM award_stock_slices WHERE campaign_id = $1 AND award_id = $2 \
-                     AND remaining > 0 ORDER BY (slice + $3) % 32 LIMIT 1 FOR UPDATE SKIP LOCKED) \
-                     RETURNING slice",
+                    // 32: POSTGRES_SLICES, written out for `concat!`.
+                    take_unit!("(slice + $3) % 32", " FOR UPDATE SKIP LOCKED"),
                     &[keys[0], keys[1], Arg::Int(start)],
                 )
                 .await?;
@@ -166,13 +172,7 @@ impl SqlTx {
             }
             if since.elapsed() > PATIENCE {
                 let taken: Option<(i64,)> = self
-                    .fetch_optional(
-                        "UPDATE award_stock_slices SET remaining = remaining - 1, issued = issued + 1 \
-                         WHERE campaign_id = $1 AND award_id = $2 AND remaining > 0 AND slice = \
-                         (SELECT slice FROM award_stock_slices WHERE campaign_id = $1 AND award_id = $2 \
-                         AND remaining > 0 ORDER BY slice LIMIT 1 FOR UPDATE) RETURNING slice",
-                        &keys,
-                    )
+                    .fetch_optional(take_unit!("slice", " FOR UPDATE"), &keys)
                     .await?;
                 return Ok(taken.map(|(slice,)| Slice(slice)));
             }
