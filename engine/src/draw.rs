@@ -37,6 +37,7 @@ impl DrawRequest<'_> {
     fn envelope(&self, now: DateTime<Utc>) -> Request<'_> {
         Request {
             scope: format!("draw/{}", self.campaign),
+            campaign: Some(self.campaign),
             id: self.request_id,
             body: Body::default()
                 .field("user", self.user)
@@ -355,6 +356,7 @@ impl<'a> SkuRequest<'a> {
     fn envelope(&self, kind: &str, now: DateTime<Utc>) -> Request<'a> {
         Request {
             scope: format!("{kind}/{}", self.campaign),
+            campaign: Some(self.campaign),
             id: self.request_id,
             body: Body::default()
                 .field("user", self.user)

@@ -76,6 +76,7 @@ impl EventRequest<'_> {
     fn envelope(&self, now: DateTime<Utc>) -> Request<'_> {
         Request {
             scope: format!("event/{}", self.campaign),
+            campaign: Some(self.campaign),
             id: self.request_id,
             body: Body::default()
                 .field("user", self.user)
@@ -542,6 +543,7 @@ impl Engine {
         let cents = hundredths(delta)?;
         let request = Request {
             scope: "adjustment".into(),
+            campaign: None,
             id: request_id,
             body: Body::default()
                 .field("user", user)

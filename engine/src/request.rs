@@ -29,6 +29,8 @@ const HASH: &str = "2:";
 pub(crate) struct Request<'a> {
     /// `draw/<campaign>`, `grant/<campaign>`, …: request ids are unique per scope.
     pub(crate) scope: String,
+    /// The campaign the call runs in, whose row the claim may read with it.
+    pub(crate) campaign: Option<&'a str>,
     pub(crate) id: &'a str,
     pub(crate) body: Body,
     /// The first release's hash of the same body, so its stored requests replay.
@@ -192,6 +194,7 @@ impl Engine {
         let hash = request.body.hash();
         let key = RequestKey {
             scope: &request.scope,
+            campaign: request.campaign,
             id: request.id,
             body_hash: &hash,
             first_hash: &request.first_hash,

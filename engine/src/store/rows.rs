@@ -94,6 +94,8 @@ pub enum Claim {
 pub struct RequestKey<'a> {
     /// `draw/<campaign>`, `grant/<campaign>`, …: request ids are unique per scope.
     pub scope: &'a str,
+    /// The campaign the request runs in: a SQL store may read its row with the claim.
+    pub campaign: Option<&'a str>,
     pub id: &'a str,
     pub body_hash: &'a str,
     /// The first release's hash of the same body, so its stored requests replay.

@@ -39,6 +39,7 @@ async fn a_draw_stored_by_the_first_release_replays(name: &str, store: Store) {
     // Stored the way the first release stored it: its hash, its answer's JSON.
     let key = RequestKey {
         scope: "draw/t",
+        campaign: None,
         id: "old-1",
         body_hash: &first_hash,
         first_hash: &first_hash,

@@ -468,6 +468,7 @@ async fn a_draw_stored_before_the_typed_engine_replays_in_its_first_shape() {
         .collect();
     let key = RequestKey {
         scope: "draw/demo",
+        campaign: None,
         id: "old-1",
         body_hash: &first_hash,
         first_hash: &first_hash,

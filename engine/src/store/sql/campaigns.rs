@@ -6,6 +6,11 @@ use crate::store::{Campaigns, Stored};
 
 impl Campaigns for SqlTx {
     async fn campaign(&mut self, id: &str) -> Stored<Option<CampaignRow>> {
+        if let SqlTx::Postgres(tx) = self
+            && let Some(row) = tx.campaign_read_ahead(id)
+        {
+            return Ok(row);
+        }
         self.fetch_optional(
             "SELECT state, current_version FROM campaigns WHERE id = $1",
             &[Arg::Text(id)],

@@ -111,12 +111,12 @@ impl Counts for SqlTx {
     }
 
     async fn grant_draws(&mut self, campaign: &str, user: &str, draws: i64) -> Stored<()> {
-        self.execute(
+        self.defer(
+            "user_counters",
             "INSERT INTO user_counters (campaign_id, user_id, granted) VALUES ($1, $2, $3) \
              ON CONFLICT (campaign_id, user_id) DO UPDATE SET granted = user_counters.granted + excluded.granted",
             &[Arg::Text(campaign), Arg::Text(user), Arg::Int(draws)],
         )
-        .await?;
-        Ok(())
+        .await
     }
 }

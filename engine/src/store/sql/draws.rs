@@ -9,7 +9,8 @@ use crate::store::{Draws, Stored};
 impl Draws for SqlTx {
     async fn record_draw(&mut self, r: &DrawRecord<'_>) -> Stored<()> {
         let explanation = r.explanation.json();
-        self.execute(
+        self.defer(
+            "draws",
             "INSERT INTO draws (campaign_id, request_id, user_id, version, award_id, amount, seed, explanation, created_at, day_key) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             &[
@@ -25,8 +26,7 @@ impl Draws for SqlTx {
                 Arg::Text(r.day),
             ],
         )
-        .await?;
-        Ok(())
+        .await
     }
 
     async fn record_order(&mut self, o: &OrderRecord<'_>) -> Stored<bool> {

@@ -23,7 +23,8 @@ impl Ledger for SqlTx {
         if changed == 0 {
             return Ok(false);
         }
-        self.execute(
+        self.defer(
+            "ledger_entries",
             "INSERT INTO ledger_entries (user_id, delta, reason, reference, created_at) VALUES ($1, $2, $3, $4, $5)",
             &[Arg::Text(change.user), Arg::Int(change.delta), Arg::Text(change.reason), Arg::Text(change.reference), Arg::Int(change.at)],
         )

@@ -13,6 +13,7 @@ mod keys;
 mod ledger;
 mod lite;
 mod outbox;
+mod pg;
 mod rebates;
 mod requests;
 mod stock;
@@ -21,7 +22,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::postgres::{PgPool, PgPoolOptions, PgRow, Postgres};
+use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use sqlx::sqlite::{
     Sqlite, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
@@ -33,9 +34,13 @@ use super::{StoreError, Stored};
 pub(crate) use lite::lite_trouble;
 use lite::{FromLite, LiteTx};
 pub use lite::{Lost, SqliteWriters};
+use pg::PgTx;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
+
+/// How long a PostgreSQL connection may sit idle and still be handed out unchecked.
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(1);
 
 /// A SQL store: a pool on SQLite or PostgreSQL.
 #[derive(Debug, Clone)]
@@ -97,7 +102,7 @@ pub enum SqlTx {
     Sqlite(Transaction<'static, Sqlite>),
     /// A write on SQLite, on the writer.
     Lite(LiteTx),
-    Postgres(Transaction<'static, Postgres>),
+    Postgres(PgTx),
 }
 
 impl SqlStore {
@@ -107,6 +112,18 @@ impl SqlStore {
             let pool = PgPoolOptions::new()
                 .max_connections(32)
                 .acquire_timeout(Duration::from_secs(30))
+                // sqlx pings every connection it hands out, a round trip per
+                // transaction; only one idle long enough to have been dropped
+                // by the server or the network is worth the ping.
+                .test_before_acquire(false)
+                .before_acquire(|conn, meta| {
+                    Box::pin(async move {
+                        if meta.idle_for > IDLE_BEFORE_PING {
+                            conn.ping().await?;
+                        }
+                        Ok(true)
+                    })
+                })
                 .after_release(|conn, _| Box::pin(out_of_transaction(conn)))
                 .connect(url)
                 .await?;
@@ -138,7 +155,7 @@ impl SqlStore {
     pub(crate) async fn begin(&self) -> Stored<SqlTx> {
         Ok(match self {
             SqlStore::Sqlite(_, writers) => SqlTx::Lite(writers.begin().await?),
-            SqlStore::Postgres(pool) => SqlTx::Postgres(pool.begin().await?),
+            SqlStore::Postgres(pool) => SqlTx::Postgres(PgTx::new(pool.begin().await?)),
         })
     }
 
@@ -147,7 +164,7 @@ impl SqlStore {
     pub(crate) async fn read(&self) -> Stored<SqlTx> {
         Ok(match self {
             SqlStore::Sqlite(pool, _) => SqlTx::Sqlite(pool.begin().await?),
-            SqlStore::Postgres(pool) => SqlTx::Postgres(pool.begin().await?),
+            SqlStore::Postgres(pool) => SqlTx::Postgres(PgTx::new(pool.begin().await?)),
         })
     }
 
@@ -258,10 +275,35 @@ impl SqlTx {
             }
             SqlTx::Lite(tx) => tx.execute(sql, args)?,
             SqlTx::Postgres(tx) => bind_all!(sqlx::query(sql), args)
-                .execute(&mut **tx)
+                .execute(tx.conn().await?)
                 .await?
                 .rows_affected(),
         })
+    }
+
+    /// Runs a write to `table` whose outcome nothing reads. PostgreSQL holds it
+    /// back to send with the transaction's next statement, saving its round trip;
+    /// a later statement sees what it wrote.
+    async fn defer(
+        &mut self,
+        table: &'static str,
+        sql: &'static str,
+        args: &[Arg<'_>],
+    ) -> Stored<()> {
+        match self {
+            SqlTx::Postgres(tx) => tx.defer(table, sql, args).await,
+            _ => self.execute(sql, args).await.map(drop),
+        }
+    }
+
+    /// Runs a statement, and on PostgreSQL every write held back with it in the
+    /// same round trip; the rows the statement changed. It must not touch a
+    /// table a held-back write changes.
+    async fn execute_carrying(&mut self, sql: &str, args: &[Arg<'_>]) -> Stored<u64> {
+        match self {
+            SqlTx::Postgres(tx) => tx.execute_carrying(sql, args).await,
+            _ => self.execute(sql, args).await,
+        }
     }
 
     async fn fetch_optional<T: Read>(&mut self, sql: &str, args: &[Arg<'_>]) -> Stored<Option<T>> {
@@ -275,7 +317,7 @@ impl SqlTx {
             SqlTx::Lite(tx) => tx.fetch_optional(sql, args)?,
             SqlTx::Postgres(tx) => {
                 bind_all!(sqlx::query_as::<_, T>(sql), args)
-                    .fetch_optional(&mut **tx)
+                    .fetch_optional(tx.conn().await?)
                     .await?
             }
         })
@@ -292,7 +334,7 @@ impl SqlTx {
             SqlTx::Lite(tx) => tx.fetch_all(sql, args)?,
             SqlTx::Postgres(tx) => {
                 bind_all!(sqlx::query_as::<_, T>(sql), args)
-                    .fetch_all(&mut **tx)
+                    .fetch_all(tx.conn().await?)
                     .await?
             }
         })

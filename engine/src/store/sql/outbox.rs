@@ -8,12 +8,12 @@ const TASK_COLUMNS: &str = "id, campaign_id, request_id, user_id, award_id, stat
 
 impl Outbox for SqlTx {
     async fn enqueue_delivery(&mut self, task: &NewDelivery<'_>) -> Stored<()> {
-        self.execute(
+        self.defer(
+            "delivery_tasks",
             "INSERT INTO delivery_tasks (campaign_id, request_id, user_id, award_id, next_at, created_at) VALUES ($1, $2, $3, $4, $5, $5)",
             &[Arg::Text(task.campaign), Arg::Text(task.request_id), Arg::Text(task.user), Arg::Text(task.award), Arg::Int(task.at)],
         )
-        .await?;
-        Ok(())
+        .await
     }
 
     async fn lease_deliveries(

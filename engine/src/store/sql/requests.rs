@@ -1,8 +1,42 @@
 //! Request ids and stored answers, in SQL: a unique key per (scope, id).
 
+use super::pg::PgTx;
 use super::{Arg, SqlTx};
-use crate::store::rows::{Claim, RequestKey};
+use crate::store::rows::{CampaignRow, Claim, RequestKey};
 use crate::store::{Requests, StoreError, Stored};
+
+const CLAIM: &str = "INSERT INTO requests (scope, request_id, body_hash, response, created_at) VALUES ($1, $2, $3, '', 0) \
+     ON CONFLICT (scope, request_id) DO NOTHING";
+
+/// The claim and, in the same round trip, the row of the campaign the request
+/// runs in, kept for the draw's read of it: how many rows the claim inserted.
+async fn claim_reading_campaign(
+    tx: &mut PgTx,
+    key: &RequestKey<'_>,
+    campaign: &str,
+) -> Stored<u64> {
+    let (claimed, state, version): (i64, Option<String>, Option<i64>) = sqlx::query_as(
+        "WITH claimed AS (INSERT INTO requests (scope, request_id, body_hash, response, created_at) \
+         VALUES ($1, $2, $3, '', 0) ON CONFLICT (scope, request_id) DO NOTHING RETURNING 1) \
+         SELECT (SELECT COUNT(*) FROM claimed) AS claimed, c.state, c.current_version \
+         FROM (SELECT 1) AS one LEFT JOIN campaigns c ON c.id = $4",
+    )
+    .bind(key.scope)
+    .bind(key.id)
+    .bind(key.body_hash)
+    .bind(campaign)
+    .fetch_one(tx.conn().await?)
+    .await?;
+    let row = match (state, version) {
+        (Some(state), Some(version)) => Some(CampaignRow {
+            state: state.parse()?,
+            version,
+        }),
+        _ => None,
+    };
+    tx.keep_read_ahead(campaign, row);
+    Ok(claimed as u64)
+}
 
 impl Requests for SqlTx {
     async fn claim(&mut self, key: &RequestKey<'_>) -> Stored<Claim> {
@@ -10,13 +44,22 @@ impl Requests for SqlTx {
             (key.scope, key.id, key.body_hash, key.first_hash);
         // The unique key does the work: a concurrent duplicate blocks here until
         // the first commits, then finds its row and replays it.
-        let inserted = self
-            .execute(
-                "INSERT INTO requests (scope, request_id, body_hash, response, created_at) VALUES ($1, $2, $3, '', 0) \
-                 ON CONFLICT (scope, request_id) DO NOTHING",
-                &[Arg::Text(scope), Arg::Text(request_id), Arg::Text(body_hash)],
-            )
-            .await?;
+        let inserted = match (&mut *self, key.campaign) {
+            (SqlTx::Postgres(tx), Some(campaign)) => {
+                claim_reading_campaign(tx, key, campaign).await?
+            }
+            _ => {
+                self.execute(
+                    CLAIM,
+                    &[
+                        Arg::Text(scope),
+                        Arg::Text(request_id),
+                        Arg::Text(body_hash),
+                    ],
+                )
+                .await?
+            }
+        };
         if inserted == 1 {
             return Ok(Claim::New);
         }
@@ -46,7 +89,8 @@ impl Requests for SqlTx {
 
     async fn answer(&mut self, key: &RequestKey<'_>, response: &str) -> Stored<()> {
         let (scope, request_id, body_hash, at) = (key.scope, key.id, key.body_hash, key.at);
-        self.execute(
+        // The last statement of a request: the writes held back travel with it.
+        self.execute_carrying(
             "UPDATE requests SET response = $4, created_at = $5 WHERE scope = $1 AND request_id = $2 AND body_hash = $3",
             &[Arg::Text(scope), Arg::Text(request_id), Arg::Text(body_hash), Arg::Text(response), Arg::Int(at)],
         )
