@@ -12,7 +12,7 @@ pub struct UserCounts {
 }
 
 /// The per-user limits a draw is debited against.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     pub allowance: i64,
     pub total: Option<i64>,

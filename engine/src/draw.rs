@@ -20,7 +20,7 @@ use crate::random::SeededRandom;
 use crate::request::{Answer, Body, Request, decode};
 use crate::store::prelude::*;
 use crate::store::{
-    CreditChange, DrawRecord, Explain, Limits, NewDelivery, OrderRecord, Slice, Tx,
+    CreditChange, DebitAhead, DrawRecord, Explain, Limits, NewDelivery, OrderRecord, Slice, Tx,
 };
 
 /// A draw request.
@@ -34,10 +34,13 @@ pub struct DrawRequest<'a> {
 }
 
 impl DrawRequest<'_> {
-    fn envelope(&self, now: DateTime<Utc>) -> Request<'_> {
+    /// The envelope of this draw; `known` is the campaign as this server last
+    /// saw it, whose debit the store may make with the claim.
+    fn envelope(&self, known: Option<&Deployed>, now: DateTime<Utc>) -> Request<'_> {
         Request {
             scope: format!("draw/{}", self.campaign),
             campaign: Some(self.campaign),
+            debit: known.and_then(|deployed| self.debit_ahead(deployed, now)),
             id: self.request_id,
             body: Body::default()
                 .field("user", self.user)
@@ -46,6 +49,22 @@ impl DrawRequest<'_> {
             now,
             picks: true,
         }
+    }
+
+    /// The debit this draw makes if `deployed` is the version it runs: none if
+    /// a user's first draw would be refused, since that debit inserts the
+    /// user's row before it refuses.
+    fn debit_ahead(&self, deployed: &Deployed, now: DateTime<Utc>) -> Option<DebitAhead<'_>> {
+        let limits = limits(&deployed.campaign);
+        UserCounts::default()
+            .refusal(&limits)
+            .is_none()
+            .then(|| DebitAhead {
+                user: self.user,
+                version: deployed.version,
+                limits,
+                periods: Periods::at(&deployed.campaign, now),
+            })
     }
 
     /// The first release's hash of this body: JSON with attributes sorted by name.
@@ -81,9 +100,11 @@ impl Engine {
         now: DateTime<Utc>,
         award: Option<&str>,
     ) -> Result<DrawOutcome, Failure> {
-        self.once(request.envelope(now), async |tx: &mut Tx| {
-            self.run_draw(tx, request, now, award).await
-        })
+        let known = self.campaign(request.campaign);
+        self.once(
+            request.envelope(known.as_deref(), now),
+            async |tx: &mut Tx| self.run_draw(tx, request, now, award).await,
+        )
         .await
     }
 
@@ -357,6 +378,7 @@ impl<'a> SkuRequest<'a> {
         Request {
             scope: format!("{kind}/{}", self.campaign),
             campaign: Some(self.campaign),
+            debit: None,
             id: self.request_id,
             body: Body::default()
                 .field("user", self.user)

@@ -77,6 +77,7 @@ impl EventRequest<'_> {
         Request {
             scope: format!("event/{}", self.campaign),
             campaign: Some(self.campaign),
+            debit: None,
             id: self.request_id,
             body: Body::default()
                 .field("user", self.user)
@@ -544,6 +545,7 @@ impl Engine {
         let request = Request {
             scope: "adjustment".into(),
             campaign: None,
+            debit: None,
             id: request_id,
             body: Body::default()
                 .field("user", user)

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use tombola_grammar::Value;
 
 use crate::engine::{Engine, Failure, micros, sha256_hex};
-use crate::store::{Ran, RequestKey, StoreError, Tx};
+use crate::store::{DebitAhead, Ran, RequestKey, StoreError, Tx};
 
 /// The form answers are stored in now; the first release's have no marker.
 const FORM: &str = "2;";
@@ -31,6 +31,8 @@ pub(crate) struct Request<'a> {
     pub(crate) scope: String,
     /// The campaign the call runs in, whose row the claim may read with it.
     pub(crate) campaign: Option<&'a str>,
+    /// A draw's debit, for the store to make with the claim if it can.
+    pub(crate) debit: Option<DebitAhead<'a>>,
     pub(crate) id: &'a str,
     pub(crate) body: Body,
     /// The first release's hash of the same body, so its stored requests replay.
@@ -199,6 +201,7 @@ impl Engine {
             body_hash: &hash,
             first_hash: &request.first_hash,
             at: micros(request.now),
+            debit: request.debit.as_ref(),
         };
         let ran = self
             .store()
@@ -217,6 +220,8 @@ impl Engine {
                         "{FAULT}{}",
                         serde_json::to_string(&recorded).map_err(|e| corrupt(e.to_string()))?
                     );
+                    // Only the answer: this transaction debits nothing.
+                    let key = RequestKey { debit: None, ..key };
                     match self
                         .store()
                         .once(key, async |_: &mut Tx| Ok::<_, Failure>(((), stored)))

@@ -25,7 +25,7 @@ pub use interfaces::{
 pub use memory::MemoryStore;
 pub use rows::{
     ApiKeyRow, Attempt, AuditRecord, AuditRow, CampaignRow, CampaignState, Claim, CreditChange,
-    DayCount, DeliveryRow, DeliveryState, DrawRecord, EventQuery, EventRecord, Explain,
+    DayCount, DebitAhead, DeliveryRow, DeliveryState, DrawRecord, EventQuery, EventRecord, Explain,
     HistoryQuery, HistoryRow, LedgerRow, NewDelivery, OrderRecord, OutboxSummary, Period,
     RebateClaim, RequestKey, Slice, StockRow, StoredVersion,
 };

@@ -4,6 +4,8 @@
 use std::str::FromStr;
 
 use super::StoreError;
+use crate::counts::Limits;
+use crate::period::Periods;
 
 /// Declares an enum the store keeps as text: its variants with their names,
 /// `ALL`, `as_str`, and the parse the SQL rows use (`try_from = "String"`),
@@ -101,6 +103,20 @@ pub struct RequestKey<'a> {
     /// The first release's hash of the same body, so its stored requests replay.
     pub first_hash: &'a str,
     pub at: i64,
+    /// A draw's debit, made with the claim when the store can.
+    pub debit: Option<&'a DebitAhead<'a>>,
+}
+
+/// A draw's debit as version `version` of its campaign makes it, for a SQL
+/// store to make in the claim's statement when that is the version the store
+/// holds. The draw then takes it instead of debiting again; a draw of any
+/// other version debits as usual.
+#[derive(Debug, Clone)]
+pub struct DebitAhead<'a> {
+    pub user: &'a str,
+    pub version: i64,
+    pub limits: Limits,
+    pub periods: Periods,
 }
 
 /// A completed draw, as recorded.

@@ -44,6 +44,7 @@ async fn a_draw_stored_by_the_first_release_replays(name: &str, store: Store) {
         body_hash: &first_hash,
         first_hash: &first_hash,
         at: 0,
+        debit: None,
     };
     let mut tx = engine.store_for_tests().begin().await.unwrap();
     assert!(matches!(tx.claim(&key).await.unwrap(), Claim::New));

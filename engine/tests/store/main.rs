@@ -14,6 +14,7 @@ mod imports;
 mod migrations;
 mod outbox;
 mod rebates;
+mod round_trips;
 mod simulated;
 mod slices;
 mod trees;

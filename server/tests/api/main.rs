@@ -473,6 +473,7 @@ async fn a_draw_stored_before_the_typed_engine_replays_in_its_first_shape() {
         body_hash: &first_hash,
         first_hash: &first_hash,
         at: 0,
+        debit: None,
     };
     let mut tx = state.engine.store_for_tests().begin().await.unwrap();
     tx.claim(&key).await.unwrap();

@@ -6,6 +6,43 @@ use crate::counts::{Limits, Refusal, UserCounts};
 use crate::period::Periods;
 use crate::store::{Counts, Stored};
 
+/// What a debit does to a user's row that exists, and what it answers: `$1`
+/// campaign, `$2` user, `$3` and `$4` the day's and month's keys, `$5` the
+/// allowance, `$6`–`$8` the caps (total, per day, per month; null if none).
+/// Both debits — alone, and with a request's claim — end with it.
+macro_rules! debit_existing {
+    () => {
+        "ON CONFLICT (campaign_id, user_id) DO UPDATE SET made = user_counters.made + 1, \
+         day_count = CASE WHEN user_counters.day_key = $3 THEN user_counters.day_count + 1 ELSE 1 END, day_key = $3, \
+         month_count = CASE WHEN user_counters.month_key = $4 THEN user_counters.month_count + 1 ELSE 1 END, month_key = $4 \
+         WHERE user_counters.made < $5 + user_counters.granted \
+         AND ($6 IS NULL OR user_counters.made < $6) \
+         AND ($7 IS NULL OR user_counters.day_key <> $3 OR user_counters.day_count < $7) \
+         AND ($8 IS NULL OR user_counters.month_key <> $4 OR user_counters.month_count < $8) \
+         RETURNING made AS total, month_count AS month, day_count AS today, granted"
+    };
+}
+pub(super) use debit_existing;
+
+/// The arguments of [`debit_existing`], in its order.
+pub(super) fn debit_args<'a>(
+    campaign: &'a str,
+    user: &'a str,
+    limits: &Limits,
+    periods: &'a Periods,
+) -> [Arg<'a>; 8] {
+    [
+        Arg::Text(campaign),
+        Arg::Text(user),
+        Arg::Text(&periods.day),
+        Arg::Text(&periods.month),
+        Arg::Int(limits.allowance),
+        Arg::opt_int(limits.total),
+        Arg::opt_int(limits.per_day),
+        Arg::opt_int(limits.per_month),
+    ]
+}
+
 impl Counts for SqlTx {
     async fn debit_draw(
         &mut self,
@@ -14,42 +51,15 @@ impl Counts for SqlTx {
         limits: &Limits,
         periods: &Periods,
     ) -> Stored<Result<UserCounts, Refusal>> {
-        // A user's first draw, if the limits allow one, inserts the row with it
-        // counted; otherwise the row is made first, so the refusal reads it.
-        let first_allowed = UserCounts::default().refusal(limits).is_none();
-        if !first_allowed {
-            self.execute(
-                "INSERT INTO user_counters (campaign_id, user_id) VALUES ($1, $2) ON CONFLICT (campaign_id, user_id) DO NOTHING",
-                &[Arg::Text(campaign), Arg::Text(user)],
-            )
-            .await?;
-        }
-        // One conditional upsert debits the entitlement and every cap, and returns
-        // the counts this draw sees: concurrent draws of one user see different counts.
-        let debited = self
-            .fetch_optional(
-                "INSERT INTO user_counters (campaign_id, user_id, made, day_key, day_count, month_key, month_count) \
-                 VALUES ($1, $2, 1, $3, 1, $4, 1) \
-                 ON CONFLICT (campaign_id, user_id) DO UPDATE SET made = user_counters.made + 1, \
-                 day_count = CASE WHEN user_counters.day_key = $3 THEN user_counters.day_count + 1 ELSE 1 END, day_key = $3, \
-                 month_count = CASE WHEN user_counters.month_key = $4 THEN user_counters.month_count + 1 ELSE 1 END, month_key = $4 \
-                 WHERE user_counters.made < $5 + user_counters.granted \
-                 AND ($6 IS NULL OR user_counters.made < $6) \
-                 AND ($7 IS NULL OR user_counters.day_key <> $3 OR user_counters.day_count < $7) \
-                 AND ($8 IS NULL OR user_counters.month_key <> $4 OR user_counters.month_count < $8) \
-                 RETURNING made AS total, month_count AS month, day_count AS today, granted",
-                &[
-                    Arg::Text(campaign),
-                    Arg::Text(user),
-                    Arg::Text(&periods.day),
-                    Arg::Text(&periods.month),
-                    Arg::Int(limits.allowance),
-                    Arg::opt_int(limits.total),
-                    Arg::opt_int(limits.per_day),
-                    Arg::opt_int(limits.per_month),
-                ],
-            )
-            .await?;
+        // On PostgreSQL the request's claim may have debited this draw already.
+        let ahead = match self {
+            SqlTx::Postgres(tx) => tx.take_debit(campaign, user, limits, periods)?,
+            _ => None,
+        };
+        let debited = match ahead {
+            Some(debited) => debited,
+            None => self.debit(campaign, user, limits, periods).await?,
+        };
         match debited {
             Some(counts) => Ok(Ok(counts)),
             None => {
@@ -116,6 +126,39 @@ impl Counts for SqlTx {
             "INSERT INTO user_counters (campaign_id, user_id, granted) VALUES ($1, $2, $3) \
              ON CONFLICT (campaign_id, user_id) DO UPDATE SET granted = user_counters.granted + excluded.granted",
             &[Arg::Text(campaign), Arg::Text(user), Arg::Int(draws)],
+        )
+        .await
+    }
+}
+
+impl SqlTx {
+    /// Debits a draw: the counts it leaves, or `None` if the limits refuse it.
+    async fn debit(
+        &mut self,
+        campaign: &str,
+        user: &str,
+        limits: &Limits,
+        periods: &Periods,
+    ) -> Stored<Option<UserCounts>> {
+        // A user's first draw, if the limits allow one, inserts the row with it
+        // counted; otherwise the row is made first, so the refusal reads it.
+        let first_allowed = UserCounts::default().refusal(limits).is_none();
+        if !first_allowed {
+            self.execute(
+                "INSERT INTO user_counters (campaign_id, user_id) VALUES ($1, $2) ON CONFLICT (campaign_id, user_id) DO NOTHING",
+                &[Arg::Text(campaign), Arg::Text(user)],
+            )
+            .await?;
+        }
+        // One conditional upsert debits the entitlement and every cap, and returns
+        // the counts this draw sees: concurrent draws of one user see different counts.
+        self.fetch_optional(
+            concat!(
+                "INSERT INTO user_counters (campaign_id, user_id, made, day_key, day_count, month_key, month_count) \
+                 VALUES ($1, $2, 1, $3, 1, $4, 1) ",
+                debit_existing!()
+            ),
+            &debit_args(campaign, user, limits, periods),
         )
         .await
     }

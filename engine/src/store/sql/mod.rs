@@ -20,6 +20,7 @@ mod stock;
 
 use std::str::FromStr;
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
@@ -47,7 +48,8 @@ const IDLE_BEFORE_PING: Duration = Duration::from_secs(1);
 pub enum SqlStore {
     /// The pool for reads, and this process's one writer.
     Sqlite(SqlitePool, Arc<SqliteWriters>),
-    Postgres(PgPool),
+    /// The pool, and how many round trips its transactions have made.
+    Postgres(PgPool, Arc<AtomicU64>),
 }
 
 /// Gives a released connection back to the pool only if it is out of any
@@ -102,7 +104,8 @@ pub enum SqlTx {
     Sqlite(Transaction<'static, Sqlite>),
     /// A write on SQLite, on the writer.
     Lite(LiteTx),
-    Postgres(PgTx),
+    /// Boxed: it carries what its claim read ahead.
+    Postgres(Box<PgTx>),
 }
 
 impl SqlStore {
@@ -128,7 +131,7 @@ impl SqlStore {
                 .connect(url)
                 .await?;
             POSTGRES_MIGRATIONS.run(&pool).await?;
-            return Ok(SqlStore::Postgres(pool));
+            return Ok(SqlStore::Postgres(pool, Arc::default()));
         }
         if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)?
@@ -155,7 +158,9 @@ impl SqlStore {
     pub(crate) async fn begin(&self) -> Stored<SqlTx> {
         Ok(match self {
             SqlStore::Sqlite(_, writers) => SqlTx::Lite(writers.begin().await?),
-            SqlStore::Postgres(pool) => SqlTx::Postgres(PgTx::new(pool.begin().await?)),
+            SqlStore::Postgres(pool, trips) => {
+                SqlTx::Postgres(Box::new(PgTx::new(pool.begin().await?, trips.clone())))
+            }
         })
     }
 
@@ -164,7 +169,9 @@ impl SqlStore {
     pub(crate) async fn read(&self) -> Stored<SqlTx> {
         Ok(match self {
             SqlStore::Sqlite(pool, _) => SqlTx::Sqlite(pool.begin().await?),
-            SqlStore::Postgres(pool) => SqlTx::Postgres(PgTx::new(pool.begin().await?)),
+            SqlStore::Postgres(pool, trips) => {
+                SqlTx::Postgres(Box::new(PgTx::new(pool.begin().await?, trips.clone())))
+            }
         })
     }
 
@@ -187,12 +194,22 @@ impl SqlStore {
         }
     }
 
+    /// How many round trips PostgreSQL transactions have made, from `BEGIN`
+    /// to `COMMIT`; 0 on SQLite.
+    #[cfg(feature = "test-support")]
+    pub fn postgres_round_trips(&self) -> u64 {
+        match self {
+            SqlStore::Postgres(_, trips) => trips.load(std::sync::atomic::Ordering::Relaxed),
+            SqlStore::Sqlite(..) => 0,
+        }
+    }
+
     /// How many batches of SQLite writes have committed; 0 on PostgreSQL.
     #[cfg(feature = "test-support")]
     pub fn sqlite_commits(&self) -> u64 {
         match self {
             SqlStore::Sqlite(_, writers) => writers.commits(),
-            SqlStore::Postgres(_) => 0,
+            SqlStore::Postgres(..) => 0,
         }
     }
 
@@ -246,6 +263,7 @@ macro_rules! bind_all {
         query
     }};
 }
+use bind_all;
 
 impl SqlTx {
     /// Whether this is PostgreSQL, for the few statements written per database.

@@ -1,18 +1,23 @@
 //! A PostgreSQL transaction that spends as few round trips as its statements
 //! allow: writes whose outcome nothing reads wait and travel with a later
 //! statement as data-modifying `WITH` clauses, and the claim of a request reads
-//! its campaign's row in the same statement.
+//! its campaign's row, and debits its draw, in the same statement.
 //!
 //! Every statement is one round trip through sqlx (PostgreSQL's extended
 //! protocol, awaited in turn), so on a draw the round trips, not the work,
 //! are most of the time spent.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use sqlx::postgres::{PgArguments, Postgres};
 use sqlx::{Arguments, Transaction};
 
 use super::Arg;
-use crate::store::Stored;
+use crate::counts::{Limits, UserCounts};
+use crate::period::Periods;
 use crate::store::rows::CampaignRow;
+use crate::store::{StoreError, Stored};
 
 /// A bound argument a deferred write owns until it is sent.
 #[derive(Debug, Clone)]
@@ -47,18 +52,37 @@ struct Deferred {
 /// A transaction on PostgreSQL, with its writes held back and its campaign row read ahead.
 #[derive(Debug)]
 pub struct PgTx {
-    pub(super) tx: Transaction<'static, Postgres>,
+    tx: Transaction<'static, Postgres>,
+    /// The store's count of round trips, this transaction's added as they go.
+    trips: Arc<AtomicU64>,
     deferred: Vec<Deferred>,
     /// The row of the campaign the claim read, for the draw that follows it.
     read_ahead: Option<(String, Option<CampaignRow>)>,
+    /// The debit the claim made, for the draw to take.
+    debited_ahead: Option<DebitedAhead>,
+}
+
+/// A draw's debit made with its claim: for whom, under which limits and
+/// periods, and the counts it left (`None`: the limits refused it).
+#[derive(Debug)]
+pub(super) struct DebitedAhead {
+    pub(super) campaign: String,
+    pub(super) user: String,
+    pub(super) limits: Limits,
+    pub(super) periods: Periods,
+    pub(super) counts: Option<UserCounts>,
 }
 
 impl PgTx {
-    pub(super) fn new(tx: Transaction<'static, Postgres>) -> PgTx {
+    /// A transaction just begun (one round trip: its `BEGIN`).
+    pub(super) fn new(tx: Transaction<'static, Postgres>, trips: Arc<AtomicU64>) -> PgTx {
+        trips.fetch_add(1, Ordering::Relaxed);
         PgTx {
             tx,
+            trips,
             deferred: Vec::new(),
             read_ahead: None,
+            debited_ahead: None,
         }
     }
 
@@ -99,16 +123,18 @@ impl PgTx {
             "a statement carries a write to a table it reads"
         );
         let (text, arguments) = carrying(&deferred, sql, args)?;
+        self.trips.fetch_add(1, Ordering::Relaxed);
         Ok(sqlx::query_with(&text, arguments)
             .execute(&mut *self.tx)
             .await?
             .rows_affected())
     }
 
-    /// The connection, with every held-back write sent: for a statement that
-    /// may read what they wrote.
+    /// The connection, with every held-back write sent, for one statement
+    /// (which may read what they wrote).
     pub(super) async fn conn(&mut self) -> Stored<&mut sqlx::PgConnection> {
         self.flush().await?;
+        self.trips.fetch_add(1, Ordering::Relaxed);
         Ok(&mut self.tx)
     }
 
@@ -125,8 +151,51 @@ impl PgTx {
         }
     }
 
+    /// Keeps the debit the claim made, for [`PgTx::take_debit`].
+    pub(super) fn keep_debit(&mut self, debited: DebitedAhead) {
+        self.debited_ahead = Some(debited);
+    }
+
+    /// The debit the claim made for this draw, if it made one: the counts it
+    /// left, or `None` if the limits refused it. A debit made for other limits
+    /// or periods than the draw's is an error, which rolls the draw back.
+    pub(super) fn take_debit(
+        &mut self,
+        campaign: &str,
+        user: &str,
+        limits: &Limits,
+        periods: &Periods,
+    ) -> Stored<Option<Option<UserCounts>>> {
+        let Some(debited) = self.debited_ahead.take() else {
+            return Ok(None);
+        };
+        if (
+            debited.campaign.as_str(),
+            debited.user.as_str(),
+            &debited.limits,
+            &debited.periods,
+        ) != (campaign, user, limits, periods)
+        {
+            return Err(StoreError::Corrupt(format!(
+                "a draw of `{user}` in `{campaign}` met a debit made ahead for another draw"
+            )));
+        }
+        Ok(Some(debited.counts))
+    }
+
     pub(super) async fn commit(mut self) -> Stored<()> {
+        // A debit made ahead that no draw took would count a draw never made.
+        if self
+            .debited_ahead
+            .as_ref()
+            .is_some_and(|d| d.counts.is_some())
+        {
+            return Err(StoreError::Corrupt(
+                "a debit made with a request's claim was never taken by its draw".into(),
+            ));
+        }
         self.flush().await?;
+        self.trips.fetch_add(1, Ordering::Relaxed);
         self.tx.commit().await?;
         Ok(())
     }

@@ -1,32 +1,67 @@
 //! Request ids and stored answers, in SQL: a unique key per (scope, id).
 
-use super::pg::PgTx;
-use super::{Arg, SqlTx};
-use crate::store::rows::{CampaignRow, Claim, RequestKey};
+use super::counts::{debit_args, debit_existing};
+use super::pg::{DebitedAhead, PgTx};
+use super::{Arg, SqlTx, bind_all};
+use crate::counts::UserCounts;
+use crate::store::rows::{CampaignRow, CampaignState, Claim, RequestKey};
 use crate::store::{Requests, StoreError, Stored};
 
 const CLAIM: &str = "INSERT INTO requests (scope, request_id, body_hash, response, created_at) VALUES ($1, $2, $3, '', 0) \
      ON CONFLICT (scope, request_id) DO NOTHING";
 
 /// The claim and, in the same round trip, the row of the campaign the request
-/// runs in, kept for the draw's read of it: how many rows the claim inserted.
+/// runs in and the draw's debit if the campaign is open at the version the
+/// debit was made for (`$12`; null: no debit), each kept for the draw's own
+/// read and debit: how many rows the claim inserted.
 async fn claim_reading_campaign(
     tx: &mut PgTx,
     key: &RequestKey<'_>,
     campaign: &str,
 ) -> Stored<u64> {
-    let (claimed, state, version): (i64, Option<String>, Option<i64>) = sqlx::query_as(
-        "WITH claimed AS (INSERT INTO requests (scope, request_id, body_hash, response, created_at) \
-         VALUES ($1, $2, $3, '', 0) ON CONFLICT (scope, request_id) DO NOTHING RETURNING 1) \
-         SELECT (SELECT COUNT(*) FROM claimed) AS claimed, c.state, c.current_version \
-         FROM (SELECT 1) AS one LEFT JOIN campaigns c ON c.id = $4",
+    type Read = (
+        i64,
+        Option<String>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+    );
+    let (scope, request_id, body_hash) = (key.scope, key.id, key.body_hash);
+    let mut args: Vec<Arg<'_>> = match key.debit {
+        Some(d) => debit_args(campaign, d.user, &d.limits, &d.periods).to_vec(),
+        None => {
+            let mut none = vec![Arg::NullText; 4];
+            none[0] = Arg::Text(campaign);
+            none.extend([Arg::NullInt; 4]);
+            none
+        }
+    };
+    args.extend([
+        Arg::Text(scope),
+        Arg::Text(request_id),
+        Arg::Text(body_hash),
+    ]);
+    args.push(Arg::opt_int(key.debit.map(|d| d.version)));
+    let read: Read = bind_all!(
+        sqlx::query_as(concat!(
+            "WITH claimed AS (INSERT INTO requests (scope, request_id, body_hash, response, created_at) \
+             VALUES ($9, $10, $11, '', 0) ON CONFLICT (scope, request_id) DO NOTHING RETURNING 1), \
+             ahead AS (SELECT state, current_version FROM campaigns WHERE id = $1), \
+             debited AS (INSERT INTO user_counters (campaign_id, user_id, made, day_key, day_count, month_key, month_count) \
+             SELECT $1, $2, 1, $3, 1, $4, 1 FROM ahead \
+             WHERE ahead.state = 'open' AND ahead.current_version = $12 AND EXISTS (SELECT 1 FROM claimed) ",
+            debit_existing!(),
+            ") SELECT (SELECT COUNT(*) FROM claimed) AS claimed, ahead.state, ahead.current_version, \
+             debited.total, debited.month, debited.today, debited.granted \
+             FROM (SELECT 1) AS one LEFT JOIN ahead ON true LEFT JOIN debited ON true"
+        )),
+        &args
     )
-    .bind(key.scope)
-    .bind(key.id)
-    .bind(key.body_hash)
-    .bind(campaign)
     .fetch_one(tx.conn().await?)
     .await?;
+    let (claimed, state, version, total, month, today, granted) = read;
     let row = match (state, version) {
         (Some(state), Some(version)) => Some(CampaignRow {
             state: state.parse()?,
@@ -34,6 +69,30 @@ async fn claim_reading_campaign(
         }),
         _ => None,
     };
+    // The debit ran exactly when the claim is new and the campaign is open at its version.
+    if let Some(d) = key.debit
+        && claimed == 1
+        && row
+            .as_ref()
+            .is_some_and(|r| r.state == CampaignState::Open && r.version == d.version)
+    {
+        let counts = match (total, month, today, granted) {
+            (Some(total), Some(month), Some(today), Some(granted)) => Some(UserCounts {
+                total,
+                month,
+                today,
+                granted,
+            }),
+            _ => None,
+        };
+        tx.keep_debit(DebitedAhead {
+            campaign: campaign.to_string(),
+            user: d.user.to_string(),
+            limits: d.limits,
+            periods: d.periods.clone(),
+            counts,
+        });
+    }
     tx.keep_read_ahead(campaign, row);
     Ok(claimed as u64)
 }
