@@ -406,11 +406,15 @@ impl<'a> SkuRequest<'a> {
         sku: &Sku,
         at: i64,
     ) -> Result<GrantOutcome, Failure> {
+        // The user's counters before the SKU's stock, whatever the caller holds
+        // already: every call takes a user's rows in one order (counters, stock,
+        // account), so two calls wait for each other rather than deadlock. A
+        // SKU sold out rolls the draws back.
+        let draws = i64::from(sku.draws);
+        tx.grant_draws(self.campaign, self.user, draws).await?;
         if sku.stock.is_some() && !tx.take_sku_stock(self.campaign, self.sku).await? {
             return Err(Failure::SkuSoldOut(self.sku.to_string()));
         }
-        let draws = i64::from(sku.draws);
-        tx.grant_draws(self.campaign, self.user, draws).await?;
         let recorded = tx
             .record_order(&OrderRecord {
                 campaign: self.campaign,

@@ -184,7 +184,8 @@ impl Engine {
             at,
         })
         .await?;
-        let counts = tx.counts(&campaign.id, request.user, &periods).await?;
+        // Held before any rebate credits the account: the order a draw takes them in.
+        let counts = tx.held_counts(&campaign.id, request.user, &periods).await?;
         let balance = tx.balance(request.user).await?;
         let user_attributes = vec![None; campaign.inputs.user.len()];
         let input = DrawInput::new(

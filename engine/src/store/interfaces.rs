@@ -104,6 +104,11 @@ interfaces! {
         fn debit_draw(&mut self, campaign: &str, user: &str, limits: &Limits, periods: &Periods) -> Result<UserCounts, Refusal>;
         /// The counts as they stand in `periods` (0 today on a new day).
         fn counts(&mut self, campaign: &str, user: &str, periods: &Periods) -> UserCounts;
+        /// The counts as [`Counts::counts`] reads them, the user's row held
+        /// (made if missing) until the transaction ends: a call that may write
+        /// both the user's counters and account takes the counters first, as a
+        /// draw does, so the two wait for each other instead of deadlocking.
+        fn held_counts(&mut self, campaign: &str, user: &str, periods: &Periods) -> UserCounts;
         /// Sets a user's counts outright (creating them), as they stand in `periods`.
         fn set_counts(&mut self, campaign: &str, user: &str, periods: &Periods, counts: &UserCounts) -> ();
         fn grant_draws(&mut self, campaign: &str, user: &str, draws: i64) -> ();

@@ -136,3 +136,57 @@ async fn rebates_apply_once_per_period_in_the_campaign_zone(name: &str, store: S
         Err(Failure::RequestConflict(_))
     ));
 }
+
+per_store!(
+    draws_events_exchanges_and_grants_of_one_user_never_deadlock,
+    worker_threads = 4
+);
+/// Concurrent calls of the same users that write their counters, a SKU's stock
+/// and their account — draws, events whose rebate gives credits before a SKU,
+/// exchanges, grants — wait for each other rather than deadlock: every call
+/// ends in an answer or a refusal, never a store error.
+async fn draws_events_exchanges_and_grants_of_one_user_never_deadlock(name: &str, store: Store) {
+    use std::sync::Arc;
+    let engine = Arc::new(engine(store).await);
+    let source = crate::helpers::campaign(
+        "allowance: 0\ninputs: { events: { pay: { amount: decimal } } }\nawards:\n  points: { kind: credits, amount: \"random(1, 100)\" }\n  more: { kind: draws, amount: 1 }\npool:\n  - { award: points, rate: 0.5 }\n  - { award: more, rate: 0.5 }\nskus:\n  d1: { draws: 1, stock: 100000 }\n  d2: { draws: 1, stock: 100000, price: 1 credits }\nrebates:\n  - id: payer\n    on: pay\n    give: [ { credits: \"event.amount\" }, { sku: d1 } ]\n",
+    );
+    engine.deploy(&source, Some("t"), at(NOW)).await.unwrap();
+    let mut calls = Vec::new();
+    for n in 0..120 {
+        let engine = engine.clone();
+        calls.push(tokio::spawn(async move {
+            let user = format!("u{}", n % 3);
+            let id = format!("c{n}");
+            let pay = [("amount".to_string(), Value::Decimal("7.5".parse().unwrap()))];
+            let result = match n % 4 {
+                0 => event(&engine, &user, "pay", &id, &pay, NOW).await.map(drop),
+                1 => crate::helpers::draw(&engine, &user, &id).await.map(drop),
+                2 => engine
+                    .exchange(&crate::helpers::sku_request(&user, "d2", &id), at(NOW))
+                    .await
+                    .map(drop),
+                _ => engine
+                    .grant(&crate::helpers::sku_request(&user, "d1", &id), at(NOW))
+                    .await
+                    .map(drop),
+            };
+            (n, result)
+        }));
+    }
+    for call in calls {
+        let (n, result) = tokio::time::timeout(std::time::Duration::from_secs(60), call)
+            .await
+            .expect("no call hangs")
+            .unwrap();
+        if let Err(failure) = result {
+            assert!(
+                matches!(
+                    failure,
+                    Failure::NoDrawsLeft | Failure::InsufficientCredits { .. }
+                ),
+                "{name}: call {n}: {failure:?}"
+            );
+        }
+    }
+}

@@ -112,6 +112,16 @@ impl Counts for MemoryTx {
         Ok(self.count_row(campaign, user).standing(self.seen(periods)))
     }
 
+    // One transaction at a time holds the memory store: nothing to hold.
+    async fn held_counts(
+        &mut self,
+        campaign: &str,
+        user: &str,
+        periods: &Periods,
+    ) -> Stored<UserCounts> {
+        self.counts(campaign, user, periods).await
+    }
+
     async fn set_counts(
         &mut self,
         campaign: &str,

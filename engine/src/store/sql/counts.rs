@@ -92,6 +92,31 @@ impl Counts for SqlTx {
         Ok(counts.unwrap_or_default())
     }
 
+    async fn held_counts(
+        &mut self,
+        campaign: &str,
+        user: &str,
+        periods: &Periods,
+    ) -> Stored<UserCounts> {
+        // A no-op update holds the row as a draw's debit does; a new one holds zeros.
+        let counts = self
+            .fetch_optional(
+                "INSERT INTO user_counters (campaign_id, user_id) VALUES ($1, $2) \
+                 ON CONFLICT (campaign_id, user_id) DO UPDATE SET made = user_counters.made \
+                 RETURNING made AS total, granted, \
+                 CASE WHEN day_key = $3 THEN day_count ELSE 0 END AS today, \
+                 CASE WHEN month_key = $4 THEN month_count ELSE 0 END AS month",
+                &[
+                    Arg::Text(campaign),
+                    Arg::Text(user),
+                    Arg::Text(&periods.day),
+                    Arg::Text(&periods.month),
+                ],
+            )
+            .await?;
+        Ok(counts.unwrap_or_default())
+    }
+
     async fn set_counts(
         &mut self,
         campaign: &str,
