@@ -24,6 +24,15 @@ macro_rules! debit_existing {
 }
 pub(super) use debit_existing;
 
+/// A user's counts as they stand on the day `$3` and in the month `$4`.
+macro_rules! standing {
+    () => {
+        "made AS total, granted, \
+         CASE WHEN day_key = $3 THEN day_count ELSE 0 END AS today, \
+         CASE WHEN month_key = $4 THEN month_count ELSE 0 END AS month"
+    };
+}
+
 /// The arguments of [`debit_existing`], in its order.
 pub(super) fn debit_args<'a>(
     campaign: &'a str,
@@ -75,21 +84,17 @@ impl Counts for SqlTx {
         user: &str,
         periods: &Periods,
     ) -> Stored<UserCounts> {
-        let counts = self
-            .fetch_optional(
-                "SELECT made AS total, granted, \
-                 CASE WHEN day_key = $3 THEN day_count ELSE 0 END AS today, \
-                 CASE WHEN month_key = $4 THEN month_count ELSE 0 END AS month \
-                 FROM user_counters WHERE campaign_id = $1 AND user_id = $2",
-                &[
-                    Arg::Text(campaign),
-                    Arg::Text(user),
-                    Arg::Text(&periods.day),
-                    Arg::Text(&periods.month),
-                ],
-            )
-            .await?;
-        Ok(counts.unwrap_or_default())
+        self.standing(
+            concat!(
+                "SELECT ",
+                standing!(),
+                " FROM user_counters WHERE campaign_id = $1 AND user_id = $2"
+            ),
+            campaign,
+            user,
+            periods,
+        )
+        .await
     }
 
     async fn held_counts(
@@ -99,22 +104,17 @@ impl Counts for SqlTx {
         periods: &Periods,
     ) -> Stored<UserCounts> {
         // A no-op update holds the row as a draw's debit does; a new one holds zeros.
-        let counts = self
-            .fetch_optional(
+        self.standing(
+            concat!(
                 "INSERT INTO user_counters (campaign_id, user_id) VALUES ($1, $2) \
-                 ON CONFLICT (campaign_id, user_id) DO UPDATE SET made = user_counters.made \
-                 RETURNING made AS total, granted, \
-                 CASE WHEN day_key = $3 THEN day_count ELSE 0 END AS today, \
-                 CASE WHEN month_key = $4 THEN month_count ELSE 0 END AS month",
-                &[
-                    Arg::Text(campaign),
-                    Arg::Text(user),
-                    Arg::Text(&periods.day),
-                    Arg::Text(&periods.month),
-                ],
-            )
-            .await?;
-        Ok(counts.unwrap_or_default())
+                 ON CONFLICT (campaign_id, user_id) DO UPDATE SET made = user_counters.made RETURNING ",
+                standing!()
+            ),
+            campaign,
+            user,
+            periods,
+        )
+        .await
     }
 
     async fn set_counts(
@@ -157,6 +157,29 @@ impl Counts for SqlTx {
 }
 
 impl SqlTx {
+    /// Runs `sql`, which reads [`standing`] for campaign `$1` and user `$2`:
+    /// the user's counts, all zero without a row.
+    async fn standing(
+        &mut self,
+        sql: &str,
+        campaign: &str,
+        user: &str,
+        periods: &Periods,
+    ) -> Stored<UserCounts> {
+        let counts = self
+            .fetch_optional(
+                sql,
+                &[
+                    Arg::Text(campaign),
+                    Arg::Text(user),
+                    Arg::Text(&periods.day),
+                    Arg::Text(&periods.month),
+                ],
+            )
+            .await?;
+        Ok(counts.unwrap_or_default())
+    }
+
     /// Debits a draw: the counts it leaves, or `None` if the limits refuse it.
     async fn debit(
         &mut self,

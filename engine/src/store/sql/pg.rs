@@ -39,6 +39,17 @@ impl From<&Arg<'_>> for Owned {
     }
 }
 
+impl Owned {
+    fn as_arg(&self) -> Arg<'_> {
+        match self {
+            Owned::Int(v) => Arg::Int(*v),
+            Owned::Text(v) => Arg::Text(v),
+            Owned::NullInt => Arg::NullInt,
+            Owned::NullText => Arg::NullText,
+        }
+    }
+}
+
 /// A write held back until the transaction's next statement.
 #[derive(Debug)]
 struct Deferred {
@@ -213,7 +224,7 @@ fn carrying(deferred: &[Deferred], sql: &str, args: &[Arg<'_>]) -> Stored<(Strin
         text.push_str(&renumbered(write.sql, bound));
         text.push(')');
         for arg in &write.args {
-            add(&mut arguments, arg)?;
+            add(&mut arguments, arg.as_arg())?;
         }
         bound += write.args.len();
     }
@@ -231,17 +242,17 @@ fn carrying(deferred: &[Deferred], sql: &str, args: &[Arg<'_>]) -> Stored<(Strin
         }
     }
     for arg in args {
-        add(&mut arguments, &Owned::from(arg))?;
+        add(&mut arguments, *arg)?;
     }
     Ok((text, arguments))
 }
 
-fn add(arguments: &mut PgArguments, arg: &Owned) -> Stored<()> {
+fn add(arguments: &mut PgArguments, arg: Arg<'_>) -> Stored<()> {
     let added = match arg {
-        Owned::Int(v) => arguments.add(*v),
-        Owned::Text(v) => arguments.add(v.clone()),
-        Owned::NullInt => arguments.add(None::<i64>),
-        Owned::NullText => arguments.add(None::<String>),
+        Arg::Int(v) => arguments.add(v),
+        Arg::Text(v) => arguments.add(v),
+        Arg::NullInt => arguments.add(None::<i64>),
+        Arg::NullText => arguments.add(None::<&str>),
     };
     added.map_err(|e| sqlx::Error::Encode(e).into())
 }
