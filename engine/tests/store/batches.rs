@@ -257,8 +257,11 @@ async fn the_wal_starts_over_under_steady_writes() {
     let wal = std::fs::metadata(format!("{}-wal", path.display()))
         .unwrap()
         .len();
-    // Without restarts the WAL holds every page written: over 100 MiB here.
-    // With them, about 4 MiB plus what lands between two checkpoint rounds
-    // (more on a machine busy with other tests).
-    assert!(wal < 48 << 20, "the WAL grew to {wal} bytes");
+    // Without restarts the WAL holds every page written: about 110 MiB here.
+    // With them, 8 MiB plus what lands while the checkpoint thread copies
+    // them: 15-21 MiB on an idle machine (a busy CI machine reached 56 MiB
+    // when the catch-up waited for 16 MiB). A
+    // restart cuts the file back to 64 MiB (`journal_size_limit`), so a WAL
+    // under that has restarted every time it was long.
+    assert!(wal < 64 << 20, "the WAL grew to {wal} bytes");
 }

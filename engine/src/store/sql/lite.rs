@@ -222,8 +222,11 @@ impl SqliteWriters {
     fn settle(&self, writer: &mut Writer) {
         let fail = self.fail_commit.swap(false, Ordering::Relaxed);
         writer.settle(fail);
-        if self.catch_up.swap(false, Ordering::Relaxed) {
-            writer.catch_up();
+        // One not caught up (a reader was still on an old snapshot) is tried
+        // again after the next batch rather than the thread's next round: the
+        // WAL grows all the while.
+        if self.catch_up.swap(false, Ordering::Relaxed) && !writer.catch_up() {
+            self.catch_up.store(true, Ordering::Relaxed);
         }
     }
 }
@@ -231,12 +234,12 @@ impl SqliteWriters {
 /// How often the checkpoint thread runs.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 
-/// A WAL this long (in frames, a page each: 16 MiB) is caught up by the
+/// A WAL this long (in frames, a page each: 8 MiB) is caught up by the
 /// writer. SQLite restarts the WAL only after a checkpoint that left nothing
 /// behind, which one running beside a busy writer never does. The catch-up
 /// holds writes while it syncs the file, so it is rare: every few seconds
 /// under steady load, never without one.
-const CATCH_UP_FRAMES: i64 = 4096;
+const CATCH_UP_FRAMES: i64 = 2048;
 
 /// What the WAL file is cut back to after it restarts, in bytes.
 const WAL_SIZE_LIMIT: i64 = 64 << 20;
@@ -292,8 +295,9 @@ impl Writer {
     }
 
     /// Checkpoints the frames the checkpoint thread left, between two batches
-    /// (no transaction open), so the next write restarts the WAL.
-    fn catch_up(&mut self) {
+    /// (no transaction open), so the next write restarts the WAL. Says
+    /// whether it left nothing behind.
+    fn catch_up(&mut self) -> bool {
         // (busy, frames in the WAL, frames checkpointed): a reader still on an
         // old snapshot leaves frames behind, and the WAL cannot restart yet.
         match self
@@ -305,11 +309,15 @@ impl Writer {
                     row.get::<_, i64>(2)?,
                 ))
             }) {
-            Ok((0, frames, done)) if frames == done => {}
+            Ok((0, frames, done)) if frames == done => true,
             Ok((busy, frames, done)) => {
-                tracing::debug!(busy, frames, done, "the WAL was not caught up; next round");
+                tracing::debug!(busy, frames, done, "the WAL was not caught up; next batch");
+                false
             }
-            Err(error) => tracing::debug!(%error, "the writer's WAL checkpoint did not run"),
+            Err(error) => {
+                tracing::debug!(%error, "the writer's WAL checkpoint did not run");
+                false
+            }
         }
     }
 
