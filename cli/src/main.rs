@@ -19,6 +19,7 @@ mod compile;
 mod diff;
 mod files;
 mod graph;
+mod new;
 mod ops;
 mod scenario;
 mod schema;
@@ -53,6 +54,18 @@ enum Command {
         /// a window that has ended by then is a warning.
         #[arg(long, env = "TOMBOLA_NOW")]
         now: Option<DateTime<Utc>>,
+    },
+    /// Start a campaign from a template, with a scenario file that tests it.
+    New {
+        /// The template (`tombola new --list` names them).
+        #[arg(required_unless_present = "list")]
+        template: Option<String>,
+        /// The campaign file to write (default `<template>.yaml`); its name is the
+        /// campaign's id, and the scenarios go beside it in `<name>.test.yaml`.
+        file: Option<PathBuf>,
+        /// List the templates.
+        #[arg(long, conflicts_with = "template")]
+        list: bool,
     },
     /// Print the JSON Schema of campaign files (or, with --scenario, of scenario files).
     Schema {
@@ -205,6 +218,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             deny_warnings,
             now,
         } => check::check(&paths, format, deny_warnings, now.unwrap_or_else(Utc::now)),
+        Command::New {
+            template,
+            file,
+            list,
+        } => match template {
+            Some(template) if !list => new::new(&template, file.as_deref()),
+            _ => Ok(new::list()),
+        },
         Command::Schema { scenario } => schema::schema(scenario),
         Command::Test {
             paths,

@@ -19,7 +19,7 @@ mod yaml;
 use chrono::{DateTime, Utc};
 
 pub use compile::{ISSUE, compile};
-pub use decode::Decoded;
+pub use decode::{Decoded, is_id};
 pub use diagnostic::{Code, Diagnostic, Label, Severity};
 
 /// Everything `tombola check` learns about one file.

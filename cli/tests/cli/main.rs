@@ -10,6 +10,7 @@ mod review;
 mod scenarios;
 mod serve;
 mod simulation;
+mod templates;
 
 fn tombola(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tombola"))

@@ -130,7 +130,7 @@ fn starting_draws_are_checked_and_a_pick_that_cannot_land_says_so() {
         scenario(
             "the 40-draw tier has no grand prize",
             "{ total: 40, left: 1 }",
-            "{ user: ann, lands_on: grand_prize, expect: { award: grand_prize, passes: [tier] } }"
+            "{ user: ann, lands_on: grand_prize, expect: { award: grand_prize, passes: [\"rule:weight\"] } }"
         ),
         scenario(
             "more today than this month",
@@ -185,6 +185,52 @@ fn starting_draws_are_checked_and_a_pick_that_cannot_land_says_so() {
         "{text}"
     );
     assert!(text.contains("5 scenarios: 1 passed, 4 failed"), "{text}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn an_id_the_campaign_does_not_have_is_refused_with_the_ids_it_has() {
+    let dir = std::env::temp_dir().join(format!("tombola-unknown-ids-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("ids.test.yaml");
+    let scenario = |name: &str, step: &str| {
+        format!("  - name: {name}\n    at: 2026-03-04T02:00:00Z\n    steps:\n      - {step}\n")
+    };
+    let text = format!(
+        "campaign: {}\nscenarios:\n{}{}{}{}{}",
+        root().join("campaigns/showcase.yaml").display(),
+        scenario(
+            "a rebate by a made-up id",
+            "event: { user: ann, event: sign_in, expect: { rebates: { rebate-1: applied } } }"
+        ),
+        scenario(
+            "an award misspelt",
+            "draw: { user: ann, expect: { award: headphone } }"
+        ),
+        scenario("an unknown SKU", "grant: { user: ann, sku: draw_5 }"),
+        scenario(
+            "an explanation step that is not in the campaign",
+            "draw: { user: ann, expect: { passes: [\"tree:vip_headphones/unlock → locked\"] } }"
+        ),
+        scenario(
+            "known ids run",
+            "event: { user: ann, event: sign_in, expect: { rebates: { daily-sign-in: applied } } }"
+        ),
+    );
+    std::fs::write(&file, text).unwrap();
+    let output = tombola(&["test", file.to_str().unwrap()]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    for wanted in [
+        "step 1: `expect.rebates`: `rebate-1` is not a rebate of the campaign; the campaign's rebates are `daily-sign-in`, `big-spender`",
+        "step 1: `expect.award`: `headphone` is not an award of the campaign (did you mean `headphones`?); the campaign's awards are `points`,",
+        "step 1: `sku`: `draw_5` is not a SKU of the campaign (did you mean `draw_1`?); the campaign's SKUs are `draw_1`, `draw_10`",
+        "step 1: `expect.passes`: `tree:vip_headphones/unlock` is not an explanation step of the campaign (did you mean `tree:vip_headphones/lock`?); the campaign's explanation steps are `rule:blacklist`, ",
+        ":: known ids run",
+        "5 scenarios: 1 passed, 4 failed",
+    ] {
+        assert!(text.contains(wanted), "{wanted}\n---\n{text}");
+    }
     let _ = std::fs::remove_dir_all(dir);
 }
 

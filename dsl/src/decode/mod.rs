@@ -560,7 +560,9 @@ fn unbalanced(text: &str) -> bool {
     open > close
 }
 
-fn is_id(text: &str) -> bool {
+/// Whether `text` is an id as campaign files write them: lowercase letters,
+/// digits, `_` and `-`, starting with a letter or digit, at most 64 bytes.
+pub fn is_id(text: &str) -> bool {
     let bytes = text.as_bytes();
     !bytes.is_empty()
         && bytes.len() <= 64

@@ -18,6 +18,8 @@ use tombola_engine::{
 use tombola_grammar::Value;
 use tombola_ir::Campaign;
 
+mod names;
+
 /// A scenario file: the campaign it tests and its scenarios.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -409,6 +411,7 @@ async fn run_one(
     scenario: &Scenario,
     coverage: &mut Coverage,
 ) -> Result<(), String> {
+    names::check(campaign, scenario)?;
     let run = Run::start(campaign, source, scenario).await?;
     let mut now = scenario.at;
     for (n, step) in scenario.steps.iter().enumerate() {
@@ -479,11 +482,6 @@ impl<'a> Run<'a> {
             return Ok(());
         }
         for (award, left) in &self.scenario.stock {
-            if !self.campaign.awards.iter().any(|a| &a.id == award) {
-                return Err(format!(
-                    "`stock`: `{award}` is not an award of the campaign"
-                ));
-            }
             // Declaring less stock than the file moves what is left by the difference.
             self.engine
                 .declare_award_stock(self.id(), award, i64::try_from(*left).unwrap_or(i64::MAX))
