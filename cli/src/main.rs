@@ -26,6 +26,7 @@ mod schema;
 mod serve;
 mod simulate;
 mod test_cmd;
+mod watch;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -54,6 +55,9 @@ enum Command {
         /// a window that has ended by then is a warning.
         #[arg(long, env = "TOMBOLA_NOW")]
         now: Option<DateTime<Utc>>,
+        /// Check again whenever a file changes, on a cleared screen, until Ctrl-C.
+        #[arg(long)]
+        watch: bool,
     },
     /// Start a campaign from a template, with a scenario file that tests it.
     New {
@@ -85,6 +89,10 @@ enum Command {
         /// Fail when a campaign's coverage is below this percentage.
         #[arg(long)]
         min_coverage: Option<f64>,
+        /// Run again whenever a scenario or campaign file changes, on a cleared
+        /// screen, until Ctrl-C.
+        #[arg(long)]
+        watch: bool,
     },
     /// Print a campaign's compiled workflow graph (IR) as JSON.
     Compile { file: PathBuf },
@@ -217,7 +225,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
             format,
             deny_warnings,
             now,
-        } => check::check(&paths, format, deny_warnings, now.unwrap_or_else(Utc::now)),
+            watch,
+        } => {
+            let run = || check::check(&paths, format, deny_warnings, now.unwrap_or_else(Utc::now));
+            if watch {
+                watch::watch(&paths, run)
+            } else {
+                run()
+            }
+        }
         Command::New {
             template,
             file,
@@ -232,14 +248,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
             format,
             coverage,
             min_coverage,
-        } => test_cmd::test(
-            &paths,
-            format,
-            test_cmd::CoverageOptions {
+            watch,
+        } => {
+            let options = test_cmd::CoverageOptions {
                 show: coverage,
                 min: min_coverage,
-            },
-        ),
+            };
+            let run = || test_cmd::test(&paths, format, options);
+            if watch {
+                watch::watch(&paths, run)
+            } else {
+                run()
+            }
+        }
         Command::Compile { file } => compile::compile(&file),
         Command::Serve(args) => {
             serve::run(args)?;

@@ -11,6 +11,7 @@ mod scenarios;
 mod serve;
 mod simulation;
 mod templates;
+mod watch;
 
 fn tombola(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tombola"))
