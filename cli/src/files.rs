@@ -65,13 +65,18 @@ pub(crate) fn is_scenario(path: &Path) -> bool {
     name.ends_with(".test.yaml") || name.ends_with(".test.yml")
 }
 
-/// A campaign file: YAML that is not a scenario file, which sits beside the
-/// campaigns it tests.
-pub(crate) fn is_campaign(path: &Path) -> bool {
+/// A YAML file: a campaign or a scenario file.
+pub(crate) fn is_yaml(path: &Path) -> bool {
     matches!(
         path.extension().and_then(|e| e.to_str()),
         Some("yaml" | "yml")
-    ) && !is_scenario(path)
+    )
+}
+
+/// A campaign file: YAML that is not a scenario file, which sits beside the
+/// campaigns it tests.
+pub(crate) fn is_campaign(path: &Path) -> bool {
+    is_yaml(path) && !is_scenario(path)
 }
 
 /// The files named by `paths`: files as given, whatever their name, and the

@@ -18,6 +18,7 @@ mod check;
 mod compile;
 mod diff;
 mod files;
+mod fmt;
 mod graph;
 mod new;
 mod ops;
@@ -58,6 +59,15 @@ enum Command {
         /// Check again whenever a file changes, on a cleared screen, until Ctrl-C.
         #[arg(long)]
         watch: bool,
+    },
+    /// Lay campaign and scenario files out in the canonical layout, in place.
+    Fmt {
+        /// Files, or folders searched for *.yaml and *.yml.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Write nothing: print a diff for each file that is not formatted and exit 1.
+        #[arg(long)]
+        check: bool,
     },
     /// Start a campaign from a template, with a scenario file that tests it.
     New {
@@ -234,6 +244,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 run()
             }
         }
+        Command::Fmt { paths, check } => fmt::fmt(&paths, check),
         Command::New {
             template,
             file,

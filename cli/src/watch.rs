@@ -83,7 +83,9 @@ fn next_change(paths: &[PathBuf], seen: Seen) -> Seen {
 fn look(paths: &[PathBuf]) -> Seen {
     let mut found: Vec<PathBuf> = paths
         .iter()
-        .flat_map(|path| files::collect(std::slice::from_ref(path), is_yaml).unwrap_or_default())
+        .flat_map(|path| {
+            files::collect(std::slice::from_ref(path), files::is_yaml).unwrap_or_default()
+        })
         .collect();
     let named: Vec<PathBuf> = found
         .iter()
@@ -100,13 +102,6 @@ fn look(paths: &[PathBuf]) -> Seen {
             (path, bytes)
         })
         .collect()
-}
-
-fn is_yaml(path: &Path) -> bool {
-    matches!(
-        path.extension().and_then(|e| e.to_str()),
-        Some("yaml" | "yml")
-    )
 }
 
 /// The campaign file a scenario file names, if it can be read that far.

@@ -11,6 +11,7 @@
 mod compile;
 mod decode;
 pub mod diagnostic;
+pub mod format;
 pub mod graph;
 pub mod model;
 pub mod render;

@@ -5,6 +5,7 @@ use std::process::{Command, Output};
 
 mod connections;
 mod crash;
+mod fmt;
 mod ops;
 mod review;
 mod scenarios;

@@ -1,6 +1,6 @@
-//! `tombola new`: every template, written where the user says, passes `check`
-//! and `test` with full coverage; bad names and existing files are refused
-//! and leave nothing behind.
+//! `tombola new`: every template, written where the user says, passes
+//! `fmt --check`, `check` and `test` with full coverage; bad names and
+//! existing files are refused and leave nothing behind.
 
 use std::path::Path;
 
@@ -51,6 +51,18 @@ fn every_template_passes_check_and_test_under_the_name_given() {
         assert!(
             text.contains(&format!("\ncampaign: {name}-2027\n")),
             "{text}"
+        );
+        let formatted = tombola(&[
+            "fmt",
+            "--check",
+            file.to_str().unwrap(),
+            scenarios.to_str().unwrap(),
+        ]);
+        assert_eq!(
+            formatted.status.code(),
+            Some(0),
+            "{name}: {}",
+            stdout(&formatted)
         );
         let check = tombola(&["check", "--deny-warnings", file.to_str().unwrap()]);
         assert_eq!(check.status.code(), Some(0), "{name}: {}", stdout(&check));

@@ -34,6 +34,8 @@ pub(crate) struct Decoder<'s> {
     source: &'s str,
     /// Spans of expressions YAML cut at a comma inside a flow map.
     cut_expressions: Vec<Span>,
+    /// Every expression read, in the order read: what `fmt` prints canonically.
+    expressions: Vec<ExprText>,
     pub(crate) diagnostics: Vec<Diagnostic>,
     broken_ids: HashSet<String>,
     incomplete: HashSet<&'static str>,
@@ -123,6 +125,7 @@ impl<'s> Decoder<'s> {
         Decoder {
             source,
             cut_expressions: Vec::new(),
+            expressions: Vec::new(),
             diagnostics: Vec::new(),
             broken_ids: HashSet::new(),
             incomplete: HashSet::new(),
@@ -395,11 +398,13 @@ impl<'s> Decoder<'s> {
         } else {
             None
         };
-        Some(ExprText {
+        let expr = ExprText {
             text,
             span: node.span,
             base,
-        })
+        };
+        self.expressions.push(expr.clone());
+        Some(expr)
     }
 
     fn choice<T: Copy>(
@@ -514,6 +519,13 @@ impl<'s> Decoder<'s> {
             }
         }
         out
+    }
+
+    /// Every expression of a file where the decoder reads one, in a file with
+    /// errors too.
+    pub(crate) fn expressions(mut self, root: &Node) -> Vec<ExprText> {
+        let _ = self.campaign_file(root);
+        self.expressions
     }
 
     /// Decodes a whole file.

@@ -1,0 +1,112 @@
+//! `tombola fmt`: lays campaign and scenario files out in the one canonical
+//! layout (`tombola_dsl::format`), in place, or with `--check` says which
+//! files differ and how, for CI.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use tombola_dsl::format::FormatError;
+
+use crate::files;
+
+/// Formats `paths` (files, and the YAML files under folders); with `check`,
+/// writes nothing and exits 1 with a diff for each file that would change.
+pub(crate) fn fmt(paths: &[PathBuf], check: bool) -> Result<ExitCode> {
+    let found = files::collect(paths, files::is_yaml)?;
+    if found.is_empty() {
+        bail!("no campaign or scenario files (*.yaml, *.yml) under the paths given");
+    }
+    let (mut changed, mut failed) = (0, 0);
+    for path in &found {
+        match format_file(path, check) {
+            Ok(false) => {}
+            Ok(true) => changed += 1,
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                failed += 1;
+            }
+        }
+    }
+    let files = |n: usize| {
+        if n == 1 {
+            "1 file".to_string()
+        } else {
+            format!("{n} files")
+        }
+    };
+    let verb = if check {
+        "would be reformatted"
+    } else {
+        "reformatted"
+    };
+    let mut summary = format!(
+        "{} {verb}, {} already formatted",
+        files(changed),
+        files(found.len() - changed - failed)
+    );
+    if failed > 0 {
+        summary.push_str(&format!(", {} could not be formatted", files(failed)));
+    }
+    println!("{summary}");
+    Ok(if failed > 0 || (check && changed > 0) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Formats one file; says whether it changed (or, with `check`, would).
+fn format_file(path: &Path, check: bool) -> Result<bool> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {name}"))?;
+    let source = String::from_utf8(bytes).with_context(|| format!("{name} is not UTF-8 text"))?;
+    let formatted = match tombola_dsl::format::format(&source) {
+        Ok(formatted) => formatted,
+        Err(FormatError::Syntax(diagnostic)) => {
+            let color = std::io::stderr().is_terminal();
+            eprint!(
+                "{}",
+                tombola_dsl::render::human(&name, &source, &diagnostic, color)
+            );
+            bail!("{name} is not valid YAML; it was left as it is");
+        }
+        Err(error) => bail!("{name}: {error}"),
+    };
+    if formatted == source {
+        return Ok(false);
+    }
+    if check {
+        let diff = similar::TextDiff::from_lines(&source, &formatted);
+        print!(
+            "{}",
+            diff.unified_diff().context_radius(2).header(&name, &name)
+        );
+    } else {
+        replace(path, &formatted).with_context(|| format!("cannot write {name}"))?;
+    }
+    Ok(true)
+}
+
+/// Writes `text` over `path` through a file beside it and a rename, so a
+/// crash or a full disk leaves the old file or the new one, never half of it.
+fn replace(path: &Path, text: &str) -> std::io::Result<()> {
+    let folder = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let temporary = folder.join(format!(".{file_name}.tombola-fmt-{}", std::process::id()));
+    let written = (|| {
+        let mut file = std::fs::File::create(&temporary)?;
+        file.write_all(text.as_bytes())?;
+        file.sync_all()?;
+        std::fs::set_permissions(&temporary, std::fs::metadata(path)?.permissions())?;
+        std::fs::rename(&temporary, path)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    written
+}
