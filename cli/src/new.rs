@@ -15,31 +15,36 @@ struct Template {
     scenarios: &'static str,
 }
 
+/// A template by name: its files are `templates/<name>.yaml` and
+/// `templates/<name>.test.yaml`, built into the binary.
+macro_rules! template {
+    ($name:literal, $about:literal) => {
+        Template {
+            name: $name,
+            about: $about,
+            campaign: include_str!(concat!("../../templates/", $name, ".yaml")),
+            scenarios: include_str!(concat!("../../templates/", $name, ".test.yaml")),
+        }
+    };
+}
+
 const TEMPLATES: &[Template] = &[
-    Template {
-        name: "wheel",
-        about: "a prize wheel: three free spins a day, six prizes, one for VIP members only",
-        campaign: include_str!("../../templates/wheel.yaml"),
-        scenarios: include_str!("../../templates/wheel.test.yaml"),
-    },
-    Template {
-        name: "unlock",
-        about: "an unlock raffle: better prizes unlock after some draws today, with limited stock",
-        campaign: include_str!("../../templates/unlock.yaml"),
-        scenarios: include_str!("../../templates/unlock.test.yaml"),
-    },
-    Template {
-        name: "shop",
-        about: "a shop: draws bought with credits or granted after a payment, credits to win",
-        campaign: include_str!("../../templates/shop.yaml"),
-        scenarios: include_str!("../../templates/shop.test.yaml"),
-    },
-    Template {
-        name: "sign-in",
-        about: "a sign-in rebate: a draw and credits for each day's first sign-in, cash back on payments",
-        campaign: include_str!("../../templates/sign-in.yaml"),
-        scenarios: include_str!("../../templates/sign-in.test.yaml"),
-    },
+    template!(
+        "wheel",
+        "a prize wheel: three free spins a day, six prizes, one for VIP members only"
+    ),
+    template!(
+        "unlock",
+        "an unlock raffle: better prizes unlock after some draws today, with limited stock"
+    ),
+    template!(
+        "shop",
+        "a shop: draws bought with credits or granted after a payment, credits to win"
+    ),
+    template!(
+        "sign-in",
+        "a sign-in rebate: a draw and credits for each day's first sign-in, cash back on payments"
+    ),
 ];
 
 /// `tombola new --list`.
