@@ -101,7 +101,13 @@ pub(crate) fn collect(paths: &[PathBuf], keep: fn(&Path) -> bool) -> Result<Vec<
 
 fn walk(dir: &Path, keep: fn(&Path) -> bool, found: &mut Vec<PathBuf>) -> Result<()> {
     for entry in std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
-        let path = entry?.path();
+        let entry = entry?;
+        let path = entry.path();
+        // A linked folder is not followed: a link back up would loop, and
+        // what it holds is found where it is.
+        if entry.file_type()?.is_symlink() && path.is_dir() {
+            continue;
+        }
         if path.is_dir() {
             walk(&path, keep, found)?;
         } else if keep(&path) {

@@ -91,22 +91,61 @@ fn format_file(path: &Path, check: bool) -> Result<bool> {
 
 /// Writes `text` over `path` through a file beside it and a rename, so a
 /// crash or a full disk leaves the old file or the new one, never half of it.
+/// A link is written through (its target is replaced), the target keeps its
+/// permissions and, where the user may, its owner; what a killed run left
+/// beside the file is removed first. (A file with hard links gets a new inode:
+/// the other names keep the old text.)
 fn replace(path: &Path, text: &str) -> std::io::Result<()> {
-    let folder = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let temporary = folder.join(format!(".{file_name}.tombola-fmt-{}", std::process::id()));
+    let target = std::fs::canonicalize(path)?;
+    let folder = target.parent().unwrap_or(Path::new("/"));
+    let file_name = target
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("file");
+    let prefix = format!(".{file_name}.tombola-fmt-");
+    remove_left_behind(folder, &prefix);
+    let temporary = folder.join(format!("{prefix}{}", std::process::id()));
     let written = (|| {
         let mut file = std::fs::File::create(&temporary)?;
         file.write_all(text.as_bytes())?;
         file.sync_all()?;
-        std::fs::set_permissions(&temporary, std::fs::metadata(path)?.permissions())?;
-        std::fs::rename(&temporary, path)
+        let meta = std::fs::metadata(&target)?;
+        std::fs::set_permissions(&temporary, meta.permissions())?;
+        keep_owner(&temporary, &meta);
+        std::fs::rename(&temporary, &target)
     })();
     if written.is_err() {
         let _ = std::fs::remove_file(&temporary);
     }
     written
+}
+
+#[cfg(unix)]
+fn keep_owner(path: &Path, meta: &std::fs::Metadata) {
+    use std::os::unix::fs::MetadataExt;
+    // Only root may give a file away; anyone else's files are their own already.
+    let _ = std::os::unix::fs::chown(path, Some(meta.uid()), Some(meta.gid()));
+}
+
+#[cfg(not(unix))]
+fn keep_owner(_: &Path, _: &std::fs::Metadata) {}
+
+/// Removes the temporary files of runs that were killed before their rename
+/// (their process is gone); a running `fmt`'s own file is left to it.
+fn remove_left_behind(folder: &Path, prefix: &str) {
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix(prefix)) else {
+            continue;
+        };
+        let alive = pid
+            .parse::<u32>()
+            .is_ok_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
+        if !alive {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }

@@ -93,7 +93,8 @@ pub(crate) fn new(name: &str, file: Option<&Path>) -> Result<ExitCode> {
         )
         .replace(&format!("{name}.test.yaml"), scenario_name);
     for path in [&campaign_path, &scenario_path] {
-        if path.exists() {
+        // A link to nowhere is in the way too.
+        if path.symlink_metadata().is_ok() {
             bail!(
                 "{} exists already; name another file: `tombola new {name} <file>.yaml`",
                 path.display()

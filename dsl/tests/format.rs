@@ -65,3 +65,25 @@ fn every_shipped_campaign_template_and_scenario_is_formatted() {
     }
     assert!(checked >= 18, "{checked}");
 }
+
+#[test]
+fn formatting_twice_changes_nothing_even_where_one_round_cannot_read_in_place() {
+    for source in [
+        // Escaped quotes: the expression's text does not map 1:1 onto the file.
+        "rebates:\n  - on: tag\n    when: \"not (event.tag == \\\"a\\\")\"\n",
+        "rebates:\n  - on: tag\n    when: \"event.tag in [\\\"a\\\",\\\"b\\\"]\"\n",
+        // What YAML 1.1 reads as numbers or a merge stays quoted.
+        "times: { a: \"12:30\", b: \"1:20:30\" }\n\"<<\": v\n",
+    ] {
+        let once = format(source).unwrap();
+        assert_eq!(format(&once).unwrap(), once, "{source}");
+    }
+    let quoted = format("times: { a: \"12:30\" }\n\"<<\": v\n").unwrap();
+    assert_eq!(quoted, "times: { a: \"12:30\" }\n\"<<\": v\n");
+    // pretty_yaml trims trailing spaces, a block scalar's too, which would
+    // change its text: such a file is refused, not changed.
+    let Err(FormatError::Layout(why)) = format("text: |\n  trailing  \n  kept\n") else {
+        panic!("a block scalar lost its trailing spaces");
+    };
+    assert!(why.contains("block scalar"), "{why}");
+}

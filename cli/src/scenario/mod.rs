@@ -273,7 +273,19 @@ fn typed(
                 .iter()
                 .find(|(n, _)| n == name)
                 .map(|(_, t)| t)
-                .ok_or_else(|| anyhow!("`{name}` is not a declared attribute"))?;
+                .ok_or_else(|| {
+                    let names: Vec<String> =
+                        declared.iter().map(|(n, _)| format!("`{n}`")).collect();
+                    match names.is_empty() {
+                        true => {
+                            anyhow!("`{name}` is not a declared attribute; none are declared here")
+                        }
+                        false => anyhow!(
+                            "`{name}` is not a declared attribute; the declared ones are {}",
+                            names.join(", ")
+                        ),
+                    }
+                })?;
             let value = tombola_server::json_value(json, ty)
                 .ok_or_else(|| anyhow!("attribute `{name}` must be {ty}"))?;
             Ok((name.clone(), value))

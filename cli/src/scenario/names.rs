@@ -88,8 +88,17 @@ fn expect_names(expect: Option<&Expect>, known: &Known<'_>) -> Result<(), String
     if let Some(award) = &expect.award {
         one_of(award, "award", &known.awards).map_err(|e| format!("`expect.award`: {e}"))?;
     }
-    for rebate in expect.rebates.keys() {
+    for (rebate, outcome) in &expect.rebates {
         one_of(rebate, "rebate", &known.rebates).map_err(|e| format!("`expect.rebates`: {e}"))?;
+        const OUTCOMES: [&str; 3] = ["applied", "condition_false", "already_done"];
+        if !OUTCOMES.contains(&outcome.as_str()) {
+            let hint = tombola_grammar::did_you_mean(outcome, OUTCOMES)
+                .map(|close| format!(" (did you mean `{close}`?)"))
+                .unwrap_or_default();
+            return Err(format!(
+                "`expect.rebates.{rebate}`: `{outcome}` is not a rebate outcome{hint}; they are `applied`, `condition_false` and `already_done`"
+            ));
+        }
     }
     for pass in &expect.passes {
         // `at` or `at → outcome`: the place is what must exist; the outcome

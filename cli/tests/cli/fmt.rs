@@ -97,3 +97,49 @@ fn formatted_shipped_scenarios_still_pass() {
     let tested = tombola(&["test", "campaigns/", "templates/", "--min-coverage", "100"]);
     assert_eq!(tested.status.code(), Some(0), "{}", stdout(&tested));
 }
+
+#[cfg(unix)]
+#[test]
+fn links_are_written_through_linked_folders_not_followed_and_leftovers_removed() {
+    let dir = scratch().join("links");
+    let real = dir.join("real");
+    std::fs::create_dir_all(&real).unwrap();
+    let target = real.join("t.yaml");
+    std::fs::write(&target, "campaign:   linked\n").unwrap();
+    let link = dir.join("link.yaml");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    // A folder linking back up: followed, it would loop.
+    std::os::unix::fs::symlink("..", real.join("loop")).unwrap();
+    // What a `kill -9` left beside the file: its process is gone.
+    let left = real.join(".t.yaml.tombola-fmt-4000000000");
+    std::fs::write(&left, "half").unwrap();
+
+    let output = tombola(&["fmt", arg(&link)]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink(),
+        "still a link"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&target).unwrap(),
+        "campaign: linked\n"
+    );
+    assert!(!left.exists(), "the leftover is removed");
+
+    let walked = tombola(&["fmt", "--check", arg(&real)]);
+    assert_eq!(
+        walked.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&walked),
+        stderr(&walked)
+    );
+    assert!(
+        stdout(&walked).contains("0 files would be reformatted, 1 file already formatted"),
+        "{}",
+        stdout(&walked)
+    );
+}

@@ -197,7 +197,7 @@ fn an_id_the_campaign_does_not_have_is_refused_with_the_ids_it_has() {
         format!("  - name: {name}\n    at: 2026-03-04T02:00:00Z\n    steps:\n      - {step}\n")
     };
     let text = format!(
-        "campaign: {}\nscenarios:\n{}{}{}{}{}",
+        "campaign: {}\nscenarios:\n{}{}{}{}{}{}",
         root().join("campaigns/showcase.yaml").display(),
         scenario(
             "a rebate by a made-up id",
@@ -211,6 +211,10 @@ fn an_id_the_campaign_does_not_have_is_refused_with_the_ids_it_has() {
         scenario(
             "an explanation step that is not in the campaign",
             "draw: { user: ann, expect: { passes: [\"tree:vip_headphones/unlock → locked\"] } }"
+        ),
+        scenario(
+            "a rebate outcome misspelt",
+            "event: { user: ann, event: sign_in, expect: { rebates: { daily-sign-in: aplied } } }"
         ),
         scenario(
             "known ids run",
@@ -227,7 +231,8 @@ fn an_id_the_campaign_does_not_have_is_refused_with_the_ids_it_has() {
         "step 1: `sku`: `draw_5` is not a SKU of the campaign (did you mean `draw_1`?); the campaign's SKUs are `draw_1`, `draw_10`",
         "step 1: `expect.passes`: `tree:vip_headphones/unlock` is not an explanation step of the campaign (did you mean `tree:vip_headphones/lock`?); the campaign's explanation steps are `rule:blacklist`, ",
         ":: known ids run",
-        "5 scenarios: 1 passed, 4 failed",
+        "step 1: `expect.rebates.daily-sign-in`: `aplied` is not a rebate outcome (did you mean `applied`?)",
+        "6 scenarios: 1 passed, 5 failed",
     ] {
         assert!(text.contains(wanted), "{wanted}\n---\n{text}");
     }

@@ -87,15 +87,35 @@ fn when_rule<'a>(
     let outcome = match (&r.give, &r.draw) {
         (Some(award), _) => resolve::unlimited_award(cx, out, award, &format!("rule `{id}`"))
             .map(ir::RuleOutcome::Give),
-        (_, Some(sub)) => {
-            sub_pool_table(cx, pool, out, sub, &format!("rule `{id}`")).map(ir::RuleOutcome::Draw)
-        }
+        (_, Some(sub)) => match lone_award_outside_pool(cx, sub) {
+            // Drawn at rate 1 from a pool of its own: given, so it must not run out.
+            Some(award) => resolve::unlimited_award(cx, out, award, &format!("rule `{id}`"))
+                .map(ir::RuleOutcome::Give),
+            None => sub_pool_table(cx, pool, out, sub, &format!("rule `{id}`"))
+                .map(ir::RuleOutcome::Draw),
+        },
         _ => None,
     };
     Some(ir::ChainKind::When {
         condition: condition?,
         outcome: outcome?,
     })
+}
+
+/// The award of a `draw:` sub-pool that holds one award of the file, at rate
+/// 1, which the pool does not hold: `when: user.vip` with `draw: [vip_gift]`
+/// draws it for certain, which is giving it.
+fn lone_award_outside_pool<'a>(cx: &Context<'a>, sub: &'a Sp<SubPool>) -> Option<&'a Id> {
+    let id = match &sub.value {
+        SubPool::Awards(ids) if ids.len() == 1 => &ids[0],
+        SubPool::Rated(rated) if rated.len() == 1 && rated[0].1.value.0 == Decimal::ONE => {
+            &rated[0].0
+        }
+        _ => return None,
+    };
+    let declared = cx.file.awards.get(&id.value).is_some();
+    let in_pool = cx.file.pool.iter().any(|e| e.value.award.value == id.value);
+    (declared && !in_pool).then_some(id)
 }
 
 fn blacklist<'a>(

@@ -138,7 +138,9 @@ pub(super) fn sections(text: &str) -> Result<String, FormatError> {
         if blank && last_blank {
             continue; // never two blank lines, nor one at the top
         }
-        out.push_str(line.trim_end());
+        // Lines go as pretty_yaml wrote them: trailing spaces inside a block
+        // scalar are the scalar's own.
+        out.push_str(if blank { "" } else { line });
         out.push('\n');
         last_blank = blank;
     }

@@ -28,8 +28,21 @@ pub enum FormatError {
     Layout(String),
 }
 
-/// Formats one campaign or scenario file.
+/// Formats one campaign or scenario file. Idempotent: an expression the
+/// first round could not read in place (escaped quotes) is printed in the next.
 pub fn format(source: &str) -> Result<String, FormatError> {
+    let mut text = format_once(source)?;
+    for _ in 0..3 {
+        let next = format_once(&text)?;
+        if next == text {
+            break;
+        }
+        text = next;
+    }
+    Ok(text)
+}
+
+fn format_once(source: &str) -> Result<String, FormatError> {
     let root = crate::yaml::parse(source).map_err(|d| FormatError::Syntax(Box::new(d)))?;
     let canonical = expressions(source, &root);
     let mut text = pretty(&canonical)?;
@@ -100,7 +113,7 @@ fn same_data(before: &str, after: &str) -> Result<(), FormatError> {
         (Some(a), Some(b)) if a == b => Ok(()),
         (None, _) => Ok(()),
         _ => Err(FormatError::Layout(
-            "the new layout would read differently; the file is left as it is (a bug in `fmt`)"
+            "the canonical layout would change what it reads as (trailing spaces or tabs in a block scalar, say); it was left as it is"
                 .into(),
         )),
     }

@@ -116,7 +116,19 @@ fn reads_as_other_type(value: &str) -> bool {
         "null", "~", "true", "false", "yes", "no", "on", "off", "y", "n", ".inf", "-.inf", "+.inf",
         ".nan",
     ];
-    if words.contains(&lower.as_str()) {
+    if words.contains(&lower.as_str()) || value == "<<" {
+        return true;
+    }
+    // Sexagesimal numbers (YAML 1.1): `12:30` is 750 to such a reader.
+    let sexagesimal = value.trim_start_matches(['+', '-']);
+    if sexagesimal.contains(':')
+        && sexagesimal.split(':').all(|part| {
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || c == '_' || c == '.')
+        })
+    {
         return true;
     }
     let digits = value.replace('_', "");
