@@ -65,6 +65,15 @@ pub(crate) fn is_scenario(path: &Path) -> bool {
     name.ends_with(".test.yaml") || name.ends_with(".test.yml")
 }
 
+/// `1 file`, `3 files`: a count of files as the commands print it.
+pub(crate) fn counted(n: usize) -> String {
+    if n == 1 {
+        "1 file".to_string()
+    } else {
+        format!("{n} files")
+    }
+}
+
 /// A YAML file: a campaign or a scenario file.
 pub(crate) fn is_yaml(path: &Path) -> bool {
     matches!(

@@ -29,13 +29,7 @@ pub(crate) fn fmt(paths: &[PathBuf], check: bool) -> Result<ExitCode> {
             }
         }
     }
-    let files = |n: usize| {
-        if n == 1 {
-            "1 file".to_string()
-        } else {
-            format!("{n} files")
-        }
-    };
+    let files = files::counted;
     let verb = if check {
         "would be reformatted"
     } else {

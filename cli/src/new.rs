@@ -126,9 +126,7 @@ pub(crate) fn new(name: &str, file: Option<&Path>) -> Result<ExitCode> {
 
 fn find(name: &str) -> Result<&'static Template> {
     TEMPLATES.iter().find(|t| t.name == name).ok_or_else(|| {
-        let hint = tombola_grammar::did_you_mean(name, TEMPLATES.iter().map(|t| t.name))
-            .map(|close| format!(" (did you mean `{close}`?)"))
-            .unwrap_or_default();
+        let hint = crate::scenario::typo_hint(name, TEMPLATES.iter().map(|t| t.name));
         let names: Vec<&str> = TEMPLATES.iter().map(|t| t.name).collect();
         anyhow!(
             "there is no template `{name}`{hint}; the templates are {} (`tombola new --list` says what each is)",

@@ -43,10 +43,7 @@ pub(crate) fn watch(
                 "failed"
             }
         };
-        let files = match seen.len() {
-            1 => "1 file".to_string(),
-            n => format!("{n} files"),
-        };
+        let files = files::counted(seen.len());
         println!(
             "[{}] {outcome}; watching {files} for changes (Ctrl-C stops)",
             chrono::Local::now().format("%H:%M:%S"),

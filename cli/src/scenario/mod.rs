@@ -20,6 +20,8 @@ use tombola_ir::Campaign;
 
 mod names;
 
+pub(crate) use names::typo_hint;
+
 /// A scenario file: the campaign it tests and its scenarios.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -92,9 +92,7 @@ fn expect_names(expect: Option<&Expect>, known: &Known<'_>) -> Result<(), String
         one_of(rebate, "rebate", &known.rebates).map_err(|e| format!("`expect.rebates`: {e}"))?;
         const OUTCOMES: [&str; 3] = ["applied", "condition_false", "already_done"];
         if !OUTCOMES.contains(&outcome.as_str()) {
-            let hint = tombola_grammar::did_you_mean(outcome, OUTCOMES)
-                .map(|close| format!(" (did you mean `{close}`?)"))
-                .unwrap_or_default();
+            let hint = typo_hint(outcome, OUTCOMES);
             return Err(format!(
                 "`expect.rebates.{rebate}`: `{outcome}` is not a rebate outcome{hint}; they are `applied`, `condition_false` and `already_done`"
             ));
@@ -110,15 +108,21 @@ fn expect_names(expect: Option<&Expect>, known: &Known<'_>) -> Result<(), String
     Ok(())
 }
 
+/// ` (did you mean `x`?)` when one of `candidates` is a likely typo of
+/// `name`, else nothing: what a refused name's message carries.
+pub(crate) fn typo_hint<'c>(name: &str, candidates: impl IntoIterator<Item = &'c str>) -> String {
+    tombola_grammar::did_you_mean(name, candidates)
+        .map(|close| format!(" (did you mean `{close}`?)"))
+        .unwrap_or_default()
+}
+
 /// `Ok` if `name` is among `ids`; else says what it is not, the likely typo,
 /// and every id there is.
 fn one_of(name: &str, kind: &str, ids: &[&str]) -> Result<(), String> {
     if ids.contains(&name) {
         return Ok(());
     }
-    let hint = tombola_grammar::did_you_mean(name, ids.iter().copied())
-        .map(|close| format!(" (did you mean `{close}`?)"))
-        .unwrap_or_default();
+    let hint = typo_hint(name, ids.iter().copied());
     let listed = if ids.is_empty() {
         format!("the campaign has no {kind}s")
     } else {

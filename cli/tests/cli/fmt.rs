@@ -2,21 +2,9 @@
 //! 1, a file that is not YAML refused and left as it is, and the formatted
 //! file still checks and tests as before.
 
-use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::path::Path;
 
-use super::{root, stdout, tombola};
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn scratch() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("tombola-fmt-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use super::{root, scratch, stderr, stdout, tombola};
 
 fn arg(path: &Path) -> &str {
     path.to_str().unwrap()
@@ -24,7 +12,7 @@ fn arg(path: &Path) -> &str {
 
 #[test]
 fn check_shows_a_diff_and_fmt_writes_the_layout_that_check_then_accepts() {
-    let dir = scratch();
+    let dir = scratch("fmt-diff");
     let file = dir.join("messy.yaml");
     let messy = std::fs::read_to_string(root().join("dsl/tests/format/layout.in.yaml")).unwrap();
     std::fs::write(&file, &messy).unwrap();
@@ -62,8 +50,7 @@ fn check_shows_a_diff_and_fmt_writes_the_layout_that_check_then_accepts() {
 
 #[test]
 fn a_file_that_is_not_yaml_is_left_as_it_is_and_the_others_are_formatted() {
-    let dir = scratch().join("broken");
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("fmt-broken");
     let broken = dir.join("broken.yaml");
     let text = "campaign: x\nawards:\n  points: { kind: credits\n";
     std::fs::write(&broken, text).unwrap();
@@ -101,7 +88,7 @@ fn formatted_shipped_scenarios_still_pass() {
 #[cfg(unix)]
 #[test]
 fn links_are_written_through_linked_folders_not_followed_and_leftovers_removed() {
-    let dir = scratch().join("links");
+    let dir = scratch("fmt-links");
     let real = dir.join("real");
     std::fs::create_dir_all(&real).unwrap();
     let target = real.join("t.yaml");

@@ -4,18 +4,7 @@
 
 use std::path::Path;
 
-use super::{stdout, tombola};
-
-fn stderr(output: &std::process::Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn scratch(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("tombola-new-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use super::{scratch, stderr, stdout, tombola};
 
 /// The template names `--list` prints, first word of each line.
 fn listed() -> Vec<String> {
@@ -31,7 +20,7 @@ fn listed() -> Vec<String> {
 fn every_template_passes_check_and_test_under_the_name_given() {
     let names = listed();
     assert_eq!(names, ["wheel", "unlock", "shop", "sign-in"]);
-    let dir = scratch("all");
+    let dir = scratch("new-all");
     for name in &names {
         // A name of the user's, in a folder that does not exist yet.
         let file = dir.join(format!("spring/{name}-2027.yaml"));
@@ -81,7 +70,7 @@ fn every_template_passes_check_and_test_under_the_name_given() {
 
 #[test]
 fn bad_names_and_existing_files_are_refused_and_nothing_is_written() {
-    let dir = scratch("refused");
+    let dir = scratch("new-refused");
     let at = |file: &str| dir.join(file).to_str().unwrap().to_string();
     let refused = |args: &[&str], wanted: &str| {
         let output = tombola(args);

@@ -8,6 +8,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{Receiver, channel};
 use std::time::Duration;
 
+use super::scratch;
+
 /// A `--watch` command running, its stdout read line by line.
 struct Watching {
     child: Child,
@@ -60,13 +62,6 @@ impl Drop for Watching {
     }
 }
 
-fn scratch(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("tombola-watch-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 fn make(dir: &Path, template: &str) {
     let made = Command::new(env!("CARGO_BIN_EXE_tombola"))
         .args(["new", template])
@@ -78,7 +73,7 @@ fn make(dir: &Path, template: &str) {
 
 #[test]
 fn check_runs_again_on_each_change_and_goes_on_after_a_failure() {
-    let dir = scratch("check");
+    let dir = scratch("watch-check");
     make(&dir, "shop");
     let file = dir.join("shop.yaml");
     let original = std::fs::read_to_string(&file).unwrap();
@@ -117,7 +112,7 @@ fn check_runs_again_on_each_change_and_goes_on_after_a_failure() {
 
 #[test]
 fn test_runs_again_when_the_campaign_a_scenario_names_changes() {
-    let dir = scratch("test");
+    let dir = scratch("watch-test");
     make(&dir, "sign-in");
     // Only the scenario file is named: its campaign is watched as well.
     let watching = Watching::start(&dir, &["test", "--watch", "sign-in.test.yaml"]);
