@@ -443,7 +443,7 @@ fn caps_and_window(changes: &mut Vec<Change>, old: &Campaign, new: &Campaign) {
         push(
             changes,
             "Stock and caps",
-            format!("allowance: {} draws (was {})", new.allowance, old.allowance),
+            format!("allowance: {} (was {})", new.allowance, old.allowance),
         );
     }
     for (name, a, b) in [

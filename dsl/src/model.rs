@@ -204,8 +204,9 @@ pub struct CampaignFile {
     pub state: Option<Sp<InitialState>>,
     /// When draws may happen, and the zone that defines days and months.
     pub window: Sp<Window>,
-    /// Free draws every user holds (default 0).
-    pub allowance: Option<Sp<u32>>,
+    /// Free draws every user holds (default 0): a number for the whole
+    /// campaign, or `{ per_day: N }` for N each day.
+    pub allowance: Option<Sp<Allowance>>,
     /// Caps on draws made, per user.
     pub quota: Option<Sp<Quota>>,
     /// What callers may pass with draws and events, with types.
@@ -247,6 +248,36 @@ pub struct Window {
     pub to: Option<Sp<When>>,
     /// An IANA time zone, e.g. `Asia/Shanghai`, `Europe/Paris`, `UTC`.
     pub zone: Sp<String>,
+}
+
+/// Free draws: `N` for the whole campaign, or `{ per_day: N }` for N each
+/// day in the campaign's zone, not carried over and used before granted draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Allowance {
+    Campaign(u32),
+    PerDay(u32),
+}
+
+impl JsonSchema for Allowance {
+    fn schema_name() -> Cow<'static, str> {
+        "Allowance".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "Free draws every user holds: a number for the whole campaign, or `{ per_day: N }` for N free draws each day in the campaign's zone (not carried over, used before granted draws).",
+            "anyOf": [
+                { "type": "integer", "minimum": 0, "maximum": u32::MAX },
+                {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["per_day"],
+                    "properties": {
+                        "per_day": { "type": "integer", "minimum": 1, "maximum": u32::MAX }
+                    }
+                }
+            ]
+        })
+    }
 }
 
 /// Caps on draws made by one user, in the campaign's zone.

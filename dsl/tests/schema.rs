@@ -60,6 +60,10 @@ fn the_schema_refuses_unknown_keys_and_wrong_types_like_the_loader() {
     for (from, to) in [
         ("allowance: 3", "allowance: 3\nallowence: 4"),
         ("allowance: 3", "allowance: three"),
+        ("allowance: 3", "allowance: { per_day: 0 }"),
+        ("allowance: 3", "allowance: { per_week: 3 }"),
+        ("allowance: 3", "allowance: { per_day: 2, total: 9 }"),
+        ("allowance: 3", "allowance: [3]"),
         ("kind: draws", "kind: points"),
         ("once: per_day", "once: daily"),
     ] {
@@ -74,4 +78,15 @@ fn the_schema_refuses_unknown_keys_and_wrong_types_like_the_loader() {
             "the loader accepts `{to}`"
         );
     }
+}
+
+#[test]
+fn the_schema_and_the_loader_take_a_daily_allowance() {
+    let validator = validator();
+    let source = std::fs::read_to_string(root().join("campaigns/showcase.yaml")).unwrap();
+    let daily = source.replacen("allowance: 3", "allowance: { per_day: 5 }", 1);
+    assert_ne!(daily, source);
+    assert!(validator.is_valid(&yaml_to_json(&daily)));
+    let checked = tombola_dsl::check_source(&daily);
+    assert!(!checked.has_errors(), "{checked:?}");
 }

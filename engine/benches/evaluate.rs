@@ -26,6 +26,7 @@ fn bench(c: &mut Criterion) {
             "showcase.yaml",
             UserCounts {
                 granted: 0,
+                granted_used: 0,
                 today: 2,
                 month: 20,
                 total: 60,
@@ -40,6 +41,7 @@ fn bench(c: &mut Criterion) {
             "big-market-raffle.yaml",
             UserCounts {
                 granted: 0,
+                granted_used: 0,
                 today: 3,
                 month: 45,
                 total: 45,
@@ -51,6 +53,7 @@ fn bench(c: &mut Criterion) {
             "big-market-unlock.yaml",
             UserCounts {
                 granted: 0,
+                granted_used: 0,
                 today: 4,
                 month: 4,
                 total: 4,

@@ -1,20 +1,26 @@
 //! A user's draw counts in a campaign: the one snapshot the store keeps and
 //! debits, the caps refuse against, imports set, and the evaluator reads.
 
-/// A user's draws made (in all, this month and today, in the campaign's zone)
-/// and the draws granted beyond the allowance.
+use tombola_ir::Allowance;
+
+/// A user's draws made (in all, this month and today, in the campaign's zone),
+/// the draws granted beyond the allowance and how many of those were used.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, sqlx::FromRow)]
 pub struct UserCounts {
     pub total: i64,
     pub month: i64,
     pub today: i64,
     pub granted: i64,
+    /// Granted draws used: a draw past the free ones uses one. Only a daily
+    /// allowance needs it (a campaign's is `total` past the allowance); it is
+    /// kept for both, so a campaign moving to a daily allowance keeps count.
+    pub granted_used: i64,
 }
 
 /// The per-user limits a draw is debited against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    pub allowance: i64,
+    pub allowance: Allowance,
     pub total: Option<i64>,
     pub per_day: Option<i64>,
     pub per_month: Option<i64>,
@@ -38,16 +44,43 @@ impl UserCounts {
             Some(Refusal::MonthlyCap)
         } else if limits.per_day.is_some_and(|cap| self.today >= cap) {
             Some(Refusal::DailyCap)
-        } else if self.total >= limits.allowance + self.granted {
+        } else if self.draws_left(limits.allowance) == 0 {
             Some(Refusal::NoDrawsLeft)
         } else {
             None
         }
     }
 
-    /// Draws left of `allowance` and the grants; never below zero.
-    pub fn draws_left(&self, allowance: i64) -> i64 {
-        (allowance + self.granted - self.total).max(0)
+    /// Draws left: the free ones `allowance` leaves (today's, for a daily
+    /// one) and the grants not used; never below zero.
+    pub fn draws_left(&self, allowance: Allowance) -> i64 {
+        match allowance {
+            Allowance::Campaign(free) => (i64::from(free) + self.granted - self.total).max(0),
+            Allowance::Daily { .. } => {
+                self.free_left(allowance) + (self.granted - self.granted_used).max(0)
+            }
+        }
+    }
+
+    /// The free draws `allowance` leaves: of the campaign's, or of today's.
+    pub fn free_left(&self, allowance: Allowance) -> i64 {
+        match allowance {
+            Allowance::Campaign(free) => (i64::from(free) - self.total).max(0),
+            Allowance::Daily { per_day } => (i64::from(per_day) - self.today).max(0),
+        }
+    }
+
+    /// The counts after one more draw: a draw past the free ones uses a
+    /// granted draw. The SQL stores' debit says the same in SQL.
+    pub fn with_draw(&self, allowance: Allowance) -> UserCounts {
+        let uses_grant = self.free_left(allowance) == 0;
+        UserCounts {
+            total: self.total + 1,
+            month: self.month + 1,
+            today: self.today + 1,
+            granted: self.granted,
+            granted_used: self.granted_used + i64::from(uses_grant),
+        }
     }
 
     /// The counts before the draw these counts include (the store returns them
@@ -58,6 +91,7 @@ impl UserCounts {
             month: (self.month - 1).max(0),
             today: (self.today - 1).max(0),
             granted: self.granted,
+            granted_used: self.granted_used,
         }
     }
 
@@ -68,6 +102,7 @@ impl UserCounts {
             ("month", self.month),
             ("today", self.today),
             ("granted", self.granted),
+            ("granted_used", self.granted_used),
         ];
         if let Some((name, n)) = named.iter().find(|(_, n)| *n < 0) {
             return Err(format!("`{name}` is {n}; a count cannot be negative"));
@@ -76,6 +111,12 @@ impl UserCounts {
             return Err(format!(
                 "{} draws today but {} this month; today's draws are part of the month's",
                 self.today, self.month
+            ));
+        }
+        if self.granted_used > self.granted {
+            return Err(format!(
+                "{} granted draws used but {} granted; only granted draws can be used",
+                self.granted_used, self.granted
             ));
         }
         if self.month > self.total {
@@ -93,20 +134,24 @@ mod tests {
     use super::*;
 
     const LIMITS: Limits = Limits {
-        allowance: 3,
+        allowance: Allowance::Campaign(3),
         total: Some(5),
         per_day: Some(2),
         per_month: Some(4),
     };
 
-    #[test]
-    fn the_first_limit_a_user_reaches_refuses() {
-        let counts = |total, month, today, granted| UserCounts {
+    fn counts(total: i64, month: i64, today: i64, granted: i64) -> UserCounts {
+        UserCounts {
             total,
             month,
             today,
             granted,
-        };
+            granted_used: 0,
+        }
+    }
+
+    #[test]
+    fn the_first_limit_a_user_reaches_refuses() {
         assert_eq!(counts(0, 0, 0, 0).refusal(&LIMITS), None);
         assert_eq!(
             counts(3, 1, 1, 0).refusal(&LIMITS),
@@ -123,15 +168,87 @@ mod tests {
 
     #[test]
     fn a_draw_reads_the_counts_before_itself() {
-        let after = UserCounts {
-            total: 4,
-            month: 1,
-            today: 1,
-            granted: 2,
-        };
+        let after = counts(4, 1, 1, 2);
         let before = after.before_this_draw();
         assert_eq!((before.total, before.month, before.today), (3, 0, 0));
-        assert_eq!(after.draws_left(3), 1);
-        assert_eq!(after.draws_left(1), 0);
+        assert_eq!(after.draws_left(Allowance::Campaign(3)), 1);
+        assert_eq!(after.draws_left(Allowance::Campaign(1)), 0);
+    }
+
+    /// Draws one at a time until refused: how many went through.
+    fn draws_until_refused(mut counts: UserCounts, limits: &Limits) -> (i64, UserCounts) {
+        let mut made = 0;
+        while counts.refusal(limits).is_none() {
+            counts = counts.with_draw(limits.allowance);
+            made += 1;
+        }
+        (made, counts)
+    }
+
+    /// The next day, in the counts' terms: today's draws start again at 0.
+    fn next_day(counts: UserCounts) -> UserCounts {
+        UserCounts { today: 0, ..counts }
+    }
+
+    #[test]
+    fn a_daily_allowance_comes_back_each_day_and_is_used_before_grants() {
+        let daily = Limits {
+            allowance: Allowance::Daily { per_day: 5 },
+            total: None,
+            per_day: None,
+            per_month: None,
+        };
+        let start = counts(0, 0, 0, 2);
+        assert_eq!(start.draws_left(daily.allowance), 7);
+        // Five free draws use no grant; the sixth and seventh use both.
+        let mut day = start;
+        for _ in 0..5 {
+            day = day.with_draw(daily.allowance);
+        }
+        assert_eq!((day.granted_used, day.draws_left(daily.allowance)), (0, 2));
+        let (made, day_one) = draws_until_refused(day, &daily);
+        assert_eq!((made, day_one.granted_used), (2, 2));
+        assert_eq!(day_one.refusal(&daily), Some(Refusal::NoDrawsLeft));
+        // The next day holds five free draws again, not carried over, no grants.
+        let (made, day_two) = draws_until_refused(next_day(day_one), &daily);
+        assert_eq!((made, day_two.total, day_two.granted_used), (5, 12, 2));
+        // A day with free draws unused leaves the grants for later.
+        let quiet = next_day(counts(3, 3, 1, 4));
+        assert_eq!(quiet.draws_left(daily.allowance), 9);
+    }
+
+    #[test]
+    fn a_daily_cap_still_stops_granted_draws_under_a_daily_allowance() {
+        let capped = Limits {
+            allowance: Allowance::Daily { per_day: 2 },
+            total: None,
+            per_day: Some(3),
+            per_month: None,
+        };
+        let (made, after) = draws_until_refused(counts(0, 0, 0, 5), &capped);
+        assert_eq!((made, after.granted_used), (3, 1));
+        assert_eq!(after.refusal(&capped), Some(Refusal::DailyCap));
+    }
+
+    #[test]
+    fn a_campaign_allowance_counts_the_grants_it_uses_too() {
+        let limits = Limits {
+            allowance: Allowance::Campaign(2),
+            total: None,
+            per_day: None,
+            per_month: None,
+        };
+        let (made, after) = draws_until_refused(counts(0, 0, 0, 3), &limits);
+        assert_eq!((made, after.granted_used), (5, 3));
+        assert_eq!(after.check(), Ok(()));
+    }
+
+    #[test]
+    fn more_grants_used_than_granted_is_refused() {
+        let bad = UserCounts {
+            granted_used: 3,
+            ..counts(5, 5, 5, 2)
+        };
+        assert!(bad.check().unwrap_err().contains("3 granted draws used"));
     }
 }

@@ -554,7 +554,7 @@ impl Drawn {
 /// The caps and allowance a draw of `campaign` is debited against.
 fn limits(campaign: &Campaign) -> Limits {
     Limits {
-        allowance: i64::from(campaign.allowance),
+        allowance: campaign.allowance,
         total: campaign.quota.total.map(i64::from),
         per_day: campaign.quota.per_day.map(i64::from),
         per_month: campaign.quota.per_month.map(i64::from),

@@ -665,7 +665,7 @@ impl Engine {
             campaign: id.to_string(),
             user: user.to_string(),
             draws_made: c.total,
-            draws_left: c.draws_left(i64::from(campaign.allowance)),
+            draws_left: c.draws_left(campaign.allowance),
             made_today: today,
             made_this_month: this_month,
             left_today: quota.per_day.map(|cap| (i64::from(cap) - today).max(0)),

@@ -10,7 +10,8 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use tombola_grammar::{Env, EvalError, Runtime, Slot, Val, Value};
 use tombola_ir::{
-    self as ir, AwardIx, Campaign, ChainKind, EntryIx, LockPeriod, NodeKind, RuleOutcome, Target,
+    self as ir, Allowance, AwardIx, Campaign, ChainKind, EntryIx, LockPeriod, NodeKind,
+    RuleOutcome, Target,
 };
 
 use crate::counts::UserCounts;
@@ -34,7 +35,7 @@ impl<'a> DrawInput<'a> {
     /// In a draw (`drawing`) they include its own debit: the draw reads the
     /// counts before itself, and the draws left after it.
     pub fn new(
-        allowance: u32,
+        allowance: Allowance,
         user: &'a str,
         counts: UserCounts,
         drawing: bool,
@@ -48,7 +49,7 @@ impl<'a> DrawInput<'a> {
             } else {
                 counts
             },
-            draws_left: counts.draws_left(i64::from(allowance)),
+            draws_left: counts.draws_left(allowance),
             credits,
             attributes,
         }

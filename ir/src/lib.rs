@@ -109,7 +109,7 @@ pub struct Campaign {
     pub description: Option<String>,
     pub initial_state: State,
     pub window: Window,
-    pub allowance: u32,
+    pub allowance: Allowance,
     pub quota: Quota,
     pub inputs: Inputs,
     pub delivery: Option<Delivery>,
@@ -190,6 +190,33 @@ fn zone_name<S: serde::Serializer>(zone: &Tz, serializer: S) -> Result<S::Ok, S:
 impl Window {
     pub fn contains(&self, at: DateTime<Utc>) -> bool {
         at >= self.from && self.until.is_none_or(|until| at < until)
+    }
+}
+
+/// The free draws every user holds; draws granted (SKUs, rebates, awards)
+/// come on top.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Allowance {
+    /// Free draws for the whole campaign.
+    Campaign(u32),
+    /// Free draws each day in the campaign's zone, not carried over, used
+    /// before granted draws.
+    Daily { per_day: u32 },
+}
+
+impl std::fmt::Display for Allowance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Allowance::Campaign(free) => write!(f, "{free} draws"),
+            Allowance::Daily { per_day } => write!(f, "{per_day} draws a day"),
+        }
+    }
+}
+
+impl Default for Allowance {
+    fn default() -> Self {
+        Allowance::Campaign(0)
     }
 }
 

@@ -16,7 +16,7 @@ use tombola_engine::{
     UserCounts,
 };
 use tombola_grammar::Value;
-use tombola_ir::Campaign;
+use tombola_ir::{Allowance, Campaign};
 
 mod names;
 
@@ -81,34 +81,49 @@ pub(crate) struct DrawsMade {
     #[serde(default)]
     pub(crate) today: u32,
     /// Draws left; more than the allowance leaves means draws granted beyond it.
-    /// Without it, what the allowance leaves after `total`.
+    /// Without it, what the allowance leaves after `total` (after `today`, for
+    /// a daily allowance).
     pub(crate) left: Option<u32>,
 }
 
 impl DrawsMade {
     /// The counts to import, given the campaign's allowance.
-    fn counts(&self, allowance: u32) -> Result<UserCounts, String> {
+    fn counts(&self, allowance: Allowance) -> Result<UserCounts, String> {
         let today = i64::from(self.today);
         let month = self.month.map_or(today, i64::from);
         let total = self.total.map_or(month, i64::from);
-        let allowance = i64::from(allowance);
-        let granted = match self.left {
-            None => 0,
-            Some(left) => {
-                let from_allowance = (allowance - total).max(0);
-                if i64::from(left) < from_allowance {
-                    return Err(format!(
-                        "`left: {left}` is fewer than the allowance of {allowance} leaves after {total} draws ({from_allowance}); draws left can only be raised by grants"
-                    ));
-                }
-                i64::from(left) + total - allowance
-            }
-        };
-        Ok(UserCounts {
+        let made = UserCounts {
             total,
             month,
             today,
+            ..UserCounts::default()
+        };
+        // The draws made past a campaign's allowance used grants; a daily
+        // allowance's earlier days are not known, so none of theirs.
+        let past_free = match allowance {
+            Allowance::Campaign(free) => (total - i64::from(free)).max(0),
+            Allowance::Daily { .. } => 0,
+        };
+        let free_left = made.free_left(allowance);
+        let granted = match self.left {
+            None => 0,
+            Some(left) => {
+                if i64::from(left) < free_left {
+                    let after = match allowance {
+                        Allowance::Campaign(_) => format!("{total} draws"),
+                        Allowance::Daily { .. } => format!("{today} draws today"),
+                    };
+                    return Err(format!(
+                        "`left: {left}` is fewer than the allowance of {allowance} leaves after {after} ({free_left}); draws left can only be raised by grants"
+                    ));
+                }
+                i64::from(left) - free_left + past_free
+            }
+        };
+        Ok(UserCounts {
             granted,
+            granted_used: past_free.min(granted),
+            ..made
         })
     }
 }

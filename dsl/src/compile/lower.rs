@@ -4,7 +4,7 @@
 //! to one, the initial state, and the sections as checked.
 
 use super::pool::Pool;
-use crate::model::{CampaignFile, InitialState};
+use crate::model::{Allowance, CampaignFile, InitialState};
 use tombola_ir as ir;
 use tombola_ir::draw_table::DrawTable;
 
@@ -39,7 +39,11 @@ pub(super) fn campaign(f: &CampaignFile, checked: Checked<'_>) -> Option<ir::Cam
             Some(InitialState::Draft) | None => ir::State::Draft,
         },
         window: checked.window?,
-        allowance: f.allowance.as_ref().map_or(0, |a| a.value),
+        allowance: match f.allowance.as_ref().map(|a| a.value) {
+            Some(Allowance::PerDay(per_day)) => ir::Allowance::Daily { per_day },
+            Some(Allowance::Campaign(n)) => ir::Allowance::Campaign(n),
+            None => ir::Allowance::default(),
+        },
         quota: checked.quota,
         inputs: checked.inputs,
         delivery: checked.delivery,

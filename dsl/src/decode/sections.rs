@@ -39,9 +39,7 @@ impl Decoder<'_> {
             )
         });
         let window = m.required(self, "window").and_then(|n| self.window(n));
-        let allowance = m
-            .take("allowance")
-            .and_then(|n| self.uint(n, "`allowance`"));
+        let allowance = m.take("allowance").and_then(|n| self.allowance(n));
         let quota = m.take("quota").and_then(|n| self.quota(n));
         let inputs = m.take("inputs").and_then(|n| {
             let inputs = self.inputs(n);
@@ -162,6 +160,35 @@ impl Decoder<'_> {
             },
             node.span,
         ))
+    }
+
+    fn allowance(&mut self, node: &Node) -> Option<Sp<Allowance>> {
+        match node.kind {
+            Kind::Int(_) => {
+                let n = self.uint::<u32>(node, "`allowance`")?;
+                Some(Sp::new(Allowance::Campaign(n.value), node.span))
+            }
+            Kind::Map(_) => {
+                let mut m = self.map(node, "`allowance`")?;
+                let per_day = m.required(self, "per_day");
+                m.finish(self);
+                let per_day = per_day?;
+                let n = self.uint::<u32>(per_day, "`allowance.per_day`")?;
+                if n.value == 0 {
+                    self.invalid(
+                        per_day,
+                        "`allowance.per_day` must be at least 1".into(),
+                        Some("for no free draws, leave `allowance` out".into()),
+                    );
+                    return None;
+                }
+                Some(Sp::new(Allowance::PerDay(n.value), node.span))
+            }
+            _ => {
+                self.wrong_type(node, "a whole number or `{ per_day: N }`", "`allowance`");
+                None
+            }
+        }
     }
 
     fn quota(&mut self, node: &Node) -> Option<Sp<Quota>> {

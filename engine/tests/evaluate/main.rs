@@ -87,6 +87,7 @@ fn made(today: i64, month: i64, total: i64) -> UserCounts {
         month,
         total,
         granted: 0,
+        granted_used: 0,
     }
 }
 

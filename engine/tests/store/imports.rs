@@ -21,6 +21,7 @@ async fn imported_draw_counts_feed_the_caps_and_the_standing(name: &str, store: 
         month: 4,
         today: 2,
         granted: 5,
+        granted_used: 0,
     };
     engine
         .import_draw_counts("t", "ann", counts, at(NOW))
@@ -71,6 +72,7 @@ async fn imported_draw_counts_feed_the_caps_and_the_standing(name: &str, store: 
                 month: 4,
                 today: 0,
                 granted: 0,
+                granted_used: 0,
             },
             "in all",
         ),
@@ -80,6 +82,7 @@ async fn imported_draw_counts_feed_the_caps_and_the_standing(name: &str, store: 
                 month: 1,
                 today: 2,
                 granted: 0,
+                granted_used: 0,
             },
             "this month",
         ),
@@ -89,8 +92,19 @@ async fn imported_draw_counts_feed_the_caps_and_the_standing(name: &str, store: 
                 month: 0,
                 today: 0,
                 granted: -1,
+                granted_used: 0,
             },
             "`granted`",
+        ),
+        (
+            UserCounts {
+                total: 4,
+                month: 4,
+                today: 4,
+                granted: 1,
+                granted_used: 2,
+            },
+            "2 granted draws used",
         ),
     ] {
         let refused = engine.import_draw_counts("t", "bob", bad, at(NOW)).await;

@@ -7,6 +7,7 @@ mod batches;
 mod chain;
 mod coupons;
 mod credits;
+mod daily_allowance;
 mod deploys;
 mod draws;
 mod first_form;

@@ -93,12 +93,7 @@ impl Counts for MemoryTx {
         if let Some(refusal) = standing.refusal(limits) {
             return Ok(Err(refusal));
         }
-        let counts = UserCounts {
-            total: standing.total + 1,
-            month: standing.month + 1,
-            today: standing.today + 1,
-            granted: standing.granted,
-        };
+        let counts = standing.with_draw(limits.allowance);
         self.set_row(key, counted, counts);
         Ok(Ok(counts))
     }

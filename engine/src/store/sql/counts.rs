@@ -5,21 +5,29 @@ use super::{Arg, SqlTx};
 use crate::counts::{Limits, Refusal, UserCounts};
 use crate::period::Periods;
 use crate::store::{Counts, Stored};
+use tombola_ir::Allowance;
 
 /// What a debit does to a user's row that exists, and what it answers: `$1`
 /// campaign, `$2` user, `$3` and `$4` the day's and month's keys, `$5` the
-/// allowance, `$6`–`$8` the caps (total, per day, per month; null if none).
+/// campaign's allowance and `$9` the daily one (one of them null),
+/// `$6`–`$8` the caps (total, per day, per month; null if none). A draw past
+/// the free ones uses a granted draw, as [`UserCounts::with_draw`] says.
 /// Both debits — alone, and with a request's claim — end with it.
 macro_rules! debit_existing {
     () => {
         "ON CONFLICT (campaign_id, user_id) DO UPDATE SET made = user_counters.made + 1, \
          day_count = CASE WHEN user_counters.day_key = $3 THEN user_counters.day_count + 1 ELSE 1 END, day_key = $3, \
-         month_count = CASE WHEN user_counters.month_key = $4 THEN user_counters.month_count + 1 ELSE 1 END, month_key = $4 \
-         WHERE user_counters.made < $5 + user_counters.granted \
+         month_count = CASE WHEN user_counters.month_key = $4 THEN user_counters.month_count + 1 ELSE 1 END, month_key = $4, \
+         granted_used = user_counters.granted_used + CASE \
+         WHEN $9 IS NULL THEN CASE WHEN user_counters.made >= $5 THEN 1 ELSE 0 END \
+         WHEN user_counters.day_key = $3 AND user_counters.day_count >= $9 THEN 1 ELSE 0 END \
+         WHERE CASE WHEN $9 IS NULL THEN user_counters.made < $5 + user_counters.granted \
+         ELSE user_counters.day_key <> $3 OR user_counters.day_count < $9 \
+         OR user_counters.granted_used < user_counters.granted END \
          AND ($6 IS NULL OR user_counters.made < $6) \
          AND ($7 IS NULL OR user_counters.day_key <> $3 OR user_counters.day_count < $7) \
          AND ($8 IS NULL OR user_counters.month_key <> $4 OR user_counters.month_count < $8) \
-         RETURNING made AS total, month_count AS month, day_count AS today, granted"
+         RETURNING made AS total, month_count AS month, day_count AS today, granted, granted_used"
     };
 }
 pub(super) use debit_existing;
@@ -27,7 +35,7 @@ pub(super) use debit_existing;
 /// A user's counts as they stand on the day `$3` and in the month `$4`.
 macro_rules! standing {
     () => {
-        "made AS total, granted, \
+        "made AS total, granted, granted_used, \
          CASE WHEN day_key = $3 THEN day_count ELSE 0 END AS today, \
          CASE WHEN month_key = $4 THEN month_count ELSE 0 END AS month"
     };
@@ -39,16 +47,21 @@ pub(super) fn debit_args<'a>(
     user: &'a str,
     limits: &Limits,
     periods: &'a Periods,
-) -> [Arg<'a>; 8] {
+) -> [Arg<'a>; 9] {
+    let (campaign_free, daily_free) = match limits.allowance {
+        Allowance::Campaign(free) => (Some(i64::from(free)), None),
+        Allowance::Daily { per_day } => (None, Some(i64::from(per_day))),
+    };
     [
         Arg::Text(campaign),
         Arg::Text(user),
         Arg::Text(&periods.day),
         Arg::Text(&periods.month),
-        Arg::Int(limits.allowance),
+        Arg::opt_int(campaign_free),
         Arg::opt_int(limits.total),
         Arg::opt_int(limits.per_day),
         Arg::opt_int(limits.per_month),
+        Arg::opt_int(daily_free),
     ]
 }
 
@@ -125,9 +138,10 @@ impl Counts for SqlTx {
         counts: &UserCounts,
     ) -> Stored<()> {
         self.execute(
-            "INSERT INTO user_counters (campaign_id, user_id, made, granted, day_key, day_count, month_key, month_count) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+            "INSERT INTO user_counters (campaign_id, user_id, made, granted, day_key, day_count, month_key, month_count, granted_used) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
              ON CONFLICT (campaign_id, user_id) DO UPDATE SET made = excluded.made, granted = excluded.granted, \
+             granted_used = excluded.granted_used, \
              day_key = excluded.day_key, day_count = excluded.day_count, \
              month_key = excluded.month_key, month_count = excluded.month_count",
             &[
@@ -139,6 +153,7 @@ impl Counts for SqlTx {
                 Arg::Int(counts.today),
                 Arg::Text(&periods.month),
                 Arg::Int(counts.month),
+                Arg::Int(counts.granted_used),
             ],
         )
         .await?;

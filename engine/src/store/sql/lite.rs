@@ -544,7 +544,10 @@ from_lite! {
         id: "id", name: "name", sha256: "sha256", created_at: "created_at",
         revoked_at: "revoked_at",
     }
-    UserCounts { total: "total", month: "month", today: "today", granted: "granted" }
+    UserCounts {
+        total: "total", month: "month", today: "today", granted: "granted",
+        granted_used: "granted_used",
+    }
 }
 
 /// Tuples read by position, as sqlx reads them.

@@ -12,7 +12,7 @@ const CLAIM: &str = "INSERT INTO requests (scope, request_id, body_hash, respons
 
 /// The claim and, in the same round trip, the row of the campaign the request
 /// runs in and the draw's debit if the campaign is open at the version the
-/// debit was made for (`$12`; null: no debit), each kept for the draw's own
+/// debit was made for (`$13`; null: no debit), each kept for the draw's own
 /// read and debit: how many rows the claim inserted.
 async fn claim_reading_campaign(
     tx: &mut PgTx,
@@ -27,6 +27,7 @@ async fn claim_reading_campaign(
         Option<i64>,
         Option<i64>,
         Option<i64>,
+        Option<i64>,
     );
     let (scope, request_id, body_hash) = (key.scope, key.id, key.body_hash);
     let mut args: Vec<Arg<'_>> = match key.debit {
@@ -34,7 +35,7 @@ async fn claim_reading_campaign(
         None => {
             let mut none = vec![Arg::NullText; 4];
             none[0] = Arg::Text(campaign);
-            none.extend([Arg::NullInt; 4]);
+            none.extend([Arg::NullInt; 5]);
             none
         }
     };
@@ -47,21 +48,21 @@ async fn claim_reading_campaign(
     let read: Read = bind_all!(
         sqlx::query_as(concat!(
             "WITH claimed AS (INSERT INTO requests (scope, request_id, body_hash, response, created_at) \
-             VALUES ($9, $10, $11, '', 0) ON CONFLICT (scope, request_id) DO NOTHING RETURNING 1), \
+             VALUES ($10, $11, $12, '', 0) ON CONFLICT (scope, request_id) DO NOTHING RETURNING 1), \
              ahead AS (SELECT state, current_version FROM campaigns WHERE id = $1), \
              debited AS (INSERT INTO user_counters (campaign_id, user_id, made, day_key, day_count, month_key, month_count) \
              SELECT $1, $2, 1, $3, 1, $4, 1 FROM ahead \
-             WHERE ahead.state = 'open' AND ahead.current_version = $12 AND EXISTS (SELECT 1 FROM claimed) ",
+             WHERE ahead.state = 'open' AND ahead.current_version = $13 AND EXISTS (SELECT 1 FROM claimed) ",
             debit_existing!(),
             ") SELECT (SELECT COUNT(*) FROM claimed) AS claimed, ahead.state, ahead.current_version, \
-             debited.total, debited.month, debited.today, debited.granted \
+             debited.total, debited.month, debited.today, debited.granted, debited.granted_used \
              FROM (SELECT 1) AS one LEFT JOIN ahead ON true LEFT JOIN debited ON true"
         )),
         &args
     )
     .fetch_one(tx.conn().await?)
     .await?;
-    let (claimed, state, version, total, month, today, granted) = read;
+    let (claimed, state, version, total, month, today, granted, granted_used) = read;
     let row = match (state, version) {
         (Some(state), Some(version)) => Some(CampaignRow {
             state: state.parse()?,
@@ -76,13 +77,16 @@ async fn claim_reading_campaign(
             .as_ref()
             .is_some_and(|r| r.state == CampaignState::Open && r.version == d.version)
     {
-        let counts = match (total, month, today, granted) {
-            (Some(total), Some(month), Some(today), Some(granted)) => Some(UserCounts {
-                total,
-                month,
-                today,
-                granted,
-            }),
+        let counts = match (total, month, today, granted, granted_used) {
+            (Some(total), Some(month), Some(today), Some(granted), Some(granted_used)) => {
+                Some(UserCounts {
+                    total,
+                    month,
+                    today,
+                    granted,
+                    granted_used,
+                })
+            }
             _ => None,
         };
         tx.keep_debit(DebitedAhead {
