@@ -92,3 +92,31 @@ fn git_compares_a_file_with_a_revision() {
     assert_eq!(missing.status.code(), Some(2));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn a_change_to_a_daily_allowance_says_per_day() {
+    let dir = super::scratch("diff-daily-allowance");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let showcase = std::fs::read_to_string(root.join("campaigns/showcase.yaml")).unwrap();
+    let daily = dir.join("daily.yaml");
+    std::fs::write(
+        &daily,
+        showcase.replacen("allowance: 3", "allowance: { per_day: 5 }", 1),
+    )
+    .unwrap();
+    let output = tombola(&[
+        "diff",
+        "campaigns/showcase.yaml",
+        daily.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let diff: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let changes = diff["changes"].as_array().unwrap();
+    assert!(
+        changes
+            .iter()
+            .any(|c| c["what"] == "allowance: 5 draws a day (was 3 draws)"),
+        "{diff}"
+    );
+}
