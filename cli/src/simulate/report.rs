@@ -357,6 +357,12 @@ fn never_issued(
         );
         return (WarningKind::CannotWin, reason);
     }
+    by_rules_or_chance(campaign, tally, ix)
+}
+
+/// Why an award with codes that no tree turned away was never issued: the
+/// rules that alone give it never applied, or its rate never came up.
+fn by_rules_or_chance(campaign: &Campaign, tally: &Tally, ix: usize) -> (WarningKind, String) {
     let rules = rules_giving(campaign, ix);
     let in_pool = campaign.pool.iter().find(|e| e.award as usize == ix);
     if let (None, false) = (in_pool, rules.is_empty()) {
@@ -436,82 +442,91 @@ fn rule_text(campaign: &Campaign, rule: usize) -> String {
 
 /// The HTML report's charts, each point a band across the runs.
 fn charts(campaign: &Campaign, tally: &Tally) -> Vec<Chart> {
-    let band = |value: &dyn Fn(&DayReport) -> f64, day: usize| {
-        let values: Vec<f64> = tally
-            .runs
-            .iter()
-            .filter_map(|run| run.get(day))
-            .map(value)
-            .collect();
-        Band::of(&values)
+    let chart = |title: &str, unit: &str, first_day, series| Chart {
+        title: title.into(),
+        unit: unit.into(),
+        first_day,
+        series,
     };
-    let days = tally.days as usize;
-    let issued = campaign
-        .awards
-        .iter()
-        .map(|award| Series {
-            name: award.id.clone(),
-            points: (0..days)
-                .map(|d| band(&|r| r.issued.get(&award.id).copied().unwrap_or(0) as f64, d))
-                .collect(),
+    vec![
+        chart(
+            "Awards issued per day",
+            "awards",
+            1,
+            issued_series(campaign, tally),
+        ),
+        chart(
+            "Stock left (burn-down)",
+            "units left",
+            0,
+            stock_series(tally),
+        ),
+        chart(
+            "Users per tier (end of each day)",
+            "users",
+            1,
+            tier_series(tally),
+        ),
+    ]
+}
+
+/// One series: `value` of each day of every run, as a band a day.
+fn series(tally: &Tally, name: String, value: &dyn Fn(&DayReport) -> f64) -> Series {
+    let points = (0..tally.days as usize)
+        .map(|day| {
+            let values: Vec<f64> = tally
+                .runs
+                .iter()
+                .filter_map(|run| run.get(day))
+                .map(value)
+                .collect();
+            Band::of(&values)
         })
         .collect();
-    // Day 0 is the stock the file declares, before anything is drawn.
-    let stock =
-        tally
-            .declared_stock
-            .iter()
-            .map(|(award, &declared)| Series {
-                name: award.clone(),
-                points: std::iter::once(Band::of(&[declared as f64]))
-                    .chain((0..days).map(|d| {
-                        band(&|r| r.stock_left.get(award).copied().unwrap_or(0) as f64, d)
-                    }))
-                    .collect(),
-            })
-            .collect();
+    Series { name, points }
+}
+
+fn issued_series(campaign: &Campaign, tally: &Tally) -> Vec<Series> {
+    campaign
+        .awards
+        .iter()
+        .map(|award| {
+            let issued = |r: &DayReport| r.issued.get(&award.id).copied().unwrap_or(0) as f64;
+            series(tally, award.id.clone(), &issued)
+        })
+        .collect()
+}
+
+/// Day 0 is the stock the file declares, before anything is drawn.
+fn stock_series(tally: &Tally) -> Vec<Series> {
+    tally
+        .declared_stock
+        .iter()
+        .map(|(award, &declared)| {
+            let left = |r: &DayReport| r.stock_left.get(award).copied().unwrap_or(0) as f64;
+            let mut line = series(tally, award.clone(), &left);
+            line.points.insert(0, Band::of(&[declared as f64]));
+            line
+        })
+        .collect()
+}
+
+/// A tier that emptied stays on the chart at zero rather than ending mid-air.
+fn tier_series(tally: &Tally) -> Vec<Series> {
     let mut labels: Vec<String> = Vec::new();
     for count in tally.runs.iter().flatten().flat_map(|d| &d.tiers) {
         if !labels.contains(&count.label()) {
             labels.push(count.label());
         }
     }
-    // A tier that emptied stays on the chart at zero rather than ending mid-air.
-    let tiers = labels
+    labels
         .iter()
-        .map(|label| Series {
-            name: label.clone(),
-            points: (0..days)
-                .map(|d| {
-                    let users = |r: &DayReport| {
-                        r.tiers
-                            .iter()
-                            .find(|t| &t.label() == label)
-                            .map_or(0.0, |t| t.users as f64)
-                    };
-                    band(&users, d)
-                })
-                .collect(),
+        .map(|label| {
+            let users = |r: &DayReport| {
+                let tier = r.tiers.iter().find(|t| &t.label() == label);
+                tier.map_or(0.0, |t| t.users as f64)
+            };
+            series(tally, label.clone(), &users)
         })
-        .collect();
-    vec![
-        Chart {
-            title: "Awards issued per day".into(),
-            unit: "awards".into(),
-            first_day: 1,
-            series: issued,
-        },
-        Chart {
-            title: "Stock left (burn-down)".into(),
-            unit: "units left".into(),
-            first_day: 0,
-            series: stock,
-        },
-        Chart {
-            title: "Users per tier (end of each day)".into(),
-            unit: "users".into(),
-            first_day: 1,
-            series: tiers,
-        },
-    ]
+        .collect()
 }

@@ -52,17 +52,7 @@ pub(crate) fn human(report: &Report) -> String {
             standing.join(", ")
         );
     }
-    for warning in &report.warnings {
-        let what = match warning.kind {
-            WarningKind::CannotWin => "cannot be won",
-            WarningKind::NeverCameUp => "never came up",
-        };
-        let _ = writeln!(
-            out,
-            "  warning: `{}` {what}: {}",
-            warning.award, warning.reason
-        );
-    }
+    warnings(&mut out, report);
     let _ = writeln!(out, "  digest: {}", report.digest);
     out
 }
@@ -146,6 +136,20 @@ fn cost(out: &mut String, report: &Report) {
         let _ = writeln!(
             out,
             "    caps and allowance refused {refused} draws, which cost nothing and are in no figure per draw"
+        );
+    }
+}
+
+fn warnings(out: &mut String, report: &Report) {
+    for warning in &report.warnings {
+        let what = match warning.kind {
+            WarningKind::CannotWin => "cannot be won",
+            WarningKind::NeverCameUp => "never came up",
+        };
+        let _ = writeln!(
+            out,
+            "  warning: `{}` {what}: {}",
+            warning.award, warning.reason
         );
     }
 }
