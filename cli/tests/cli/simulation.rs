@@ -320,37 +320,37 @@ fn a_bad_profile_says_what_is_wrong_and_where() {
         (
             "share: 0.3",
             "share: 0.2",
-            ":5:5: segments: the shares sum to 0.9; they must sum to 1 (`name: regular` is the first)",
+            ":6:5: segments: the shares sum to 0.9; they must sum to 1 (`name: regular` is the first)",
         ),
         (
             "{ vip: true }",
             "{ vipp: true }",
-            ":8:5: segment `vip`: `attributes`: `vipp` is not a declared attribute; the declared ones are `vip`",
+            ":9:5: segment `vip`: `attributes`: `vipp` is not a declared attribute; the declared ones are `vip`",
         ),
         (
             "{ vip: true }",
             "{ vip: 3 }",
-            ":8:5: segment `vip`: `attributes`: attribute `vip` must be bool",
+            ":9:5: segment `vip`: `attributes`: attribute `vip` must be bool",
         ),
         (
             "- name: regular",
             "- name: regular\n    sign_in: 2",
-            ":5:5: segment `regular`: `sign_in` is a probability between 0 and 1",
+            ":6:5: segment `regular`: `sign_in` is a probability between 0 and 1",
         ),
         (
             "draws_per_day: 5",
             "draws_per_day: { poisson: -1 }",
-            ":8:5: segment `vip`: `draws_per_day` `poisson: -1`: the mean is between 0 and 100",
+            ":9:5: segment `vip`: `draws_per_day` `poisson: -1`: the mean is between 0 and 100",
         ),
         (
             "draws_per_day: 5",
             "draws_per_day: { normal: 3 }",
-            ":11:20: `draws_per_day` is a number of draws (`3`), `{ poisson: MEAN }` or `{ uniform: [MIN, MAX] }`",
+            ":12:20: `draws_per_day` is a number of draws (`3`), `{ poisson: MEAN }` or `{ uniform: [MIN, MAX] }`",
         ),
         (
             "draws_per_day: 5",
             "draws_per_day: 5\n    exchange: draw_9",
-            ":8:5: segment `vip`: `exchange` draw_9: the campaign declares no such SKU (it declares: none)",
+            ":9:5: segment `vip`: `exchange` draw_9: the campaign declares no such SKU (it declares: none)",
         ),
         (
             "days: 10",
