@@ -403,6 +403,12 @@ impl<'a> Simulation<'a> {
         if pick == answer.award {
             return;
         }
+        self.routed_away(answer, pick, issued - cost(pick));
+    }
+
+    /// A pick a tree sent elsewhere: the step that did, and the cost it moved (`gap`).
+    fn routed_away(&mut self, answer: &SimulatedDraw, pick: u32, gap: Decimal) {
+        let campaign = self.campaign;
         let router = answer.steps.iter().find_map(|s| match (s.kind, s.outcome) {
             (
                 StepKind::Node { tree, node },
@@ -421,7 +427,7 @@ impl<'a> Simulation<'a> {
             StepOutcome::Exhausted => "stock",
             _ => "tree conditions",
         };
-        *self.tally.cost_causes.entry(cause).or_default() += issued - cost(pick);
+        *self.tally.cost_causes.entry(cause).or_default() += gap;
         let tree = &campaign.trees[tree as usize];
         let at = StepAt::Node {
             tree: tree.id.clone(),
