@@ -126,9 +126,11 @@ pub(crate) struct Change {
 pub(crate) struct Diff {
     pub(crate) campaign: String,
     pub(crate) changes: Vec<Change>,
-    /// Expected credits per draw from the pool, before and after (`None` when an
-    /// amount depends on the user).
+    /// Expected credits per draw from the pool's rates, before and after (`None`
+    /// when an amount depends on the user); not what draws observe, which
+    /// `tombola simulate` reports.
     pub(crate) credits_per_draw: (Option<String>, Option<String>),
+    /// Expected cost per draw from the pool's rates, before and after.
     pub(crate) cost_per_draw: (String, String),
 }
 
@@ -159,7 +161,7 @@ fn mean_amount(program: &tombola_grammar::Program) -> Option<Decimal> {
 }
 
 /// Expected credits and cost of one draw from the pool, by its rates.
-fn expectations(campaign: &Campaign) -> (Option<Decimal>, Decimal) {
+pub(crate) fn expectations(campaign: &Campaign) -> (Option<Decimal>, Decimal) {
     let mut credits = Some(Decimal::ZERO);
     let mut cost = Decimal::ZERO;
     for entry in &campaign.pool {
@@ -565,7 +567,8 @@ pub(crate) fn markdown(diff: &Diff) -> String {
     let credits = |c: &Option<String>| c.clone().unwrap_or_else(|| "depends on the user".into());
     let _ = write!(
         out,
-        "\n| per draw | before | after |\n|---|---|---|\n| expected credits | {} | {} |\n| expected cost | {old_cost} | {new_cost} |\n",
+        "\n| per draw, from the rates | before | after |\n|---|---|---|\n| expected credits | {} | {} |\n| expected cost | {old_cost} | {new_cost} |\n\n\
+         Expected from the pool's rates alone; `tombola simulate` shows what draws observe under the caps, stock, locks and tiers.\n",
         credits(old_credits),
         credits(new_credits)
     );

@@ -59,6 +59,37 @@ fn print_human(name: &str, source: &str, report: &Report, color: bool) {
     }
 }
 
+/// A YAML file the commands read besides campaigns (a scenario file, a
+/// simulation profile), decoded into `T`, with its text. A file that does not
+/// decode is an error at `file:line:col`, as `check` points into campaigns.
+pub(crate) fn decoded<T: serde::de::DeserializeOwned>(path: &Path) -> Result<(String, T)> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {name}"))?;
+    match serde_saphyr::from_str(&text) {
+        Ok(value) => Ok((text, value)),
+        Err(error) => {
+            let message = error.without_snippet().to_string();
+            // serde-saphyr ends its message with "at line X column Y"; the position leads instead.
+            let message = message.split(" at line ").next().unwrap_or(&message).trim();
+            match error.location() {
+                Some(spot) => anyhow::bail!("{}: {message}", position(&name, &spot)),
+                None => anyhow::bail!("{name}: {message}"),
+            }
+        }
+    }
+}
+
+/// `file:line:col`, where the diagnostics of every command point.
+pub(crate) fn position(name: &str, spot: &serde_saphyr::Location) -> String {
+    format!("{name}:{}:{}", spot.line(), spot.column())
+}
+
+/// The text of 1-based line `line`, or nothing past the end.
+pub(crate) fn line_of(text: &str, line: u64) -> &str {
+    let ix = usize::try_from(line.saturating_sub(1)).unwrap_or(usize::MAX);
+    text.lines().nth(ix).unwrap_or("").trim()
+}
+
 /// A scenario file: `*.test.yaml` or `*.test.yml`.
 pub(crate) fn is_scenario(path: &Path) -> bool {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
@@ -82,10 +113,16 @@ pub(crate) fn is_yaml(path: &Path) -> bool {
     )
 }
 
-/// A campaign file: YAML that is not a scenario file, which sits beside the
-/// campaigns it tests.
+/// A simulation profile: `*.profile.yaml` or `*.profile.yml`.
+pub(crate) fn is_profile(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    name.ends_with(".profile.yaml") || name.ends_with(".profile.yml")
+}
+
+/// A campaign file: YAML that is neither a scenario file nor a simulation
+/// profile, which sit beside the campaigns they test.
 pub(crate) fn is_campaign(path: &Path) -> bool {
-    is_yaml(path) && !is_scenario(path)
+    is_yaml(path) && !is_scenario(path) && !is_profile(path)
 }
 
 /// The files named by `paths`: files as given, whatever their name, and the

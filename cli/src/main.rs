@@ -81,10 +81,13 @@ enum Command {
         #[arg(long, conflicts_with = "template")]
         list: bool,
     },
-    /// Print the JSON Schema of campaign files (or, with --scenario, of scenario files).
+    /// Print the JSON Schema of campaign files (or, with --scenario or --profile, of
+    /// scenario files or simulation profiles).
     Schema {
-        #[arg(long)]
+        #[arg(long, conflicts_with = "profile")]
         scenario: bool,
+        #[arg(long)]
+        profile: bool,
     },
     /// Run scenario files (`*.test.yaml`) against the real engine; exit 1 on any failure.
     Test {
@@ -123,7 +126,7 @@ enum Command {
     Simulate {
         file: PathBuf,
         #[command(flatten)]
-        profile: simulate::Profile,
+        flags: simulate::Flags,
         #[arg(long, value_enum, default_value_t = SimulateFormat::Human)]
         format: SimulateFormat,
         /// Also write a self-contained HTML report with charts.
@@ -253,7 +256,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Some(template) if !list => new::new(&template, file.as_deref()),
             _ => Ok(new::list()),
         },
-        Command::Schema { scenario } => schema::schema(scenario),
+        Command::Schema { scenario, profile } => schema::schema(scenario, profile),
         Command::Test {
             paths,
             format,
@@ -279,10 +282,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Simulate {
             file,
-            profile,
+            flags,
             format,
             html,
-        } => simulate::command(&file, &profile, format, html.as_deref()),
+        } => simulate::command(&file, &flags, format, html.as_deref()),
         Command::Diff {
             old,
             new,

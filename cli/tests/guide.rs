@@ -32,5 +32,5 @@ fn every_file_the_guide_shows_is_the_file_its_commands_read() {
         );
         shown += 1;
     }
-    assert_eq!(shown, 2);
+    assert_eq!(shown, 3);
 }

@@ -279,7 +279,7 @@ fn duration(text: &str) -> Result<chrono::Duration> {
 }
 
 /// Converts JSON attributes to values by the declarations.
-fn typed(
+pub(crate) fn typed(
     declared: &[(String, tombola_grammar::Type)],
     given: &serde_json::Map<String, serde_json::Value>,
 ) -> Result<Vec<(String, Value)>> {
@@ -702,10 +702,7 @@ pub(crate) struct Suite {
 }
 
 pub(crate) fn load(path: &Path) -> Result<Suite> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let file: ScenarioFile =
-        serde_saphyr::from_str(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    let (text, file): (String, ScenarioFile) = crate::files::decoded(path)?;
     let campaign_path = path.parent().unwrap_or(Path::new(".")).join(&file.campaign);
     let source = std::fs::read_to_string(&campaign_path).with_context(|| {
         format!(

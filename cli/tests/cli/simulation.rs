@@ -193,8 +193,9 @@ fn tier_progression_is_counted_each_day_and_charted() {
         lines.iter().all(|l| l.split(' ').count() == 10),
         "{lines:?}"
     );
+    // Zero sits on the x axis, 44 px above the bottom of the 300 px chart.
     assert!(
-        lines[0].ends_with(",240.0"),
+        lines[0].ends_with(",256.0") && tiers.contains("y1=\"256\" y2=\"256\""),
         "no tier ends at zero: {}",
         lines[0]
     );
@@ -235,4 +236,315 @@ fn an_unknown_exchange_sku_is_an_error() {
         stderr.contains("--exchange nope") && stderr.contains("draw_10"),
         "{stderr}"
     );
+}
+
+const VIP: &str = "cli/tests/fixtures/simulate/vip.yaml";
+const VIP_PROFILE: &str = "cli/tests/fixtures/simulate/vip.profile.yaml";
+
+fn json_of(args: &[&str]) -> serde_json::Value {
+    let output = tombola(&[args, &["--format", "json"]].concat());
+    assert_eq!(output.status.code(), Some(0), "{}", super::stderr(&output));
+    serde_json::from_str(&stdout(&output)).unwrap()
+}
+
+fn segment<'r>(report: &'r serde_json::Value, name: &str) -> &'r serde_json::Value {
+    report["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["segment"] == name)
+        .unwrap_or_else(|| panic!("no segment {name}: {report}"))
+}
+
+/// The file gives VIPs the TV at 10% (`vip-odds`) and nobody else keeps it:
+/// the VIP segment's draws end in it at that rate, the others' never.
+#[test]
+fn a_vip_segment_wins_the_vip_prize_at_the_rate_its_rule_declares() {
+    let report = json_of(&["simulate", VIP, "--profile", VIP_PROFILE, "--seed", "4"]);
+    let vip = segment(&report, "vip");
+    assert_eq!(vip["users"], 60, "30% of 200 users");
+    // Five draws a day for ten days, never refused (5 a day is the cap).
+    let draws = vip["draws"].as_u64().unwrap();
+    assert_eq!(draws, 60 * 5 * 10);
+    let won = vip["issued"]["vip_tv"].as_u64().unwrap() as f64;
+    let rate = won / draws as f64;
+    // Four standard deviations of a 10% rate over 3,000 draws: a wrong rate
+    // (the pool's 1%, or 11% with the pool's added) lands far outside.
+    let tolerance = 4.0 * (0.1f64 * 0.9 / draws as f64).sqrt();
+    assert!(
+        (rate - 0.10).abs() < tolerance,
+        "VIPs won the TV at {rate}, not 10% ± {tolerance}"
+    );
+    let regular = segment(&report, "regular");
+    assert_eq!(regular["users"], 140);
+    assert!(regular["draws"].as_u64().unwrap() > 1000, "{regular}");
+    assert_eq!(regular["issued"].get("vip_tv"), None, "{regular}");
+}
+
+/// A coupon needs codes: without them the report says it cannot be won and
+/// why; with `codes:` in the profile it is issued until they run out.
+#[test]
+fn coupon_codes_come_from_the_profile_and_their_absence_is_a_warning() {
+    let report = json_of(&["simulate", VIP, "--profile", VIP_PROFILE]);
+    let warnings = report["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(warnings[0]["award"], "voucher");
+    assert_eq!(warnings[0]["kind"], "cannot_win");
+    let reason = warnings[0]["reason"].as_str().unwrap();
+    assert!(reason.contains("`codes: { voucher: N }`"), "{reason}");
+
+    let dir = super::scratch("sim-codes");
+    let profile = dir.join("codes.profile.yaml");
+    let text = std::fs::read_to_string(super::root().join(VIP_PROFILE)).unwrap();
+    std::fs::write(&profile, format!("{text}codes: {{ voucher: 7 }}\n")).unwrap();
+    let report = json_of(&["simulate", VIP, "--profile", profile.to_str().unwrap()]);
+    let voucher = &report["awards"].as_array().unwrap()[2];
+    assert_eq!(voucher["award"], "voucher");
+    assert_eq!(voucher["issued"], 7, "every code, and no more");
+    assert_eq!(voucher["sold_out_on_day"], 1);
+    assert_eq!(report["warnings"], serde_json::json!([]));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Each mistake in a profile is named with its file, line and column.
+#[test]
+fn a_bad_profile_says_what_is_wrong_and_where() {
+    let dir = super::scratch("sim-bad-profile");
+    let good = std::fs::read_to_string(super::root().join(VIP_PROFILE)).unwrap();
+    for (from, to, says) in [
+        (
+            "days: 10",
+            "days: 10\nweeks: 2",
+            ":4:1: unknown field `weeks`, expected one of users, days, segments, codes",
+        ),
+        (
+            "share: 0.3",
+            "share: 0.2",
+            ":6:5: segments: the shares sum to 0.9; they must sum to 1 (`name: regular` is the first)",
+        ),
+        (
+            "{ vip: true }",
+            "{ vipp: true }",
+            ":9:5: segment `vip`: `attributes`: `vipp` is not a declared attribute; the declared ones are `vip`",
+        ),
+        (
+            "{ vip: true }",
+            "{ vip: 3 }",
+            ":9:5: segment `vip`: `attributes`: attribute `vip` must be bool",
+        ),
+        (
+            "- name: regular",
+            "- name: regular\n    sign_in: 2",
+            ":6:5: segment `regular`: `sign_in` is a probability between 0 and 1",
+        ),
+        (
+            "draws_per_day: 5",
+            "draws_per_day: { poisson: -1 }",
+            ":9:5: segment `vip`: `draws_per_day` `poisson: -1`: the mean is between 0 and 100",
+        ),
+        (
+            "draws_per_day: 5",
+            "draws_per_day: { normal: 3 }",
+            ":12:20: `draws_per_day` is a number of draws (`3`), `{ poisson: MEAN }` or `{ uniform: [MIN, MAX] }`",
+        ),
+        (
+            "draws_per_day: 5",
+            "draws_per_day: 5\n    exchange: draw_9",
+            ":9:5: segment `vip`: `exchange` draw_9: the campaign declares no such SKU (it declares: none)",
+        ),
+        (
+            "days: 10",
+            "days: 10\ncodes: { points: 3 }",
+            ":4:8: codes: invalid input: `points` is not a coupon award",
+        ),
+    ] {
+        let broken = good.replacen(from, to, 1);
+        assert_ne!(broken, good, "{from}");
+        let path = dir.join("bad.profile.yaml");
+        std::fs::write(&path, &broken).unwrap();
+        let output = tombola(&["simulate", VIP, "--profile", path.to_str().unwrap()]);
+        let stderr = super::stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{to}: {stderr}");
+        let expected = format!("error: {}{says}", path.display());
+        assert!(
+            stderr.starts_with(&expected),
+            "{to}:\n{stderr}\nshould start with\n{expected}"
+        );
+    }
+    let conflict = tombola(&[
+        "simulate",
+        VIP,
+        "--profile",
+        VIP_PROFILE,
+        "--draws-per-day",
+        "4",
+    ]);
+    assert_eq!(conflict.status.code(), Some(2));
+    assert!(
+        super::stderr(&conflict).contains("cannot be used with"),
+        "{}",
+        super::stderr(&conflict)
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// `--runs 5` runs seeds 9 to 13: the totals are theirs together, and each
+/// award's count in one run has a band that holds its mean.
+#[test]
+fn runs_pool_their_draws_and_band_each_award() {
+    let one = |seed: &str| {
+        json_of(&[
+            "simulate",
+            "campaigns/big-market-unlock.yaml",
+            "--users",
+            "40",
+            "--days",
+            "3",
+            "--seed",
+            seed,
+        ])
+    };
+    let singles: Vec<serde_json::Value> = (9..14).map(|s| one(&s.to_string())).collect();
+    let runs = json_of(&[
+        "simulate",
+        "campaigns/big-market-unlock.yaml",
+        "--users",
+        "40",
+        "--days",
+        "3",
+        "--seed",
+        "9",
+        "--runs",
+        "5",
+    ]);
+    assert_eq!(runs["runs"], 5);
+    let draws: u64 = singles.iter().map(|r| r["draws"].as_u64().unwrap()).sum();
+    assert_eq!(runs["draws"], draws);
+    for (ix, award) in runs["awards"].as_array().unwrap().iter().enumerate() {
+        let counts: Vec<u64> = singles
+            .iter()
+            .map(|r| r["awards"][ix]["issued"].as_u64().unwrap())
+            .collect();
+        assert_eq!(award["issued"], counts.iter().sum::<u64>(), "{award}");
+        let band = &award["per_run"];
+        let (low, high) = (band["p5"].as_f64().unwrap(), band["p95"].as_f64().unwrap());
+        assert_eq!(
+            low,
+            *counts.iter().min().unwrap() as f64,
+            "p5 of 5 runs is the lowest"
+        );
+        assert_eq!(
+            high,
+            *counts.iter().max().unwrap() as f64,
+            "p95 of 5 runs is the highest"
+        );
+        assert!(low <= band["mean"].as_f64().unwrap() && band["mean"].as_f64().unwrap() <= high);
+    }
+    assert_eq!(
+        singles[0]["awards"][0]["per_run"],
+        serde_json::Value::Null,
+        "one run has no band"
+    );
+}
+
+/// The observed cost beside the rates' expectation, and the causes of the
+/// gap, which add up to it.
+#[test]
+fn the_cost_per_draw_is_explained_by_its_causes() {
+    let report = json_of(&["simulate", VIP, "--profile", VIP_PROFILE]);
+    let number = |v: &serde_json::Value| v.as_str().unwrap().parse::<f64>().unwrap();
+    let observed = number(&report["cost_per_draw"]);
+    let expected = number(&report["expected_cost_per_draw"]);
+    assert_eq!(expected, 0.01 * 399.0 + 0.05, "what `tombola diff` shows");
+    let causes = report["cost_causes"].as_array().unwrap();
+    let sum: f64 = causes.iter().map(|c| number(&c["per_draw"])).sum();
+    assert!(
+        (observed - expected - sum).abs() < 0.001,
+        "{observed} - {expected} vs {causes:?}"
+    );
+    let named: Vec<&str> = causes
+        .iter()
+        .map(|c| c["cause"].as_str().unwrap())
+        .collect();
+    for cause in ["coupon codes", "tree conditions", "when rules"] {
+        assert!(named.contains(&cause), "{named:?}");
+    }
+}
+
+#[test]
+fn the_committed_profile_schema_is_current() {
+    let generated = stdout(&tombola(&["schema", "--profile"]));
+    let path = super::root().join("schema/profile.schema.json");
+    if std::env::var_os("TOMBOLA_UPDATE_SCHEMA").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "schema/profile.schema.json is stale: run `TOMBOLA_UPDATE_SCHEMA=1 cargo test -p tombola-cli --test cli profile_schema`"
+    );
+}
+
+/// The page a reader wants: stock burning down from what the file declares
+/// on day 0, a band across the runs, each line labelled at its end, axes with
+/// their units, and the numbers of each chart in a table under it.
+#[test]
+fn the_html_report_charts_stock_from_day_0_with_bands_and_tables() {
+    let dir = super::scratch("sim-html");
+    let profile = dir.join("codes.profile.yaml");
+    let text = std::fs::read_to_string(super::root().join(VIP_PROFILE)).unwrap();
+    std::fs::write(&profile, format!("{text}codes: {{ voucher: 7 }}\n")).unwrap();
+    let page = dir.join("report.html");
+    let args = [
+        "simulate",
+        VIP,
+        "--profile",
+        profile.to_str().unwrap(),
+        "--runs",
+        "3",
+    ];
+    let output = tombola(&[&args[..], &["--html", page.to_str().unwrap()]].concat());
+    assert_eq!(output.status.code(), Some(0), "{}", super::stderr(&output));
+    let page = std::fs::read_to_string(&page).unwrap();
+    for external in ["src=", "href=", "@import", "url("] {
+        assert!(!page.contains(external), "loads nothing: found {external}");
+    }
+    let stock = &page[page.find("<h2>Stock left (burn-down)</h2>").unwrap()..];
+    let stock = &stock[..stock.find("</table>").unwrap()];
+    assert!(
+        stock.contains(">units left</text>"),
+        "the y axis says what it counts"
+    );
+    assert!(
+        stock.contains(">day (in the campaign's zone)</text>"),
+        "and the x axis"
+    );
+    assert!(
+        stock.contains("text-anchor=\"middle\">0</text>"),
+        "the x axis starts on day 0"
+    );
+    assert!(
+        stock.contains("\">voucher</text>"),
+        "the line is labelled at its end"
+    );
+    // Day 0 holds the 7 codes the profile uploads; the 5% voucher takes them all on day 1.
+    let rows: Vec<&str> = stock.split("<tr><td>").skip(1).take(2).collect();
+    assert!(rows[0].starts_with("0</td><td>7 "), "{rows:?}");
+    assert!(rows[1].starts_with("1</td><td>0 "), "{rows:?}");
+    let issued = &page[page.find("<h2>Awards issued per day</h2>").unwrap()..];
+    assert_eq!(
+        issued.matches("class=\"band\"").count(),
+        4 + 1,
+        "a band per award and the voucher's stock"
+    );
+    assert!(
+        issued.contains("<th>vip_tv</th>"),
+        "a column per award in the table"
+    );
+    assert_eq!(
+        page.matches("<table>").count(),
+        2,
+        "issued, stock; no tiers to tabulate"
+    );
+    let _ = std::fs::remove_dir_all(dir);
 }
