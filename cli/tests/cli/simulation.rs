@@ -9,7 +9,8 @@ fn simulate(extra: &[&str]) -> String {
     simulate_seeded("9", extra)
 }
 
-fn simulate_seeded(seed: &str, extra: &[&str]) -> String {
+/// The unlock campaign's small seeded simulation, and `extra` flags.
+fn seeded_args<'a>(seed: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     let mut args = vec![
         "simulate",
         "campaigns/big-market-unlock.yaml",
@@ -21,6 +22,11 @@ fn simulate_seeded(seed: &str, extra: &[&str]) -> String {
         seed,
     ];
     args.extend_from_slice(extra);
+    args
+}
+
+fn simulate_seeded(seed: &str, extra: &[&str]) -> String {
+    let args = seeded_args(seed, extra);
     let output = tombola(&args);
     assert_eq!(output.status.code(), Some(0), "{output:?}");
     stdout(&output)
@@ -392,31 +398,9 @@ fn a_bad_profile_says_what_is_wrong_and_where() {
 /// award's count in one run has a band that holds its mean.
 #[test]
 fn runs_pool_their_draws_and_band_each_award() {
-    let one = |seed: &str| {
-        json_of(&[
-            "simulate",
-            "campaigns/big-market-unlock.yaml",
-            "--users",
-            "40",
-            "--days",
-            "3",
-            "--seed",
-            seed,
-        ])
-    };
+    let one = |seed: &str| json_of(&seeded_args(seed, &[]));
     let singles: Vec<serde_json::Value> = (9..14).map(|s| one(&s.to_string())).collect();
-    let runs = json_of(&[
-        "simulate",
-        "campaigns/big-market-unlock.yaml",
-        "--users",
-        "40",
-        "--days",
-        "3",
-        "--seed",
-        "9",
-        "--runs",
-        "5",
-    ]);
+    let runs = json_of(&seeded_args("9", &["--runs", "5"]));
     assert_eq!(runs["runs"], 5);
     let draws: u64 = singles.iter().map(|r| r["draws"].as_u64().unwrap()).sum();
     assert_eq!(runs["draws"], draws);
