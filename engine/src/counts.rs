@@ -11,9 +11,9 @@ pub struct UserCounts {
     pub month: i64,
     pub today: i64,
     pub granted: i64,
-    /// Granted draws used: a draw past the free ones uses one. Only a daily
-    /// allowance needs it (a campaign's is `total` past the allowance); it is
-    /// kept for both, so a campaign moving to a daily allowance keeps count.
+    /// Granted draws used: a draw past the free ones uses one. The draws that
+    /// did not are the free ones used, so a campaign moving between a daily
+    /// and a campaign-wide allowance keeps every grant its users have not used.
     pub granted_used: i64,
 }
 
@@ -54,19 +54,32 @@ impl UserCounts {
     /// Draws left: the free ones `allowance` leaves (today's, for a daily
     /// one) and the grants not used; never below zero.
     pub fn draws_left(&self, allowance: Allowance) -> i64 {
+        self.free_left(allowance) + (self.granted - self.granted_used).max(0)
+    }
+
+    /// The free draws `allowance` leaves: of the campaign's (the draws that
+    /// used no grant count against it), or of today's.
+    pub fn free_left(&self, allowance: Allowance) -> i64 {
         match allowance {
-            Allowance::Campaign(free) => (i64::from(free) + self.granted - self.total).max(0),
-            Allowance::Daily { .. } => {
-                self.free_left(allowance) + (self.granted - self.granted_used).max(0)
+            Allowance::Campaign(free) => {
+                (i64::from(free) - (self.total - self.granted_used)).max(0)
             }
+            Allowance::Daily { per_day } => (i64::from(per_day) - self.today).max(0),
         }
     }
 
-    /// The free draws `allowance` leaves: of the campaign's, or of today's.
-    pub fn free_left(&self, allowance: Allowance) -> i64 {
-        match allowance {
-            Allowance::Campaign(free) => (i64::from(free) - self.total).max(0),
-            Allowance::Daily { per_day } => (i64::from(per_day) - self.today).max(0),
+    /// The counts as a campaign-wide allowance of `free` leaves them when
+    /// every draw past it used a grant: for counts kept or brought over
+    /// without the grants used. A daily allowance's days are not known, so
+    /// its counts are kept as they are.
+    pub fn settled(&self, allowance: Allowance) -> UserCounts {
+        let Allowance::Campaign(free) = allowance else {
+            return *self;
+        };
+        let past_free = self.granted.min(self.total - i64::from(free));
+        UserCounts {
+            granted_used: self.granted_used.max(past_free),
+            ..*self
         }
     }
 
@@ -168,11 +181,35 @@ mod tests {
 
     #[test]
     fn a_draw_reads_the_counts_before_itself() {
-        let after = counts(4, 1, 1, 2);
+        let after = counts(4, 1, 1, 2).settled(Allowance::Campaign(3));
         let before = after.before_this_draw();
         assert_eq!((before.total, before.month, before.today), (3, 0, 0));
         assert_eq!(after.draws_left(Allowance::Campaign(3)), 1);
-        assert_eq!(after.draws_left(Allowance::Campaign(1)), 0);
+    }
+
+    #[test]
+    fn settled_counts_have_used_a_grant_for_each_draw_past_the_allowance() {
+        let settled = counts(4, 1, 1, 2).settled(Allowance::Campaign(3));
+        assert_eq!(settled.granted_used, 1);
+        // Settling again, or counts that already say so, change nothing.
+        assert_eq!(settled.settled(Allowance::Campaign(3)), settled);
+        // Never more than granted, never less than counted.
+        assert_eq!(
+            counts(9, 1, 1, 2)
+                .settled(Allowance::Campaign(3))
+                .granted_used,
+            2
+        );
+        assert_eq!(
+            counts(1, 1, 1, 2)
+                .settled(Allowance::Campaign(3))
+                .granted_used,
+            0
+        );
+        let daily = counts(9, 1, 1, 2).settled(Allowance::Daily { per_day: 3 });
+        assert_eq!(daily.granted_used, 0);
+        // A lower allowance later leaves the grant that was not used.
+        assert_eq!(settled.draws_left(Allowance::Campaign(1)), 1);
     }
 
     /// Draws one at a time until refused: how many went through.
@@ -241,6 +278,18 @@ mod tests {
         let (made, after) = draws_until_refused(counts(0, 0, 0, 3), &limits);
         assert_eq!((made, after.granted_used), (5, 3));
         assert_eq!(after.check(), Ok(()));
+    }
+
+    #[test]
+    fn a_move_to_a_campaign_allowance_keeps_the_grants_not_used() {
+        // Twelve draws under a daily allowance, two of them on grants: ten free.
+        let moved = UserCounts {
+            granted_used: 2,
+            ..counts(12, 12, 0, 5)
+        };
+        assert_eq!(moved.free_left(Allowance::Campaign(3)), 0);
+        assert_eq!(moved.draws_left(Allowance::Campaign(3)), 3);
+        assert_eq!(moved.draws_left(Allowance::Campaign(15)), 8);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 use tombola_grammar::{Value, value_has_type};
-use tombola_ir::{AwardKind, Campaign, LoadError, Loader, State};
+use tombola_ir::{Allowance, AwardKind, Campaign, LoadError, Loader, State};
 
 use crate::counts::{Refusal, UserCounts};
 use crate::evaluate::{AmountError, DrawError};
@@ -246,7 +246,37 @@ impl Engine {
             let campaign = engine.load_stored(&stored)?;
             engine.install(stored.campaign, stored.version, campaign);
         }
+        engine.settle_counts().await?;
         Ok(engine)
+    }
+
+    /// Settles, once, the granted draws used of the campaigns that had users
+    /// before the store kept them for a campaign-wide allowance (migration
+    /// 0008): every draw past the allowance used a grant. A campaign with a
+    /// daily allowance in any version keeps what was counted, as its rows
+    /// cannot tell which draws were free any more.
+    async fn settle_counts(&self) -> Result<(), StoreError> {
+        let mut tx = self.store.begin().await?;
+        for id in tx.counts_to_settle().await? {
+            let current = tx.latest_version(&id).await?.map_or(0, |v| v.version);
+            let mut free = None;
+            for version in 1..=current {
+                let Some(stored) = tx.version(&id, version).await? else {
+                    continue;
+                };
+                // A version that no longer compiles says nothing of its
+                // allowance; what was counted stands, so no user loses a grant.
+                match self.loader.load(&stored.source).map(|c| c.allowance) {
+                    Ok(Allowance::Campaign(n)) => free = Some(i64::from(n)),
+                    Ok(Allowance::Daily { .. }) | Err(_) => {
+                        free = None;
+                        break;
+                    }
+                }
+            }
+            tx.settle_counts(&id, free).await?;
+        }
+        tx.commit().await
     }
 
     /// A stored version compiled again; one that no longer compiles is corrupt.
@@ -564,6 +594,8 @@ impl Engine {
 
     /// Sets a user's draw counts outright, as they stand at `now`: for bringing
     /// users over from another system, and for scenarios that start mid-campaign.
+    /// Under a campaign-wide allowance every draw past it used a grant
+    /// ([`UserCounts::settled`]).
     /// Counts that cannot all be true at once (more today than this month) are refused.
     pub async fn import_draw_counts(
         &self,
@@ -573,6 +605,7 @@ impl Engine {
         now: DateTime<Utc>,
     ) -> Result<(), Failure> {
         let deployed = self.resolve(campaign_id).await?;
+        let counts = counts.settled(deployed.campaign.allowance);
         counts.check().map_err(Failure::BadInput)?;
         let periods = Periods::at(&deployed.campaign, now);
         let mut tx = self.store.begin().await?;

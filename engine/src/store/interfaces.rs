@@ -112,6 +112,13 @@ interfaces! {
         /// Sets a user's counts outright (creating them), as they stand in `periods`.
         fn set_counts(&mut self, campaign: &str, user: &str, periods: &Periods, counts: &UserCounts) -> ();
         fn grant_draws(&mut self, campaign: &str, user: &str, draws: i64) -> ();
+        /// The campaigns whose users' granted draws used were not kept before
+        /// the store kept them for every allowance (migration 0008).
+        fn counts_to_settle(&mut self) -> Vec<String>;
+        /// Settles a listed campaign: with its campaign-wide allowance `free`,
+        /// every draw past it used a grant; without (a daily allowance was
+        /// deployed since), what is kept stands. Takes it off the list.
+        fn settle_counts(&mut self, campaign: &str, free: Option<i64>) -> ();
     }
 
     /// Request ids and their stored answers: what makes every call idempotent.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use tombola_engine::store::Store;
 use tombola_engine::{DrawRequest, Failure};
 
-use crate::helpers::{at, deployed, per_store};
+use crate::helpers::{at, campaign, deployed, per_store};
 
 /// Two free draws a day; a user's first draw ever grants three more.
 const DAILY: &str = "allowance: { per_day: 2 }\nawards:\n  more: { kind: draws, amount: 3 }\n  nothing: { kind: none }\npool:\n  - { award: nothing, rate: 1 }\nbefore:\n  - when: user.draws.total == 0\n    give: more\n";
@@ -101,4 +101,51 @@ async fn concurrent_draws_take_exactly_the_days_free_draws(name: &str, store: St
         }
     }
     assert_eq!(ok, 3, "{name}: the day's free draws and no more");
+}
+
+per_store!(
+    moving_from_a_daily_to_a_campaign_allowance_keeps_unused_grants,
+    worker_threads = 2
+);
+async fn moving_from_a_daily_to_a_campaign_allowance_keeps_unused_grants(name: &str, store: Store) {
+    let engine = deployed(store, DAILY).await;
+    let draw_at = |id: &'static str, when: &'static str| {
+        let engine = &engine;
+        async move {
+            let request = DrawRequest {
+                campaign: "t",
+                user: "fay",
+                request_id: id,
+                attributes: &[],
+            };
+            engine.draw(&request, at(when)).await
+        }
+    };
+    // Day one: two free draws (the first grants three), then one grant; day
+    // two: two free draws. Five made, two grants not used.
+    for id in ["a", "b", "c"] {
+        draw_at(id, "2026-03-04T02:00:00Z").await.unwrap();
+    }
+    for id in ["d", "e"] {
+        draw_at(id, "2026-03-05T02:00:00Z").await.unwrap();
+    }
+    let plain = DAILY.replace("allowance: { per_day: 2 }", "allowance: 2");
+    engine
+        .deploy(&campaign(&plain), None, at("2026-03-05T03:00:00Z"))
+        .await
+        .unwrap();
+    // The campaign's two free draws were used (four draws used no grant).
+    let standing = engine
+        .user_status("t", "fay", at("2026-03-06T02:00:00Z"))
+        .await
+        .unwrap();
+    assert_eq!(standing.draws_left, 2, "{name}: the grants not used");
+    for id in ["f", "g"] {
+        draw_at(id, "2026-03-06T02:00:00Z").await.unwrap();
+    }
+    let refused = draw_at("h", "2026-03-06T02:00:00Z").await;
+    assert!(
+        matches!(refused, Err(Failure::NoDrawsLeft)),
+        "{name}: {refused:?}"
+    );
 }

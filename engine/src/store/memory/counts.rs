@@ -137,4 +137,13 @@ impl Counts for MemoryTx {
         self.put(|s| &mut s.counts, key, row);
         Ok(())
     }
+
+    async fn counts_to_settle(&mut self) -> Stored<Vec<String>> {
+        // A memory store starts empty, so it never holds counts from before.
+        Ok(Vec::new())
+    }
+
+    async fn settle_counts(&mut self, _campaign: &str, _free: Option<i64>) -> Stored<()> {
+        Ok(())
+    }
 }

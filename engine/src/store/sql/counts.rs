@@ -19,11 +19,11 @@ macro_rules! debit_existing {
          day_count = CASE WHEN user_counters.day_key = $3 THEN user_counters.day_count + 1 ELSE 1 END, day_key = $3, \
          month_count = CASE WHEN user_counters.month_key = $4 THEN user_counters.month_count + 1 ELSE 1 END, month_key = $4, \
          granted_used = user_counters.granted_used + CASE \
-         WHEN $9 IS NULL THEN CASE WHEN user_counters.made >= $5 THEN 1 ELSE 0 END \
+         WHEN $9 IS NULL THEN CASE WHEN user_counters.made - user_counters.granted_used >= $5 THEN 1 ELSE 0 END \
          WHEN user_counters.day_key = $3 AND user_counters.day_count >= $9 THEN 1 ELSE 0 END \
-         WHERE CASE WHEN $9 IS NULL THEN user_counters.made < $5 + user_counters.granted \
+         WHERE (CASE WHEN $9 IS NULL THEN user_counters.made - user_counters.granted_used < $5 \
          ELSE user_counters.day_key <> $3 OR user_counters.day_count < $9 \
-         OR user_counters.granted_used < user_counters.granted END \
+         END OR user_counters.granted_used < user_counters.granted) \
          AND ($6 IS NULL OR user_counters.made < $6) \
          AND ($7 IS NULL OR user_counters.day_key <> $3 OR user_counters.day_count < $7) \
          AND ($8 IS NULL OR user_counters.month_key <> $4 OR user_counters.month_count < $8) \
@@ -168,6 +168,37 @@ impl Counts for SqlTx {
             &[Arg::Text(campaign), Arg::Text(user), Arg::Int(draws)],
         )
         .await
+    }
+
+    async fn counts_to_settle(&mut self) -> Stored<Vec<String>> {
+        let rows: Vec<(String,)> = self
+            .fetch_all(
+                "SELECT campaign_id FROM counts_to_settle ORDER BY campaign_id",
+                &[],
+            )
+            .await?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+
+    async fn settle_counts(&mut self, campaign: &str, free: Option<i64>) -> Stored<()> {
+        if let Some(free) = free {
+            // UserCounts::settled in SQL: granted_used = max(granted_used,
+            // min(granted, made - free)), as what was kept since 0007 is right.
+            self.execute(
+                "UPDATE user_counters SET granted_used = CASE \
+                 WHEN (CASE WHEN granted < made - $2 THEN granted ELSE made - $2 END) > granted_used \
+                 THEN (CASE WHEN granted < made - $2 THEN granted ELSE made - $2 END) \
+                 ELSE granted_used END WHERE campaign_id = $1",
+                &[Arg::Text(campaign), Arg::Int(free)],
+            )
+            .await?;
+        }
+        self.execute(
+            "DELETE FROM counts_to_settle WHERE campaign_id = $1",
+            &[Arg::Text(campaign)],
+        )
+        .await?;
+        Ok(())
     }
 }
 
