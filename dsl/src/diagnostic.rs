@@ -152,6 +152,7 @@ codes! {
     MonthAboveTotal = "T0504", Error, "time and caps", "the per-month (or per-day) cap is above the total cap";
     BadTime = "T0505", Error, "time and caps", "a date or time that is not valid";
     WindowEnded = "T0506", Warning, "time and caps", "the window has already ended (by the clock, or `check --now`)";
+    AllowanceAboveCap = "T0507", Warning, "time and caps", "a daily allowance above the per-day cap: some free draws can never be made";
     UnknownName = "T0601", Error, "expressions", "an expression reads a name that is not in scope here";
     TypeMismatch = "T0602", Error, "expressions", "an expression or operand of the wrong type";
     Arity = "T0603", Error, "expressions", "a function called with the wrong number of arguments";

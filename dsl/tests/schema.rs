@@ -90,3 +90,27 @@ fn the_schema_and_the_loader_take_a_daily_allowance() {
     let checked = tombola_dsl::check_source(&daily);
     assert!(!checked.has_errors(), "{checked:?}");
 }
+
+#[test]
+fn out_of_range_counts_say_the_range_and_what_was_written() {
+    let source = std::fs::read_to_string(root().join("campaigns/showcase.yaml")).unwrap();
+    for (to, said) in [
+        (
+            "allowance: { per_day: -1 }",
+            "`allowance.per_day` must be at least 1, found -1",
+        ),
+        (
+            "allowance: 99999999999999999999999999999999999999999",
+            "`allowance` must be a whole number from 0 to 4294967295, found 99999999999999999999999999999999999999999",
+        ),
+    ] {
+        let broken = source.replacen("allowance: 3", to, 1);
+        let report = tombola_dsl::check_source(&broken);
+        let messages: Vec<&str> = report
+            .diagnostics
+            .iter()
+            .map(|d| d.message.as_str())
+            .collect();
+        assert_eq!(messages, [said], "for `{to}`");
+    }
+}

@@ -208,7 +208,7 @@ pub enum Allowance {
 impl std::fmt::Display for Allowance {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Allowance::Campaign(free) => write!(f, "{free} draws"),
+            Allowance::Campaign(free) => write!(f, "{free} draws for the whole campaign"),
             Allowance::Daily { per_day } => write!(f, "{per_day} draws a day"),
         }
     }

@@ -116,7 +116,7 @@ fn a_change_to_a_daily_allowance_says_per_day() {
     assert!(
         changes
             .iter()
-            .any(|c| c["what"] == "allowance: 5 draws a day (was 3 draws)"),
+            .any(|c| c["what"] == "allowance: 5 draws a day (was 3 draws for the whole campaign)"),
         "{diff}"
     );
 }

@@ -181,7 +181,7 @@ fn starting_draws_are_checked_and_a_pick_that_cannot_land_says_so() {
         "{text}"
     );
     assert!(
-        text.contains("user `ann`: `draws`: `left: 1` is fewer than the allowance of 10 draws leaves after 4 draws (6)"),
+        text.contains("user `ann`: `draws`: `left: 1` is fewer than the allowance of 10 draws for the whole campaign leaves after 4 draws (6)"),
         "{text}"
     );
     assert!(text.contains("5 scenarios: 1 passed, 4 failed"), "{text}");

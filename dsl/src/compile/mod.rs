@@ -60,7 +60,7 @@ pub fn compile(
     } else {
         window::check(&f.window.value, now, &mut out)
     };
-    let quota = quota::check(f.quota.as_ref(), &mut out);
+    let quota = quota::check(f.quota.as_ref(), f.allowance.as_ref(), &mut out);
     let declared = inputs::check(f.inputs.as_ref(), &mut out);
     let delivery = delivery::check(f.delivery.as_ref(), &mut out);
     let cx = Context {

@@ -1,11 +1,16 @@
-//! The per-user caps: none is zero, and none is above a longer period's cap.
+//! The per-user caps: none is zero, none is above a longer period's cap, and
+//! the daily cap leaves room for a daily allowance's free draws.
 
 use super::Findings;
 use crate::diagnostic::{Code, Diagnostic};
-use crate::model::{Quota, Sp};
+use crate::model::{Allowance, Quota, Sp};
 use tombola_ir as ir;
 
-pub(super) fn check(quota: Option<&Sp<Quota>>, out: &mut Findings<'_>) -> ir::Quota {
+pub(super) fn check(
+    quota: Option<&Sp<Quota>>,
+    allowance: Option<&Sp<Allowance>>,
+    out: &mut Findings<'_>,
+) -> ir::Quota {
     let Some(quota) = quota else {
         return ir::Quota::default();
     };
@@ -24,6 +29,7 @@ pub(super) fn check(quota: Option<&Sp<Quota>>, out: &mut Findings<'_>) -> ir::Qu
     // Every other cap is "above" a zero cap; saying so again would only repeat the error.
     if !zero {
         order(q, out);
+        daily_room(q, allowance, out);
     }
     ir::Quota {
         total: q.total.as_ref().map(|c| c.value),
@@ -71,5 +77,31 @@ fn order(q: &Quota, out: &mut Findings<'_>) {
             );
             break;
         }
+    }
+}
+
+/// A daily allowance above the daily cap: the cap stops each day's draws
+/// before the free ones are used, so part of the allowance is never given.
+fn daily_room(q: &Quota, allowance: Option<&Sp<Allowance>>, out: &mut Findings<'_>) {
+    let (Some(cap), Some(allowance)) = (&q.per_day, allowance) else {
+        return;
+    };
+    let Allowance::PerDay(free) = allowance.value else {
+        return;
+    };
+    if free > cap.value {
+        out.push(
+            Diagnostic::new(
+                Code::AllowanceAboveCap,
+                allowance.span,
+                format!(
+                    "the daily allowance ({free} free draws) is above the per-day cap ({})",
+                    cap.value
+                ),
+            )
+            .label("free each day")
+            .with(cap.span, "per day")
+            .help("users can make only the cap's draws a day; lower `allowance.per_day` or raise `quota.per_day`"),
+        );
     }
 }

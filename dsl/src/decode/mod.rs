@@ -292,6 +292,19 @@ impl<'s> Decoder<'s> {
                     None
                 }
             },
+            // A whole number too large even for 128 bits reads as a float.
+            Kind::Float if is_whole_number(self.raw(node)) => {
+                let raw = self.raw(node).trim().to_string();
+                self.invalid(
+                    node,
+                    format!(
+                        "{what} must be a whole number from 0 to {}, found {raw}",
+                        max_of::<T>()
+                    ),
+                    None,
+                );
+                None
+            }
             _ => {
                 self.wrong_type(node, "a whole number", what);
                 None
@@ -616,4 +629,10 @@ pub(crate) fn parse_datetime(text: &str) -> Option<When> {
         .or_else(|_| NaiveDateTime::parse_from_str(local, "%Y-%m-%dT%H:%M"))
         .ok()?;
     Some(When::DateTime(naive, offset))
+}
+
+/// Whether `raw` is written as a whole number: digits with an optional sign.
+fn is_whole_number(raw: &str) -> bool {
+    let digits = raw.trim().trim_start_matches(['-', '+']);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
 }

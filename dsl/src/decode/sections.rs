@@ -163,8 +163,14 @@ impl Decoder<'_> {
     }
 
     fn allowance(&mut self, node: &Node) -> Option<Sp<Allowance>> {
+        // A whole number too large for 128 bits reads as a float.
+        let whole = match node.kind {
+            Kind::Int(_) => true,
+            Kind::Float => super::is_whole_number(self.raw(node)),
+            _ => false,
+        };
         match node.kind {
-            Kind::Int(_) => {
+            _ if whole => {
                 let n = self.uint::<u32>(node, "`allowance`")?;
                 Some(Sp::new(Allowance::Campaign(n.value), node.span))
             }
@@ -173,15 +179,15 @@ impl Decoder<'_> {
                 let per_day = m.required(self, "per_day");
                 m.finish(self);
                 let per_day = per_day?;
-                let n = self.uint::<u32>(per_day, "`allowance.per_day`")?;
-                if n.value == 0 {
+                if let Kind::Int(v @ ..=0) = per_day.kind {
                     self.invalid(
                         per_day,
-                        "`allowance.per_day` must be at least 1".into(),
+                        format!("`allowance.per_day` must be at least 1, found {v}"),
                         Some("for no free draws, leave `allowance` out".into()),
                     );
                     return None;
                 }
+                let n = self.uint::<u32>(per_day, "`allowance.per_day`")?;
                 Some(Sp::new(Allowance::PerDay(n.value), node.span))
             }
             _ => {
