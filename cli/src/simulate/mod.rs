@@ -16,6 +16,7 @@ mod html;
 pub(crate) mod profile;
 mod report;
 mod run;
+mod tally;
 mod text;
 
 pub(crate) use profile::json_schema;

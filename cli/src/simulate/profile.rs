@@ -7,6 +7,7 @@ use std::path::Path;
 
 use anyhow::{Result, anyhow, bail};
 use rand_chacha::ChaCha8Rng;
+use rand_core::Rng;
 use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -16,6 +17,11 @@ use tombola_ir::Campaign;
 
 use super::Flags;
 use crate::{files, scenario};
+
+/// A uniform number in [0, 1) from 53 random bits.
+pub(crate) fn unit(rng: &mut ChaCha8Rng) -> f64 {
+    (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+}
 
 /// A simulation profile (`tombola simulate --profile FILE`): the users a
 /// simulation draws with, in segments, and the coupon codes on hand.
@@ -102,15 +108,15 @@ impl DrawsPerDay {
             DrawsPerDay::Fixed(n) => n,
             DrawsPerDay::Random(Spread::Uniform([low, high])) => {
                 let span = u64::from(high - low) + 1;
-                low + (super::run::unit(rng) * span as f64) as u32
+                low + (unit(rng) * span as f64) as u32
             }
             // Knuth's product of uniforms: exact, and quick for the small means of a day.
             DrawsPerDay::Random(Spread::Poisson(mean)) => {
                 let limit = (-mean).exp();
-                let (mut k, mut p) = (0, super::run::unit(rng));
+                let (mut k, mut p) = (0, unit(rng));
                 while p > limit {
                     k += 1;
-                    p *= super::run::unit(rng);
+                    p *= unit(rng);
                 }
                 k
             }

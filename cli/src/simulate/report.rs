@@ -11,7 +11,7 @@ use sha2::Digest;
 use tombola_ir::{AwardKind, Campaign, ChainKind, RuleOutcome};
 
 use super::profile::Profile;
-use super::run::Tally;
+use super::tally::{DayReport, Tally};
 
 /// What the simulation gave.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -104,38 +104,6 @@ pub(crate) struct Warning {
     pub(crate) award: String,
     pub(crate) kind: WarningKind,
     pub(crate) reason: String,
-}
-
-#[derive(Debug, Clone, Default, Serialize)]
-pub(crate) struct DayReport {
-    pub(crate) day: u32,
-    pub(crate) issued: BTreeMap<String, u64>,
-    pub(crate) stock_left: BTreeMap<String, i64>,
-    /// Users in each tier of each weight rule at the end of the day, in chain
-    /// and threshold order.
-    pub(crate) tiers: Vec<TierCount>,
-}
-
-/// How many users stand in one tier of a weight rule.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub(crate) struct TierCount {
-    pub(crate) rule: String,
-    /// The tier's threshold; `None` for users below every tier.
-    pub(crate) tier: Option<i64>,
-    /// Users whose score cannot be read outside a draw (it reads an attribute
-    /// the draw sends) are counted apart, under `unknown`.
-    pub(crate) unknown: bool,
-    pub(crate) users: u64,
-}
-
-impl TierCount {
-    pub(crate) fn label(&self) -> String {
-        match (self.unknown, self.tier) {
-            (true, _) => format!("{}: score unknown", self.rule),
-            (false, Some(tier)) => format!("{}: tier {tier}", self.rule),
-            (false, None) => format!("{}: no tier", self.rule),
-        }
-    }
 }
 
 /// A value across runs: its mean and its 5th and 95th percentiles (nearest

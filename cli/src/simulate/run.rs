@@ -2,12 +2,10 @@
 //! users drawing, signing in and buying draws day by day on the real engine,
 //! and the tally of what every draw gave and what routed it there.
 
-use std::collections::BTreeMap;
-
 use anyhow::{Context, Result, anyhow, bail};
 use chrono::{DateTime, Duration, Utc};
 use rand_chacha::ChaCha8Rng;
-use rand_core::{Rng, SeedableRng};
+use rand_core::SeedableRng;
 use rust_decimal::Decimal;
 use sha2::Digest;
 use tombola_engine::store::{MemoryStore, Store};
@@ -17,78 +15,8 @@ use tombola_engine::{
 };
 use tombola_ir::{AwardKind, Campaign, ChainKind};
 
-use super::profile::{Plan, Profile, assign};
-use super::report::{DayReport, TierCount};
-
-/// A uniform number in [0, 1) from 53 random bits.
-pub(crate) fn unit(rng: &mut ChaCha8Rng) -> f64 {
-    (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-}
-
-/// What the runs of a simulation counted, pooled over its runs unless a
-/// field says otherwise.
-#[derive(Debug)]
-pub(crate) struct Tally {
-    pub(crate) days: u32,
-    pub(crate) draws: u64,
-    /// Draws refused (caps, no draws left), by problem type.
-    pub(crate) refused: BTreeMap<String, u64>,
-    /// Awards issued, by the campaign's award index.
-    pub(crate) issued: Vec<u64>,
-    /// `issued` of each run on its own.
-    pub(crate) issued_by_run: Vec<Vec<u64>>,
-    /// Picks made from the pool's own table, by award index, for the chi-square.
-    pub(crate) picked: Vec<u64>,
-    pub(crate) fallbacks: u64,
-    pub(crate) granted: Decimal,
-    pub(crate) spent: Decimal,
-    /// The awards' `cost`, summed over the draws.
-    pub(crate) cost: Decimal,
-    /// What moved the observed cost away from the rates' expectation, summed
-    /// over the draws, by cause (`stock`, `locks`, `tiers`, …, and `chance`).
-    pub(crate) cost_causes: BTreeMap<&'static str, Decimal>,
-    /// By award index: draws whose pick landed on it and that a tree sent
-    /// elsewhere, by the step that did (`tree:vip_only/vip → false`).
-    pub(crate) routed_away: Vec<BTreeMap<String, u64>>,
-    /// By chain rule: draws the rule took over.
-    pub(crate) took_over: Vec<u64>,
-    /// By segment: its draws, and awards issued by award index.
-    pub(crate) segments: Vec<(u64, Vec<u64>)>,
-    /// The earliest day (1-based) of any run on which an award's stock was gone.
-    pub(crate) sold_out: BTreeMap<String, u32>,
-    /// Stock left when the first day starts, by award: what the file declares
-    /// (and, for a coupon, the codes on hand).
-    pub(crate) declared_stock: BTreeMap<String, i64>,
-    /// Each run's days, in run order.
-    pub(crate) runs: Vec<Vec<DayReport>>,
-    pub(crate) digest: sha2::Sha256,
-}
-
-impl Tally {
-    fn new(campaign: &Campaign, profile: &Profile, days: u32) -> Self {
-        let awards = campaign.awards.len();
-        Tally {
-            days,
-            draws: 0,
-            refused: BTreeMap::new(),
-            issued: vec![0; awards],
-            issued_by_run: Vec::new(),
-            picked: vec![0; awards],
-            fallbacks: 0,
-            granted: Decimal::ZERO,
-            spent: Decimal::ZERO,
-            cost: Decimal::ZERO,
-            cost_causes: BTreeMap::new(),
-            routed_away: vec![BTreeMap::new(); awards],
-            took_over: vec![0; campaign.chain.len()],
-            segments: vec![(0, vec![0; awards]); profile.segments.len()],
-            sold_out: BTreeMap::new(),
-            declared_stock: BTreeMap::new(),
-            runs: Vec::new(),
-            digest: sha2::Sha256::new(),
-        }
-    }
-}
+use super::profile::{Plan, Profile, assign, unit};
+use super::tally::{DayReport, Tally, TierCount};
 
 /// Days to simulate: the profile's, or the campaign's window (30 if it has no end).
 fn days(campaign: &Campaign, profile: &Profile) -> u32 {

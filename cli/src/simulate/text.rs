@@ -21,7 +21,10 @@ pub(crate) fn human(report: &Report) -> String {
         report.campaign, report.users, report.days, report.draws
     );
     for (why, count) in &report.refused {
-        let _ = writeln!(out, "  refused: {count} × {why}");
+        let _ = writeln!(
+            out,
+            "  refused: {count} × {why} (each ends that user's day)"
+        );
     }
     awards(&mut out, report);
     if report.profile.is_some() {
