@@ -172,47 +172,28 @@ impl Engine {
             .debit_draw(&campaign.id, request.user, &limits, &periods)
             .await?
             .map_err(Failure::from)?;
-        let credits = if campaign.draw_reads(Slot::UserCredits) {
-            Decimal::new(tx.balance(request.user).await?, 2)
-        } else {
-            Decimal::ZERO
-        };
-        let input = DrawInput::new(
-            campaign.allowance,
-            request.user,
-            debited,
-            true,
-            credits,
-            &attributes,
-        );
-        let force = forced_entry(campaign, award)?;
+        let credits = self.credits_read(tx, campaign, request.user).await?;
         let seed = self.seed_for(&campaign.id, request.request_id);
-        let mut random = SeededRandom::new(seed);
-        let mut cx = Context {
-            now,
-            random: &mut random,
-            force,
-        };
-        let mut evaluator = Evaluator::new(campaign, &input);
-        let mut state = evaluator
-            .run(&mut cx)
-            .map_err(|e| draw_failure(&deployed, e))?;
-        let mut taken_for: Option<(u32, Slice)> = None;
-        let draw = loop {
-            match state {
-                Evaluation::NeedStock(entry) => {
-                    let award = &campaign.awards[campaign.pool[entry as usize].award as usize].id;
-                    let taken = tx.take_award_stock(&campaign.id, award).await?;
-                    if let Some(slice) = taken {
-                        taken_for = Some((campaign.pool[entry as usize].award, slice));
-                    }
-                    state = evaluator
-                        .resume(taken.is_some(), &mut cx)
-                        .map_err(|e| draw_failure(&deployed, e))?;
-                }
-                Evaluation::Done(draw) => break draw,
-            }
-        };
+        let (draw, taken_for) = self
+            .evaluate(
+                tx,
+                &deployed,
+                &DrawInput::new(
+                    campaign.allowance,
+                    request.user,
+                    debited,
+                    true,
+                    credits,
+                    &attributes,
+                ),
+                Evaluating {
+                    now,
+                    seed,
+                    force: forced_entry(campaign, award)?,
+                    stock: StockUse::Take,
+                },
+            )
+            .await?;
         // Stock only moves for the award that is issued: a unit taken before a
         // later node chose a fallback goes back, in this same transaction.
         if let Some((award, slice)) = taken_for.filter(|(a, _)| *a != draw.issued.award) {
@@ -241,6 +222,67 @@ impl Engine {
             seed,
             deployed,
         })
+    }
+
+    /// The user's balance, if the campaign's draw reads it (`user.credits`).
+    pub(crate) async fn credits_read(
+        &self,
+        tx: &mut Tx,
+        campaign: &Campaign,
+        user: &str,
+    ) -> Result<Decimal, Failure> {
+        Ok(if campaign.draw_reads(Slot::UserCredits) {
+            Decimal::new(tx.balance(user).await?, 2)
+        } else {
+            Decimal::ZERO
+        })
+    }
+
+    /// Runs the chain, the table and the tree for `input`, answering the
+    /// evaluation's questions about stock from `tx` as `how.stock` says: the
+    /// draw and the unit of stock it took, if any.
+    pub(crate) async fn evaluate(
+        &self,
+        tx: &mut Tx,
+        deployed: &Deployed,
+        input: &DrawInput<'_>,
+        how: Evaluating,
+    ) -> Result<(Draw, Option<(u32, Slice)>), Failure> {
+        let campaign = &deployed.campaign;
+        let mut random = SeededRandom::new(how.seed);
+        let mut cx = Context {
+            now: how.now,
+            random: &mut random,
+            force: how.force,
+        };
+        let mut evaluator = Evaluator::new(campaign, input);
+        let mut state = evaluator
+            .run(&mut cx)
+            .map_err(|e| draw_failure(deployed, e))?;
+        let mut taken_for: Option<(u32, Slice)> = None;
+        loop {
+            match state {
+                Evaluation::NeedStock(entry) => {
+                    let ix = campaign.pool[entry as usize].award;
+                    let award = &campaign.awards[ix as usize].id;
+                    let left = match how.stock {
+                        StockUse::Take => {
+                            let taken = tx.take_award_stock(&campaign.id, award).await?;
+                            taken_for = taken.map(|slice| (ix, slice)).or(taken_for);
+                            taken.is_some()
+                        }
+                        StockUse::Look => tx
+                            .award_stock(&campaign.id, award)
+                            .await?
+                            .is_some_and(|stock| stock.remaining > 0),
+                    };
+                    state = evaluator
+                        .resume(left, &mut cx)
+                        .map_err(|e| draw_failure(deployed, e))?;
+                }
+                Evaluation::Done(draw) => return Ok((draw, taken_for)),
+            }
+        }
     }
 
     /// Applies an internal award in the draw's transaction, or queues an
@@ -450,17 +492,17 @@ pub struct SimulatedDraw {
 }
 
 /// A draw decided in its transaction, not yet recorded or named.
-struct Drawn {
-    deployed: Arc<Deployed>,
-    attributes: Vec<Option<Value>>,
-    periods: Periods,
-    limits: Limits,
+pub(crate) struct Drawn {
+    pub(crate) deployed: Arc<Deployed>,
+    pub(crate) attributes: Vec<Option<Value>>,
+    pub(crate) periods: Periods,
+    pub(crate) limits: Limits,
     /// The user's counts after this draw's debit.
-    debited: UserCounts,
-    credits: Decimal,
-    draw: Draw,
-    code: Option<String>,
-    seed: u64,
+    pub(crate) debited: UserCounts,
+    pub(crate) credits: Decimal,
+    pub(crate) draw: Draw,
+    pub(crate) code: Option<String>,
+    pub(crate) seed: u64,
 }
 
 impl Drawn {
@@ -488,7 +530,7 @@ impl Drawn {
     }
 
     /// The draw as the API answers it: every step named by the campaign's ids.
-    fn outcome(&self, request: &DrawRequest<'_>) -> DrawOutcome {
+    pub(crate) fn outcome(&self, request: &DrawRequest<'_>) -> DrawOutcome {
         let campaign = &self.deployed.campaign;
         let input = self.input(request);
         let award = &campaign.awards[self.draw.issued.award as usize];
@@ -552,7 +594,7 @@ impl Drawn {
 }
 
 /// The caps and allowance a draw of `campaign` is debited against.
-fn limits(campaign: &Campaign) -> Limits {
+pub(crate) fn limits(campaign: &Campaign) -> Limits {
     Limits {
         allowance: campaign.allowance,
         total: campaign.quota.total.map(i64::from),
@@ -561,8 +603,28 @@ fn limits(campaign: &Campaign) -> Limits {
     }
 }
 
+/// How one evaluation runs: its clock and seed, the pool entry a `lands_on`
+/// forces, and whether stock is taken or only looked at.
+pub(crate) struct Evaluating {
+    pub(crate) now: DateTime<Utc>,
+    pub(crate) seed: u64,
+    pub(crate) force: Option<u32>,
+    pub(crate) stock: StockUse,
+}
+
+/// A draw takes a unit of stock where its tree checks for one; a dry run
+/// only looks whether one is left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StockUse {
+    Take,
+    Look,
+}
+
 /// The pool entry a scenario's `lands_on` names.
-fn forced_entry(campaign: &Campaign, award: Option<&str>) -> Result<Option<u32>, Failure> {
+pub(crate) fn forced_entry(
+    campaign: &Campaign,
+    award: Option<&str>,
+) -> Result<Option<u32>, Failure> {
     let Some(id) = award else {
         return Ok(None);
     };

@@ -515,6 +515,18 @@ impl Engine {
         id: &str,
         now: DateTime<Utc>,
     ) -> Result<Arc<Deployed>, Failure> {
+        let (deployed, open) = self.campaign_at(tx, id, now).await?;
+        open.map(|()| deployed)
+    }
+
+    /// The campaign's version as the store holds it, and whether it takes
+    /// draws at `now`: open, and inside its window.
+    pub(crate) async fn campaign_at(
+        &self,
+        tx: &mut Tx,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(Arc<Deployed>, Result<(), Failure>), Failure> {
         let row = tx
             .campaign(id)
             .await?
@@ -522,13 +534,14 @@ impl Engine {
         // The store decides the version: another server may have deployed a newer
         // one, and running a stale copy could issue stock it no longer declares.
         let deployed = self.at_version(tx, id, row.version).await?;
-        if row.state != CampaignState::Open {
-            return Err(Failure::NotOpen(id.to_string()));
-        }
-        if !deployed.campaign.window.contains(now) {
-            return Err(Failure::OutsideWindow(id.to_string()));
-        }
-        Ok(deployed)
+        let open = if row.state != CampaignState::Open {
+            Err(Failure::NotOpen(id.to_string()))
+        } else if !deployed.campaign.window.contains(now) {
+            Err(Failure::OutsideWindow(id.to_string()))
+        } else {
+            Ok(())
+        };
+        Ok((deployed, open))
     }
 
     /// Declares an award's stock outright, as deploying a file that declares

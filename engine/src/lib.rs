@@ -9,6 +9,7 @@
 mod answer;
 mod counts;
 mod draw;
+mod dry_run;
 mod engine;
 mod evaluate;
 mod explain;
@@ -32,6 +33,7 @@ pub use answer::{
 };
 pub use counts::UserCounts;
 pub use draw::{DrawRequest, SimulatedDraw, SkuRequest};
+pub use dry_run::{DryRun, DryRunOptions};
 pub use engine::{
     CampaignSummary, DeployError, DeployNotice, Deployed, Deployment, Engine, Failure, Seeds,
     UserStatus,

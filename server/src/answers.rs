@@ -90,6 +90,59 @@ impl From<engine::DrawOutcome> for DrawResponse {
     }
 }
 
+/// What `POST /v1/campaigns/{id}/draws` answers: a draw, or a dry run.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum DrawAnswer {
+    Draw(DrawResponse),
+    DryRun(DryRunResponse),
+}
+
+/// What a draw would do now (`dry_run: true`); nothing was written.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DryRunResponse {
+    /// Always `true`: this answer changed nothing.
+    pub dry_run: bool,
+    pub campaign: String,
+    /// The live version the draw was evaluated on.
+    pub version: i64,
+    pub user: String,
+    /// What the draw would answer (a coupon shows no code, as none is
+    /// taken); null when it would be refused.
+    pub draw: Option<DrawResponse>,
+    /// The problem that would refuse the draw, with the status it would
+    /// have; null when it would be drawn.
+    pub refused: Option<crate::Problem>,
+}
+
+impl From<engine::DryRun> for DryRunResponse {
+    fn from(dry_run: engine::DryRun) -> Self {
+        match dry_run {
+            engine::DryRun::Drawn(outcome) => DryRunResponse {
+                dry_run: true,
+                campaign: outcome.campaign.clone(),
+                version: outcome.version,
+                user: outcome.user.clone(),
+                draw: Some(outcome.into()),
+                refused: None,
+            },
+            engine::DryRun::Refused {
+                campaign,
+                version,
+                user,
+                refusal,
+            } => DryRunResponse {
+                dry_run: true,
+                campaign,
+                version,
+                user,
+                draw: None,
+                refused: Some(crate::ApiError::Refused(refusal).problem()),
+            },
+        }
+    }
+}
+
 impl From<engine::StepTaken> for StepView {
     fn from(step: engine::StepTaken) -> Self {
         StepView {

@@ -77,6 +77,29 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// A call an app key or the admin token may make: a draw, which the admin
+/// token (the console's) may only dry-run.
+#[derive(Debug)]
+pub(crate) enum AppOrAdmin {
+    App(#[allow(dead_code, reason = "read by the logs through Debug")] Caller),
+    Admin,
+}
+
+impl FromRequestParts<AppState> for AppOrAdmin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(expected) = &state.admin_token
+            && same(bearer(parts)?.as_bytes(), expected.trim().as_bytes())
+        {
+            return Ok(AppOrAdmin::Admin);
+        }
+        Ok(AppOrAdmin::App(
+            Caller::from_request_parts(parts, state).await?,
+        ))
+    }
+}
+
 /// An admin call: it carried the admin token.
 #[derive(Debug)]
 pub(crate) struct Admin;

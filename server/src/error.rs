@@ -204,6 +204,20 @@ impl ApiError {
         self.parts().1
     }
 
+    /// The problem this error answers with, without the fields only some
+    /// errors have (`field`, `diagnostics`).
+    pub(crate) fn problem(&self) -> Problem {
+        let (status, slug, title, detail) = self.parts();
+        Problem {
+            r#type: format!("{PROBLEM_BASE}{slug}"),
+            title,
+            status: status.as_u16(),
+            detail,
+            field: None,
+            diagnostics: None,
+        }
+    }
+
     /// Status, problem slug, title, detail.
     fn parts(&self) -> (StatusCode, &'static str, String, String) {
         match self {

@@ -10,6 +10,7 @@ mod credits;
 mod daily_allowance;
 mod deploys;
 mod draws;
+mod dry_runs;
 mod first_form;
 mod imports;
 mod migrations;

@@ -16,6 +16,7 @@ use tower::ServiceExt;
 mod accounts;
 mod contract;
 mod delivery;
+mod dry_runs;
 mod failures;
 mod hardening;
 mod operations;
