@@ -1,0 +1,174 @@
+//! What the editor shows over a word: a key's doc (from the schema), a
+//! function's signature and doc, a declared input's type, and for an id the
+//! facts about what it names — an award's kind, rate, stock and trees.
+
+use tombola_grammar::Span;
+
+use super::index::{IdKind, Index, Name, keys_at, node_at, scalar_text, scalars};
+use super::schema::{self, Schema};
+use super::{Hover, Seg, cursor, expr};
+use crate::yaml::{Kind, Node};
+
+/// The hover at byte `offset` of a campaign file.
+pub fn hover(source: &str, offset: usize) -> Option<Hover> {
+    let schema = Schema::new(schema::campaign());
+    let Ok(root) = crate::yaml::parse(source) else {
+        return key_doc_by_text(source, offset, schema);
+    };
+    let index = Index::of(source, &root, schema);
+    let scalar = scalars(&root)
+        .into_iter()
+        .find(|s| s.node.span.start <= offset && offset <= s.node.span.end)?;
+    if !scalar.key && schema.at(&scalar.path).is_some_and(|s| schema.is_expression(s)) {
+        let (text, span) = scalar_text(source, scalar.node);
+        let declared = expr::Declared::at(source, &root, &scalar.path);
+        let (inner, markdown) = expr::hover(text, offset.checked_sub(span.start)?, &declared)?;
+        let span = Span::new(span.start + inner.start, span.start + inner.end);
+        return Some(Hover { span, markdown });
+    }
+    if let Some(name) = index.at(offset) {
+        let markdown = describe(source, &root, &index, name);
+        return Some(Hover {
+            span: name.span,
+            markdown,
+        });
+    }
+    let doc = if scalar.key {
+        key_doc(schema, &scalar.path)
+    } else {
+        word_doc(source, schema, &scalar.path, scalar.node)
+    }?;
+    Some(Hover {
+        span: scalar.node.span,
+        markdown: doc,
+    })
+}
+
+/// A key's doc, as the schema gives it.
+fn key_doc(schema: Schema<'_>, path: &[Seg]) -> Option<String> {
+    let key = path.last()?.key()?;
+    let doc = schema.description(schema.at(path)?)?;
+    Some(format!("**`{key}`**\n\n{doc}"))
+}
+
+/// The doc of a word a key allows (`kind: credits`).
+fn word_doc(source: &str, schema: Schema<'_>, path: &[Seg], node: &Node) -> Option<String> {
+    let (text, _) = scalar_text(source, node);
+    let words = schema.words(schema.at(path)?);
+    let (word, doc) = words.iter().find(|(w, _)| w == text)?;
+    Some(format!("**`{word}`**\n\n{}", doc.as_deref()?))
+}
+
+/// A key's doc when the file does not parse: read from the line, up to the
+/// end of the word under the cursor.
+fn key_doc_by_text(source: &str, offset: usize, schema: Schema<'_>) -> Option<Hover> {
+    let rest = source.get(offset..)?;
+    let end = offset
+        + rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len());
+    let at = cursor::at(source, end);
+    if at.at != cursor::At::Key || at.word.is_empty() {
+        return None;
+    }
+    let mut path = at.path;
+    path.push(Seg::Key(at.word.clone()));
+    Some(Hover {
+        span: Span::new(at.word_start, end),
+        markdown: key_doc(schema, &path)?,
+    })
+}
+
+/// The facts about the id `name` names, in Markdown.
+fn describe(source: &str, root: &Node, index: &Index, name: &Name) -> String {
+    let title = format!("**{} `{}`**", name.kind.noun(), name.name);
+    let lines = match name.kind {
+        IdKind::Award => award_facts(source, root, &name.name),
+        IdKind::Tree => {
+            let nodes: Vec<String> = index
+                .defined(IdKind::Node, Some(&name.name))
+                .iter()
+                .map(|n| format!("`{}`", n.name))
+                .collect();
+            vec![format!("nodes: {}", nodes.join(" → "))]
+        }
+        IdKind::Node => {
+            let scope = name.scope.clone().unwrap_or_default();
+            vec![format!("in tree `{scope}`")]
+        }
+        IdKind::Sku => fields(source, root, &["skus", name.name.as_str()], &["draws", "stock", "price"]),
+        IdKind::Event => {
+            let attributes = keys_at(root, &path(&["inputs", "events", name.name.as_str()]));
+            vec![format!("attributes: {}", listed(&attributes))]
+        }
+        IdKind::UserField => fields(source, root, &["inputs", "user"], &[name.name.as_str()]),
+        IdKind::EventField => {
+            let event = name.scope.clone().unwrap_or_default();
+            fields(source, root, &["inputs", "events", event.as_str()], &[name.name.as_str()])
+        }
+        IdKind::Rule | IdKind::Rebate => Vec::new(),
+    };
+    let mut markdown = title;
+    for line in lines {
+        markdown.push_str("\n- ");
+        markdown.push_str(&line);
+    }
+    markdown
+}
+
+fn path(keys: &[&str]) -> Vec<Seg> {
+    keys.iter().map(|k| Seg::Key(k.to_string())).collect()
+}
+
+fn listed(names: &[&str]) -> String {
+    if names.is_empty() {
+        return "none".into();
+    }
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `key: value` for each of `keys` the map at `at` has, as written.
+fn fields(source: &str, root: &Node, at: &[&str], keys: &[&str]) -> Vec<String> {
+    let base = path(at);
+    keys.iter()
+        .filter_map(|key| {
+            let mut p = base.clone();
+            p.push(Seg::Key(key.to_string()));
+            let node = node_at(root, &p)?;
+            let text = source.get(node.span.start..node.span.end)?;
+            Some(format!("{key}: `{text}`"))
+        })
+        .collect()
+}
+
+/// An award's kind, amount and title, and for each pool entry that draws it
+/// its rate, stock and tree; the trees that give it as a fallback.
+pub(crate) fn award_facts(source: &str, root: &Node, award: &str) -> Vec<String> {
+    let mut lines = fields(source, root, &["awards", award], &["kind", "amount", "title"]);
+    if let Some(Kind::Seq(entries)) = node_at(root, &path(&["pool"])).map(|n| &n.kind) {
+        for entry in entries {
+            let at = [Seg::Key("award".into())];
+            let named = node_at(entry, &at).map(|n| scalar_text(source, n).0);
+            if named != Some(award) {
+                continue;
+            }
+            let facts = fields(source, entry, &[], &["rate", "stock", "tree", "exhausted"]);
+            lines.push(format!("in the pool: {}", facts.join(", ")));
+        }
+    }
+    let fallbacks: Vec<String> = scalars(root)
+        .into_iter()
+        .filter(|s| !s.key && super::index::matches("trees/*/*/*/fallback", &s.path))
+        .filter(|s| scalar_text(source, s.node).0 == award)
+        .filter_map(|s| s.path.get(1).and_then(Seg::key).map(String::from))
+        .collect();
+    if !fallbacks.is_empty() {
+        let trees: Vec<&str> = fallbacks.iter().map(String::as_str).collect();
+        lines.push(format!("the fallback of: {}", listed(&trees)));
+    }
+    lines
+}
