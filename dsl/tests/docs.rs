@@ -33,12 +33,18 @@ fn functions_table() -> String {
 fn names_table() -> String {
     let mut table = String::from("| name | type | meaning |\n|---|---|---|\n");
     let builtins = tombola_grammar::USER_BUILTINS.iter().map(|b| ("user.", b));
-    let counts = tombola_grammar::DRAW_COUNTS.iter().map(|c| ("user.draws.", c));
+    let counts = tombola_grammar::DRAW_COUNTS
+        .iter()
+        .map(|c| ("user.draws.", c));
     for (prefix, (name, ty, _, meaning)) in builtins.chain(counts) {
         table.push_str(&format!("| `{prefix}{name}` | {ty} | {meaning} |\n"));
     }
-    table.push_str("| `user.<attribute>` | declared | an attribute declared under `inputs.user` |\n");
-    table.push_str("| `event.<attribute>` | declared | in rebate flows: an attribute of the flow's event |\n");
+    table.push_str(
+        "| `user.<attribute>` | declared | an attribute declared under `inputs.user` |\n",
+    );
+    table.push_str(
+        "| `event.<attribute>` | declared | in rebate flows: an attribute of the flow's event |\n",
+    );
     table
 }
 

@@ -15,7 +15,7 @@ use crate::compile::ISSUE;
 pub fn completion(source: &str, offset: usize) -> Vec<Completion> {
     let schema = Schema::new(schema::campaign());
     let cursor = cursor::at(source, offset);
-    let span = Span::new(cursor.word_start, cursor.word_start + cursor.word.len());
+    let span = word_span(source, &cursor);
     let root = tree(source, offset);
     if cursor.at == At::Value
         && schema
@@ -26,7 +26,8 @@ pub fn completion(source: &str, offset: usize) -> Vec<Completion> {
             .as_ref()
             .map(|root| expr::Declared::at(source, root, &cursor.path))
             .unwrap_or_default();
-        return expr::complete(&cursor.value, &declared, span);
+        let called = source[span.end..].starts_with('(');
+        return expr::complete(&cursor.value, &declared, span, called);
     }
     let mut found = from_schema(&cursor, schema, root.as_ref(), span);
     if let Some(root) = &root {
@@ -39,9 +40,19 @@ pub fn completion(source: &str, offset: usize) -> Vec<Completion> {
 /// scenario file): its keys and words.
 pub fn completion_in(source: &str, offset: usize, schema: &Value) -> Vec<Completion> {
     let cursor = cursor::at(source, offset);
-    let span = Span::new(cursor.word_start, cursor.word_start + cursor.word.len());
+    let span = word_span(source, &cursor);
     let root = tree(source, offset);
     from_schema(&cursor, Schema::new(schema), root.as_ref(), span)
+}
+
+/// The word a completion replaces: typed before the cursor, and the rest of
+/// it after, so completing inside a word does not leave its tail behind.
+fn word_span(source: &str, cursor: &Cursor) -> Span {
+    let end = cursor.word_start + cursor.word.len();
+    let rest = source[end..]
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-')))
+        .unwrap_or(source.len() - end);
+    Span::new(cursor.word_start, end + rest)
 }
 
 /// The keys the map at the cursor takes that it does not hold yet, or the
@@ -58,7 +69,9 @@ fn from_schema(
     let mut found = Vec::new();
     match cursor.at {
         At::Key => {
-            let present = root.map(|r| index::keys_at(r, &cursor.path)).unwrap_or_default();
+            let present = root
+                .map(|r| index::keys_at(r, &cursor.path))
+                .unwrap_or_default();
             for (key, property) in schema.keys(node) {
                 if present.contains(&key) && key != cursor.word {
                     continue;
@@ -116,7 +129,7 @@ fn ids(source: &str, root: &crate::yaml::Node, cursor: &Cursor, span: Span) -> V
             label: name.name.clone(),
             kind: completion_kind(kind),
             detail: detail(source, root, kind, &name.name),
-            documentation: None,
+            documentation: facts(source, root, kind, &name.name),
             insert: name.name.clone(),
             span,
         })
@@ -148,7 +161,27 @@ fn completion_kind(kind: IdKind) -> CompletionKind {
     }
 }
 
-/// One line about an award (its facts, joined): what the menu shows beside it.
+/// An award's kind, beside it in the menu.
 fn detail(source: &str, root: &crate::yaml::Node, kind: IdKind, id: &str) -> Option<String> {
-    (kind == IdKind::Award).then(|| hover::award_facts(source, root, id).join("; "))
+    if kind != IdKind::Award {
+        return None;
+    }
+    let at = [
+        Seg::Key("awards".into()),
+        Seg::Key(id.into()),
+        Seg::Key("kind".into()),
+    ];
+    let node = index::node_at(root, &at)?;
+    Some(index::scalar_text(source, node).0.to_string())
+}
+
+/// What the hover says of an award, shown with the selected item.
+fn facts(source: &str, root: &crate::yaml::Node, kind: IdKind, id: &str) -> Option<String> {
+    (kind == IdKind::Award).then(|| {
+        let lines: Vec<String> = hover::award_facts(source, root, id)
+            .into_iter()
+            .map(|line| format!("- {line}"))
+            .collect();
+        lines.join("\n")
+    })
 }

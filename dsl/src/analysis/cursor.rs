@@ -31,8 +31,14 @@ pub(crate) enum At {
 /// One block-level piece at the start of a line: a `- ` list marker or a `key:`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Piece {
-    Item { col: usize },
-    Key { col: usize, name: String, valued: bool },
+    Item {
+        col: usize,
+    },
+    Key {
+        col: usize,
+        name: String,
+        valued: bool,
+    },
 }
 
 impl Piece {

@@ -71,8 +71,8 @@ pub(crate) fn reads(text: &str) -> Vec<Read<'_>> {
         .filter_map(|chain| {
             let (root, _) = *chain.parts.first()?;
             let (field, span) = *chain.parts.get(1)?;
-            let builtin = root == "user"
-                && (field == "draws" || USER_BUILTINS.iter().any(|b| b.0 == field));
+            let builtin =
+                root == "user" && (field == "draws" || USER_BUILTINS.iter().any(|b| b.0 == field));
             let declared = matches!(root, "user" | "event") && !builtin && !field.is_empty();
             declared.then_some(Read { root, field, span })
         })
@@ -94,14 +94,21 @@ impl Declared {
         let values: Vec<(Vec<Seg>, String)> = scalars(root)
             .into_iter()
             .filter(|s| !s.key)
-            .map(|s| (s.path, super::index::scalar_text(source, s.node).0.to_string()))
+            .map(|s| {
+                (
+                    s.path,
+                    super::index::scalar_text(source, s.node).0.to_string(),
+                )
+            })
             .collect();
         let under = |prefix: &[&str]| -> Vec<(String, String)> {
             values
                 .iter()
                 .filter(|(p, _)| {
                     p.len() == prefix.len() + 1
-                        && p.iter().zip(prefix).all(|(seg, key)| seg.key() == Some(key))
+                        && p.iter()
+                            .zip(prefix)
+                            .all(|(seg, key)| seg.key() == Some(key))
                 })
                 .filter_map(|(p, ty)| Some((p.last()?.key()?.to_string(), ty.clone())))
                 .collect()
@@ -125,7 +132,11 @@ pub(crate) fn event_of(source: &str, root: &Node, path: &[Seg]) -> Option<String
     if top != "rebates" {
         return None;
     }
-    let on = [Seg::Key("rebates".into()), Seg::Index(*i), Seg::Key("on".into())];
+    let on = [
+        Seg::Key("rebates".into()),
+        Seg::Index(*i),
+        Seg::Key("on".into()),
+    ];
     scalars(root)
         .into_iter()
         .find(|s| !s.key && s.path == on)
@@ -133,8 +144,13 @@ pub(crate) fn event_of(source: &str, root: &Node, path: &[Seg]) -> Option<String
 }
 
 /// What may be typed at the end of `before` (an expression up to the cursor),
-/// replacing the word at `span`.
-pub(crate) fn complete(before: &str, declared: &Declared, span: Span) -> Vec<Completion> {
+/// replacing the word at `span`; `called` when a `(` already follows it.
+pub(crate) fn complete(
+    before: &str,
+    declared: &Declared,
+    span: Span,
+    called: bool,
+) -> Vec<Completion> {
     let chain = chains(before)
         .into_iter()
         .last()
@@ -154,7 +170,7 @@ pub(crate) fn complete(before: &str, declared: &Declared, span: Span) -> Vec<Com
     };
     let word = *parts.last().unwrap_or(&"");
     let mut found: Vec<Completion> = match parts.as_slice() {
-        [_] => roots(declared, span),
+        [_] => roots(declared, span, called),
         ["user", _] => {
             let mut fields: Vec<Completion> = USER_BUILTINS
                 .iter()
@@ -185,7 +201,7 @@ pub(crate) fn complete(before: &str, declared: &Declared, span: Span) -> Vec<Com
 }
 
 /// Names an expression may start with: the functions, `user`, and in a rebate flow `event`.
-fn roots(declared: &Declared, span: Span) -> Vec<Completion> {
+fn roots(declared: &Declared, span: Span, called: bool) -> Vec<Completion> {
     let mut found: Vec<Completion> = FUNCTIONS
         .iter()
         .map(|(name, _, signature, meaning)| Completion {
@@ -193,7 +209,11 @@ fn roots(declared: &Declared, span: Span) -> Vec<Completion> {
             kind: CompletionKind::Function,
             detail: Some(signature.to_string()),
             documentation: Some(meaning.to_string()),
-            insert: format!("{name}("),
+            insert: if called {
+                name.to_string()
+            } else {
+                format!("{name}(")
+            },
             span,
         })
         .collect();
@@ -207,7 +227,10 @@ fn roots(declared: &Declared, span: Span) -> Vec<Completion> {
             span,
         })
     };
-    root("user", "the user drawing: `user.id`, `user.credits`, `user.draws.*` and the attributes under `inputs.user`");
+    root(
+        "user",
+        "the user drawing: `user.id`, `user.credits`, `user.draws.*` and the attributes under `inputs.user`",
+    );
     if let Some((event, _)) = &declared.event {
         root("event", &format!("the `{event}` event this flow runs on"));
     }
@@ -216,9 +239,11 @@ fn roots(declared: &Declared, span: Span) -> Vec<Completion> {
 
 /// What the name or function at `offset` of `text` means, and its span there.
 pub(crate) fn hover(text: &str, offset: usize, declared: &Declared) -> Option<(Span, String)> {
-    let chain = chains(text)
-        .into_iter()
-        .find(|c| c.parts.iter().any(|(_, s)| s.start <= offset && offset <= s.end))?;
+    let chain = chains(text).into_iter().find(|c| {
+        c.parts
+            .iter()
+            .any(|(_, s)| s.start <= offset && offset <= s.end)
+    })?;
     let parts: Vec<&str> = chain.parts.iter().map(|(p, _)| *p).collect();
     let whole = chain.parts[0].1.join(chain.parts[chain.parts.len() - 1].1);
     let typed = |name: String, ty: &str, doc: &str| format!("`{name}`: {ty}\n\n{doc}");

@@ -19,7 +19,11 @@ pub fn hover(source: &str, offset: usize) -> Option<Hover> {
     let scalar = scalars(&root)
         .into_iter()
         .find(|s| s.node.span.start <= offset && offset <= s.node.span.end)?;
-    if !scalar.key && schema.at(&scalar.path).is_some_and(|s| schema.is_expression(s)) {
+    if !scalar.key
+        && schema
+            .at(&scalar.path)
+            .is_some_and(|s| schema.is_expression(s))
+    {
         let (text, span) = scalar_text(source, scalar.node);
         let declared = expr::Declared::at(source, &root, &scalar.path);
         let (inner, markdown) = expr::hover(text, offset.checked_sub(span.start)?, &declared)?;
@@ -96,7 +100,12 @@ fn describe(source: &str, root: &Node, index: &Index, name: &Name) -> String {
             let scope = name.scope.clone().unwrap_or_default();
             vec![format!("in tree `{scope}`")]
         }
-        IdKind::Sku => fields(source, root, &["skus", name.name.as_str()], &["draws", "stock", "price"]),
+        IdKind::Sku => fields(
+            source,
+            root,
+            &["skus", name.name.as_str()],
+            &["draws", "stock", "price"],
+        ),
         IdKind::Event => {
             let attributes = keys_at(root, &path(&["inputs", "events", name.name.as_str()]));
             vec![format!("attributes: {}", listed(&attributes))]
@@ -104,11 +113,19 @@ fn describe(source: &str, root: &Node, index: &Index, name: &Name) -> String {
         IdKind::UserField => fields(source, root, &["inputs", "user"], &[name.name.as_str()]),
         IdKind::EventField => {
             let event = name.scope.clone().unwrap_or_default();
-            fields(source, root, &["inputs", "events", event.as_str()], &[name.name.as_str()])
+            fields(
+                source,
+                root,
+                &["inputs", "events", event.as_str()],
+                &[name.name.as_str()],
+            )
         }
         IdKind::Rule | IdKind::Rebate => Vec::new(),
     };
     let mut markdown = title;
+    if !lines.is_empty() {
+        markdown.push('\n');
+    }
     for line in lines {
         markdown.push_str("\n- ");
         markdown.push_str(&line);
@@ -138,8 +155,7 @@ fn fields(source: &str, root: &Node, at: &[&str], keys: &[&str]) -> Vec<String> 
         .filter_map(|key| {
             let mut p = base.clone();
             p.push(Seg::Key(key.to_string()));
-            let node = node_at(root, &p)?;
-            let text = source.get(node.span.start..node.span.end)?;
+            let (text, _) = scalar_text(source, node_at(root, &p)?);
             Some(format!("{key}: `{text}`"))
         })
         .collect()
@@ -148,7 +164,12 @@ fn fields(source: &str, root: &Node, at: &[&str], keys: &[&str]) -> Vec<String> 
 /// An award's kind, amount and title, and for each pool entry that draws it
 /// its rate, stock and tree; the trees that give it as a fallback.
 pub(crate) fn award_facts(source: &str, root: &Node, award: &str) -> Vec<String> {
-    let mut lines = fields(source, root, &["awards", award], &["kind", "amount", "title"]);
+    let mut lines = fields(
+        source,
+        root,
+        &["awards", award],
+        &["kind", "amount", "title"],
+    );
     if let Some(Kind::Seq(entries)) = node_at(root, &path(&["pool"])).map(|n| &n.kind) {
         for entry in entries {
             let at = [Seg::Key("award".into())];

@@ -282,14 +282,15 @@ impl Index {
 
 /// The node at `path`, if the tree has one there.
 pub(crate) fn node_at<'n>(root: &'n Node, path: &[Seg]) -> Option<&'n Node> {
-    path.iter().try_fold(root, |node, seg| match (&node.kind, seg) {
-        (Kind::Map(entries), Seg::Key(key)) => entries
-            .iter()
-            .find(|(k, _)| k.is_key(key))
-            .map(|(_, value)| value),
-        (Kind::Seq(items), Seg::Index(i)) => items.get(*i),
-        _ => None,
-    })
+    path.iter()
+        .try_fold(root, |node, seg| match (&node.kind, seg) {
+            (Kind::Map(entries), Seg::Key(key)) => entries
+                .iter()
+                .find(|(k, _)| k.is_key(key))
+                .map(|(_, value)| value),
+            (Kind::Seq(items), Seg::Index(i)) => items.get(*i),
+            _ => None,
+        })
 }
 
 /// The keys of the map at `path`.

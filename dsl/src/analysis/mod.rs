@@ -58,6 +58,7 @@ pub struct Completion {
 /// What a completion is, for the editor's icon.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum CompletionKind {
     Key,
     /// One of the words a key allows (`credits`, `per_day`…).
@@ -94,6 +95,7 @@ pub struct Symbol {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum SymbolKind {
     Award,
     Tree,
@@ -129,7 +131,9 @@ fn tree(source: &str, offset: usize) -> Option<crate::yaml::Node> {
     }
     let offset = offset.min(source.len());
     let start = source[..offset].rfind('\n').map_or(0, |at| at + 1);
-    let end = source[offset..].find('\n').map_or(source.len(), |at| offset + at);
+    let end = source[offset..]
+        .find('\n')
+        .map_or(source.len(), |at| offset + at);
     let mut repaired = source[..start].to_string();
     repaired.push_str(&" ".repeat(source[start..end].len()));
     repaired.push_str(&source[end..]);

@@ -55,10 +55,7 @@ pub fn rename(source: &str, offset: usize, new_name: &str) -> Result<Vec<(Span, 
         .any(|n| n.name == new_name)
         || (name.kind == IdKind::Node && new_name == ISSUE);
     if taken {
-        return Err(format!(
-            "{} `{new_name}` already exists",
-            name.kind.noun()
-        ));
+        return Err(format!("{} `{new_name}` already exists", name.kind.noun()));
     }
     Ok(index
         .all(name)

@@ -39,7 +39,10 @@ impl<'s> Schema<'s> {
                 break;
             };
             let name = target.rsplit('/').next().unwrap_or_default();
-            let defs = self.root.get("$defs").or_else(|| self.root.get("definitions"));
+            let defs = self
+                .root
+                .get("$defs")
+                .or_else(|| self.root.get("definitions"));
             match defs.and_then(|defs| defs.get(name)) {
                 Some(found) => node = found,
                 None => break,

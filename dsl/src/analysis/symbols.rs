@@ -133,14 +133,22 @@ fn rule(source: &str, item: &Node, position: usize) -> (String, Span, SymbolKind
         let Kind::Map(entries) = &item.kind else {
             return None;
         };
-        entries.iter().find(|(k, _)| k.is_key(key)).map(|(k, _)| k.span)
+        entries
+            .iter()
+            .find(|(k, _)| k.is_key(key))
+            .map(|(k, _)| k.span)
     };
     let kind = ["blacklist", "weight", "when"]
         .into_iter()
         .find(|k| key_span(k).is_some());
     if let Some(id) = node_at(item, &[Seg::Key("id".into())]) {
         let (text, span) = scalar_text(source, id);
-        return (text.to_string(), span, SymbolKind::Rule, kind.map(String::from));
+        return (
+            text.to_string(),
+            span,
+            SymbolKind::Rule,
+            kind.map(String::from),
+        );
     }
     let (name, span) = match kind {
         Some(k @ ("blacklist" | "weight")) => (k.to_string(), key_span(k)),
@@ -152,7 +160,11 @@ fn rule(source: &str, item: &Node, position: usize) -> (String, Span, SymbolKind
 }
 
 /// A rebate flow's id: its own, or `<event>-N`.
-fn rebate(source: &str, item: &Node, position: usize) -> (String, Span, SymbolKind, Option<String>) {
+fn rebate(
+    source: &str,
+    item: &Node,
+    position: usize,
+) -> (String, Span, SymbolKind, Option<String>) {
     let on = node_at(item, &[Seg::Key("on".into())]).map(|n| scalar_text(source, n));
     let detail = on.map(|(event, _)| format!("on {event}"));
     if let Some(id) = node_at(item, &[Seg::Key("id".into())]) {

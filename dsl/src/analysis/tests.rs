@@ -57,7 +57,10 @@ fn the_sample_checks_clean() {
 
 #[test]
 fn completes_keys_the_map_does_not_hold_yet() {
-    let source = SOURCE.replace("  gpt4: { kind: item, title: GPT-4 }", "  gpt4: { kind: item, t");
+    let source = SOURCE.replace(
+        "  gpt4: { kind: item, title: GPT-4 }",
+        "  gpt4: { kind: item, t",
+    );
     let offset = at(&source, "kind: item, t", 13);
     let found = completion(&source, offset);
     assert_eq!(labels(&found), vec!["title"]);
@@ -65,7 +68,13 @@ fn completes_keys_the_map_does_not_hold_yet() {
     assert_eq!(text(&source, found[0].span), "t");
     let doc = completion(SOURCE, at(SOURCE, "window: {", 9));
     assert_eq!(labels(&doc), vec!["to"]);
-    assert!(doc[0].documentation.as_deref().unwrap().contains("stays open"));
+    assert!(
+        doc[0]
+            .documentation
+            .as_deref()
+            .unwrap()
+            .contains("stays open")
+    );
 }
 
 #[test]
@@ -74,7 +83,14 @@ fn completes_award_ids_in_a_broken_flow_map() {
     let found = completion(&source, at(&source, "- { award: \n", 11));
     assert_eq!(labels(&found), vec!["points", "gpt4", "none"]);
     assert_eq!(found[0].kind, CompletionKind::Award);
-    assert!(found[1].detail.as_deref().unwrap().contains("stock: `100`"));
+    assert_eq!(found[1].detail.as_deref(), Some("item"));
+    assert!(
+        found[1]
+            .documentation
+            .as_deref()
+            .unwrap()
+            .contains("stock: `100`")
+    );
 }
 
 #[test]
@@ -109,6 +125,11 @@ fn completes_user_fields_draw_counts_and_functions() {
     assert_eq!(labels(&functions), vec!["round"]);
     assert_eq!(functions[0].detail.as_deref(), Some("round(x[, digits])"));
     assert_eq!(functions[0].insert, "round(");
+    // Inside a call already written: the whole name is replaced, the `(` kept.
+    let inside = completion(SOURCE, at(SOURCE, "random(1, 100)", 2));
+    assert_eq!(labels(&inside), vec!["random"]);
+    assert_eq!(text(SOURCE, inside[0].span), "random");
+    assert_eq!(inside[0].insert, "random");
 }
 
 #[test]
@@ -151,7 +172,7 @@ fn hovers_keys_functions_inputs_and_awards() {
     assert_eq!(text(SOURCE, award.span), "gpt4");
     assert_eq!(
         award.markdown,
-        "**award `gpt4`**\n- kind: `item`\n- title: `GPT-4`\n- in the pool: rate: `20%`, stock: `100`, tree: `unlock`"
+        "**award `gpt4`**\n\n- kind: `item`\n- title: `GPT-4`\n- in the pool: rate: `20%`, stock: `100`, tree: `unlock`"
     );
     let fallback = hover(SOURCE, at(SOURCE, "points: { kind", 1)).unwrap();
     assert!(fallback.markdown.contains("the fallback of: `unlock`"));
@@ -167,17 +188,33 @@ fn hovers_a_key_in_a_file_that_does_not_parse() {
 
 #[test]
 fn goes_to_definitions_and_finds_references() {
-    let definition_of = |needle, within| definition(SOURCE, at(SOURCE, needle, within)).map(|s| s.start);
-    assert_eq!(definition_of("give: points", 7), Some(at(SOURCE, "points: {", 0)));
-    assert_eq!(definition_of("locked: consolation", 9), Some(at(SOURCE, "consolation: {", 0)));
-    assert_eq!(definition_of("user.level", 6), Some(at(SOURCE, "level: int", 0)));
-    assert_eq!(definition_of("on: payment", 5), Some(at(SOURCE, "payment: {", 0)));
+    let definition_of =
+        |needle, within| definition(SOURCE, at(SOURCE, needle, within)).map(|s| s.start);
+    assert_eq!(
+        definition_of("give: points", 7),
+        Some(at(SOURCE, "points: {", 0))
+    );
+    assert_eq!(
+        definition_of("locked: consolation", 9),
+        Some(at(SOURCE, "consolation: {", 0))
+    );
+    assert_eq!(
+        definition_of("user.level", 6),
+        Some(at(SOURCE, "level: int", 0))
+    );
+    assert_eq!(
+        definition_of("on: payment", 5),
+        Some(at(SOURCE, "payment: {", 0))
+    );
     let points: Vec<&str> = references(SOURCE, at(SOURCE, "points: {", 2))
         .into_iter()
         .map(|s| text(SOURCE, s))
         .collect();
     assert_eq!(points, vec!["points"; 4]);
-    assert_eq!(references(SOURCE, at(SOURCE, "event.amount >=", 7)).len(), 3);
+    assert_eq!(
+        references(SOURCE, at(SOURCE, "event.amount >=", 7)).len(),
+        3
+    );
 }
 
 #[test]
@@ -197,7 +234,11 @@ fn renames_across_the_file_and_refuses_bad_names() {
         rename(SOURCE, offset, "gpt4"),
         Err("award `gpt4` already exists".into())
     );
-    assert!(rename(SOURCE, offset, "Points!").unwrap_err().contains("not a valid award"));
+    assert!(
+        rename(SOURCE, offset, "Points!")
+            .unwrap_err()
+            .contains("not a valid award")
+    );
     let field = at(SOURCE, "user.level", 7);
     assert!(rename(SOURCE, field, "the-level").is_err());
     assert_eq!(rename(SOURCE, field, "tier").unwrap().len(), 2);
@@ -228,7 +269,11 @@ fn outlines_the_file() {
         .collect();
     assert_eq!(
         nodes,
-        vec![("lock", Some("lock")), ("stock", Some("stock")), ("consolation", Some("fallback"))]
+        vec![
+            ("lock", Some("lock")),
+            ("stock", Some("stock")),
+            ("consolation", Some("fallback"))
+        ]
     );
     assert_eq!(found[1].detail.as_deref(), Some("credits"));
 }
@@ -239,7 +284,10 @@ fn fixes_a_misspelt_reference_and_an_unrounded_credit_amount() {
     let found = fixes(&source, Span::new(0, source.len()));
     assert_eq!(found.len(), 1);
     let fix = found[0].fix.as_ref().unwrap();
-    assert_eq!((text(&source, fix.span), fix.text.as_str()), ("pionts", "points"));
+    assert_eq!(
+        (text(&source, fix.span), fix.text.as_str()),
+        ("pionts", "points")
+    );
     let source = SOURCE.replace("round(event.amount * 5%, 2)", "event.amount / 3");
     let found = fixes(&source, Span::new(0, source.len()));
     let fix = found[0].fix.as_ref().unwrap();
@@ -247,8 +295,14 @@ fn fixes_a_misspelt_reference_and_an_unrounded_credit_amount() {
     assert_eq!(text(&source, fix.span), "event.amount / 3");
     assert_eq!(fix.text, "round(event.amount / 3, 2)");
     let source = SOURCE.replace("user.level > 2", "user.levle > 2");
-    let fix = fixes(&source, Span::new(0, source.len()))[0].fix.clone().unwrap();
-    assert_eq!((text(&source, fix.span), fix.text.as_str()), ("levle", "level"));
+    let fix = fixes(&source, Span::new(0, source.len()))[0]
+        .fix
+        .clone()
+        .unwrap();
+    assert_eq!(
+        (text(&source, fix.span), fix.text.as_str()),
+        ("levle", "level")
+    );
 }
 
 #[test]
@@ -267,4 +321,3 @@ fn scenario_keys_come_from_the_schema_given() {
     let top = completion_in("ca", 2, &schema);
     assert_eq!(top[0].documentation.as_deref(), Some("The campaign file."));
 }
-
