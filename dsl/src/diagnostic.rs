@@ -33,8 +33,9 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// A change that resolves the finding, which an editor may apply as it is
     /// (the name a did-you-mean suggests, an amount wrapped in `round`).
+    /// Boxed: most diagnostics have none, and every `Result` carrying one stays small.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub fix: Option<Fix>,
+    pub fix: Option<Box<Fix>>,
 }
 
 /// A machine-applicable edit: replace `span` with `text`.
@@ -88,12 +89,12 @@ impl Diagnostic {
     }
 
     pub fn fix(mut self, fix: Fix) -> Self {
-        self.fix = Some(fix);
+        self.fix = Some(Box::new(fix));
         self
     }
 
     pub fn maybe_fix(mut self, fix: Option<Fix>) -> Self {
-        self.fix = fix;
+        self.fix = fix.map(Box::new);
         self
     }
 

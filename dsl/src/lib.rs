@@ -71,7 +71,7 @@ fn check(source: &str, now: Option<DateTime<Utc>>) -> Report {
         Err(diagnostic) => {
             return Report {
                 campaign: None,
-                diagnostics: vec![diagnostic],
+                diagnostics: vec![*diagnostic],
             };
         }
     };

@@ -233,7 +233,7 @@ fn code_actions(
     Ok(analysis::fixes(&document.text, range)
         .into_iter()
         .filter_map(|diagnostic| {
-            let fix = diagnostic.fix.clone()?;
+            let fix = *diagnostic.fix.clone()?;
             let edit = TextEdit::new(document.range(fix.span, d.encoding), fix.text);
             Some(CodeActionOrCommand::CodeAction(CodeAction {
                 title: fix.title,

@@ -101,12 +101,16 @@ fn node_kind(body: &Node) -> Option<String> {
         .map(|(_, kind)| kind.to_string())
 }
 
+/// How a list item is named in the outline.
+struct Named {
+    name: String,
+    span: Span,
+    kind: SymbolKind,
+    detail: Option<String>,
+}
+
 /// One symbol per item of a list, named by `name(source, item, position)`.
-fn items(
-    source: &str,
-    list: &Node,
-    name: fn(&str, &Node, usize) -> (String, Span, SymbolKind, Option<String>),
-) -> Vec<Symbol> {
+fn items(source: &str, list: &Node, name: fn(&str, &Node, usize) -> Named) -> Vec<Symbol> {
     let Kind::Seq(items) = &list.kind else {
         return Vec::new();
     };
@@ -114,13 +118,13 @@ fn items(
         .iter()
         .enumerate()
         .map(|(position, item)| {
-            let (name, name_span, kind, detail) = name(source, item, position);
+            let named = name(source, item, position);
             Symbol {
-                name,
-                kind,
-                detail,
+                name: named.name,
+                kind: named.kind,
+                detail: named.detail,
                 span: item.span,
-                name_span,
+                name_span: named.span,
                 children: Vec::new(),
             }
         })
@@ -128,7 +132,7 @@ fn items(
 }
 
 /// A rule's id as the compiler gives it: its own, or named for its kind.
-fn rule(source: &str, item: &Node, position: usize) -> (String, Span, SymbolKind, Option<String>) {
+fn rule(source: &str, item: &Node, position: usize) -> Named {
     let key_span = |key: &str| {
         let Kind::Map(entries) = &item.kind else {
             return None;
@@ -143,37 +147,47 @@ fn rule(source: &str, item: &Node, position: usize) -> (String, Span, SymbolKind
         .find(|k| key_span(k).is_some());
     if let Some(id) = node_at(item, &[Seg::Key("id".into())]) {
         let (text, span) = scalar_text(source, id);
-        return (
-            text.to_string(),
+        return Named {
+            name: text.to_string(),
             span,
-            SymbolKind::Rule,
-            kind.map(String::from),
-        );
+            kind: SymbolKind::Rule,
+            detail: kind.map(String::from),
+        };
     }
     let (name, span) = match kind {
         Some(k @ ("blacklist" | "weight")) => (k.to_string(), key_span(k)),
         Some(k) => (format!("rule-{}", position + 1), key_span(k)),
         None => (format!("rule-{}", position + 1), None),
     };
-    let detail = kind.map(String::from);
-    (name, span.unwrap_or(item.span), SymbolKind::Rule, detail)
+    Named {
+        name,
+        span: span.unwrap_or(item.span),
+        kind: SymbolKind::Rule,
+        detail: kind.map(String::from),
+    }
 }
 
 /// A rebate flow's id: its own, or `<event>-N`.
-fn rebate(
-    source: &str,
-    item: &Node,
-    position: usize,
-) -> (String, Span, SymbolKind, Option<String>) {
+fn rebate(source: &str, item: &Node, position: usize) -> Named {
     let on = node_at(item, &[Seg::Key("on".into())]).map(|n| scalar_text(source, n));
     let detail = on.map(|(event, _)| format!("on {event}"));
     if let Some(id) = node_at(item, &[Seg::Key("id".into())]) {
         let (text, span) = scalar_text(source, id);
-        return (text.to_string(), span, SymbolKind::Rebate, detail);
+        return Named {
+            name: text.to_string(),
+            span,
+            kind: SymbolKind::Rebate,
+            detail,
+        };
     }
     let (name, span) = match on {
         Some((event, span)) => (format!("{event}-{}", position + 1), span),
         None => (format!("rebate-{}", position + 1), item.span),
     };
-    (name, span, SymbolKind::Rebate, detail)
+    Named {
+        name,
+        span,
+        kind: SymbolKind::Rebate,
+        detail,
+    }
 }

@@ -429,7 +429,7 @@ impl<'s> Decoder<'s> {
                 };
                 self.invalid(node, format!("`{text}` is not a valid {what}"), Some(help));
                 if let (Some(name), Some(last)) = (suggestion, self.diagnostics.last_mut()) {
-                    last.fix = Some(Fix::replace(node.span, name));
+                    last.fix = Some(Box::new(Fix::replace(node.span, name)));
                 }
                 None
             }
