@@ -24,11 +24,8 @@ pub(crate) struct Document {
 impl Document {
     /// A scenario file (`*.test.yaml`), not a campaign.
     pub(crate) fn is_scenario(&self) -> bool {
-        self.path()
-            .is_some_and(|path| crate::files::is_scenario(&path))
-            || [".test.yaml", ".test.yml"]
-                .iter()
-                .any(|end| self.uri.as_str().ends_with(end))
+        // Named as a file is, whatever the URI's scheme (`file:`, `untitled:`…).
+        crate::files::is_scenario(std::path::Path::new(self.uri.as_str()))
     }
 
     /// The file behind a `file:` URI.
