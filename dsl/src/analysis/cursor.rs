@@ -192,98 +192,113 @@ enum Frame {
     Seq(usize),
 }
 
+/// What has been read of the cursor's line so far.
+#[derive(Default)]
+struct Reader {
+    frames: Vec<Frame>,
+    /// The `key:` the line holds outside any flow collection.
+    block_key: Option<String>,
+    /// A block value that is plain text: brackets and commas in it are text.
+    plain: bool,
+    quote: Option<char>,
+    /// Where the key or value being read starts.
+    token_start: usize,
+}
+
 /// Reads the rest of the cursor's line, from its first key or value to the
 /// cursor: `key: value`, flow maps and lists, quoted text.
 fn flow(text: &str, base: usize) -> Cursor {
-    let mut frames: Vec<Frame> = Vec::new();
-    let mut block_key: Option<String> = None;
-    // A block value that is plain text: brackets and commas in it are text.
-    let mut plain = false;
-    let mut quote: Option<char> = None;
-    let mut token_start = 0;
+    let mut reader = Reader::default();
     let mut previous = ' ';
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
-    for (i, &(at, c)) in chars.iter().enumerate() {
-        let next = chars.get(i + 1).map(|(_, c)| *c);
-        if let Some(q) = quote {
-            if c == q {
-                quote = None;
-            }
-            previous = c;
-            continue;
+    let mut chars = text.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        let next = chars.peek().map(|(_, c)| *c);
+        if reader.quote.is_none() && c == '#' && (previous == ' ' || at == 0) {
+            return cursor(Vec::new(), At::Comment, text, base, at);
         }
-        let fresh = text[token_start..at].trim().is_empty();
+        reader.step(text, at, c, next);
+        previous = c;
+    }
+    let token_start = reader.token_start;
+    let (path, at) = reader.finish();
+    cursor(path, at, text, base, token_start)
+}
+
+impl Reader {
+    fn step(&mut self, text: &str, at: usize, c: char, next: Option<char>) {
+        if let Some(q) = self.quote {
+            if c == q {
+                self.quote = None;
+            }
+            return;
+        }
+        let fresh = text[self.token_start..at].trim().is_empty();
+        let in_flow = !self.frames.is_empty();
         match c {
-            '#' if previous == ' ' || at == 0 => {
-                return cursor(Vec::new(), At::Comment, text, base, at);
-            }
             '"' | '\'' if fresh => {
-                quote = Some(c);
-                token_start = at;
+                self.quote = Some(c);
+                self.token_start = at;
             }
-            '{' | '[' if fresh && !plain => {
-                frames.push(if c == '{' {
+            '{' | '[' if fresh && !self.plain => {
+                self.frames.push(if c == '{' {
                     Frame::Map(None)
                 } else {
                     Frame::Seq(0)
                 });
-                token_start = at + 1;
+                self.token_start = at + 1;
             }
-            ',' if !frames.is_empty() => {
-                match frames.last_mut() {
+            ',' if in_flow => {
+                match self.frames.last_mut() {
                     Some(Frame::Map(key)) => *key = None,
                     Some(Frame::Seq(n)) => *n += 1,
                     None => {}
                 }
-                token_start = at + 1;
+                self.token_start = at + 1;
             }
-            '}' | ']' if !frames.is_empty() => {
-                frames.pop();
-                token_start = at + 1;
+            '}' | ']' if in_flow => {
+                self.frames.pop();
+                self.token_start = at + 1;
             }
-            ':' if !plain
+            ':' if !self.plain
                 && (next.is_none_or(|n| n == ' ')
-                    || (!frames.is_empty() && matches!(next, Some(',' | '}' | ']')))) =>
+                    || (in_flow && matches!(next, Some(',' | '}' | ']')))) =>
             {
-                let key = unquote(text[token_start..at].trim()).to_string();
-                match frames.last_mut() {
+                let key = unquote(text[self.token_start..at].trim()).to_string();
+                match self.frames.last_mut() {
                     Some(Frame::Map(slot)) => *slot = Some(key),
                     Some(Frame::Seq(_)) => {}
-                    None => block_key = Some(key),
+                    None => self.block_key = Some(key),
                 }
-                token_start = at + 1;
+                self.token_start = at + 1;
             }
             ' ' => {}
-            _ => {
-                if frames.is_empty() && block_key.is_some() && fresh {
-                    plain = true;
+            _ => self.plain |= !in_flow && self.block_key.is_some() && fresh,
+        }
+    }
+
+    /// The path down to what the cursor is in, and whether a key or a value is typed.
+    fn finish(self) -> (Vec<Seg>, At) {
+        let mut path = Vec::new();
+        let mut at = At::Key;
+        if let Some(key) = self.block_key {
+            path.push(Seg::Key(key));
+            at = At::Value;
+        }
+        for frame in self.frames {
+            at = match frame {
+                Frame::Map(Some(key)) => {
+                    path.push(Seg::Key(key));
+                    At::Value
                 }
-            }
+                Frame::Map(None) => At::Key,
+                Frame::Seq(n) => {
+                    path.push(Seg::Index(n));
+                    At::Value
+                }
+            };
         }
-        previous = c;
+        (path, at)
     }
-    let mut path = Vec::new();
-    let mut at = match &block_key {
-        Some(key) => {
-            path.push(Seg::Key(key.clone()));
-            At::Value
-        }
-        None => At::Key,
-    };
-    for frame in &frames {
-        at = match frame {
-            Frame::Map(Some(key)) => {
-                path.push(Seg::Key(key.clone()));
-                At::Value
-            }
-            Frame::Map(None) => At::Key,
-            Frame::Seq(n) => {
-                path.push(Seg::Index(*n));
-                At::Value
-            }
-        };
-    }
-    cursor(path, at, text, base, token_start)
 }
 
 fn cursor(path: Vec<Seg>, at: At, text: &str, base: usize, value_from: usize) -> Cursor {
