@@ -420,3 +420,22 @@ fn lsp_checks_scenario_files_and_completes_their_keys() {
     assert_eq!(keys[0]["label"], "seed", "{keys}");
     assert_eq!(client.shutdown().code(), Some(0));
 }
+
+#[test]
+fn lsp_debounces_a_burst_of_changes_into_one_publish() {
+    let (mut client, _) = opened(true);
+    let fixed = CAMPAIGN.replace("kind: itme", "kind: item");
+    client.change(URI, 2, CAMPAIGN);
+    client.change(URI, 3, &CAMPAIGN.replace("kind: itme", "kind: itm"));
+    client.change(URI, 4, &fixed);
+    assert_eq!(client.diagnostics(URI, 4), json!([]));
+    // A request answered after the publish: anything the server had to say is read by now.
+    client.request("textDocument/documentSymbol", json!({ "textDocument": { "uri": URI } }));
+    let earlier: Vec<&Value> = client
+        .notifications
+        .iter()
+        .filter(|m| m["method"] == "textDocument/publishDiagnostics")
+        .collect();
+    assert!(earlier.is_empty(), "published for versions 2 and 3 too: {earlier:?}");
+    assert_eq!(client.shutdown().code(), Some(0));
+}

@@ -125,6 +125,7 @@ fn ids(source: &str, root: &crate::yaml::Node, cursor: &Cursor, span: Span) -> V
     let mut found: Vec<Completion> = index
         .defined(kind, scope.as_deref())
         .into_iter()
+        .filter(|name| name.name.starts_with(&cursor.word))
         .map(|name| Completion {
             label: name.name.clone(),
             kind: completion_kind(kind),

@@ -181,11 +181,15 @@ pub(crate) fn award_facts(source: &str, root: &Node, award: &str) -> Vec<String>
             lines.push(format!("in the pool: {}", facts.join(", ")));
         }
     }
-    let fallbacks: Vec<String> = scalars(root)
+    // Only the trees are read: completion asks this of every award it lists.
+    let trees = node_at(root, &path(&["trees"]));
+    let fallbacks: Vec<String> = trees
+        .map(scalars)
+        .unwrap_or_default()
         .into_iter()
-        .filter(|s| !s.key && super::index::matches("trees/*/*/*/fallback", &s.path))
+        .filter(|s| !s.key && super::index::matches("*/*/*/fallback", &s.path))
         .filter(|s| scalar_text(source, s.node).0 == award)
-        .filter_map(|s| s.path.get(1).and_then(Seg::key).map(String::from))
+        .filter_map(|s| s.path.first().and_then(Seg::key).map(String::from))
         .collect();
     if !fallbacks.is_empty() {
         let trees: Vec<&str> = fallbacks.iter().map(String::as_str).collect();
