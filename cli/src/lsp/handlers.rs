@@ -116,10 +116,12 @@ fn markdown_doc(value: String) -> Documentation {
 
 fn hover(d: &Documents, params: HoverParams) -> Result<Option<Hover>, Failure> {
     let (document, offset) = located(d, &params.text_document_position_params)?;
-    if document.is_scenario() {
-        return Ok(None);
-    }
-    Ok(analysis::hover(&document.text, offset).map(|h| Hover {
+    let found = if document.is_scenario() {
+        analysis::hover_in(&document.text, offset, &crate::scenario::json_schema())
+    } else {
+        analysis::hover(&document.text, offset)
+    };
+    Ok(found.map(|h| Hover {
         contents: HoverContents::Markup(MarkupContent {
             kind: MarkupKind::Markdown,
             value: h.markdown,

@@ -419,6 +419,14 @@ fn lsp_checks_scenario_files_and_completes_their_keys() {
         json!({ "textDocument": { "uri": uri }, "position": { "line": 7, "character": 6 } }),
     );
     assert_eq!(keys[0]["label"], "seed", "{keys}");
+    let doc = client.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": uri }, "position": { "line": 0, "character": 3 } }),
+    );
+    assert_eq!(
+        doc["contents"]["value"],
+        "**`campaign`**\n\nThe campaign file, relative to this file."
+    );
     assert_eq!(client.shutdown().code(), Some(0));
 }
 

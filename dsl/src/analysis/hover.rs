@@ -15,8 +15,20 @@ pub fn hover(source: &str, offset: usize) -> Option<Hover> {
     let Ok(root) = crate::yaml::parse(source) else {
         return key_doc_by_text(source, offset, schema);
     };
-    let index = Index::of(source, &root, schema);
-    let scalar = scalars(&root)
+    hover_tree(source, offset, schema, &root)
+}
+
+/// The hover at byte `offset` of a file of the given schema (a scenario
+/// file): the doc of the key there.
+pub fn hover_in(source: &str, offset: usize, schema: &serde_json::Value) -> Option<Hover> {
+    key_doc_by_text(source, offset, Schema::new(schema))
+}
+
+/// The hover in a file that parses: a name or function in an expression, the
+/// facts about an id, the doc of a key or of a word.
+fn hover_tree(source: &str, offset: usize, schema: Schema<'_>, root: &Node) -> Option<Hover> {
+    let index = Index::of(source, root, schema);
+    let scalar = scalars(root)
         .into_iter()
         .find(|s| s.node.span.start <= offset && offset <= s.node.span.end)?;
     if !scalar.key
@@ -25,13 +37,13 @@ pub fn hover(source: &str, offset: usize) -> Option<Hover> {
             .is_some_and(|s| schema.is_expression(s))
     {
         let (text, span) = scalar_text(source, scalar.node);
-        let declared = expr::Declared::at(source, &root, &scalar.path);
+        let declared = expr::Declared::at(source, root, &scalar.path);
         let (inner, markdown) = expr::hover(text, offset.checked_sub(span.start)?, &declared)?;
         let span = Span::new(span.start + inner.start, span.start + inner.end);
         return Some(Hover { span, markdown });
     }
     if let Some(name) = index.at(offset) {
-        let markdown = describe(source, &root, &index, name);
+        let markdown = describe(source, root, &index, name);
         return Some(Hover {
             span: name.span,
             markdown,

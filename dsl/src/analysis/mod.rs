@@ -20,7 +20,7 @@ use tombola_grammar::Span;
 use crate::diagnostic::Diagnostic;
 
 pub use complete::{completion, completion_in};
-pub use hover::hover;
+pub use hover::{hover, hover_in};
 pub use navigate::{definition, references, rename, rename_target};
 pub use symbols::symbols;
 

@@ -320,4 +320,6 @@ fn scenario_keys_come_from_the_schema_given() {
     assert_eq!(labels(&found), vec!["steps"]);
     let top = completion_in("ca", 2, &schema);
     assert_eq!(top[0].documentation.as_deref(), Some("The campaign file."));
+    let doc = hover_in(source, 3, &schema).unwrap();
+    assert_eq!(doc.markdown, "**`campaign`**\n\nThe campaign file.");
 }
