@@ -5,9 +5,9 @@
 
 use tombola_grammar::{DRAW_COUNTS, FUNCTIONS, Span, USER_BUILTINS};
 
-use super::index::scalars;
+use super::index::{node_at, scalar_text};
 use super::{Completion, CompletionKind, Seg};
-use crate::yaml::Node;
+use crate::yaml::{Kind, Node};
 
 /// A dotted name in an expression, each part with its span in the text; a
 /// trailing `.` gives an empty last part.
@@ -91,26 +91,17 @@ pub(crate) struct Declared {
 impl Declared {
     /// The inputs of `root`'s file seen from an expression at `path`.
     pub(crate) fn at(source: &str, root: &Node, path: &[Seg]) -> Declared {
-        let values: Vec<(Vec<Seg>, String)> = scalars(root)
-            .into_iter()
-            .filter(|s| !s.key)
-            .map(|s| {
-                (
-                    s.path,
-                    super::index::scalar_text(source, s.node).0.to_string(),
-                )
-            })
-            .collect();
-        let under = |prefix: &[&str]| -> Vec<(String, String)> {
-            values
+        let under = |keys: &[&str]| -> Vec<(String, String)> {
+            let at: Vec<Seg> = keys.iter().map(|k| Seg::Key(k.to_string())).collect();
+            let Some(Kind::Map(entries)) = node_at(root, &at).map(|n| &n.kind) else {
+                return Vec::new();
+            };
+            entries
                 .iter()
-                .filter(|(p, _)| {
-                    p.len() == prefix.len() + 1
-                        && p.iter()
-                            .zip(prefix)
-                            .all(|(seg, key)| seg.key() == Some(key))
+                .map(|(name, ty)| {
+                    let name = scalar_text(source, name).0.to_string();
+                    (name, scalar_text(source, ty).0.to_string())
                 })
-                .filter_map(|(p, ty)| Some((p.last()?.key()?.to_string(), ty.clone())))
                 .collect()
         };
         let user = under(&["inputs", "user"]);
@@ -137,10 +128,7 @@ pub(crate) fn event_of(source: &str, root: &Node, path: &[Seg]) -> Option<String
         Seg::Index(*i),
         Seg::Key("on".into()),
     ];
-    scalars(root)
-        .into_iter()
-        .find(|s| !s.key && s.path == on)
-        .map(|s| super::index::scalar_text(source, s.node).0.to_string())
+    Some(scalar_text(source, node_at(root, &on)?).0.to_string())
 }
 
 /// What may be typed at the end of `before` (an expression up to the cursor),
