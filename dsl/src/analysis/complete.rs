@@ -6,9 +6,10 @@ use serde_json::Value;
 use tombola_grammar::Span;
 
 use super::cursor::{self, At, Cursor};
+use super::hover::AwardFacts;
 use super::index::{self, IdKind, Index};
 use super::schema::{self, Schema};
-use super::{Completion, CompletionKind, Seg, expr, hover, tree};
+use super::{Completion, CompletionKind, Seg, expr, tree};
 use crate::compile::ISSUE;
 
 /// What may be typed at byte `offset` of a campaign file.
@@ -122,6 +123,7 @@ fn ids(source: &str, root: &crate::yaml::Node, cursor: &Cursor, span: Span) -> V
     };
     let index = Index::of(source, root, Schema::new(schema::campaign()));
     let scope = index::scope_of(kind, path);
+    let awards = (kind == IdKind::Award).then(|| AwardFacts::of(source, root));
     let mut found: Vec<Completion> = index
         .defined(kind, scope.as_deref())
         .into_iter()
@@ -130,7 +132,7 @@ fn ids(source: &str, root: &crate::yaml::Node, cursor: &Cursor, span: Span) -> V
             label: name.name.clone(),
             kind: completion_kind(kind),
             detail: detail(source, root, kind, &name.name),
-            documentation: facts(source, root, kind, &name.name),
+            documentation: facts(awards.as_ref(), source, root, &name.name),
             insert: name.name.clone(),
             span,
         })
@@ -177,12 +179,16 @@ fn detail(source: &str, root: &crate::yaml::Node, kind: IdKind, id: &str) -> Opt
 }
 
 /// What the hover says of an award, shown with the selected item.
-fn facts(source: &str, root: &crate::yaml::Node, kind: IdKind, id: &str) -> Option<String> {
-    (kind == IdKind::Award).then(|| {
-        let lines: Vec<String> = hover::award_facts(source, root, id)
-            .into_iter()
-            .map(|line| format!("- {line}"))
-            .collect();
-        lines.join("\n")
-    })
+fn facts(
+    facts: Option<&AwardFacts<'_>>,
+    source: &str,
+    root: &crate::yaml::Node,
+    id: &str,
+) -> Option<String> {
+    let lines: Vec<String> = facts?
+        .lines(source, root, id)
+        .into_iter()
+        .map(|line| format!("- {line}"))
+        .collect();
+    Some(lines.join("\n"))
 }

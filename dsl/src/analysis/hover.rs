@@ -2,6 +2,8 @@
 //! function's signature and doc, a declared input's type, and for an id the
 //! facts about what it names — an award's kind, rate, stock and trees.
 
+use std::collections::HashMap;
+
 use tombola_grammar::Span;
 
 use super::index::{IdKind, Index, Name, keys_at, node_at, scalar_text, scalars};
@@ -99,7 +101,7 @@ fn key_doc_by_text(source: &str, offset: usize, schema: Schema<'_>) -> Option<Ho
 fn describe(source: &str, root: &Node, index: &Index, name: &Name) -> String {
     let title = format!("**{} `{}`**", name.kind.noun(), name.name);
     let lines = match name.kind {
-        IdKind::Award => award_facts(source, root, &name.name),
+        IdKind::Award => AwardFacts::of(source, root).lines(source, root, &name.name),
         IdKind::Tree => {
             let nodes: Vec<String> = index
                 .defined(IdKind::Node, Some(&name.name))
@@ -173,39 +175,64 @@ fn fields(source: &str, root: &Node, at: &[&str], keys: &[&str]) -> Vec<String> 
         .collect()
 }
 
-/// An award's kind, amount and title, and for each pool entry that draws it
-/// its rate, stock and tree; the trees that give it as a fallback.
-pub(crate) fn award_facts(source: &str, root: &Node, award: &str) -> Vec<String> {
-    let mut lines = fields(
-        source,
-        root,
-        &["awards", award],
-        &["kind", "amount", "title"],
-    );
-    if let Some(Kind::Seq(entries)) = node_at(root, &path(&["pool"])).map(|n| &n.kind) {
-        for entry in entries {
-            let at = [Seg::Key("award".into())];
-            let named = node_at(entry, &at).map(|n| scalar_text(source, n).0);
-            if named != Some(award) {
-                continue;
+/// What the pool and the trees say of each award, gathered in one pass, so
+/// completion can show the facts of every award it lists.
+#[derive(Debug, Default)]
+pub(crate) struct AwardFacts<'s> {
+    /// Per award, each pool entry that draws it: its rate, stock and tree.
+    pool: HashMap<&'s str, Vec<String>>,
+    /// Per award, the trees that give it as a fallback.
+    fallbacks: HashMap<&'s str, Vec<String>>,
+}
+
+impl<'s> AwardFacts<'s> {
+    pub(crate) fn of(source: &'s str, root: &Node) -> Self {
+        let mut facts = AwardFacts::default();
+        if let Some(Kind::Seq(entries)) = node_at(root, &path(&["pool"])).map(|n| &n.kind) {
+            for entry in entries {
+                let Some(award) = node_at(entry, &path(&["award"])) else {
+                    continue;
+                };
+                let fields = fields(source, entry, &[], &["rate", "stock", "tree", "exhausted"]);
+                let line = format!("in the pool: {}", fields.join(", "));
+                let award = scalar_text(source, award).0;
+                facts.pool.entry(award).or_default().push(line);
             }
-            let facts = fields(source, entry, &[], &["rate", "stock", "tree", "exhausted"]);
-            lines.push(format!("in the pool: {}", facts.join(", ")));
         }
+        let trees = node_at(root, &path(&["trees"]));
+        for scalar in trees.map(scalars).unwrap_or_default() {
+            let tree = scalar.path.first().and_then(Seg::key);
+            match tree {
+                Some(tree)
+                    if !scalar.key && super::index::matches("*/*/*/fallback", &scalar.path) =>
+                {
+                    let award = scalar_text(source, scalar.node).0;
+                    facts
+                        .fallbacks
+                        .entry(award)
+                        .or_default()
+                        .push(tree.to_string());
+                }
+                _ => {}
+            }
+        }
+        facts
     }
-    // Only the trees are read: completion asks this of every award it lists.
-    let trees = node_at(root, &path(&["trees"]));
-    let fallbacks: Vec<String> = trees
-        .map(scalars)
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|s| !s.key && super::index::matches("*/*/*/fallback", &s.path))
-        .filter(|s| scalar_text(source, s.node).0 == award)
-        .filter_map(|s| s.path.first().and_then(Seg::key).map(String::from))
-        .collect();
-    if !fallbacks.is_empty() {
-        let trees: Vec<&str> = fallbacks.iter().map(String::as_str).collect();
-        lines.push(format!("the fallback of: {}", listed(&trees)));
+
+    /// An award's kind, amount and title, its pool entries, and the trees
+    /// that give it as a fallback.
+    pub(crate) fn lines(&self, source: &str, root: &Node, award: &str) -> Vec<String> {
+        let mut lines = fields(
+            source,
+            root,
+            &["awards", award],
+            &["kind", "amount", "title"],
+        );
+        lines.extend(self.pool.get(award).into_iter().flatten().cloned());
+        if let Some(trees) = self.fallbacks.get(award) {
+            let trees: Vec<&str> = trees.iter().map(String::as_str).collect();
+            lines.push(format!("the fallback of: {}", listed(&trees)));
+        }
+        lines
     }
-    lines
 }

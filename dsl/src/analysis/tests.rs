@@ -323,3 +323,4 @@ fn scenario_keys_come_from_the_schema_given() {
     let doc = hover_in(source, 3, &schema).unwrap();
     assert_eq!(doc.markdown, "**`campaign`**\n\nThe campaign file.");
 }
+
