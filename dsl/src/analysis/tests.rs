@@ -27,10 +27,12 @@ trees:
     - stock: { exhausted: consolation }
     - consolation: { fallback: points }
 delivery: { webhook: "https://example.com/hook", secret_env: HOOK_SECRET }
+skus:
+  draw_1: { draws: 1, stock: 1000 }
 rebates:
   - on: payment
     when: event.amount >= 50
-    give: [{ credits: "round(event.amount * 5%, 2)" }]
+    give: [{ credits: "round(event.amount * 5%, 2)" }, { sku: draw_1 }]
 "#;
 
 /// The byte offset `within` bytes into the first `needle` of `source`.
@@ -258,6 +260,7 @@ fn outlines_the_file() {
             (SymbolKind::Award, "none"),
             (SymbolKind::Rule, "vip"),
             (SymbolKind::Tree, "unlock"),
+            (SymbolKind::Sku, "draw_1"),
             (SymbolKind::Rebate, "payment-1"),
         ]
     );
@@ -276,6 +279,26 @@ fn outlines_the_file() {
         ]
     );
     assert_eq!(found[1].detail.as_deref(), Some("credits"));
+    assert_eq!(found[6].detail.as_deref(), Some("1 draws"));
+    assert_eq!(found[7].detail.as_deref(), Some("on payment"));
+}
+
+#[test]
+fn completes_skus_and_events_and_follows_them() {
+    let source = SOURCE.replace("{ sku: draw_1 }", "{ sku: d");
+    let found = completion(&source, at(&source, "{ sku: d", 8));
+    assert_eq!(labels(&found), vec!["draw_1"]);
+    assert_eq!(found[0].kind, CompletionKind::Sku);
+    let source = SOURCE.replace("  - on: payment", "  - on: p");
+    let events = completion(&source, at(&source, "- on: p", 7));
+    assert_eq!(labels(&events), vec!["payment"]);
+    let sku = definition(SOURCE, at(SOURCE, "sku: draw_1", 6)).unwrap();
+    assert_eq!(sku.start, at(SOURCE, "draw_1: {", 0));
+    let hovered = hover(SOURCE, at(SOURCE, "sku: draw_1", 6)).unwrap();
+    assert_eq!(
+        hovered.markdown,
+        "**SKU `draw_1`**\n\n- draws: `1`\n- stock: `1000`"
+    );
 }
 
 #[test]
@@ -323,4 +346,3 @@ fn scenario_keys_come_from_the_schema_given() {
     let doc = hover_in(source, 3, &schema).unwrap();
     assert_eq!(doc.markdown, "**`campaign`**\n\nThe campaign file.");
 }
-
