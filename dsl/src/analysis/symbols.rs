@@ -26,7 +26,10 @@ pub fn symbols(source: &str) -> Vec<Symbol> {
             })),
             "trees" => found.extend(trees(source, value)),
             "skus" => found.extend(by_id(source, value, SymbolKind::Sku, |body| {
-                text_at(source, body, "draws").map(|n| format!("{n} draws"))
+                text_at(source, body, "draws").map(|n| match n.as_str() {
+                    "1" => "1 draw".to_string(),
+                    _ => format!("{n} draws"),
+                })
             })),
             "before" => found.extend(items(source, value, rule)),
             "rebates" => found.extend(items(source, value, rebate)),

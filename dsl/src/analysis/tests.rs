@@ -279,7 +279,7 @@ fn outlines_the_file() {
         ]
     );
     assert_eq!(found[1].detail.as_deref(), Some("credits"));
-    assert_eq!(found[6].detail.as_deref(), Some("1 draws"));
+    assert_eq!(found[6].detail.as_deref(), Some("1 draw"));
     assert_eq!(found[7].detail.as_deref(), Some("on payment"));
 }
 
