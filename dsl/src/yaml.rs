@@ -141,8 +141,8 @@ fn convert(raw: Spanned<RawKind>) -> Node {
     }
 }
 
-/// Parses `source` into a node tree, or explains why it cannot (boxed: the
-/// tree is the common answer, and it is read on every keystroke of an editor).
+/// Parses `source` into a node tree, or explains why it cannot (a boxed
+/// diagnostic: it is the rare answer and a large one, so the common `Ok` stays small).
 pub(crate) fn parse(source: &str) -> Result<Node, Box<Diagnostic>> {
     if source.len() > MAX_FILE_BYTES {
         return Err(Box::new(
