@@ -112,7 +112,14 @@ fn describe(source: &str, root: &Node, index: &Index, name: &Name) -> String {
         }
         IdKind::Node => {
             let scope = name.scope.clone().unwrap_or_default();
-            vec![format!("in tree `{scope}`")]
+            let mut lines = vec![format!("in tree `{scope}`")];
+            let definition = index.all(name).into_iter().find(|n| n.definition);
+            let body = definition.and_then(|d| node_at(root, &d.path));
+            lines.extend(
+                body.and_then(super::symbols::node_kind)
+                    .map(|k| format!("a {k} node")),
+            );
+            lines
         }
         IdKind::Sku => fields(
             source,

@@ -91,7 +91,7 @@ fn trees(source: &str, map: &Node) -> Vec<Symbol> {
 }
 
 /// What a node does, named by the key it carries.
-fn node_kind(body: &Node) -> Option<String> {
+pub(crate) fn node_kind(body: &Node) -> Option<String> {
     let kinds = [
         ("after", "lock"),
         ("exhausted", "stock"),

@@ -176,6 +176,11 @@ fn hovers_keys_functions_inputs_and_awards() {
         award.markdown,
         "**award `gpt4`**\n\n- kind: `item`\n- title: `GPT-4`\n- in the pool: rate: `20%`, stock: `100`, tree: `unlock`"
     );
+    let route = hover(SOURCE, at(SOURCE, "locked: consolation", 9)).unwrap();
+    assert_eq!(
+        route.markdown,
+        "**node `consolation`**\n\n- in tree `unlock`\n- a fallback node"
+    );
     let fallback = hover(SOURCE, at(SOURCE, "points: { kind", 1)).unwrap();
     assert!(fallback.markdown.contains("the fallback of: `unlock`"));
 }
