@@ -351,3 +351,24 @@ fn scenario_keys_come_from_the_schema_given() {
     let doc = hover_in(source, 3, &schema).unwrap();
     assert_eq!(doc.markdown, "**`campaign`**\n\nThe campaign file.");
 }
+
+/// Every function at every offset of the file, and completion and hover at
+/// the end of every prefix of it (a file typed from the top): answers or
+/// nothing, never a panic.
+#[test]
+fn no_offset_and_no_prefix_makes_a_function_fail() {
+    let boundaries = || (0..=SOURCE.len()).filter(|at| SOURCE.is_char_boundary(*at));
+    for offset in boundaries() {
+        completion(SOURCE, offset);
+        hover(SOURCE, offset);
+        definition(SOURCE, offset);
+        references(SOURCE, offset);
+        let _ = rename(SOURCE, offset, "renamed");
+    }
+    for end in boundaries().step_by(5) {
+        let prefix = &SOURCE[..end];
+        completion(prefix, end);
+        hover(prefix, end.saturating_sub(1));
+        symbols(prefix);
+    }
+}
