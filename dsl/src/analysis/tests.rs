@@ -323,8 +323,14 @@ fn fixes_a_misspelt_reference_and_an_unrounded_credit_amount() {
     assert_eq!(text(&source, fix.span), "event.amount / 3");
     assert_eq!(fix.text, "round(event.amount / 3, 2)");
     let source = SOURCE.replace("title: GPT-4", "titel: GPT-4");
-    let fix = fixes(&source, Span::new(0, source.len()))[0].fix.clone().unwrap();
-    assert_eq!((text(&source, fix.span), fix.text.as_str()), ("titel", "title"));
+    let fix = fixes(&source, Span::new(0, source.len()))[0]
+        .fix
+        .clone()
+        .unwrap();
+    assert_eq!(
+        (text(&source, fix.span), fix.text.as_str()),
+        ("titel", "title")
+    );
     let source = SOURCE.replace("user.level > 2", "user.levle > 2");
     let fix = fixes(&source, Span::new(0, source.len()))[0]
         .fix
