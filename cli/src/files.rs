@@ -65,18 +65,35 @@ fn print_human(name: &str, source: &str, report: &Report, color: bool) {
 pub(crate) fn decoded<T: serde::de::DeserializeOwned>(path: &Path) -> Result<(String, T)> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {name}"))?;
-    match serde_saphyr::from_str(&text) {
+    match decode(&text) {
         Ok(value) => Ok((text, value)),
-        Err(error) => {
-            let message = error.without_snippet().to_string();
-            // serde-saphyr ends its message with "at line X column Y"; the position leads instead.
-            let message = message.split(" at line ").next().unwrap_or(&message).trim();
-            match error.location() {
-                Some(spot) => anyhow::bail!("{}: {message}", position(&name, &spot)),
-                None => anyhow::bail!("{name}: {message}"),
-            }
-        }
+        Err(Undecoded {
+            message,
+            location: Some(spot),
+        }) => anyhow::bail!("{}: {message}", position(&name, &spot)),
+        Err(Undecoded { message, .. }) => anyhow::bail!("{name}: {message}"),
     }
+}
+
+/// Why a YAML text did not decode, and where, when the decoder says.
+#[derive(Debug)]
+pub(crate) struct Undecoded {
+    pub(crate) message: String,
+    pub(crate) location: Option<serde_saphyr::Location>,
+}
+
+/// A YAML text decoded into `T` (what [`decoded`] does to a file's text, and
+/// the language server to an open document's).
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, Undecoded> {
+    serde_saphyr::from_str(text).map_err(|error| {
+        let message = error.without_snippet().to_string();
+        // serde-saphyr ends its message with "at line X column Y"; the position leads instead.
+        let message = message.split(" at line ").next().unwrap_or(&message).trim();
+        Undecoded {
+            message: message.to_string(),
+            location: error.location(),
+        }
+    })
 }
 
 /// `file:line:col`, where the diagnostics of every command point.

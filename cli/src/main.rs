@@ -20,6 +20,7 @@ mod diff;
 mod files;
 mod fmt;
 mod graph;
+mod lsp;
 mod new;
 mod ops;
 mod scenario;
@@ -178,6 +179,9 @@ enum Command {
         #[command(flatten)]
         read: ReadArgs,
     },
+    /// Serve the Language Server Protocol on stdin and stdout, for editors:
+    /// diagnostics, completion, hover, definitions, rename and quick fixes.
+    Lsp,
     /// Draw a campaign's chain and trees.
     Graph {
         file: PathBuf,
@@ -303,5 +307,6 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Audit { limit, read } => ops::audit(&read.database_url, limit, read.json),
         Command::Migrate { database_url } => ops::migrate(&database_url),
         Command::Graph { file, format } => graph::graph(&file, format),
+        Command::Lsp => lsp::run(),
     }
 }

@@ -31,6 +31,32 @@ pub struct Diagnostic {
     pub label: String,
     pub labels: Vec<Label>,
     pub help: Option<String>,
+    /// A change that resolves the finding, which an editor may apply as it is
+    /// (the name a did-you-mean suggests, an amount wrapped in `round`).
+    /// Boxed: most diagnostics have none, and every `Result` carrying one stays small.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<Box<Fix>>,
+}
+
+/// A machine-applicable edit: replace `span` with `text`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Fix {
+    /// What applying it does, as an editor lists it: "replace with `points`".
+    pub title: String,
+    pub span: Span,
+    pub text: String,
+}
+
+impl Fix {
+    /// Replaces `span` with `text`, titled after the new text.
+    pub fn replace(span: Span, text: impl Into<String>) -> Self {
+        let text = text.into();
+        Fix {
+            title: format!("replace with `{text}`"),
+            span,
+            text,
+        }
+    }
 }
 
 impl Diagnostic {
@@ -43,6 +69,7 @@ impl Diagnostic {
             label: String::new(),
             labels: Vec::new(),
             help: None,
+            fix: None,
         }
     }
 
@@ -58,6 +85,16 @@ impl Diagnostic {
 
     pub fn maybe_help(mut self, help: Option<String>) -> Self {
         self.help = help;
+        self
+    }
+
+    pub fn fix(mut self, fix: Fix) -> Self {
+        self.fix = Some(Box::new(fix));
+        self
+    }
+
+    pub fn maybe_fix(mut self, fix: Option<Fix>) -> Self {
+        self.fix = fix.map(Box::new);
         self
     }
 

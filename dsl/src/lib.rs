@@ -8,6 +8,7 @@
 //! assert!(report.campaign.is_some());
 //! ```
 
+pub mod analysis;
 mod compile;
 mod decode;
 pub mod diagnostic;
@@ -21,7 +22,7 @@ use chrono::{DateTime, Utc};
 
 pub use compile::{ISSUE, compile};
 pub use decode::{Decoded, is_id};
-pub use diagnostic::{Code, Diagnostic, Label, Severity};
+pub use diagnostic::{Code, Diagnostic, Fix, Label, Severity};
 
 /// Everything `tombola check` learns about one file.
 #[derive(Debug)]
@@ -70,7 +71,7 @@ fn check(source: &str, now: Option<DateTime<Utc>>) -> Report {
         Err(diagnostic) => {
             return Report {
                 campaign: None,
-                diagnostics: vec![diagnostic],
+                diagnostics: vec![*diagnostic],
             };
         }
     };

@@ -284,8 +284,11 @@ impl JsonSchema for Allowance {
 #[derive(Debug, Clone, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct Quota {
+    /// Most draws a user may make in the whole campaign.
     pub total: Option<Sp<u32>>,
+    /// Most draws a user may make in one calendar day.
     pub per_day: Option<Sp<u32>>,
+    /// Most draws a user may make in one calendar month.
     pub per_month: Option<Sp<u32>>,
 }
 
@@ -335,6 +338,7 @@ pub struct Award {
     pub kind: Sp<AwardKind>,
     /// Credits or draws given: an expression such as `10` or `random(1, 100)`.
     pub amount: Option<ExprText>,
+    /// What the user is told they won.
     pub title: Option<Sp<String>>,
     /// What one issue costs the business (money), for simulation and diff.
     pub cost: Option<Sp<Amount>>,
@@ -344,6 +348,7 @@ pub struct Award {
 #[derive(Debug, Clone, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct PoolEntry {
+    /// The award drawn, by id.
     pub award: Id,
     pub rate: Sp<Rate>,
     /// Limited stock across all users; omit for unlimited.
@@ -366,7 +371,9 @@ pub struct ChainRule {
     pub weight: Option<Sp<Weight>>,
     /// A condition; when true, `give` an award or `draw` from a sub-pool.
     pub when: Option<ExprText>,
+    /// With `when`: the award to give (it must not be able to run out).
     pub give: Option<Id>,
+    /// With `when`: the sub-pool to draw from instead of the pool.
     pub draw: Option<Sp<SubPool>>,
 }
 
@@ -374,9 +381,11 @@ pub struct ChainRule {
 #[derive(Debug, Clone, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct Blacklist {
+    /// The user ids that are blacklisted.
     #[schemars(default)]
     pub users: Vec<Sp<String>>,
     pub when: Option<ExprText>,
+    /// The award blacklisted users get (it must not be able to run out).
     pub give: Id,
 }
 
@@ -526,6 +535,7 @@ pub struct Rebate {
     pub when: Option<ExprText>,
     /// At most once per user per period (in the campaign's zone); omit for no limit.
     pub once: Option<Sp<Once>>,
+    /// What the flow gives: SKUs, credits, awards.
     pub give: Vec<Sp<Action>>,
 }
 

@@ -141,19 +141,22 @@ fn convert(raw: Spanned<RawKind>) -> Node {
     }
 }
 
-/// Parses `source` into a node tree, or explains why it cannot.
-pub(crate) fn parse(source: &str) -> Result<Node, Diagnostic> {
+/// Parses `source` into a node tree, or explains why it cannot (a boxed
+/// diagnostic: it is the rare answer and a large one, so the common `Ok` stays small).
+pub(crate) fn parse(source: &str) -> Result<Node, Box<Diagnostic>> {
     if source.len() > MAX_FILE_BYTES {
-        return Err(Diagnostic::new(
-            Code::Limits,
-            Span::new(0, 0),
-            format!(
-                "the file is {} bytes; campaign files may be at most {MAX_FILE_BYTES}",
-                source.len()
-            ),
-        )
-        .label("file starts here")
-        .help("split the campaign, or move data such as coupon codes to the API"));
+        return Err(Box::new(
+            Diagnostic::new(
+                Code::Limits,
+                Span::new(0, 0),
+                format!(
+                    "the file is {} bytes; campaign files may be at most {MAX_FILE_BYTES}",
+                    source.len()
+                ),
+            )
+            .label("file starts here")
+            .help("split the campaign, or move data such as coupon codes to the API"),
+        ));
     }
     let options = serde_saphyr::options! {
         budget: serde_saphyr::budget! {
@@ -175,24 +178,26 @@ pub(crate) fn parse(source: &str) -> Result<Node, Diagnostic> {
     };
     let raw: Spanned<RawKind> = match serde_saphyr::from_str_with_options(source, options) {
         Ok(raw) => raw,
-        Err(error) => return Err(yaml_error(source, &error)),
+        Err(error) => return Err(Box::new(yaml_error(source, &error))),
     };
     let mut node = convert(raw);
     cover_children(&mut node, source);
     if let Some(big) = find_huge_scalar(&node) {
-        return Err(Diagnostic::new(
-            Code::Limits,
-            Span::new(big.span.start, big.span.start),
-            format!(
-                "this value is {} bytes; a value may be at most {MAX_SCALAR_BYTES}",
-                match &big.kind {
-                    Kind::Str(text) => text.len(),
-                    _ => big.span.end - big.span.start,
-                }
-            ),
-        )
-        .label("too large")
-        .help("campaign values are short; upload large data through the API"));
+        return Err(Box::new(
+            Diagnostic::new(
+                Code::Limits,
+                Span::new(big.span.start, big.span.start),
+                format!(
+                    "this value is {} bytes; a value may be at most {MAX_SCALAR_BYTES}",
+                    match &big.kind {
+                        Kind::Str(text) => text.len(),
+                        _ => big.span.end - big.span.start,
+                    }
+                ),
+            )
+            .label("too large")
+            .help("campaign values are short; upload large data through the API"),
+        ));
     }
     Ok(node)
 }

@@ -1,5 +1,5 @@
-//! The tables of docs/language.md that mirror the code — check codes and
-//! functions — stay true. Regenerate with `TOMBOLA_UPDATE_DOCS=1 cargo test -p tombola-dsl --test docs`.
+//! The tables of docs/language.md that mirror the code — check codes,
+//! functions and built-in names — stay true. Regenerate with `TOMBOLA_UPDATE_DOCS=1 cargo test -p tombola-dsl --test docs`.
 
 use std::path::Path;
 
@@ -29,6 +29,25 @@ fn functions_table() -> String {
     table
 }
 
+/// The names expressions read: the built-in ones from the code, then the declared ones.
+fn names_table() -> String {
+    let mut table = String::from("| name | type | meaning |\n|---|---|---|\n");
+    let builtins = tombola_grammar::USER_BUILTINS.iter().map(|b| ("user.", b));
+    let counts = tombola_grammar::DRAW_COUNTS
+        .iter()
+        .map(|c| ("user.draws.", c));
+    for (prefix, (name, ty, _, meaning)) in builtins.chain(counts) {
+        table.push_str(&format!("| `{prefix}{name}` | {ty} | {meaning} |\n"));
+    }
+    table.push_str(
+        "| `user.<attribute>` | declared | an attribute declared under `inputs.user` |\n",
+    );
+    table.push_str(
+        "| `event.<attribute>` | declared | in rebate flows: an attribute of the flow's event |\n",
+    );
+    table
+}
+
 fn replace_section(text: &str, name: &str, body: &str) -> String {
     let start = format!("<!-- {name}:start -->\n");
     let end = format!("<!-- {name}:end -->");
@@ -45,9 +64,13 @@ fn language_reference_tables_are_up_to_date() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/language.md");
     let text = std::fs::read_to_string(&path).unwrap();
     let fresh = replace_section(
-        &replace_section(&text, "codes", &codes_table()),
-        "functions",
-        &functions_table(),
+        &replace_section(
+            &replace_section(&text, "codes", &codes_table()),
+            "functions",
+            &functions_table(),
+        ),
+        "names",
+        &names_table(),
     );
     if std::env::var_os("TOMBOLA_UPDATE_DOCS").is_some() {
         std::fs::write(&path, &fresh).unwrap();

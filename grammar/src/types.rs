@@ -93,18 +93,44 @@ pub struct Scope {
     pub event: Option<(String, Vec<(String, Type)>)>,
 }
 
-/// Names under `user.` that every campaign has.
-pub const USER_BUILTINS: &[(&str, Type, Slot)] = &[
-    ("id", Type::String, Slot::UserId),
-    ("credits", Type::Decimal, Slot::UserCredits),
+/// Names under `user.` that every campaign has: name, type, slot, meaning
+/// (the docs' table of names and editors' hovers are made from this).
+pub const USER_BUILTINS: &[(&str, Type, Slot, &str)] = &[
+    ("id", Type::String, Slot::UserId, "the user's id"),
+    (
+        "credits",
+        Type::Decimal,
+        Slot::UserCredits,
+        "the user's credit balance",
+    ),
 ];
 
 /// Names under `user.draws.`: completed draws before the current one.
-pub const DRAW_COUNTS: &[(&str, Type, Slot)] = &[
-    ("today", Type::Int, Slot::DrawsToday),
-    ("month", Type::Int, Slot::DrawsMonth),
-    ("total", Type::Int, Slot::DrawsTotal),
-    ("left", Type::Int, Slot::DrawsLeft),
+pub const DRAW_COUNTS: &[(&str, Type, Slot, &str)] = &[
+    (
+        "today",
+        Type::Int,
+        Slot::DrawsToday,
+        "completed draws today (campaign zone), before this one",
+    ),
+    (
+        "month",
+        Type::Int,
+        Slot::DrawsMonth,
+        "completed draws this calendar month",
+    ),
+    (
+        "total",
+        Type::Int,
+        Slot::DrawsTotal,
+        "completed draws in this campaign",
+    ),
+    (
+        "left",
+        Type::Int,
+        Slot::DrawsLeft,
+        "draws the user may still make",
+    ),
 ];
 
 impl Scope {

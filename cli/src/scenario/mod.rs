@@ -18,7 +18,7 @@ use tombola_engine::{
 use tombola_grammar::Value;
 use tombola_ir::{Allowance, Campaign};
 
-mod names;
+pub(crate) mod names;
 
 pub(crate) use names::typo_hint;
 
@@ -690,6 +690,12 @@ impl<'a> Run<'a> {
     }
 }
 
+/// The 0-based line of `text` that names the scenario `name`, if one does.
+pub(crate) fn name_line(text: &str, name: &str) -> Option<usize> {
+    text.lines()
+        .position(|l| l.contains("name:") && l.contains(name))
+}
+
 /// A scenario file, loaded with its campaign.
 pub(crate) struct Suite {
     pub(crate) path: PathBuf,
@@ -732,10 +738,7 @@ pub(crate) fn load(path: &Path) -> Result<Suite> {
 impl Suite {
     /// The 1-based line of the scenario named `name`.
     fn line_of(&self, name: &str) -> usize {
-        self.text
-            .lines()
-            .position(|l| l.contains("name:") && l.contains(name))
-            .map_or(1, |i| i + 1)
+        name_line(&self.text, name).map_or(1, |i| i + 1)
     }
 
     /// Runs every scenario, in parallel.

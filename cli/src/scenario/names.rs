@@ -47,7 +47,7 @@ impl<'c> Known<'c> {
 
 /// Refuses the first id in `scenario` that `campaign` does not have; the
 /// error says where (`stock`, `step 3`) and lists the ids there are.
-pub(super) fn check(campaign: &Campaign, scenario: &Scenario) -> Result<(), String> {
+pub(crate) fn check(campaign: &Campaign, scenario: &Scenario) -> Result<(), String> {
     let known = Known::of(campaign);
     for award in scenario.stock.keys() {
         one_of(award, "award", &known.awards).map_err(|e| format!("`stock`: {e}"))?;

@@ -6,6 +6,7 @@ use std::process::{Command, Output};
 mod connections;
 mod crash;
 mod fmt;
+mod lsp;
 mod ops;
 mod review;
 mod scenarios;

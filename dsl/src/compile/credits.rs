@@ -8,7 +8,7 @@ use tombola_grammar::{Program, Span};
 use tombola_ir as ir;
 
 use super::CREDIT_SCALE;
-use crate::diagnostic::{Code, Diagnostic};
+use crate::diagnostic::{Code, Diagnostic, Fix};
 use crate::model::{Amount, ExprText, Id, Sp};
 
 /// A credits expression: a constant held to hundredths and the limit, any
@@ -81,13 +81,20 @@ fn unrounded(expr: &ExprText, program: &Program, what: &str) -> Option<Diagnosti
             "a division, not rounded".to_string(),
         ),
     };
+    let rounded = format!("round({}, 2)", expr.text.trim());
+    // Only where the expression's text is the file's text can it be replaced in place.
+    let fix = expr.base.map(|_| Fix {
+        title: format!("round to hundredths: `{rounded}`"),
+        span: expr.text_span(),
+        text: rounded.clone(),
+    });
     Some(
         Diagnostic::new(Code::CreditDigits, expr.text_span(), message)
             .label(label)
             .help(format!(
-                "round it to hundredths: `round({}, 2)` (a decimal input counts 2 digits, like money)",
-                expr.text.trim()
-            )),
+                "round it to hundredths: `{rounded}` (a decimal input counts 2 digits, like money)"
+            ))
+            .maybe_fix(fix),
     )
 }
 

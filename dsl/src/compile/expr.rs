@@ -6,7 +6,7 @@
 use tombola_grammar::{CheckError, CheckErrorKind, ParseError, Program, Scope, Span, Type};
 
 use super::{Context, Findings, Want, credits};
-use crate::diagnostic::{Code, Diagnostic};
+use crate::diagnostic::{Code, Diagnostic, Fix};
 use crate::model::ExprText;
 
 /// Checks one expression; `what` names its position in messages.
@@ -100,9 +100,18 @@ fn check_errors(
                 format!("{what}: {}", error.message),
             )
             .label(error.label)
-            .maybe_help(error.help),
+            .maybe_help(error.help)
+            .maybe_fix(suggested(expr, error.span, error.suggestion)),
         );
     }
+}
+
+/// The name a did-you-mean suggests, written over the unknown one, where the
+/// expression's text is the file's (a block scalar's is not).
+fn suggested(expr: &ExprText, span: Span, suggestion: Option<String>) -> Option<Fix> {
+    let suggestion = suggestion?;
+    expr.base?;
+    Some(Fix::replace(expr.file_span(span), suggestion))
 }
 
 /// The expression's type against the position's.

@@ -6,7 +6,7 @@
 use tombola_grammar::did_you_mean;
 
 use super::{Context, Findings, ISSUE};
-use crate::diagnostic::{Code, Diagnostic};
+use crate::diagnostic::{Code, Diagnostic, Fix};
 use crate::model::{Id, Sp};
 
 /// What kind of name was not found, and where it was named from: each kind's
@@ -139,11 +139,14 @@ pub(super) fn report_unknown<'c>(
         Some(meant) => format!("did you mean `{meant}`?"),
         None => unknown.otherwise(&name.value, &known),
     };
-    out.push(
-        Diagnostic::new(unknown.code(), name.span, unknown.message(&name.value))
-            .label(unknown.label())
-            .help(help),
-    );
+    let mut diagnostic = Diagnostic::new(unknown.code(), name.span, unknown.message(&name.value))
+        .label(unknown.label())
+        .help(help);
+    if let Some(meant) = suggestion {
+        // Ids, zones and types need no quotes, so the whole scalar is replaced.
+        diagnostic = diagnostic.fix(Fix::replace(name.span, meant));
+    }
+    out.push(diagnostic);
     suggestion
 }
 

@@ -7,7 +7,7 @@ use chrono::{FixedOffset, NaiveDate, NaiveDateTime};
 use rust_decimal::Decimal;
 use tombola_grammar::{Span, did_you_mean};
 
-use crate::diagnostic::{Code, Diagnostic};
+use crate::diagnostic::{Code, Diagnostic, Fix};
 use crate::model::*;
 use crate::yaml::{Kind, Node};
 
@@ -114,7 +114,8 @@ impl<'n> MapReader<'n> {
                     format!("unknown key `{name}` in {}", self.what),
                 )
                 .label("not a key here")
-                .help(help),
+                .help(help)
+                .maybe_fix(suggestion.map(|known| Fix::replace(key.span, known))),
             );
         }
     }
@@ -434,11 +435,15 @@ impl<'s> Decoder<'s> {
             Some((_, value)) => Some(Sp::new(*value, node.span)),
             None => {
                 let names: Vec<&str> = options.iter().map(|(name, _)| *name).collect();
-                let help = match did_you_mean(text, names.iter().copied()) {
+                let suggestion = did_you_mean(text, names.iter().copied());
+                let help = match suggestion {
                     Some(name) => format!("did you mean `{name}`?"),
                     None => format!("use one of: {}", names.join(", ")),
                 };
                 self.invalid(node, format!("`{text}` is not a valid {what}"), Some(help));
+                if let (Some(name), Some(last)) = (suggestion, self.diagnostics.last_mut()) {
+                    last.fix = Some(Box::new(Fix::replace(node.span, name)));
+                }
                 None
             }
         }

@@ -43,7 +43,7 @@ pub fn format(source: &str) -> Result<String, FormatError> {
 }
 
 fn format_once(source: &str) -> Result<String, FormatError> {
-    let root = crate::yaml::parse(source).map_err(|d| FormatError::Syntax(Box::new(d)))?;
+    let root = crate::yaml::parse(source).map_err(FormatError::Syntax)?;
     let canonical = expressions(source, &root);
     let mut text = pretty(&canonical)?;
     // Each round turns the outermost collections pretty_yaml had to break

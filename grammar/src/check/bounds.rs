@@ -17,11 +17,11 @@ pub const INPUT_DIGITS: u32 = 2;
 
 /// The declared type of what `slot` reads in `scope`.
 fn slot_type(slot: Slot, scope: &Scope) -> Option<&Type> {
-    let builtin = |table: &'static [(&str, Type, Slot)]| {
+    let builtin = |table: &'static [(&str, Type, Slot, &str)]| {
         table
             .iter()
-            .find(|(_, _, s)| *s == slot)
-            .map(|(_, ty, _)| ty)
+            .find(|(_, _, s, _)| *s == slot)
+            .map(|(_, ty, _, _)| ty)
     };
     match slot {
         Slot::UserAttribute(i) => scope.user_attributes.get(usize::from(i)).map(|(_, ty)| ty),

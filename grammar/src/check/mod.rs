@@ -23,6 +23,8 @@ pub struct CheckError {
     pub message: String,
     pub label: String,
     pub help: Option<String>,
+    /// For an unknown name, the known name it is closest to: what a quick fix writes.
+    pub suggestion: Option<String>,
 }
 
 /// The category of a [`CheckError`]; each maps to one diagnostic code.
@@ -108,6 +110,7 @@ impl Checker<'_> {
             message,
             label,
             help,
+            suggestion: None,
         });
     }
 
@@ -240,6 +243,9 @@ impl Checker<'_> {
             "not defined here".into(),
             help,
         );
+        if let Some(last) = self.errors.last_mut() {
+            last.suggestion = suggestion.map(String::from);
+        }
     }
 
     fn path(&mut self, span: Span, parts: &[Ident]) -> Typed {
@@ -335,7 +341,7 @@ impl Checker<'_> {
                 return too_long(self, 3);
             }
             return match DRAW_COUNTS.iter().find(|c| c.0 == count.name) {
-                Some((_, ty, slot)) => self.read(*slot, ty.clone()),
+                Some((_, ty, slot, _)) => self.read(*slot, ty.clone()),
                 None => {
                     self.unknown(count, "draw count", &counts, None);
                     None
@@ -345,7 +351,7 @@ impl Checker<'_> {
         if parts.len() > 2 {
             return too_long(self, 2);
         }
-        if let Some((_, ty, slot)) = USER_BUILTINS.iter().find(|b| b.0 == field.name) {
+        if let Some((_, ty, slot, _)) = USER_BUILTINS.iter().find(|b| b.0 == field.name) {
             return self.read(*slot, ty.clone());
         }
         if let Some(index) = self

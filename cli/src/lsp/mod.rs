@@ -1,0 +1,187 @@
+//! `tombola lsp`: a Language Server Protocol server over stdio for campaign
+//! and scenario files. The answers come from `tombola_dsl::analysis`; this
+//! module speaks the protocol: the handshake and its position encoding, the
+//! loop with its debounced diagnostics, and a JSON-RPC error, never a crash,
+//! for a request it cannot answer.
+
+mod diagnostics;
+mod documents;
+mod handlers;
+mod position;
+
+use std::collections::BTreeSet;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use crossbeam_channel::select;
+use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response};
+use lsp_types::notification::Notification as _;
+use lsp_types::{
+    CodeActionKind, CodeActionOptions, CodeActionProviderCapability, CompletionOptions,
+    HoverProviderCapability, InitializeParams, InitializeResult, OneOf, RenameOptions,
+    ServerCapabilities, ServerInfo, TextDocumentSyncCapability, TextDocumentSyncKind,
+    WorkDoneProgressOptions,
+};
+
+use documents::Documents;
+use position::Encoding;
+
+/// How long the server waits after a change before checking the document
+/// again: typing stays fluid, and a pause shows the findings.
+const DEBOUNCE: Duration = Duration::from_millis(200);
+
+/// Serves one client on stdin and stdout until it says `exit`.
+pub(crate) fn run() -> Result<ExitCode> {
+    let (connection, io) = Connection::stdio();
+    let (id, params) = connection
+        .initialize_start()
+        .context("the client did not initialize")?;
+    let params: InitializeParams =
+        serde_json::from_value(params).context("the initialize request is malformed")?;
+    let offered = params
+        .capabilities
+        .general
+        .as_ref()
+        .and_then(|general| general.position_encodings.as_deref());
+    let encoding = Encoding::negotiate(offered);
+    let result = InitializeResult {
+        capabilities: capabilities(encoding),
+        server_info: Some(ServerInfo {
+            name: "tombola".into(),
+            version: Some(env!("CARGO_PKG_VERSION").into()),
+        }),
+    };
+    connection
+        .initialize_finish(id, serde_json::to_value(result)?)
+        .context("the initialize handshake failed")?;
+    let code = serve(&connection, encoding)?;
+    drop(connection);
+    io.join().context("the connection to the client broke")?;
+    Ok(code)
+}
+
+fn capabilities(encoding: Encoding) -> ServerCapabilities {
+    ServerCapabilities {
+        position_encoding: Some(encoding.kind()),
+        text_document_sync: Some(TextDocumentSyncCapability::Kind(TextDocumentSyncKind::FULL)),
+        completion_provider: Some(CompletionOptions {
+            // `.` opens `user.`, a space or `:` starts a value or an operand.
+            trigger_characters: Some(vec![".".into(), " ".into(), ":".into()]),
+            ..CompletionOptions::default()
+        }),
+        hover_provider: Some(HoverProviderCapability::Simple(true)),
+        definition_provider: Some(OneOf::Left(true)),
+        references_provider: Some(OneOf::Left(true)),
+        rename_provider: Some(OneOf::Right(RenameOptions {
+            prepare_provider: Some(true),
+            work_done_progress_options: WorkDoneProgressOptions::default(),
+        })),
+        document_symbol_provider: Some(OneOf::Left(true)),
+        code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
+            code_action_kinds: Some(vec![CodeActionKind::QUICKFIX]),
+            ..CodeActionOptions::default()
+        })),
+        ..ServerCapabilities::default()
+    }
+}
+
+/// The loop: requests are answered at once; a changed document is checked
+/// once the client has been quiet for [`DEBOUNCE`].
+fn serve(connection: &Connection, encoding: Encoding) -> Result<ExitCode> {
+    let mut documents = Documents::new(encoding);
+    let mut pending: BTreeSet<String> = BTreeSet::new();
+    let mut deadline: Option<Instant> = None;
+    loop {
+        let timer = match deadline {
+            Some(at) => crossbeam_channel::at(at),
+            None => crossbeam_channel::never(),
+        };
+        select! {
+            recv(connection.receiver) -> message => {
+                let Ok(message) = message else {
+                    // The client went away without `exit`.
+                    return Ok(ExitCode::from(1));
+                };
+                match message {
+                    Message::Request(request) => {
+                        if connection.handle_shutdown(&request)? {
+                            return Ok(ExitCode::SUCCESS);
+                        }
+                        let response = answer(&documents, request);
+                        connection.sender.send(Message::Response(response))?;
+                    }
+                    Message::Notification(notification) => {
+                        if notification.method == lsp_types::notification::Exit::METHOD {
+                            // `exit` before `shutdown`: the protocol asks for code 1.
+                            return Ok(ExitCode::from(1));
+                        }
+                        let closed = documents.apply(notification);
+                        if let Some(uri) = closed {
+                            pending.remove(&uri);
+                            publish(connection, &documents, &uri)?;
+                        }
+                        if let Some(uri) = documents.take_changed() {
+                            pending.insert(uri);
+                            deadline = Some(Instant::now() + DEBOUNCE);
+                        }
+                    }
+                    Message::Response(_) => {}
+                }
+            }
+            recv(timer) -> _ => {
+                deadline = None;
+                for uri in std::mem::take(&mut pending) {
+                    publish(connection, &documents, &uri)?;
+                }
+            }
+        }
+    }
+}
+
+/// The findings of one document (none once it is closed), as a notification.
+fn publish(connection: &Connection, documents: &Documents, uri: &str) -> Result<()> {
+    let params = documents.diagnostics(uri);
+    let notification = Notification::new(
+        lsp_types::notification::PublishDiagnostics::METHOD.into(),
+        params,
+    );
+    connection
+        .sender
+        .send(Message::Notification(notification))?;
+    Ok(())
+}
+
+/// Answers a request; a handler that fails or panics answers with an error.
+fn answer(documents: &Documents, request: Request) -> Response {
+    let id = request.id.clone();
+    let method = request.method.clone();
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        handlers::dispatch(documents, request)
+    }));
+    match outcome {
+        Ok(Ok(value)) => Response::new_ok(id, value),
+        Ok(Err(failure)) => Response::new_err(id, failure.code as i32, failure.message),
+        Err(_) => Response::new_err(
+            id,
+            ErrorCode::InternalError as i32,
+            format!("tombola lsp failed to answer `{method}`"),
+        ),
+    }
+}
+
+/// Why a request got no answer.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    code: ErrorCode,
+    message: String,
+}
+
+impl Failure {
+    fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Failure {
+            code,
+            message: message.into(),
+        }
+    }
+}
