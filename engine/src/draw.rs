@@ -166,62 +166,74 @@ impl Engine {
         let deployed = self.open_campaign(tx, request.campaign, now).await?;
         let campaign = &deployed.campaign;
         let attributes = self.attributes(campaign, request.attributes)?;
-        let periods = Periods::at(campaign, now);
-        let limits = limits(campaign);
         let debited = tx
-            .debit_draw(&campaign.id, request.user, &limits, &periods)
+            .debit_draw(
+                &campaign.id,
+                request.user,
+                &limits(campaign),
+                &Periods::at(campaign, now),
+            )
             .await?
             .map_err(Failure::from)?;
-        let credits = self.credits_read(tx, campaign, request.user).await?;
-        let seed = self.seed_for(&campaign.id, request.request_id);
-        let (draw, taken_for) = self
-            .evaluate(
-                tx,
-                &deployed,
-                &DrawInput::new(
-                    campaign.allowance,
-                    request.user,
-                    debited,
-                    true,
-                    credits,
-                    &attributes,
-                ),
-                Evaluating {
-                    now,
-                    seed,
-                    force: forced_entry(campaign, award)?,
-                    stock: StockUse::Take,
-                },
-            )
+        let how = Evaluating {
+            now,
+            seed: self.seed_for(&campaign.id, request.request_id),
+            force: forced_entry(campaign, award)?,
+            stock: StockUse::Take,
+        };
+        let (mut drawn, taken_for) = self
+            .evaluated(tx, deployed.clone(), request, attributes, debited, how)
             .await?;
+        let issued = &drawn.draw.issued;
         // Stock only moves for the award that is issued: a unit taken before a
         // later node chose a fallback goes back, in this same transaction.
-        if let Some((award, slice)) = taken_for.filter(|(a, _)| *a != draw.issued.award) {
+        if let Some((award, slice)) = taken_for.filter(|(a, _)| *a != issued.award) {
             tx.return_award_stock(&campaign.id, &campaign.awards[award as usize].id, slice)
                 .await?;
         }
-        let award = &campaign.awards[draw.issued.award as usize];
-        let code = self
-            .apply_award(
-                tx,
-                campaign,
-                request,
-                award,
-                draw.issued.amount,
-                micros(now),
-            )
+        let award = &campaign.awards[issued.award as usize];
+        drawn.code = self
+            .apply_award(tx, campaign, request, award, issued.amount, micros(now))
             .await?;
-        Ok(Drawn {
-            attributes,
-            periods,
-            limits,
+        Ok(drawn)
+    }
+
+    /// The draw of `request` evaluated on `debited`, the user's counts with
+    /// this draw in them: what it gives (no coupon code yet) and the unit of
+    /// stock it took, if `how` takes stock.
+    pub(crate) async fn evaluated(
+        &self,
+        tx: &mut Tx,
+        deployed: Arc<Deployed>,
+        request: &DrawRequest<'_>,
+        attributes: Vec<Option<Value>>,
+        debited: UserCounts,
+        how: Evaluating,
+    ) -> Result<(Drawn, Option<(u32, Slice)>), Failure> {
+        let campaign = &deployed.campaign;
+        let credits = self.credits_read(tx, campaign, request.user).await?;
+        let (now, seed) = (how.now, how.seed);
+        let input = DrawInput::new(
+            campaign.allowance,
+            request.user,
+            debited,
+            true,
+            credits,
+            &attributes,
+        );
+        let (draw, taken) = self.evaluate(tx, &deployed, &input, how).await?;
+        let drawn = Drawn {
+            periods: Periods::at(campaign, now),
+            limits: limits(campaign),
             debited,
             credits,
             draw,
-            code,
+            code: None,
             seed,
+            attributes,
             deployed,
-        })
+        };
+        Ok((drawn, taken))
     }
 
     /// The user's balance, if the campaign's draw reads it (`user.credits`).

@@ -10,7 +10,6 @@ use tombola_grammar::Value;
 use crate::answer::DrawOutcome;
 use crate::draw::{DrawRequest, Drawn, Evaluating, StockUse, forced_entry, limits};
 use crate::engine::{Deployed, Engine, Failure};
-use crate::evaluate::DrawInput;
 use crate::period::Periods;
 use crate::store::Tx;
 use crate::store::prelude::*;
@@ -95,28 +94,10 @@ impl Engine {
         }
         // What the store's debit would leave: the draw reads the counts before it.
         let debited = counts.with_draw(limits.allowance);
-        let credits = self.credits_read(tx, campaign, request.user).await?;
-        let input = DrawInput::new(
-            campaign.allowance,
-            request.user,
-            debited,
-            true,
-            credits,
-            &attributes,
-        );
-        let seed = how.seed;
-        let (draw, _) = self.evaluate(tx, &deployed, &input, how).await?;
-        Ok(Ok(Drawn {
-            deployed: deployed.clone(),
-            attributes,
-            periods,
-            limits,
-            debited,
-            credits,
-            draw,
-            code: None,
-            seed,
-        }))
+        let (drawn, _) = self
+            .evaluated(tx, deployed, request, attributes, debited, how)
+            .await?;
+        Ok(Ok(drawn))
     }
 }
 

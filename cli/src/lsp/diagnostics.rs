@@ -6,7 +6,10 @@
 
 use std::path::Path;
 
-use lsp_types::{DiagnosticRelatedInformation, DiagnosticSeverity, Location, NumberOrString};
+use lsp_types::{
+    DiagnosticRelatedInformation, DiagnosticSeverity, Location, NumberOrString,
+    PublishDiagnosticsParams,
+};
 use tombola_dsl::{Diagnostic, Severity};
 use tombola_grammar::Span;
 
@@ -14,7 +17,23 @@ use super::documents::{Document, Documents};
 use crate::files::{self, Undecoded};
 use crate::scenario::{self, ScenarioFile};
 
-pub(crate) fn of(documents: &Documents, document: &Document) -> Vec<lsp_types::Diagnostic> {
+/// The findings to publish for `uri`: none once it is closed.
+pub(crate) fn publish(documents: &Documents, uri: &str) -> PublishDiagnosticsParams {
+    match documents.opened(uri) {
+        Some(document) => PublishDiagnosticsParams {
+            uri: document.uri.clone(),
+            diagnostics: of(documents, document),
+            version: Some(document.version),
+        },
+        None => PublishDiagnosticsParams {
+            uri: uri.parse().expect("an open document's URI parses"),
+            diagnostics: Vec::new(),
+            version: None,
+        },
+    }
+}
+
+fn of(documents: &Documents, document: &Document) -> Vec<lsp_types::Diagnostic> {
     if document.is_scenario() {
         return scenario_findings(documents, document)
             .into_iter()

@@ -5,20 +5,20 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use lsp_server::{ErrorCode, Notification};
+use lsp_types::Uri;
 use lsp_types::notification::{
     DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument, Notification as _,
 };
-use lsp_types::{PublishDiagnosticsParams, Uri};
 use tombola_grammar::Span;
 
+use super::Failure;
 use super::position::{self, Encoding};
-use super::{Failure, diagnostics};
 
 #[derive(Debug)]
 pub(crate) struct Document {
     pub(crate) uri: Uri,
     pub(crate) text: String,
-    version: i32,
+    pub(crate) version: i32,
 }
 
 impl Document {
@@ -126,6 +126,11 @@ impl Documents {
         self.changed.take()
     }
 
+    /// The open document `uri`, if it is open.
+    pub(crate) fn opened(&self, uri: &str) -> Option<&Document> {
+        self.open.get(uri)
+    }
+
     pub(crate) fn get(&self, uri: &Uri) -> Result<&Document, Failure> {
         self.open.get(uri.as_str()).ok_or_else(|| {
             Failure::new(
@@ -141,21 +146,5 @@ impl Documents {
             .values()
             .find(|d| d.path().as_deref() == Some(path))
             .map(|d| d.text.as_str())
-    }
-
-    /// The findings to publish for `uri`: none once it is closed.
-    pub(crate) fn diagnostics(&self, uri: &str) -> PublishDiagnosticsParams {
-        match self.open.get(uri) {
-            Some(document) => PublishDiagnosticsParams {
-                uri: document.uri.clone(),
-                diagnostics: diagnostics::of(self, document),
-                version: Some(document.version),
-            },
-            None => PublishDiagnosticsParams {
-                uri: uri.parse().expect("an open document's URI parses"),
-                diagnostics: Vec::new(),
-                version: None,
-            },
-        }
     }
 }

@@ -141,7 +141,7 @@ fn serve(connection: &Connection, encoding: Encoding) -> Result<ExitCode> {
 
 /// The findings of one document (none once it is closed), as a notification.
 fn publish(connection: &Connection, documents: &Documents, uri: &str) -> Result<()> {
-    let params = documents.diagnostics(uri);
+    let params = diagnostics::publish(documents, uri);
     let notification = Notification::new(
         lsp_types::notification::PublishDiagnostics::METHOD.into(),
         params,

@@ -9,7 +9,7 @@ use super::cursor::{self, At, Cursor};
 use super::hover::AwardFacts;
 use super::index::{self, IdKind, Index};
 use super::schema::{self, Schema};
-use super::{Completion, CompletionKind, Seg, expr, tree};
+use super::{Completion, CompletionKind, Seg, expr, nodes, tree};
 use crate::compile::ISSUE;
 
 /// What may be typed at byte `offset` of a campaign file.
@@ -174,8 +174,8 @@ fn detail(source: &str, root: &crate::yaml::Node, kind: IdKind, id: &str) -> Opt
         Seg::Key(id.into()),
         Seg::Key("kind".into()),
     ];
-    let node = index::node_at(root, &at)?;
-    Some(index::scalar_text(source, node).0.to_string())
+    let node = nodes::node_at(root, &at)?;
+    Some(nodes::scalar_text(source, node).0.to_string())
 }
 
 /// What the hover says of an award, shown with the selected item.

@@ -5,7 +5,7 @@
 
 use tombola_grammar::{DRAW_COUNTS, FUNCTIONS, Span, USER_BUILTINS};
 
-use super::index::{node_at, scalar_text};
+use super::nodes::{node_at, scalar_text};
 use super::{Completion, CompletionKind, Seg};
 use crate::yaml::{Kind, Node};
 

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 
 use tombola_grammar::Span;
 
-use super::index::{IdKind, Index, Name, keys_at, node_at, scalar_text, scalars};
+use super::index::{IdKind, Index, Name, keys_at, scalars};
+use super::nodes::{node_at, scalar_text};
 use super::schema::{self, Schema};
 use super::{Hover, Seg, cursor, expr};
 use crate::yaml::{Kind, Node};

@@ -11,6 +11,7 @@ mod expr;
 mod hover;
 mod index;
 mod navigate;
+mod nodes;
 mod schema;
 mod symbols;
 

@@ -5,7 +5,7 @@
 
 use tombola_grammar::Span;
 
-use super::index::{node_at, scalar_text};
+use super::nodes::{node_at, scalar_text};
 use super::{Seg, Symbol, SymbolKind};
 use crate::yaml::{Kind, Node};
 

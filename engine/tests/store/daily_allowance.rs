@@ -4,12 +4,23 @@
 use std::sync::Arc;
 
 use tombola_engine::store::Store;
-use tombola_engine::{DrawRequest, Failure};
+use tombola_engine::{DrawOutcome, DrawRequest, Engine, Failure};
 
 use crate::helpers::{at, campaign, deployed, per_store};
 
 /// Two free draws a day; a user's first draw ever grants three more.
 const DAILY: &str = "allowance: { per_day: 2 }\nawards:\n  more: { kind: draws, amount: 3 }\n  nothing: { kind: none }\npool:\n  - { award: nothing, rate: 1 }\nbefore:\n  - when: user.draws.total == 0\n    give: more\n";
+
+/// A draw of `fay` in campaign `t` at `when`.
+async fn draw_at(engine: &Engine, id: &str, when: &str) -> Result<DrawOutcome, Failure> {
+    let request = DrawRequest {
+        campaign: "t",
+        user: "fay",
+        request_id: id,
+        attributes: &[],
+    };
+    engine.draw(&request, at(when)).await
+}
 
 per_store!(
     free_draws_come_back_each_day_and_go_before_granted_ones,
@@ -17,22 +28,10 @@ per_store!(
 );
 async fn free_draws_come_back_each_day_and_go_before_granted_ones(name: &str, store: Store) {
     let engine = deployed(store, DAILY).await;
-    let draw_at = |id: &'static str, when: &'static str| {
-        let engine = &engine;
-        async move {
-            let request = DrawRequest {
-                campaign: "t",
-                user: "fay",
-                request_id: id,
-                attributes: &[],
-            };
-            engine.draw(&request, at(when)).await
-        }
-    };
     // Day one (Shanghai): two free draws, the first granting three; then the grants.
     let mut left = Vec::new();
     for id in ["a", "b", "c", "d", "e"] {
-        let answer = draw_at(id, "2026-03-04T02:00:00Z").await.unwrap();
+        let answer = draw_at(&engine, id, "2026-03-04T02:00:00Z").await.unwrap();
         left.push(answer.left.draws);
     }
     assert_eq!(
@@ -40,7 +39,7 @@ async fn free_draws_come_back_each_day_and_go_before_granted_ones(name: &str, st
         [4, 3, 2, 1, 0],
         "{name}: free draws first, then grants"
     );
-    let refused = draw_at("f", "2026-03-04T03:00:00Z").await;
+    let refused = draw_at(&engine, "f", "2026-03-04T03:00:00Z").await;
     assert!(
         matches!(refused, Err(Failure::NoDrawsLeft)),
         "{name}: {refused:?}"
@@ -55,10 +54,10 @@ async fn free_draws_come_back_each_day_and_go_before_granted_ones(name: &str, st
     let next_day = "2026-03-04T16:30:00Z";
     let standing = engine.user_status("t", "fay", at(next_day)).await.unwrap();
     assert_eq!(standing.draws_left, 2, "{name}: today's free draws");
-    draw_at("g", next_day).await.unwrap();
-    let last = draw_at("h", next_day).await.unwrap();
+    draw_at(&engine, "g", next_day).await.unwrap();
+    let last = draw_at(&engine, "h", next_day).await.unwrap();
     assert_eq!(last.left.draws, 0, "{name}");
-    let refused = draw_at("i", next_day).await;
+    let refused = draw_at(&engine, "i", next_day).await;
     assert!(
         matches!(refused, Err(Failure::NoDrawsLeft)),
         "{name}: {refused:?}"
@@ -109,25 +108,13 @@ per_store!(
 );
 async fn moving_from_a_daily_to_a_campaign_allowance_keeps_unused_grants(name: &str, store: Store) {
     let engine = deployed(store, DAILY).await;
-    let draw_at = |id: &'static str, when: &'static str| {
-        let engine = &engine;
-        async move {
-            let request = DrawRequest {
-                campaign: "t",
-                user: "fay",
-                request_id: id,
-                attributes: &[],
-            };
-            engine.draw(&request, at(when)).await
-        }
-    };
     // Day one: two free draws (the first grants three), then one grant; day
     // two: two free draws. Five made, two grants not used.
     for id in ["a", "b", "c"] {
-        draw_at(id, "2026-03-04T02:00:00Z").await.unwrap();
+        draw_at(&engine, id, "2026-03-04T02:00:00Z").await.unwrap();
     }
     for id in ["d", "e"] {
-        draw_at(id, "2026-03-05T02:00:00Z").await.unwrap();
+        draw_at(&engine, id, "2026-03-05T02:00:00Z").await.unwrap();
     }
     let plain = DAILY.replace("allowance: { per_day: 2 }", "allowance: 2");
     engine
@@ -141,9 +128,9 @@ async fn moving_from_a_daily_to_a_campaign_allowance_keeps_unused_grants(name: &
         .unwrap();
     assert_eq!(standing.draws_left, 2, "{name}: the grants not used");
     for id in ["f", "g"] {
-        draw_at(id, "2026-03-06T02:00:00Z").await.unwrap();
+        draw_at(&engine, id, "2026-03-06T02:00:00Z").await.unwrap();
     }
-    let refused = draw_at("h", "2026-03-06T02:00:00Z").await;
+    let refused = draw_at(&engine, "h", "2026-03-06T02:00:00Z").await;
     assert!(
         matches!(refused, Err(Failure::NoDrawsLeft)),
         "{name}: {refused:?}"
