@@ -7,26 +7,7 @@ use chrono_tz::Tz;
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::ast::BinaryOp;
-use crate::types::{Function, Type};
-
-/// Where a path reads from; resolved once, at check time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Slot {
-    UserId,
-    UserCredits,
-    /// Completed draws today (campaign zone), before the current one.
-    DrawsToday,
-    /// Completed draws this calendar month (campaign zone), before the current one.
-    DrawsMonth,
-    /// Completed draws in this campaign, before the current one.
-    DrawsTotal,
-    /// Draws the user may still make (entitlement minus draws made).
-    DrawsLeft,
-    /// A declared user attribute, by its index in the declaration.
-    UserAttribute(u16),
-    /// An attribute of the rebate flow's event, by its index in the declaration.
-    EventAttribute(u16),
-}
+use crate::types::{Function, Slot, Type};
 
 /// An owned value: constants in a program, inputs held by an [`Env`].
 #[derive(Debug, Clone, PartialEq)]

@@ -19,6 +19,6 @@ mod types;
 
 pub use ast::{BinaryOp, DurationUnit, Expr, ExprKind, Ident, Span, UnaryOp};
 pub use check::{CheckError, CheckErrorKind, INPUT_DIGITS, check, did_you_mean};
-pub use eval::{Env, EvalError, Program, Runtime, Slot, Val, Value, value_has_type};
+pub use eval::{Env, EvalError, Program, Runtime, Val, Value, value_has_type};
 pub use parser::{MAX_DEPTH, MAX_LEN, ParseError, ParseErrorKind, parse};
-pub use types::{DRAW_COUNTS, FUNCTIONS, Function, Scope, Type, USER_BUILTINS};
+pub use types::{DRAW_COUNTS, FUNCTIONS, Function, Scope, Slot, Type, USER_BUILTINS};

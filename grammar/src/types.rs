@@ -2,7 +2,24 @@
 
 use std::fmt;
 
-use crate::eval::Slot;
+/// Where a path reads from; resolved once, at check time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Slot {
+    UserId,
+    UserCredits,
+    /// Completed draws today (campaign zone), before the current one.
+    DrawsToday,
+    /// Completed draws this calendar month (campaign zone), before the current one.
+    DrawsMonth,
+    /// Completed draws in this campaign, before the current one.
+    DrawsTotal,
+    /// Draws the user may still make (entitlement minus draws made).
+    DrawsLeft,
+    /// A declared user attribute, by its index in the declaration.
+    UserAttribute(u16),
+    /// An attribute of the rebate flow's event, by its index in the declaration.
+    EventAttribute(u16),
+}
 
 /// A static type.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -7,7 +7,8 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 use crate::ast::BinaryOp;
-use crate::eval::{Code, Env, EvalError, Program, Runtime, Slot, Val, Value};
+use crate::eval::{Code, Env, EvalError, Program, Runtime, Val, Value};
+use crate::types::Slot;
 use crate::types::{DRAW_COUNTS, Function, Scope, Type, USER_BUILTINS};
 
 /// The fractional digits a decimal input is taken to carry. Inputs declare a

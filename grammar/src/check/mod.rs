@@ -6,7 +6,8 @@ use chrono_tz::Tz;
 use rust_decimal::Decimal;
 
 use crate::ast::{Expr, ExprKind, Ident, Span};
-use crate::eval::{Code, Env, EvalError, Program, Runtime, Slot, Val, Value};
+use crate::eval::{Code, Env, EvalError, Program, Runtime, Val, Value};
+use crate::types::Slot;
 use crate::types::{DRAW_COUNTS, FUNCTIONS, Scope, Type, USER_BUILTINS};
 
 mod bounds;
