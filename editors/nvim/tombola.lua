@@ -18,7 +18,7 @@ local function config(path)
     root_dir = vim.fn.fnamemodify(path, ":h"),
     on_attach = function(_, bufnr)
       -- <C-x><C-o> in insert mode asks the server for completion.
-      vim.api.nvim_buf_set_option(bufnr, "omnifunc", "v:lua.vim.lsp.omnifunc")
+      vim.bo[bufnr].omnifunc = "v:lua.vim.lsp.omnifunc"
     end,
   }
 end
