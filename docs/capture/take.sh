@@ -11,7 +11,7 @@ set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-tombola=$(command -v "${TOMBOLA:-tombola}")
+tombola=$(realpath "$(command -v "${TOMBOLA:-tombola}")")
 work=$(mktemp -d)
 session=tombola-capture-$$
 columns=120
