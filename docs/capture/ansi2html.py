@@ -187,6 +187,10 @@ pre {{
   color: {FOREGROUND}; font: {FONT_PX}px/{LINE_HEIGHT} "DejaVu Sans Mono", monospace; white-space: pre;
   overflow: hidden;
 }}
+/* An inline span's background covers only the font's height, not the line's;
+   as blocks as tall as the line, runs of background (the sign column, the
+   menu) join up as they do in the terminal. */
+pre span {{ display: inline-block; height: {FONT_PX * LINE_HEIGHT}px; vertical-align: top; }}
 </style></head>
 <body><pre>{body}</pre></body></html>""")
 
