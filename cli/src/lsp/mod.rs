@@ -8,6 +8,7 @@ mod diagnostics;
 mod documents;
 mod handlers;
 mod position;
+mod transport;
 
 use std::collections::BTreeSet;
 use std::process::ExitCode;
@@ -15,8 +16,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use crossbeam_channel::select;
-use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response};
+use lsp_server::{Connection, ErrorCode, Message, Notification, Request, RequestId, Response};
 use lsp_types::notification::Notification as _;
+use lsp_types::request::{Initialize, Request as _, Shutdown};
 use lsp_types::{
     CodeActionKind, CodeActionOptions, CodeActionProviderCapability, CompletionOptions,
     HoverProviderCapability, InitializeParams, InitializeResult, OneOf, RenameOptions,
@@ -33,12 +35,10 @@ const DEBOUNCE: Duration = Duration::from_millis(200);
 
 /// Serves one client on stdin and stdout until it says `exit`.
 pub(crate) fn run() -> Result<ExitCode> {
-    let (connection, io) = Connection::stdio();
-    let (id, params) = connection
-        .initialize_start()
-        .context("the client did not initialize")?;
-    let params: InitializeParams =
-        serde_json::from_value(params).context("the initialize request is malformed")?;
+    let (connection, threads) = transport::stdio();
+    let Some((id, params)) = initialize_request(&connection)? else {
+        return Ok(ExitCode::from(1));
+    };
     let offered = params
         .capabilities
         .general
@@ -53,12 +53,56 @@ pub(crate) fn run() -> Result<ExitCode> {
         }),
     };
     connection
-        .initialize_finish(id, serde_json::to_value(result)?)
-        .context("the initialize handshake failed")?;
+        .sender
+        .send(Response::new_ok(id, result).into())
+        .context("the client went away during the handshake")?;
     let code = serve(&connection, encoding)?;
     drop(connection);
-    io.join().context("the connection to the client broke")?;
+    threads
+        .join()
+        .context("the connection to the client broke")?;
     Ok(code)
+}
+
+/// Waits for `initialize`, answering what comes before it as the protocol
+/// says: a request with `ServerNotInitialized`, a notification not at all.
+/// `None` when the client ends first (stdin closes, or `exit`).
+fn initialize_request(connection: &Connection) -> Result<Option<(RequestId, InitializeParams)>> {
+    for message in &connection.receiver {
+        match message {
+            Message::Request(request) if request.method == Initialize::METHOD => {
+                match serde_json::from_value::<InitializeParams>(request.params) {
+                    Ok(params) => return Ok(Some((request.id, params))),
+                    Err(why) => refuse(
+                        connection,
+                        request.id,
+                        ErrorCode::InvalidParams,
+                        format!("the initialize request's params are malformed: {why}"),
+                    )?,
+                }
+            }
+            Message::Request(request) => refuse(
+                connection,
+                request.id,
+                ErrorCode::ServerNotInitialized,
+                format!("`{}` before `initialize`: initialize first", request.method),
+            )?,
+            Message::Notification(notification)
+                if notification.method == lsp_types::notification::Exit::METHOD =>
+            {
+                return Ok(None);
+            }
+            Message::Notification(_) | Message::Response(_) => {}
+        }
+    }
+    Ok(None)
+}
+
+fn refuse(connection: &Connection, id: RequestId, code: ErrorCode, message: String) -> Result<()> {
+    connection
+        .sender
+        .send(Response::new_err(id, code as i32, message).into())?;
+    Ok(())
 }
 
 fn capabilities(encoding: Encoding) -> ServerCapabilities {
@@ -92,6 +136,7 @@ fn serve(connection: &Connection, encoding: Encoding) -> Result<ExitCode> {
     let mut documents = Documents::new(encoding);
     let mut pending: BTreeSet<String> = BTreeSet::new();
     let mut deadline: Option<Instant> = None;
+    let mut shut_down = false;
     loop {
         let timer = match deadline {
             Some(at) => crossbeam_channel::at(at),
@@ -104,17 +149,24 @@ fn serve(connection: &Connection, encoding: Encoding) -> Result<ExitCode> {
                     return Ok(ExitCode::from(1));
                 };
                 match message {
+                    Message::Request(request) if shut_down => refuse(
+                        connection,
+                        request.id,
+                        ErrorCode::InvalidRequest,
+                        format!("`{}` after `shutdown`: only `exit` is left", request.method),
+                    )?,
+                    Message::Request(request) if request.method == Shutdown::METHOD => {
+                        shut_down = true;
+                        connection.sender.send(Response::new_ok(request.id, ()).into())?;
+                    }
                     Message::Request(request) => {
-                        if connection.handle_shutdown(&request)? {
-                            return Ok(ExitCode::SUCCESS);
-                        }
                         let response = answer(&documents, request);
                         connection.sender.send(Message::Response(response))?;
                     }
                     Message::Notification(notification) => {
                         if notification.method == lsp_types::notification::Exit::METHOD {
-                            // `exit` before `shutdown`: the protocol asks for code 1.
-                            return Ok(ExitCode::from(1));
+                            // `exit` without `shutdown` first: the protocol asks for code 1.
+                            return Ok(if shut_down { ExitCode::SUCCESS } else { ExitCode::from(1) });
                         }
                         let closed = documents.apply(notification);
                         if let Some(uri) = closed {

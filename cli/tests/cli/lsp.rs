@@ -51,6 +51,22 @@ struct Client {
 impl Client {
     /// Starts the server and initializes it, offering UTF-8 positions or not.
     fn start(offer_utf8: bool) -> (Client, Value) {
+        let mut client = Client::spawn();
+        let encodings = if offer_utf8 {
+            json!(["utf-8", "utf-16"])
+        } else {
+            json!(["utf-16"])
+        };
+        let result = client.request(
+            "initialize",
+            json!({ "processId": null, "rootUri": null, "capabilities": { "general": { "positionEncodings": encodings } } }),
+        );
+        client.notify("initialized", json!({}));
+        (client, result)
+    }
+
+    /// Starts the server, not yet initialized.
+    fn spawn() -> Client {
         let mut child = Command::new(env!("CARGO_BIN_EXE_tombola"))
             .arg("lsp")
             .stdin(Stdio::piped())
@@ -69,29 +85,23 @@ impl Client {
                 }
             }
         });
-        let mut client = Client {
+        Client {
             child,
             stdin,
             messages,
             notifications: Vec::new(),
             next_id: 1,
-        };
-        let encodings = if offer_utf8 {
-            json!(["utf-8", "utf-16"])
-        } else {
-            json!(["utf-16"])
-        };
-        let result = client.request(
-            "initialize",
-            json!({ "processId": null, "rootUri": null, "capabilities": { "general": { "positionEncodings": encodings } } }),
-        );
-        client.notify("initialized", json!({}));
-        (client, result)
+        }
     }
 
     fn send(&mut self, message: &Value) {
         let body = serde_json::to_string(message).unwrap();
-        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+        self.send_raw(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+    }
+
+    /// Bytes as they are, framed or not.
+    fn send_raw(&mut self, bytes: &str) {
+        self.stdin.write_all(bytes.as_bytes()).unwrap();
         self.stdin.flush().unwrap();
     }
 
@@ -388,6 +398,71 @@ fn lsp_answers_a_malformed_request_with_an_error_and_goes_on() {
             .contains("random(a, b)")
     );
     assert_eq!(client.shutdown().code(), Some(0));
+}
+
+#[test]
+fn lsp_answers_a_frame_that_is_not_a_message_and_goes_on() {
+    let (mut client, _) = opened(true);
+    client.send_raw("Content-Length: 5\r\n\r\n{nope");
+    let not_json = client.next();
+    assert_eq!(not_json["error"]["code"], -32700, "{not_json}");
+    assert_eq!(not_json["id"], Value::Null, "{not_json}");
+    client.send_raw("Content-Type: text/plain\r\n\r\n");
+    let no_length = client.next();
+    assert_eq!(no_length["error"]["code"], -32700, "{no_length}");
+    let body = r#"{"jsonrpc":"2.0","id":41,"params":{}}"#;
+    client.send_raw(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+    let no_method = client.next();
+    assert_eq!(no_method["error"]["code"], -32600, "{no_method}");
+    assert_eq!(no_method["id"], 41, "{no_method}");
+    let still = client.request("textDocument/hover", at("random(1, 100)", 1));
+    assert!(still["contents"]["value"].is_string(), "{still}");
+    assert_eq!(client.shutdown().code(), Some(0));
+}
+
+#[test]
+fn lsp_skips_a_frame_over_the_limit_without_reading_it_into_memory() {
+    let mut client = Client::spawn();
+    // What the header claims is never allocated: the server answers and
+    // then finds the stream ends inside the frame.
+    client.send_raw("Content-Length: 99999999999999\r\n\r\n{}");
+    let over = client.next();
+    assert_eq!(over["error"]["code"], -32600, "{over}");
+    assert!(
+        over["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("over the limit"),
+        "{over}"
+    );
+    drop(client.stdin);
+    let status = wait(&mut client.child);
+    assert_eq!(
+        status.code(),
+        Some(1),
+        "ends as a client that left: {status:?}"
+    );
+}
+
+#[test]
+fn lsp_refuses_requests_before_initialize_and_after_shutdown() {
+    let mut client = Client::spawn();
+    let early = client.call("textDocument/hover", json!({}));
+    assert_eq!(early["error"]["code"], -32002, "{early}");
+    let message = early["error"]["message"].as_str().unwrap();
+    assert_eq!(
+        message,
+        "`textDocument/hover` before `initialize`: initialize first"
+    );
+    let bad = client.call("initialize", json!({ "capabilities": 3 }));
+    assert_eq!(bad["error"]["code"], -32602, "{bad}");
+    client.request("initialize", json!({ "capabilities": {} }));
+    client.notify("initialized", json!({}));
+    assert_eq!(client.request("shutdown", Value::Null), Value::Null);
+    let late = client.call("textDocument/hover", json!({}));
+    assert_eq!(late["error"]["code"], -32600, "{late}");
+    client.notify("exit", Value::Null);
+    assert_eq!(wait(&mut client.child).code(), Some(0));
 }
 
 #[test]
