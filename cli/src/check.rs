@@ -85,11 +85,12 @@ pub(crate) fn check(
 fn human(out: &mut impl Write, loaded: &[Loaded], totals: Totals) -> Result<()> {
     let color = std::io::stdout().is_terminal();
     for file in loaded {
+        let lines = render::Lines::new(&file.source);
         for diagnostic in &file.report.diagnostics {
             write!(
                 out,
                 "{}",
-                render::human(&file.name, &file.source, diagnostic, color)
+                render::human(&file.name, &lines, diagnostic, color)
             )?;
         }
     }
@@ -108,11 +109,12 @@ fn json(out: &mut impl Write, loaded: &[Loaded], totals: Totals) -> Result<()> {
     let files: Vec<serde_json::Value> = loaded
         .iter()
         .map(|file| {
+            let lines = render::Lines::new(&file.source);
             let diagnostics: Vec<_> = file
                 .report
                 .diagnostics
                 .iter()
-                .map(|d| render::locate(&file.name, &file.source, d))
+                .map(|d| render::locate(&file.name, &lines, d))
                 .collect();
             serde_json::json!({ "file": file.name, "diagnostics": diagnostics })
         })
@@ -128,12 +130,9 @@ fn json(out: &mut impl Write, loaded: &[Loaded], totals: Totals) -> Result<()> {
 
 fn github(out: &mut impl Write, loaded: &[Loaded]) -> Result<()> {
     for file in loaded {
+        let lines = render::Lines::new(&file.source);
         for diagnostic in &file.report.diagnostics {
-            writeln!(
-                out,
-                "{}",
-                render::github(&file.name, &file.source, diagnostic)
-            )?;
+            writeln!(out, "{}", render::github(&file.name, &lines, diagnostic))?;
         }
     }
     Ok(())

@@ -26,13 +26,76 @@ pub(crate) fn load(path: &Path) -> Result<Loaded> {
 /// [`load`] as of `now` when given, which adds the findings that depend on
 /// the time (a window that has already ended).
 pub(crate) fn load_at(path: &Path, now: Option<DateTime<Utc>>) -> Result<Loaded> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let (source, report) = tombola_dsl::check_bytes(&bytes, now);
+    let name = path.display().to_string();
+    let (source, report) = match read(path) {
+        Ok(bytes) => tombola_dsl::check_bytes(&bytes, now),
+        // Over the limit is a finding about the file, so a folder's others are still checked.
+        Err(Unread::TooLarge(len)) => (String::new(), tombola_dsl::too_large(len)),
+        Err(other) => return Err(other.into_error(&name)),
+    };
     Ok(Loaded {
-        name: path.display().to_string(),
+        name,
         source,
         report,
     })
+}
+
+/// Why [`read`] did not read a file.
+#[derive(Debug)]
+pub(crate) enum Unread {
+    Io(std::io::Error),
+    /// A device, a pipe or a folder: reading one could block or never end.
+    NotAFile,
+    /// Longer than [`tombola_dsl::MAX_FILE_BYTES`], by this many bytes in all.
+    TooLarge(u64),
+}
+
+impl Unread {
+    /// The error a command reports, naming the file (`name`) it could not read.
+    pub(crate) fn into_error(self, name: &str) -> anyhow::Error {
+        match self {
+            Unread::Io(error) => anyhow::Error::new(error).context(format!("cannot read {name}")),
+            Unread::NotAFile => anyhow::anyhow!("cannot read {name}: not a regular file"),
+            Unread::TooLarge(len) => anyhow::anyhow!(
+                "cannot read {name}: it is {len} bytes; tombola reads files of at most {} bytes (8 MiB)",
+                tombola_dsl::MAX_FILE_BYTES
+            ),
+        }
+    }
+}
+
+/// Every file a command reads is read here: a regular file of at most the
+/// campaign files' limit. A path naming `/dev/zero`, a FIFO or a file that
+/// grows while it is read fails at once rather than filling memory or
+/// blocking forever.
+pub(crate) fn read(path: &Path) -> Result<Vec<u8>, Unread> {
+    use std::io::Read;
+    let limit = tombola_dsl::MAX_FILE_BYTES as u64;
+    // The kind is asked of the path first: opening a FIFO would block.
+    let kind = std::fs::metadata(path).map_err(Unread::Io)?;
+    if !kind.is_file() {
+        return Err(Unread::NotAFile);
+    }
+    if kind.len() > limit {
+        return Err(Unread::TooLarge(kind.len()));
+    }
+    let file = std::fs::File::open(path).map_err(Unread::Io)?;
+    let mut bytes = Vec::with_capacity(kind.len() as usize);
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(Unread::Io)?;
+    if bytes.len() as u64 > limit {
+        return Err(Unread::TooLarge(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+/// [`read`] as UTF-8 text, for the files that are not campaigns (which have
+/// their own diagnostic for bytes that are not text).
+pub(crate) fn read_text(path: &Path) -> Result<String> {
+    let name = path.display().to_string();
+    let bytes = read(path).map_err(|why| why.into_error(&name))?;
+    String::from_utf8(bytes).with_context(|| format!("{name} is not UTF-8 text"))
 }
 
 /// The compiled campaign of `path` and its text, or `None` once its
@@ -54,8 +117,9 @@ pub(crate) fn compiled(path: &Path) -> Result<Option<(String, Campaign)>> {
 /// Prints a report's diagnostics on stderr, where they stay apart from a command's output.
 fn print_human(name: &str, source: &str, report: &Report, color: bool) {
     let mut err = std::io::stderr().lock();
+    let lines = render::Lines::new(source);
     for diagnostic in &report.diagnostics {
-        let _ = write!(err, "{}", render::human(name, source, diagnostic, color));
+        let _ = write!(err, "{}", render::human(name, &lines, diagnostic, color));
     }
 }
 
@@ -64,7 +128,7 @@ fn print_human(name: &str, source: &str, report: &Report, color: bool) {
 /// decode is an error at `file:line:col`, as `check` points into campaigns.
 pub(crate) fn decoded<T: serde::de::DeserializeOwned>(path: &Path) -> Result<(String, T)> {
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {name}"))?;
+    let text = read_text(path)?;
     match decode(&text) {
         Ok(value) => Ok((text, value)),
         Err(Undecoded {

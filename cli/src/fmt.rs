@@ -54,15 +54,19 @@ pub(crate) fn fmt(paths: &[PathBuf], check: bool) -> Result<ExitCode> {
 /// Formats one file; says whether it changed (or, with `check`, would).
 fn format_file(path: &Path, check: bool) -> Result<bool> {
     let name = path.display().to_string();
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {name}"))?;
-    let source = String::from_utf8(bytes).with_context(|| format!("{name} is not UTF-8 text"))?;
+    let source = crate::files::read_text(path)?;
     let formatted = match tombola_dsl::format::format(&source) {
         Ok(formatted) => formatted,
         Err(FormatError::Syntax(diagnostic)) => {
             let color = std::io::stderr().is_terminal();
             eprint!(
                 "{}",
-                tombola_dsl::render::human(&name, &source, &diagnostic, color)
+                tombola_dsl::render::human(
+                    &name,
+                    &tombola_dsl::render::Lines::new(&source),
+                    &diagnostic,
+                    color,
+                )
             );
             bail!("{name} is not valid YAML; it was left as it is");
         }

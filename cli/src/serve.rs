@@ -349,10 +349,11 @@ impl Folder {
             Err(error) => return Err(error),
         };
         for file in files {
-            let source = match tokio::fs::read_to_string(&file).await {
+            // A bounded read of a regular file: a few milliseconds at most, so it runs in place.
+            let source = match files::read_text(&file) {
                 Ok(source) => source,
                 Err(error) => {
-                    self.problem(&file, format!("cannot read: {error}"));
+                    self.problem(&file, format!("{error:#}"));
                     continue;
                 }
             };
@@ -386,9 +387,10 @@ impl Folder {
                     let diagnostics = why
                         .downcast_ref::<tombola_dsl::Rejected>()
                         .map_or(&[][..], |r| &r.diagnostics[..]);
+                    let lines = render::Lines::new(&source);
                     let rendered: String = diagnostics
                         .iter()
-                        .map(|d| render::human(&name, &source, d, false))
+                        .map(|d| render::human(&name, &lines, d, false))
                         .collect();
                     tracing::error!(
                         file = %name,

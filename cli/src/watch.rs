@@ -95,7 +95,7 @@ fn look(paths: &[PathBuf]) -> Seen {
     found
         .into_iter()
         .map(|path| {
-            let bytes = std::fs::read(&path).ok();
+            let bytes = crate::files::read(&path).ok();
             (path, bytes)
         })
         .collect()
@@ -107,7 +107,7 @@ fn named_campaign(scenario: &Path) -> Option<PathBuf> {
     struct Names {
         campaign: String,
     }
-    let text = std::fs::read_to_string(scenario).ok()?;
+    let text = crate::files::read_text(scenario).ok()?;
     let names: Names = serde_saphyr::from_str(&text).ok()?;
     Some(
         scenario

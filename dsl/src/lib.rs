@@ -23,6 +23,7 @@ use chrono::{DateTime, Utc};
 pub use compile::{ISSUE, compile};
 pub use decode::{Decoded, is_id};
 pub use diagnostic::{Code, Diagnostic, Fix, Label, Severity};
+pub use yaml::MAX_FILE_BYTES;
 
 /// Everything `tombola check` learns about one file.
 #[derive(Debug)]
@@ -62,6 +63,15 @@ pub fn check_bytes(bytes: &[u8], now: Option<DateTime<Utc>>) -> (String, Report)
             };
             (text, report)
         }
+    }
+}
+
+/// The report on a campaign file of `len` bytes, over [`MAX_FILE_BYTES`], that
+/// the caller did not read: the same finding as checking its text would give.
+pub fn too_large(len: u64) -> Report {
+    Report {
+        campaign: None,
+        diagnostics: vec![yaml::too_large(len)],
     }
 }
 

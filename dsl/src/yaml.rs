@@ -10,7 +10,7 @@ use tombola_grammar::Span;
 use crate::diagnostic::{Code, Diagnostic};
 
 /// Largest campaign file read, in bytes.
-pub(crate) const MAX_FILE_BYTES: usize = 8 * 1024 * 1024;
+pub const MAX_FILE_BYTES: usize = 8 * 1024 * 1024;
 /// Largest single scalar, in bytes.
 pub(crate) const MAX_SCALAR_BYTES: usize = 64 * 1024;
 /// Deepest nesting of maps and lists.
@@ -141,22 +141,22 @@ fn convert(raw: Spanned<RawKind>) -> Node {
     }
 }
 
+/// A file over [`MAX_FILE_BYTES`], `len` bytes long: it is refused before it is parsed.
+pub(crate) fn too_large(len: u64) -> Diagnostic {
+    Diagnostic::new(
+        Code::Limits,
+        Span::new(0, 0),
+        format!("the file is {len} bytes; campaign files may be at most {MAX_FILE_BYTES}"),
+    )
+    .label("file starts here")
+    .help("split the campaign, or move data such as coupon codes to the API")
+}
+
 /// Parses `source` into a node tree, or explains why it cannot (a boxed
 /// diagnostic: it is the rare answer and a large one, so the common `Ok` stays small).
 pub(crate) fn parse(source: &str) -> Result<Node, Box<Diagnostic>> {
     if source.len() > MAX_FILE_BYTES {
-        return Err(Box::new(
-            Diagnostic::new(
-                Code::Limits,
-                Span::new(0, 0),
-                format!(
-                    "the file is {} bytes; campaign files may be at most {MAX_FILE_BYTES}",
-                    source.len()
-                ),
-            )
-            .label("file starts here")
-            .help("split the campaign, or move data such as coupon codes to the API"),
-        ));
+        return Err(Box::new(too_large(source.len() as u64)));
     }
     let options = serde_saphyr::options! {
         budget: serde_saphyr::budget! {

@@ -118,7 +118,7 @@ fn scenario_findings(documents: &Documents, document: &Document) -> Vec<(Span, S
     let source = documents
         .text_at(&path)
         .map(String::from)
-        .or_else(|| std::fs::read_to_string(&path).ok());
+        .or_else(|| crate::files::read_text(&path).ok());
     let Some(source) = source else {
         return vec![(
             at_campaign,

@@ -708,13 +708,8 @@ pub(crate) struct Suite {
 pub(crate) fn load(path: &Path) -> Result<Suite> {
     let (text, file): (String, ScenarioFile) = crate::files::decoded(path)?;
     let campaign_path = path.parent().unwrap_or(Path::new(".")).join(&file.campaign);
-    let source = std::fs::read_to_string(&campaign_path).with_context(|| {
-        format!(
-            "{}: cannot read campaign {}",
-            path.display(),
-            campaign_path.display()
-        )
-    })?;
+    let source = crate::files::read_text(&campaign_path)
+        .with_context(|| format!("{}: the campaign it names", path.display()))?;
     let report = tombola_dsl::check_source(&source);
     let campaign = report
         .campaign

@@ -157,6 +157,62 @@ fn a_file_that_is_not_utf8_is_reported_and_the_others_checked() {
 }
 
 #[test]
+fn devices_pipes_and_oversized_files_are_refused_without_reading_them() {
+    let device = tombola(&["check", "/dev/zero"]);
+    assert_eq!(device.status.code(), Some(2), "{}", stderr(&device));
+    assert!(
+        stderr(&device).contains("cannot read /dev/zero: not a regular file"),
+        "{}",
+        stderr(&device)
+    );
+    let dir = scratch("not-regular");
+    let fifo = dir.join("fifo.yaml");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let pipe = tombola(&["check", fifo.to_str().unwrap()]);
+    assert_eq!(pipe.status.code(), Some(2), "{}", stderr(&pipe));
+    assert!(
+        stderr(&pipe).contains("not a regular file"),
+        "{}",
+        stderr(&pipe)
+    );
+    std::fs::remove_file(&fifo).unwrap();
+
+    // A scenario naming a device as its campaign.
+    let scenario = dir.join("zero.test.yaml");
+    std::fs::write(&scenario, "campaign: /dev/zero\nscenarios: []\n").unwrap();
+    let test = tombola(&["test", scenario.to_str().unwrap()]);
+    assert_ne!(test.status.code(), Some(0), "{}", stderr(&test));
+    assert!(
+        stderr(&test).contains("cannot read /dev/zero: not a regular file"),
+        "{}",
+        stderr(&test)
+    );
+
+    // A file over the limit is a finding of its own; the folder's others are checked.
+    let big = std::fs::File::create(dir.join("a-big.yaml")).unwrap();
+    big.set_len(8 * 1024 * 1024 + 1).unwrap();
+    std::fs::copy(
+        root().join("campaigns/showcase.yaml"),
+        dir.join("b-showcase.yaml"),
+    )
+    .unwrap();
+    std::fs::remove_file(&scenario).unwrap();
+    let output = tombola(&["check", "--format", "json", dir.to_str().unwrap()]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let document: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let files = document["files"].as_array().unwrap();
+    assert_eq!(files.len(), 2, "{document}");
+    let message = files[0]["diagnostics"][0]["message"].as_str().unwrap();
+    assert_eq!(
+        message,
+        "the file is 8388609 bytes; campaign files may be at most 8388608"
+    );
+    assert_eq!(files[1]["diagnostics"].as_array().unwrap().len(), 0);
+}
+
+#[test]
 fn usage_and_io_problems_exit_2() {
     let missing = tombola(&["check", "no/such/file.yaml"]);
     assert_eq!(missing.status.code(), Some(2));

@@ -9,7 +9,7 @@ use super::cursor::{self, At, Cursor};
 use super::hover::AwardFacts;
 use super::index::{self, IdKind, Index};
 use super::schema::{self, Schema};
-use super::{Completion, CompletionKind, Seg, expr, nodes, tree};
+use super::{Completion, CompletionKind, Seg, expr, nodes, section_tree, tree};
 use crate::compile::ISSUE;
 
 /// What may be typed at byte `offset` of a campaign file.
@@ -23,9 +23,10 @@ pub fn completion(source: &str, offset: usize) -> Vec<Completion> {
             .at(&cursor.path)
             .is_some_and(|s| schema.is_expression(s))
     {
+        // A file broken elsewhere still declares its inputs.
         let declared = root
-            .as_ref()
-            .map(|root| expr::Declared::at(source, root, &cursor.path))
+            .or_else(|| section_tree(source, "inputs"))
+            .map(|root| expr::Declared::at(source, &root, &cursor.path))
             .unwrap_or_default();
         let called = source[span.end..].starts_with('(');
         return expr::complete(&cursor.value, &declared, span, called);

@@ -141,5 +141,26 @@ fn tree(source: &str, offset: usize) -> Option<crate::yaml::Node> {
     crate::yaml::parse(&repaired).ok()
 }
 
+/// The YAML tree of `source` with every line outside its top-level `key:`
+/// block blanked, byte for byte so the spans still point into `source`: what
+/// a file broken somewhere else still says under that key.
+fn section_tree(source: &str, key: &str) -> Option<crate::yaml::Node> {
+    let mut kept = String::with_capacity(source.len());
+    let mut inside = false;
+    for line in source.split_inclusive('\n') {
+        if line.starts_with(|c: char| !c.is_whitespace() && c != '#') {
+            inside = line
+                .strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with(':'));
+        }
+        if inside {
+            kept.push_str(line);
+        } else {
+            kept.extend(line.bytes().map(|b| if b == b'\n' { '\n' } else { ' ' }));
+        }
+    }
+    crate::yaml::parse(&kept).ok()
+}
+
 #[cfg(test)]
 mod tests;

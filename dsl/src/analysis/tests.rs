@@ -135,6 +135,19 @@ fn completes_user_fields_draw_counts_and_functions() {
 }
 
 #[test]
+fn completes_declared_fields_when_the_file_is_broken_elsewhere_too() {
+    let source = SOURCE
+        .replace("when: user.vip and user.level > 2", "when: user.")
+        .replace(
+            "  - { award: none, rate: 1% }",
+            "  - { award: none, rate: 1%",
+        );
+    assert!(crate::yaml::parse(&source).is_err());
+    let all = completion(&source, at(&source, "when: user.", 11));
+    assert_eq!(labels(&all), vec!["id", "credits", "draws", "vip", "level"]);
+}
+
+#[test]
 fn completes_event_fields_in_a_rebate_flow_only() {
     let source = SOURCE.replace("when: event.amount >= 50", "when: event.");
     let found = completion(&source, at(&source, "when: event.", 12));

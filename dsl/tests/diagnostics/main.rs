@@ -65,10 +65,11 @@ fn named_code(file: &str) -> Option<Code> {
 /// Every diagnostic of the report, rendered as `tombola check` prints it.
 fn rendered(file: &str, source: &str, report: &Report) -> String {
     let name = format!("fixtures/{file}");
+    let lines = render::Lines::new(source);
     report
         .diagnostics
         .iter()
-        .map(|diagnostic| render::human(&name, source, diagnostic, false))
+        .map(|diagnostic| render::human(&name, &lines, diagnostic, false))
         .collect::<Vec<_>>()
         .join("\n")
 }

@@ -33,11 +33,12 @@ pub(crate) struct ValidateReport {
     responses((status = 200, body = ValidateReport)))]
 pub(crate) async fn validate(_: Admin, TextBody(source): TextBody) -> Answer<ValidateReport> {
     let report = tombola_dsl::check_source(&source);
+    let lines = tombola_dsl::render::Lines::new(&source);
     let diagnostics: Vec<_> = report
         .diagnostics
         .iter()
         .map(|d| {
-            serde_json::to_value(tombola_dsl::render::locate("campaign.yaml", &source, d))
+            serde_json::to_value(tombola_dsl::render::locate("campaign.yaml", &lines, d))
                 .unwrap_or_default()
         })
         .collect();
