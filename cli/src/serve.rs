@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use tombola_dsl::render;
-use tombola_engine::{DeployError, Engine};
+use tombola_engine::{DeployError, Engine, Provenance};
 
 use crate::files;
 use crate::ops::redact;
@@ -31,7 +31,8 @@ pub(crate) struct ServeArgs {
     )]
     database_url: String,
     /// Folder of campaign files deployed at start and redeployed when they change
-    /// (`*.test.yaml` skipped).
+    /// (`*.test.yaml` skipped). Its campaigns belong to it: the API refuses to
+    /// deploy over them, and a file cannot take over a campaign the API deployed.
     #[arg(long, default_value = "campaigns")]
     campaigns: PathBuf,
     /// Bearer token for admin calls; without one, admin calls are refused (unless --dev).
@@ -368,7 +369,7 @@ impl Folder {
             }
             self.settling.remove(&file);
             let name = file.display().to_string();
-            match deploy(engine, &source).await {
+            match deploy(engine, &source, &name).await {
                 Ok(d) => {
                     let what = if d.changed { "deployed" } else { "unchanged" };
                     tracing::info!(campaign = %d.campaign, version = d.version, file = %name, "{what}");
@@ -399,6 +400,11 @@ impl Folder {
                         "not deployed: the file has errors; the running version stays"
                     );
                 }
+                // The store is this campaign's truth: the file stays out until
+                // it names another campaign, and says so on every start.
+                Err(error @ DeployError::OwnedByApi { .. }) => {
+                    tracing::error!(file = %name, "not deployed: {error}");
+                }
                 // Not marked seen: the next look tries again.
                 Err(error) => return Err(error.into()),
             }
@@ -408,13 +414,21 @@ impl Folder {
     }
 }
 
-/// Deploys `source`, trying again briefly when the store refuses: replicas
-/// starting together race to insert the same first version, and the loser
-/// then finds it deployed and unchanged.
-async fn deploy(engine: &Engine, source: &str) -> Result<tombola_engine::Deployment, DeployError> {
+/// Deploys `source`, the folder's file at `path`, trying again briefly when
+/// the store refuses: replicas starting together race to insert the same
+/// first version, and the loser then finds it deployed and unchanged.
+async fn deploy(
+    engine: &Engine,
+    source: &str,
+    path: &str,
+) -> Result<tombola_engine::Deployment, DeployError> {
+    let from = Provenance::folder(path);
     let mut tries = 0;
     loop {
-        match engine.deploy(source, None, chrono::Utc::now()).await {
+        match engine
+            .deploy_from(source, None, &from, chrono::Utc::now())
+            .await
+        {
             Err(DeployError::Store(error)) if tries < 3 => {
                 tries += 1;
                 tracing::warn!(%error, tries, "deploy refused by the store; trying again");

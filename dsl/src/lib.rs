@@ -12,6 +12,7 @@ pub mod analysis;
 mod compile;
 mod decode;
 pub mod diagnostic;
+pub mod diff;
 pub mod format;
 pub mod graph;
 pub mod model;

@@ -10,14 +10,14 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 use tombola_grammar::{Value, value_has_type};
-use tombola_ir::{Allowance, AwardKind, Campaign, LoadError, Loader, State};
+use tombola_ir::{Allowance, AwardKind, Campaign, Loader};
 
 use crate::counts::{Refusal, UserCounts};
 use crate::evaluate::{AmountError, DrawError};
 use crate::health::StoreHealth;
 use crate::period::Periods;
 use crate::store::prelude::*;
-use crate::store::{CampaignState, Store, StoreError, StoredVersion, Tx};
+use crate::store::{CampaignState, Origin, Store, StoreError, StoredVersion, Tx};
 
 /// A compiled campaign at a stored version.
 #[derive(Debug)]
@@ -45,42 +45,6 @@ pub struct Engine {
     /// Fault injection: hold each draw's transaction this long before its commit.
     commit_delay_ms: Arc<AtomicU64>,
     health: StoreHealth,
-}
-
-/// Why a deploy was refused.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum DeployError {
-    /// The loader refused the source; its error says why (the compiler's diagnostics).
-    #[error("the campaign does not compile: {0}")]
-    Invalid(LoadError),
-    #[error("the file says campaign `{found}`, not `{expected}`")]
-    IdMismatch { expected: String, found: String },
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-/// What a deploy did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Deployment {
-    pub campaign: String,
-    pub version: i64,
-    /// `false` when the content was unchanged and nothing was written.
-    pub changed: bool,
-    /// What the deploy did not do that the file may have meant.
-    pub notices: Vec<DeployNotice>,
-}
-
-/// Something a deploy could not do as the file says, worth telling its author.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum DeployNotice {
-    /// The file's `state:` differs from the campaign's: the file sets the state
-    /// only at the first deploy; after it, the open and close calls own it.
-    StateKept {
-        file: CampaignState,
-        store: CampaignState,
-    },
 }
 
 /// Why a draw or grant failed. Nothing was written.
@@ -180,6 +144,9 @@ pub struct CampaignSummary {
     pub name: String,
     pub version: i64,
     pub state: CampaignState,
+    /// Where the live version came from, and its file for the folder's.
+    pub origin: Origin,
+    pub path: Option<String>,
 }
 
 /// A user's standing in a campaign.
@@ -336,7 +303,12 @@ impl Engine {
         &self.store
     }
 
-    fn install(&self, id: String, version: i64, campaign: Campaign) {
+    /// The compiler the engine was handed.
+    pub(crate) fn loader(&self) -> &dyn Loader {
+        &*self.loader
+    }
+
+    pub(crate) fn install(&self, id: String, version: i64, campaign: Campaign) {
         let mut deployed = self
             .deployed
             .write()
@@ -351,96 +323,6 @@ impl Engine {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .get(id)
             .cloned()
-    }
-
-    /// Checks and deploys `source` as a new version; unchanged content is a no-op.
-    pub async fn deploy(
-        &self,
-        source: &str,
-        expected_id: Option<&str>,
-        now: DateTime<Utc>,
-    ) -> Result<Deployment, DeployError> {
-        let campaign = self.loader.load(source).map_err(DeployError::Invalid)?;
-        if let Some(expected) = expected_id.filter(|e| *e != campaign.id) {
-            return Err(DeployError::IdMismatch {
-                expected: expected.to_string(),
-                found: campaign.id.clone(),
-            });
-        }
-        let sha256 = sha256_hex(source.as_bytes());
-        let mut tx = self.store.begin().await?;
-        tx.lock_deploys(&campaign.id).await?;
-        let latest = tx.latest_version(&campaign.id).await?;
-        let file_state = match campaign.initial_state {
-            State::Draft => CampaignState::Draft,
-            State::Open => CampaignState::Open,
-            State::Closed => CampaignState::Closed,
-        };
-        let notices: Vec<DeployNotice> = tx
-            .campaign(&campaign.id)
-            .await?
-            .filter(|row| row.state != file_state)
-            .map(|row| DeployNotice::StateKept {
-                file: file_state,
-                store: row.state,
-            })
-            .into_iter()
-            .collect();
-        if let Some(latest) = latest.as_ref().filter(|l| l.sha256 == sha256) {
-            let version = latest.version;
-            drop(tx);
-            if self
-                .campaign(&campaign.id)
-                .is_none_or(|d| d.version != version)
-            {
-                self.install(campaign.id.clone(), version, campaign.clone());
-            }
-            return Ok(Deployment {
-                campaign: campaign.id,
-                version,
-                changed: false,
-                notices,
-            });
-        }
-        let version = latest.map_or(1, |l| l.version + 1);
-        let state = file_state;
-        let stored = StoredVersion {
-            campaign: campaign.id.clone(),
-            version,
-            source: source.to_string(),
-            sha256,
-        };
-        tx.add_version(&stored, state, micros(now)).await?;
-        for entry in &campaign.pool {
-            if let Some(stock) = entry.stock {
-                let award = &campaign.awards[entry.award as usize].id;
-                tx.declare_award_stock(
-                    &campaign.id,
-                    award,
-                    i64::try_from(stock).unwrap_or(i64::MAX),
-                )
-                .await?;
-            }
-        }
-        for sku in &campaign.skus {
-            if let Some(stock) = sku.stock {
-                tx.declare_sku_stock(
-                    &campaign.id,
-                    &sku.id,
-                    i64::try_from(stock).unwrap_or(i64::MAX),
-                )
-                .await?;
-            }
-        }
-        tx.commit().await?;
-        let id = campaign.id.clone();
-        self.install(id.clone(), version, campaign);
-        Ok(Deployment {
-            campaign: id,
-            version,
-            changed: true,
-            notices,
-        })
     }
 
     /// Opens or closes a campaign.
@@ -655,11 +537,19 @@ impl Engine {
                     .campaign(&id)
                     .map(|d| d.campaign.name.clone())
                     .unwrap_or_default();
+                // The listing, not the versions' sources.
+                let live = tx
+                    .versions(&id)
+                    .await?
+                    .into_iter()
+                    .find(|v| v.version == row.version);
                 out.push(CampaignSummary {
                     id,
                     name,
                     version: row.version,
                     state: row.state,
+                    origin: live.as_ref().map_or(Origin::Api, |v| v.origin),
+                    path: live.and_then(|v| v.path),
                 });
             }
         }
@@ -688,6 +578,8 @@ impl Engine {
                 name,
                 version: row.version,
                 state: row.state,
+                origin: stored.origin,
+                path: stored.path,
             },
             stored.source,
         ))

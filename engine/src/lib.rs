@@ -8,6 +8,7 @@
 
 mod answer;
 mod counts;
+mod deploy;
 mod draw;
 mod dry_run;
 mod engine;
@@ -32,12 +33,10 @@ pub use answer::{
     GrantOutcome, InputRead, Left, Outcome, RebateOutcome, RebateResult, StepAt, StepTaken,
 };
 pub use counts::UserCounts;
+pub use deploy::{DeployError, DeployNotice, Deployment, Provenance, Versions};
 pub use draw::{DrawRequest, SimulatedDraw, SkuRequest};
 pub use dry_run::{DryRun, DryRunOptions};
-pub use engine::{
-    CampaignSummary, DeployError, DeployNotice, Deployed, Deployment, Engine, Failure, Seeds,
-    UserStatus,
-};
+pub use engine::{CampaignSummary, Deployed, Engine, Failure, Seeds, UserStatus};
 pub use evaluate::{
     Context, Draw, DrawError, DrawInput, Evaluation, Evaluator, Explanation, Issued, Source, Step,
     StepKind, StepOutcome, draw_in_memory,
@@ -48,6 +47,6 @@ pub use period::Periods;
 pub use random::{SeededRandom, below};
 pub use rebates::{Credits, EventRequest, LedgerEntry};
 pub use views::{
-    AwardStats, CampaignStats, DayStats, Gate, History, HistoryEntry, LockView, MAX_PAGE, Prize,
-    PrizeList, PrizeState, StockView, TierProgress, TierView, WeightRuleView, gates,
+    AwardStats, CampaignStats, DayStats, History, HistoryEntry, LockView, MAX_PAGE, Prize,
+    PrizeList, PrizeState, StockView, TierProgress, TierView, WeightRuleView,
 };

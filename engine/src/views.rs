@@ -5,8 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use serde::Serialize;
-use tombola_ir::{AwardKind, Campaign, ChainKind, LockPeriod, NodeKind, Target, Tree, WeightMode};
+use tombola_ir::{AwardKind, Campaign, ChainKind, LockPeriod, NodeKind, WeightMode};
 
 use crate::counts::UserCounts;
 use crate::engine::{Engine, Failure};
@@ -266,7 +265,7 @@ impl Engine {
                 let mut conditions = Vec::new();
                 if let Some(tree) = entry.tree {
                     let tree = &campaign.trees[tree as usize];
-                    for ix in nodes_to_issue(tree) {
+                    for ix in tree.nodes_to_issue() {
                         let node = &tree.nodes[ix];
                         let name = format!("{}/{}", tree.id, node.id);
                         match &node.kind {
@@ -462,86 +461,4 @@ fn parse_cursor(cursor: &str) -> Result<(i64, String), Failure> {
     let at: i64 = at.parse().ok().filter(|_| canonical).ok_or_else(bad)?;
     crate::limits::check_identifier(request_id).map_err(|_| bad())?;
     Ok((at, request_id.to_string()))
-}
-
-/// The nodes on the paths from a tree's entry to issuing the drawn award: a
-/// lock's `locked` route and a stock's `exhausted` route lead elsewhere, so
-/// only `unlocked` and `taken` are followed through them. Linear in the tree:
-/// whether a node reaches the issue is worked out once per node.
-fn nodes_to_issue(tree: &Tree) -> Vec<usize> {
-    fn onward(tree: &Tree, ix: usize) -> Vec<Target> {
-        match &tree.nodes[ix].kind {
-            NodeKind::Lock { unlocked, .. } => vec![*unlocked],
-            NodeKind::Stock { taken, .. } => vec![*taken],
-            NodeKind::Condition {
-                then, otherwise, ..
-            } => vec![*then, *otherwise],
-            NodeKind::Fallback { .. } => Vec::new(),
-        }
-    }
-    fn reaches(tree: &Tree, target: Target, memo: &mut [Option<bool>]) -> bool {
-        let Target::Node(ix) = target else {
-            return true;
-        };
-        let ix = ix as usize;
-        if let Some(known) = memo[ix] {
-            return known;
-        }
-        // Trees are acyclic (checked when compiled), so this terminates.
-        let found = onward(tree, ix)
-            .into_iter()
-            .any(|next| reaches(tree, next, memo));
-        memo[ix] = Some(found);
-        found
-    }
-    let mut memo = vec![None; tree.nodes.len()];
-    let mut found = Vec::new();
-    let mut seen = vec![false; tree.nodes.len()];
-    let mut stack = vec![tree.entry];
-    while let Some(target) = stack.pop() {
-        let Target::Node(ix) = target else { continue };
-        let ix = ix as usize;
-        if seen[ix] || !reaches(tree, target, &mut memo) {
-            continue;
-        }
-        seen[ix] = true;
-        found.push(ix);
-        stack.extend(onward(tree, ix));
-    }
-    found.sort_unstable();
-    found
-}
-
-/// A lock on the way to a pool entry's award: its node, and the draws it wants.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Gate {
-    pub node: String,
-    pub after: u32,
-    /// `day`, `month` or `total`.
-    pub per: String,
-}
-
-/// The locks on the paths from pool entry `entry`'s tree to its award, as the
-/// prize list reads them (for reviews: "unlocks after 3 draws, was 2").
-pub fn gates(campaign: &Campaign, entry: usize) -> Vec<Gate> {
-    let Some(tree) = campaign.pool.get(entry).and_then(|e| e.tree) else {
-        return Vec::new();
-    };
-    let tree = &campaign.trees[tree as usize];
-    nodes_to_issue(tree)
-        .into_iter()
-        .filter_map(|ix| match &tree.nodes[ix].kind {
-            NodeKind::Lock { after, per, .. } => Some(Gate {
-                node: format!("{}/{}", tree.id, tree.nodes[ix].id),
-                after: *after,
-                per: match per {
-                    LockPeriod::Day => "day",
-                    LockPeriod::Month => "month",
-                    LockPeriod::Total => "total",
-                }
-                .to_string(),
-            }),
-            _ => None,
-        })
-        .collect()
 }

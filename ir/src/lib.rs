@@ -124,6 +124,31 @@ pub struct Campaign {
 }
 
 impl Campaign {
+    /// The locks on the paths from pool entry `entry`'s tree to its award
+    /// (for reviews: "unlocks after 3 draws, was 2").
+    pub fn gates(&self, entry: usize) -> Vec<Gate> {
+        let Some(tree) = self.pool.get(entry).and_then(|e| e.tree) else {
+            return Vec::new();
+        };
+        let tree = &self.trees[tree as usize];
+        tree.nodes_to_issue()
+            .into_iter()
+            .filter_map(|ix| match &tree.nodes[ix].kind {
+                NodeKind::Lock { after, per, .. } => Some(Gate {
+                    node: format!("{}/{}", tree.id, tree.nodes[ix].id),
+                    after: *after,
+                    per: match per {
+                        LockPeriod::Day => "day",
+                        LockPeriod::Month => "month",
+                        LockPeriod::Total => "total",
+                    }
+                    .to_string(),
+                }),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Whether a draw of this campaign reads `slot`: the chain's programs, the
     /// trees' and every award amount (rebates run on events, not draws). The
     /// store reads what a draw reads and nothing else.
@@ -430,6 +455,55 @@ pub enum GraphError {
 }
 
 impl Tree {
+    /// The nodes on the paths from a tree's entry to issuing the drawn award: a
+    /// lock's `locked` route and a stock's `exhausted` route lead elsewhere, so
+    /// only `unlocked` and `taken` are followed through them. Linear in the tree:
+    /// whether a node reaches the issue is worked out once per node.
+    pub fn nodes_to_issue(&self) -> Vec<usize> {
+        let tree = self;
+        fn onward(tree: &Tree, ix: usize) -> Vec<Target> {
+            match &tree.nodes[ix].kind {
+                NodeKind::Lock { unlocked, .. } => vec![*unlocked],
+                NodeKind::Stock { taken, .. } => vec![*taken],
+                NodeKind::Condition {
+                    then, otherwise, ..
+                } => vec![*then, *otherwise],
+                NodeKind::Fallback { .. } => Vec::new(),
+            }
+        }
+        fn reaches(tree: &Tree, target: Target, memo: &mut [Option<bool>]) -> bool {
+            let Target::Node(ix) = target else {
+                return true;
+            };
+            let ix = ix as usize;
+            if let Some(known) = memo[ix] {
+                return known;
+            }
+            // Trees are acyclic (checked when compiled), so this terminates.
+            let found = onward(tree, ix)
+                .into_iter()
+                .any(|next| reaches(tree, next, memo));
+            memo[ix] = Some(found);
+            found
+        }
+        let mut memo = vec![None; tree.nodes.len()];
+        let mut found = Vec::new();
+        let mut seen = vec![false; tree.nodes.len()];
+        let mut stack = vec![tree.entry];
+        while let Some(target) = stack.pop() {
+            let Target::Node(ix) = target else { continue };
+            let ix = ix as usize;
+            if seen[ix] || !reaches(tree, target, &mut memo) {
+                continue;
+            }
+            seen[ix] = true;
+            found.push(ix);
+            stack.extend(onward(tree, ix));
+        }
+        found.sort_unstable();
+        found
+    }
+
     /// Builds a tree, checking that every route lands on a node, that no route
     /// loops and that every node is reachable — so every path ends in an award.
     pub fn try_new(id: String, nodes: Vec<Node>, entry: Target) -> Result<Tree, GraphError> {
@@ -524,4 +598,13 @@ mod limit_tests {
     fn max_credits_is_a_trillion() {
         assert_eq!(MAX_CREDITS, Decimal::from(1_000_000_000_000_i64));
     }
+}
+
+/// A lock on the way to a pool entry's award: its node, and the draws it wants.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Gate {
+    pub node: String,
+    pub after: u32,
+    /// `day`, `month` or `total`.
+    pub per: String,
 }

@@ -91,6 +91,15 @@ pub(crate) async fn as_problem(
 #[non_exhaustive]
 pub enum ApiError {
     UnknownCampaign(String),
+    UnknownVersion {
+        campaign: String,
+        version: i64,
+    },
+    /// A deploy or rollback over a campaign of the watched folder.
+    OwnedByFolder {
+        campaign: String,
+        path: Option<String>,
+    },
     UnknownRequest(String),
     UnknownKey(String),
     UnknownDelivery(i64),
@@ -226,6 +235,22 @@ impl ApiError {
                 "unknown-campaign",
                 "Unknown campaign".into(),
                 format!("no campaign `{id}` is deployed"),
+            ),
+            ApiError::UnknownVersion { campaign, version } => (
+                StatusCode::NOT_FOUND,
+                "unknown-version",
+                "Unknown version".into(),
+                format!("campaign `{campaign}` has no version {version}"),
+            ),
+            ApiError::OwnedByFolder { campaign, path } => (
+                StatusCode::CONFLICT,
+                "campaign-owned-by-folder",
+                "Campaign owned by the campaigns folder".into(),
+                format!(
+                    "campaign `{campaign}` is deployed from the watched campaigns folder ({}): \
+                     its file is the truth, so change the file; the API does not deploy over it",
+                    path.as_deref().unwrap_or("its file")
+                ),
             ),
             ApiError::UnknownRequest(id) => (
                 StatusCode::NOT_FOUND,
@@ -446,6 +471,13 @@ impl From<DeployError> for ApiError {
                 Err(other) => ApiError::Internal(other.to_string()),
             },
             DeployError::IdMismatch { expected, found } => ApiError::IdMismatch { expected, found },
+            DeployError::UnknownCampaign(id) => ApiError::UnknownCampaign(id),
+            DeployError::UnknownVersion { campaign, version } => {
+                ApiError::UnknownVersion { campaign, version }
+            }
+            DeployError::OwnedByFolder { campaign, path } => {
+                ApiError::OwnedByFolder { campaign, path }
+            }
             other => ApiError::Internal(other.to_string()),
         }
     }

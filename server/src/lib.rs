@@ -149,7 +149,7 @@ struct ApiDoc;
 
 /// The routes in the order of the OpenAPI document's paths (`preserve_path_order`).
 fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    use routes::{accounts, campaigns, deliveries, draws, keys, operations, reading};
+    use routes::{accounts, campaigns, deliveries, draws, keys, operations, reading, versions};
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(operations::healthz))
         .routes(routes!(operations::readyz))
@@ -160,6 +160,12 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(campaigns::open_campaign))
         .routes(routes!(campaigns::close_campaign))
         .routes(routes!(campaigns::stats))
+        .routes(routes!(versions::list_versions))
+        .routes(routes!(versions::get_version))
+        .routes(routes!(versions::diff_versions))
+        .routes(routes!(versions::export_source))
+        .routes(routes!(versions::rollback))
+        .routes(routes!(versions::diff_live))
         .routes(routes!(keys::create_key, keys::list_keys))
         .routes(routes!(keys::revoke_key))
         .routes(routes!(draws::draw))

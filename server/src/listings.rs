@@ -96,6 +96,26 @@ impl From<engine::store::CampaignState> for CampaignState {
     }
 }
 
+/// Where a version was deployed from: the watched campaigns folder (its file
+/// is the truth, and the API refuses to deploy over it), the console, or the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    Folder,
+    Console,
+    Api,
+}
+
+impl From<engine::store::Origin> for Origin {
+    fn from(origin: engine::store::Origin) -> Self {
+        match origin {
+            engine::store::Origin::Folder => Origin::Folder,
+            engine::store::Origin::Console => Origin::Console,
+            engine::store::Origin::Api => Origin::Api,
+        }
+    }
+}
+
 /// A deployed campaign, as listed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct CampaignSummary {
@@ -103,6 +123,10 @@ pub struct CampaignSummary {
     pub name: String,
     pub version: i64,
     pub state: CampaignState,
+    /// Where the live version came from.
+    pub origin: Origin,
+    /// The folder file the live version was deployed from, for `folder`.
+    pub path: Option<String>,
 }
 
 impl From<engine::CampaignSummary> for CampaignSummary {
@@ -112,6 +136,64 @@ impl From<engine::CampaignSummary> for CampaignSummary {
             name: summary.name,
             version: summary.version,
             state: summary.state.into(),
+            origin: summary.origin.into(),
+            path: summary.path,
+        }
+    }
+}
+
+/// A deployed version of a campaign, as listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct VersionEntry {
+    pub version: i64,
+    pub deployed_at: DateTime<Utc>,
+    /// The SHA-256 of the version's source, lowercase hex.
+    pub sha256: String,
+    pub origin: Origin,
+    /// The folder file it was deployed from, for `folder`.
+    pub path: Option<String>,
+    /// The note given at deploy (`PUT …?note=`, a rollback's `note`).
+    pub note: Option<String>,
+    /// Whether this is the version draws run.
+    pub live: bool,
+}
+
+impl VersionEntry {
+    pub fn new(row: engine::store::VersionRow, live: i64) -> Self {
+        VersionEntry {
+            version: row.version,
+            deployed_at: DateTime::from_timestamp_micros(row.deployed_at).unwrap_or_default(),
+            sha256: row.sha256,
+            origin: row.origin.into(),
+            path: row.path,
+            note: row.note,
+            live: row.version == live,
+        }
+    }
+}
+
+/// One version with its source.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct VersionDetail {
+    #[serde(flatten)]
+    pub entry: VersionEntry,
+    /// The campaign file as deployed.
+    pub source: String,
+}
+
+impl VersionDetail {
+    pub fn new(stored: engine::store::StoredVersion, live: i64) -> Self {
+        let row = engine::store::VersionRow {
+            version: stored.version,
+            sha256: stored.sha256,
+            origin: stored.origin,
+            path: stored.path,
+            note: stored.note,
+            deployed_at: stored.deployed_at,
+        };
+        VersionDetail {
+            entry: VersionEntry::new(row, live),
+            source: stored.source,
         }
     }
 }

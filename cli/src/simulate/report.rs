@@ -177,7 +177,7 @@ pub(crate) fn build(
         credits_granted: tally.granted.normalize().to_string(),
         credits_spent: tally.spent.normalize().to_string(),
         cost_per_draw: per_draw(tally.cost),
-        expected_cost_per_draw: decimal(crate::diff::expectations(campaign).1),
+        expected_cost_per_draw: decimal(tombola_dsl::diff::expectations(campaign).1),
         cost_causes: tally
             .cost_causes
             .iter()

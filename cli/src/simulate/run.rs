@@ -167,7 +167,7 @@ impl<'a> Simulation<'a> {
                 .iter()
                 .any(|r| matches!(r.kind, ChainKind::Weight { .. })),
             behaviour: ChaCha8Rng::seed_from_u64(seed),
-            expected_cost: crate::diff::expectations(campaign).1,
+            expected_cost: tombola_dsl::diff::expectations(campaign).1,
             n: 0,
             tally,
         })

@@ -8,6 +8,7 @@ mod crash;
 mod fmt;
 mod lsp;
 mod ops;
+mod ownership;
 mod review;
 mod scenarios;
 mod serve;

@@ -6,7 +6,7 @@ use super::rows::{
     ApiKeyRow, Attempt, AuditRecord, AuditRow, CampaignRow, CampaignState, Claim, CreditChange,
     DayCount, DeliveryRow, DeliveryState, DrawRecord, EventQuery, EventRecord, HistoryQuery,
     HistoryRow, LedgerRow, NewDelivery, OrderRecord, OutboxSummary, RebateClaim, RequestKey, Slice,
-    StockRow, StoredVersion,
+    StockRow, StoredVersion, VersionRow,
 };
 use super::{Stored, Tx};
 use crate::counts::{Limits, Refusal, UserCounts};
@@ -60,8 +60,14 @@ interfaces! {
         /// deploys of one campaign (on one server or two) read the latest
         /// version and add the next one after the other, never both at once.
         fn lock_deploys(&mut self, id: &str) -> ();
-        /// Records a new version (creating the campaign with `state` on its first deploy).
-        fn add_version(&mut self, version: &StoredVersion, state: CampaignState, at: i64) -> ();
+        /// Every version of campaign `id`, newest first, without their sources.
+        fn versions(&mut self, id: &str) -> Vec<VersionRow>;
+        /// Records a new version (creating the campaign with `state` on its
+        /// first deploy, at the version's `deployed_at`).
+        fn add_version(&mut self, version: &StoredVersion, state: CampaignState) -> ();
+        /// Records where a folder version's file now is (moved, or a version
+        /// from before paths were kept): the same content is not a new version.
+        fn set_version_path(&mut self, id: &str, version: i64, path: &str) -> ();
         /// False if there is no such campaign.
         fn set_state(&mut self, id: &str, state: CampaignState) -> bool;
     }

@@ -26,8 +26,8 @@ pub use memory::MemoryStore;
 pub use rows::{
     ApiKeyRow, Attempt, AuditRecord, AuditRow, CampaignRow, CampaignState, Claim, CreditChange,
     DayCount, DebitAhead, DeliveryRow, DeliveryState, DrawRecord, EventQuery, EventRecord, Explain,
-    HistoryQuery, HistoryRow, LedgerRow, NewDelivery, OrderRecord, OutboxSummary, Period,
-    RebateClaim, RequestKey, Slice, StockRow, StoredVersion,
+    HistoryQuery, HistoryRow, LedgerRow, NewDelivery, OrderRecord, Origin, OutboxSummary, Period,
+    RebateClaim, RequestKey, Slice, StockRow, StoredVersion, VersionRow,
 };
 pub use sql::{Lost, SqlStore, SqliteWriters};
 

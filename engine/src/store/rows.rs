@@ -70,7 +70,20 @@ pub struct CampaignRow {
     pub version: i64,
 }
 
-/// A deployed version's source, as stored.
+stored_enum! {
+    /// Where a version was deployed from. A campaign belongs to the folder
+    /// or to the API and console, whichever deployed it first.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    Origin, "version origin" {
+        /// The folder `tombola serve --campaigns` watches: its file is the truth.
+        Folder = "folder",
+        /// The marketer console (an API deploy that says `Tombola-Client: console`).
+        Console = "console",
+        Api = "api",
+    }
+}
+
+/// A deployed version's source, as stored, with where it came from.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct StoredVersion {
     #[sqlx(rename = "campaign_id")]
@@ -78,6 +91,25 @@ pub struct StoredVersion {
     pub version: i64,
     pub source: String,
     pub sha256: String,
+    #[sqlx(try_from = "String")]
+    pub origin: Origin,
+    /// The folder file's path, for [`Origin::Folder`].
+    pub path: Option<String>,
+    /// What the deploy said of itself.
+    pub note: Option<String>,
+    pub deployed_at: i64,
+}
+
+/// A version as listed: a [`StoredVersion`] without its source.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct VersionRow {
+    pub version: i64,
+    pub sha256: String,
+    #[sqlx(try_from = "String")]
+    pub origin: Origin,
+    pub path: Option<String>,
+    pub note: Option<String>,
+    pub deployed_at: i64,
 }
 
 /// What a request id already holds.

@@ -20,4 +20,5 @@ mod round_trips;
 mod simulated;
 mod slices;
 mod trees;
+mod versions;
 mod views;

@@ -1,6 +1,7 @@
 //! Stores made by earlier releases, migrated: one from before stock slices
 //! keeps every award's stock and issues exactly what was left; one from before
-//! granted draws used were kept for every allowance has them settled once.
+//! granted draws used were kept for every allowance has them settled once;
+//! one from before versions kept their origin tells API deploys by the audit log.
 
 use std::borrow::Cow;
 use std::str::FromStr;
@@ -8,7 +9,7 @@ use std::str::FromStr;
 use sqlx::Connection;
 use sqlx::migrate::Migrator;
 use tombola_engine::store::prelude::*;
-use tombola_engine::store::{self, Store};
+use tombola_engine::store::{self, Origin, Store};
 
 use tombola_engine::test_support::{postgres_url, unique};
 
@@ -158,4 +159,84 @@ async fn a_postgres_store_from_before_granted_used_keeps_each_users_draws_left()
     };
     conn.close().await.unwrap();
     settles_granted_used("postgres", &url).await;
+}
+
+/// Two campaigns from before versions said where they came from: `api`,
+/// whose version 2 the audit log names as an API deploy, and `file`, which
+/// the log never names (the folder wrote none).
+fn rows_before_origins() -> Vec<String> {
+    let source = |id: &str| {
+        helpers::campaign(
+            "awards:\n  nothing: { kind: none }\npool:\n  - { award: nothing, rate: 1 }\n",
+        )
+        .replace("campaign: t", &format!("campaign: {id}"))
+        .replace('\'', "''")
+    };
+    let mut rows = Vec::new();
+    for (id, version) in [("api", 1), ("api", 2), ("file", 1)] {
+        if version == 1 {
+            rows.push(format!(
+                "INSERT INTO campaigns (id, state, current_version, created_at) VALUES ('{id}', 'open', {}, 0)",
+                if id == "api" { 2 } else { 1 }
+            ));
+        }
+        rows.push(format!(
+            "INSERT INTO campaign_versions (campaign_id, version, source, sha256, deployed_at) VALUES ('{id}', {version}, '{}', 'old{version}', 0)",
+            source(id)
+        ));
+    }
+    rows.push("INSERT INTO audit_log (at, actor, action, target, detail) VALUES (0, 'admin', 'deploy', 'api', 'version 2')".into());
+    rows.push("INSERT INTO audit_log (at, actor, action, target, detail) VALUES (0, 'admin', 'set_state', 'file', 'open')".into());
+    rows
+}
+
+/// The audit log tells an API deploy; the rest came from the folder, and
+/// each side now refuses the other.
+async fn tells_origins(name: &str, url: &str) {
+    let engine = helpers::engine(store::open(url).await.unwrap()).await;
+    let origins = |versions: tombola_engine::Versions| -> Vec<_> {
+        versions
+            .versions
+            .iter()
+            .map(|v| (v.version, v.origin, v.path.clone(), v.note.clone()))
+            .collect()
+    };
+    assert_eq!(
+        origins(engine.versions("api").await.unwrap()),
+        [
+            (2, Origin::Api, None, None),
+            (1, Origin::Folder, None, None)
+        ],
+        "{name}"
+    );
+    assert_eq!(
+        origins(engine.versions("file").await.unwrap()),
+        [(1, Origin::Folder, None, None)],
+        "{name}"
+    );
+    let (_, source) = engine.campaign_detail("file").await.unwrap();
+    assert!(
+        matches!(
+            engine
+                .deploy(&source, None, helpers::at(helpers::NOW))
+                .await,
+            Err(tombola_engine::DeployError::OwnedByFolder { path: None, .. })
+        ),
+        "{name}"
+    );
+}
+
+#[tokio::test]
+async fn a_sqlite_store_from_before_origins_tells_api_deploys_by_the_audit_log() {
+    let url = sqlite_before(9, &rows_before_origins()).await;
+    tells_origins("sqlite", &url).await;
+}
+
+#[tokio::test]
+async fn a_postgres_store_from_before_origins_tells_api_deploys_by_the_audit_log() {
+    let Some((url, conn)) = postgres_before(9, &rows_before_origins()).await else {
+        return;
+    };
+    conn.close().await.unwrap();
+    tells_origins("postgres", &url).await;
 }

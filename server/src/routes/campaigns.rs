@@ -1,18 +1,20 @@
 //! Campaigns, behind the admin token: validation, deploys, the deployed
-//! campaigns, their state, statistics and coupon codes.
+//! campaigns, their state, statistics and coupon codes. Their versions are
+//! in `versions.rs`.
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
-use tombola_engine::store::CampaignState as Stored;
+use tombola_engine::Provenance;
+use tombola_engine::store::{CampaignState as Stored, Origin};
 
 use crate::listings::{CampaignState, CampaignSummary, DeployWarning, Deployment};
 use crate::views::CampaignStats;
 
 use super::{Answer, audit};
 use crate::auth::Admin;
-use crate::extract::{AppJson, AppPath, TextBody};
+use crate::extract::{AppJson, AppPath, AppQuery, TextBody};
 use crate::{ApiError, AppState, input};
 
 /// The check's verdict on a campaign file.
@@ -51,14 +53,28 @@ pub(crate) async fn validate(_: Admin, TextBody(source): TextBody) -> Answer<Val
     }))
 }
 
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct DeployQuery {
+    /// Why this version, kept with it and listed in its history (free text, 1 to 1,000 characters).
+    #[param(value_type = Option<crate::input::Text>)]
+    note: Option<String>,
+}
+
 /// Deploys a campaign file as campaign `id`: a new version if the content changed (201), nothing if not (200).
+/// A deploy with the header `Tombola-Client: console` is recorded as the console's, any other as the API's.
 #[utoipa::path(put, path = "/v1/campaigns/{id}", tag = "admin",
-    params(("id" = String, Path, description = "Must equal the file's `campaign:` key")),
+    params(
+        ("id" = String, Path, description = "Must equal the file's `campaign:` key"),
+        DeployQuery,
+        ("Tombola-Client" = Option<String>, Header, description = "`console` records the version as the console's; anything else, or none, as the API's"),
+    ),
     request_body(content = Object, content_type = "application/yaml", description = "A campaign file: a YAML mapping, as `schema/campaign.schema.json` describes, that passes `tombola check`"),
     security(("admin_token" = [])),
     responses(
         (status = 201, description = "Deployed as a new version", body = Deployment),
         (status = 200, description = "Unchanged: nothing written", body = Deployment),
+        (status = 409, description = "`campaign-owned-by-folder`: the campaign is deployed from the watched campaigns folder; the detail names its file", body = crate::Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over 8 MiB", body = crate::Problem, content_type = "application/problem+json"),
         (status = 422, description = "The check failed (`invalid-campaign`, with diagnostics) or the id differs (`campaign-id-mismatch`)", body = crate::Problem, content_type = "application/problem+json"),
     ))]
@@ -66,9 +82,51 @@ pub(crate) async fn deploy(
     _: Admin,
     State(state): State<AppState>,
     AppPath(id): AppPath<String>,
+    AppQuery(query): AppQuery<DeployQuery>,
+    headers: HeaderMap,
     TextBody(body): TextBody,
 ) -> Result<(StatusCode, Json<Deployment>), ApiError> {
-    let deployment = state.engine.deploy(&body, Some(&id), state.now()).await?;
+    let from = provenance(&headers, query.note)?;
+    let deployment = state
+        .engine
+        .deploy_from(&body, Some(&id), &from, state.now())
+        .await?;
+    let detail = format!("version {}", deployment.version);
+    Ok(deployed(&state, deployment, "deploy", &detail).await)
+}
+
+/// Where an API deploy or rollback comes from: the console when it says so
+/// in `Tombola-Client`, else the API; with its note, checked as free text.
+pub(super) fn provenance(
+    headers: &HeaderMap,
+    note: Option<String>,
+) -> Result<Provenance, ApiError> {
+    if let Some(note) = &note {
+        input::text("note", note)?;
+    }
+    let console = headers
+        .get("tombola-client")
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"console"));
+    Ok(Provenance {
+        origin: if console {
+            Origin::Console
+        } else {
+            Origin::Api
+        },
+        path: None,
+        note,
+    })
+}
+
+/// A deploy's answer (201 for a new version, 200 for unchanged content), its
+/// warnings logged, and a new version written to the audit log as `action`.
+pub(super) async fn deployed(
+    state: &AppState,
+    deployment: tombola_engine::Deployment,
+    action: &str,
+    detail: &str,
+) -> (StatusCode, Json<Deployment>) {
+    let id = deployment.campaign.clone();
     let mut answer = Deployment::from(deployment.clone());
     answer.warnings.extend(
         state
@@ -80,19 +138,13 @@ pub(crate) async fn deploy(
         tracing::warn!(campaign = %id, code = %warning.code, "{}", warning.message);
     }
     let status = if deployment.changed {
-        tracing::info!(campaign = %id, version = deployment.version, "deployed");
-        audit(
-            &state,
-            "deploy",
-            &id,
-            &format!("version {}", deployment.version),
-        )
-        .await;
+        tracing::info!(campaign = %id, version = deployment.version, action, "deployed");
+        audit(state, action, &id, detail).await;
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
-    Ok((status, Json(answer)))
+    (status, Json(answer))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -7,6 +7,7 @@ pub(crate) mod draws;
 pub(crate) mod keys;
 pub(crate) mod operations;
 pub(crate) mod reading;
+pub(crate) mod versions;
 
 use std::future::Future;
 use std::sync::Arc;

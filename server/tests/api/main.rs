@@ -22,6 +22,7 @@ mod hardening;
 mod operations;
 mod reading;
 mod store_trouble;
+mod versions;
 
 async fn state() -> AppState {
     state_on("memory:").await
@@ -343,7 +344,7 @@ async fn campaigns_are_listed_inspected_opened_and_closed() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         list["campaigns"],
-        json!([{ "id": "demo", "name": "Demo", "version": 1, "state": "open" }])
+        json!([{ "id": "demo", "name": "Demo", "version": 1, "state": "open", "origin": "api", "path": null }])
     );
     let (status, _, detail) = fetch(&state, "/v1/campaigns/demo").await;
     assert_eq!(status, StatusCode::OK);

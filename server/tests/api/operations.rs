@@ -174,6 +174,12 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/campaigns/{id}/open"),
     ("post", "/v1/campaigns/{id}/close"),
     ("get", "/v1/campaigns/{id}/stats"),
+    ("get", "/v1/campaigns/{id}/versions"),
+    ("get", "/v1/campaigns/{id}/versions/{version}"),
+    ("get", "/v1/campaigns/{id}/versions/{version}/diff/{other}"),
+    ("get", "/v1/campaigns/{id}/source"),
+    ("post", "/v1/campaigns/{id}/rollback"),
+    ("post", "/v1/campaigns/{id}/diff"),
     ("post", "/v1/keys"),
     ("get", "/v1/keys"),
     ("delete", "/v1/keys/{key_id}"),
@@ -221,7 +227,9 @@ async fn every_route_is_in_the_openapi_document_and_every_documented_route_answe
             .replace("{key_id}", "k")
             .replace("{event}", "sign_in")
             .replace("{delivery_id}", "1")
-            .replace("{award}", "points");
+            .replace("{award}", "points")
+            .replace("{version}", "1")
+            .replace("{other}", "1");
         let request = Request::builder()
             .method(method.to_uppercase().as_str())
             .uri(&uri)

@@ -1,7 +1,7 @@
 //! Campaigns and their versions, in memory.
 
 use super::MemoryTx;
-use crate::store::rows::{CampaignRow, CampaignState, StoredVersion};
+use crate::store::rows::{CampaignRow, CampaignState, StoredVersion, VersionRow};
 use crate::store::{Campaigns, Stored};
 
 impl Campaigns for MemoryTx {
@@ -26,12 +26,46 @@ impl Campaigns for MemoryTx {
             .and_then(|v| v.iter().find(|s| s.version == version).cloned()))
     }
 
-    async fn add_version(
-        &mut self,
-        version: &StoredVersion,
-        state: CampaignState,
-        _at: i64,
-    ) -> Stored<()> {
+    async fn versions(&mut self, id: &str) -> Stored<Vec<VersionRow>> {
+        Ok(self.state.versions.get(id).map_or_else(Vec::new, |v| {
+            v.iter()
+                .rev()
+                .map(|s| VersionRow {
+                    version: s.version,
+                    sha256: s.sha256.clone(),
+                    origin: s.origin,
+                    path: s.path.clone(),
+                    note: s.note.clone(),
+                    deployed_at: s.deployed_at,
+                })
+                .collect()
+        }))
+    }
+
+    async fn set_version_path(&mut self, id: &str, version: i64, path: &str) -> Stored<()> {
+        let Some(stored) = self
+            .state
+            .versions
+            .get_mut(id)
+            .and_then(|v| v.iter_mut().find(|s| s.version == version))
+        else {
+            return Ok(());
+        };
+        let old = stored.path.replace(path.to_string());
+        let id = id.to_string();
+        self.on_rollback(move |s| {
+            if let Some(stored) = s
+                .versions
+                .get_mut(&id)
+                .and_then(|v| v.iter_mut().find(|s| s.version == version))
+            {
+                stored.path = old;
+            }
+        });
+        Ok(())
+    }
+
+    async fn add_version(&mut self, version: &StoredVersion, state: CampaignState) -> Stored<()> {
         let id = version.campaign.clone();
         let row = CampaignRow {
             state: self.state.campaigns.get(&id).map_or(state, |o| o.state),

@@ -1,8 +1,11 @@
 //! Campaigns and their versions, in SQL.
 
 use super::{Arg, SqlTx};
-use crate::store::rows::{CampaignRow, CampaignState, StoredVersion};
+use crate::store::rows::{CampaignRow, CampaignState, StoredVersion, VersionRow};
 use crate::store::{Campaigns, Stored};
+
+/// A version's columns, source included.
+const VERSION: &str = "SELECT campaign_id, version, source, sha256, origin, path, note, deployed_at FROM campaign_versions";
 
 impl Campaigns for SqlTx {
     async fn campaign(&mut self, id: &str) -> Stored<Option<CampaignRow>> {
@@ -34,7 +37,7 @@ impl Campaigns for SqlTx {
 
     async fn latest_version(&mut self, id: &str) -> Stored<Option<StoredVersion>> {
         self.fetch_optional(
-            "SELECT campaign_id, version, source, sha256 FROM campaign_versions WHERE campaign_id = $1 ORDER BY version DESC LIMIT 1",
+            &format!("{VERSION} WHERE campaign_id = $1 ORDER BY version DESC LIMIT 1"),
             &[Arg::Text(id)],
         )
         .await
@@ -42,27 +45,50 @@ impl Campaigns for SqlTx {
 
     async fn version(&mut self, id: &str, version: i64) -> Stored<Option<StoredVersion>> {
         self.fetch_optional(
-            "SELECT campaign_id, version, source, sha256 FROM campaign_versions WHERE campaign_id = $1 AND version = $2",
+            &format!("{VERSION} WHERE campaign_id = $1 AND version = $2"),
             &[Arg::Text(id), Arg::Int(version)],
         )
         .await
     }
 
-    async fn add_version(
-        &mut self,
-        version: &StoredVersion,
-        state: CampaignState,
-        at: i64,
-    ) -> Stored<()> {
+    async fn versions(&mut self, id: &str) -> Stored<Vec<VersionRow>> {
+        self.fetch_all(
+            "SELECT version, sha256, origin, path, note, deployed_at FROM campaign_versions \
+             WHERE campaign_id = $1 ORDER BY version DESC",
+            &[Arg::Text(id)],
+        )
+        .await
+    }
+
+    async fn add_version(&mut self, version: &StoredVersion, state: CampaignState) -> Stored<()> {
         self.execute(
             "INSERT INTO campaigns (id, state, current_version, created_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (id) DO UPDATE SET current_version = excluded.current_version",
-            &[Arg::Text(&version.campaign), Arg::Text(state.as_str()), Arg::Int(version.version), Arg::Int(at)],
+            &[Arg::Text(&version.campaign), Arg::Text(state.as_str()), Arg::Int(version.version), Arg::Int(version.deployed_at)],
         )
         .await?;
         self.execute(
-            "INSERT INTO campaign_versions (campaign_id, version, source, sha256, deployed_at) VALUES ($1, $2, $3, $4, $5)",
-            &[Arg::Text(&version.campaign), Arg::Int(version.version), Arg::Text(&version.source), Arg::Text(&version.sha256), Arg::Int(at)],
+            "INSERT INTO campaign_versions (campaign_id, version, source, sha256, deployed_at, origin, path, note) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            &[
+                Arg::Text(&version.campaign),
+                Arg::Int(version.version),
+                Arg::Text(&version.source),
+                Arg::Text(&version.sha256),
+                Arg::Int(version.deployed_at),
+                Arg::Text(version.origin.as_str()),
+                Arg::opt_text(version.path.as_deref()),
+                Arg::opt_text(version.note.as_deref()),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn set_version_path(&mut self, id: &str, version: i64, path: &str) -> Stored<()> {
+        self.execute(
+            "UPDATE campaign_versions SET path = $3 WHERE campaign_id = $1 AND version = $2",
+            &[Arg::Text(id), Arg::Int(version), Arg::Text(path)],
         )
         .await?;
         Ok(())

@@ -27,7 +27,7 @@ use super::Arg;
 use crate::counts::UserCounts;
 use crate::store::rows::{
     ApiKeyRow, AuditRow, CampaignRow, CampaignState, DayCount, DeliveryRow, DeliveryState,
-    HistoryRow, LedgerRow, StockRow, StoredVersion,
+    HistoryRow, LedgerRow, Origin, StockRow, StoredVersion, VersionRow,
 };
 use crate::store::{StoreError, Stored, Trouble};
 
@@ -526,7 +526,14 @@ macro_rules! from_lite {
 
 from_lite! {
     CampaignRow { state: "state", version: "current_version" }
-    StoredVersion { campaign: "campaign_id", version: "version", source: "source", sha256: "sha256" }
+    StoredVersion {
+        campaign: "campaign_id", version: "version", source: "source", sha256: "sha256",
+        origin: "origin", path: "path", note: "note", deployed_at: "deployed_at",
+    }
+    VersionRow {
+        version: "version", sha256: "sha256", origin: "origin", path: "path", note: "note",
+        deployed_at: "deployed_at",
+    }
     HistoryRow {
         request_id: "request_id", award: "award_id", amount: "amount", version: "version",
         at: "created_at",
@@ -586,7 +593,7 @@ macro_rules! from_lite_text {
     };
 }
 
-from_lite_text!(CampaignState, DeliveryState);
+from_lite_text!(CampaignState, DeliveryState, Origin);
 
 #[cfg(test)]
 mod tests {

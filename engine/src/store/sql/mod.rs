@@ -239,7 +239,8 @@ impl SqlStore {
         let mut tx = self.read().await?;
         let rows = tx
             .fetch_all(
-                "SELECT v.campaign_id, v.version, v.source, v.sha256 FROM campaign_versions v \
+                "SELECT v.campaign_id, v.version, v.source, v.sha256, v.origin, v.path, v.note, v.deployed_at \
+                 FROM campaign_versions v \
                  JOIN campaigns c ON c.id = v.campaign_id AND c.current_version = v.version ORDER BY v.campaign_id",
                 &[],
             )
