@@ -33,7 +33,7 @@ pub use answer::{
 };
 pub use counts::UserCounts;
 pub use draw::{DrawRequest, SimulatedDraw, SkuRequest};
-pub use dry_run::{DryRun, DryRunOptions};
+pub use dry_run::{DryRun, DryRunOptions, StartingCounts};
 pub use engine::{
     CampaignSummary, DeployError, DeployNotice, Deployed, Deployment, Engine, Failure, Seeds,
     UserStatus,
