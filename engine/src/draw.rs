@@ -18,9 +18,11 @@ use crate::explain::step_taken;
 use crate::period::Periods;
 use crate::random::SeededRandom;
 use crate::request::{Answer, Body, Request, decode};
+use crate::store::left_after_redeclaring;
 use crate::store::prelude::*;
 use crate::store::{
-    CreditChange, DebitAhead, DrawRecord, Explain, Limits, NewDelivery, OrderRecord, Slice, Tx,
+    CreditChange, DebitAhead, DrawRecord, Explain, Limits, NewDelivery, OrderRecord, Slice,
+    StockRow, Tx,
 };
 
 /// A draw request.
@@ -180,6 +182,7 @@ impl Engine {
             seed: self.seed_for(&campaign.id, request.request_id),
             force: forced_entry(campaign, award)?,
             stock: StockUse::Take,
+            credits: None,
         };
         let (mut drawn, taken_for) = self
             .evaluated(tx, deployed.clone(), request, attributes, debited, how)
@@ -211,7 +214,10 @@ impl Engine {
         how: Evaluating,
     ) -> Result<(Drawn, Option<(u32, Slice)>), Failure> {
         let campaign = &deployed.campaign;
-        let credits = self.credits_read(tx, campaign, request.user).await?;
+        let credits = match how.credits {
+            Some(credits) => credits,
+            None => self.credits_read(tx, campaign, request.user).await?,
+        };
         let (now, seed) = (how.now, how.seed);
         let input = DrawInput::new(
             campaign.allowance,
@@ -287,6 +293,11 @@ impl Engine {
                             .award_stock(&campaign.id, award)
                             .await?
                             .is_some_and(|stock| stock.remaining > 0),
+                        StockUse::AsDeployed => {
+                            let declared = campaign.pool[entry as usize].stock.unwrap_or(0);
+                            let stored = tx.award_stock(&campaign.id, award).await?;
+                            left_once_deployed(stored.as_ref(), declared) > 0
+                        }
                     };
                     state = evaluator
                         .resume(left, &mut cx)
@@ -616,20 +627,33 @@ pub(crate) fn limits(campaign: &Campaign) -> Limits {
 }
 
 /// How one evaluation runs: its clock and seed, the pool entry a `lands_on`
-/// forces, and whether stock is taken or only looked at.
+/// forces, whether stock is taken or only looked at, and the balance it
+/// reads when not the store's.
 pub(crate) struct Evaluating {
     pub(crate) now: DateTime<Utc>,
     pub(crate) seed: u64,
     pub(crate) force: Option<u32>,
     pub(crate) stock: StockUse,
+    pub(crate) credits: Option<Decimal>,
 }
 
 /// A draw takes a unit of stock where its tree checks for one; a dry run
-/// only looks whether one is left.
+/// only looks whether one is left, and a dry run of an undeployed file looks
+/// at what would be left once that file is deployed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum StockUse {
     Take,
     Look,
+    AsDeployed,
+}
+
+/// What a deploy declaring `declared` would leave of an award's stock, as
+/// the stores redeclare it; an award the store does not hold yet starts full.
+fn left_once_deployed(stored: Option<&StockRow>, declared: u64) -> i64 {
+    let declared = i64::try_from(declared).unwrap_or(i64::MAX);
+    stored.map_or(declared, |row| {
+        left_after_redeclaring(row.remaining, row.declared, declared, row.issued)
+    })
 }
 
 /// The pool entry a scenario's `lands_on` names.

@@ -1,15 +1,20 @@
 //! A dry run of a draw: what the draw would give now, evaluated against a
 //! read of the store (no row locked, so it never waits on a hot user or
-//! award, nor makes a real draw wait), writing nothing and taking no stock.
+//! award, nor makes a real draw wait), writing nothing and taking no stock;
+//! of the deployed version or of an edited file, from the user's counts and
+//! balance or from others given.
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
 use tombola_grammar::Value;
+use tombola_ir::Campaign;
 
 use crate::answer::DrawOutcome;
+use crate::counts::UserCounts;
 use crate::draw::{DrawRequest, Drawn, Evaluating, StockUse, forced_entry, limits};
-use crate::engine::{Deployed, Engine, Failure};
+use crate::engine::{Deployed, Engine, Failure, file_state, takes_draws};
 use crate::period::Periods;
 use crate::store::Tx;
 use crate::store::prelude::*;
@@ -23,6 +28,51 @@ pub struct DryRunOptions<'a> {
     /// The award the weighted pick lands on, wherever it is in the table
     /// being drawn (the chain and the tree still run).
     pub lands_on: Option<&'a str>,
+    /// An edited campaign, compiled but not deployed, to run instead of the
+    /// version the store holds: as if deployed now, over what the store
+    /// holds (its state, counts, balances and stock moved by the file's
+    /// declared stock), even for a campaign never deployed.
+    pub campaign: Option<&'a Campaign>,
+    /// The user's draw counts to start from instead of the store's.
+    pub counts: StartingCounts,
+    /// The user's balance to start from instead of the store's.
+    pub credits: Option<Decimal>,
+}
+
+/// Draw counts a dry run starts from, each in place of the store's when
+/// given. A month holds its day's draws and the campaign its month's, so a
+/// count not given is raised to the one below it that is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StartingCounts {
+    pub today: Option<i64>,
+    pub month: Option<i64>,
+    pub total: Option<i64>,
+    /// Granted draws the user has not used yet.
+    pub granted: Option<i64>,
+}
+
+impl StartingCounts {
+    /// `stored` with these counts in place, or why they cannot all be true.
+    fn over(self, stored: UserCounts) -> Result<UserCounts, Failure> {
+        let today = self.today.unwrap_or(stored.today);
+        let month = self.month.unwrap_or(stored.month.max(today));
+        let total = self.total.unwrap_or(stored.total.max(month));
+        let (granted, granted_used) = match self.granted {
+            Some(unused) => (unused, 0),
+            None => (stored.granted, stored.granted_used),
+        };
+        let counts = UserCounts {
+            total,
+            month,
+            today,
+            granted,
+            granted_used,
+        };
+        counts
+            .check()
+            .map_err(|why| Failure::BadInput(format!("counts: {why}")))?;
+        Ok(counts)
+    }
 }
 
 /// What a draw would do now.
@@ -52,7 +102,10 @@ impl Engine {
         options: DryRunOptions<'_>,
     ) -> Result<DryRun, Failure> {
         let mut tx = self.store().read().await?;
-        let (deployed, open) = self.campaign_at(&mut tx, request.campaign, now).await?;
+        let (deployed, open) = match options.campaign {
+            None => self.campaign_at(&mut tx, request.campaign, now).await?,
+            Some(edited) => as_if_deployed(&mut tx, request.campaign, edited, now).await?,
+        };
         // Bad input is an error even where the campaign would refuse the draw.
         let attributes = self.attributes(&deployed.campaign, request.attributes)?;
         let force = forced_entry(&deployed.campaign, options.lands_on)?;
@@ -64,10 +117,21 @@ impl Engine {
             seed: (options.seed)
                 .unwrap_or_else(|| self.seed_for(&deployed.campaign.id, request.request_id)),
             force,
-            stock: StockUse::Look,
+            stock: match options.campaign {
+                None => StockUse::Look,
+                Some(_) => StockUse::AsDeployed,
+            },
+            credits: options.credits,
         };
         let drawn = self
-            .dry_draw(&mut tx, deployed.clone(), request, attributes, how)
+            .dry_draw(
+                &mut tx,
+                deployed.clone(),
+                request,
+                attributes,
+                how,
+                options.counts,
+            )
             .await?;
         Ok(match drawn {
             Ok(drawn) => DryRun::Drawn(drawn.outcome(request)),
@@ -84,11 +148,13 @@ impl Engine {
         request: &DrawRequest<'_>,
         attributes: Vec<Option<Value>>,
         how: Evaluating,
+        starting: StartingCounts,
     ) -> Result<Result<Drawn, Failure>, Failure> {
         let campaign = &deployed.campaign;
         let periods = Periods::at(campaign, how.now);
         let limits = limits(campaign);
-        let counts = tx.counts(&campaign.id, request.user, &periods).await?;
+        let stored = tx.counts(&campaign.id, request.user, &periods).await?;
+        let counts = starting.over(stored)?;
         if let Some(refusal) = counts.refusal(&limits) {
             return Ok(Err(Failure::from(refusal)));
         }
@@ -99,6 +165,33 @@ impl Engine {
             .await?;
         Ok(Ok(drawn))
     }
+}
+
+/// `edited` as it would run once deployed now as campaign `id`: in the
+/// state the store keeps (a first deploy takes the file's), inside its own
+/// window, at the version the store holds (0 for none).
+async fn as_if_deployed(
+    tx: &mut Tx,
+    id: &str,
+    edited: &Campaign,
+    now: DateTime<Utc>,
+) -> Result<(Arc<Deployed>, Result<(), Failure>), Failure> {
+    if edited.id != id {
+        return Err(Failure::BadInput(format!(
+            "the file says campaign `{}`, not `{id}`",
+            edited.id
+        )));
+    }
+    let row = tx.campaign(id).await?;
+    let state = row
+        .as_ref()
+        .map_or_else(|| file_state(edited), |row| row.state);
+    let open = takes_draws(state, edited, now);
+    let deployed = Arc::new(Deployed {
+        version: row.map_or(0, |row| row.version),
+        campaign: edited.clone(),
+    });
+    Ok((deployed, open))
 }
 
 fn refused(deployed: &Deployed, request: &DrawRequest<'_>, refusal: Failure) -> DryRun {

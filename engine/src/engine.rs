@@ -416,13 +416,7 @@ impl Engine {
         // The store decides the version: another server may have deployed a newer
         // one, and running a stale copy could issue stock it no longer declares.
         let deployed = self.at_version(tx, id, row.version).await?;
-        let open = if row.state != CampaignState::Open {
-            Err(Failure::NotOpen(id.to_string()))
-        } else if !deployed.campaign.window.contains(now) {
-            Err(Failure::OutsideWindow(id.to_string()))
-        } else {
-            Ok(())
-        };
+        let open = takes_draws(row.state, &deployed.campaign, now);
         Ok((deployed, open))
     }
 
@@ -642,6 +636,30 @@ impl Engine {
 
 /// A draw error as the caller is told it: a missing declared attribute is the
 /// caller's to supply; anything else is the campaign's fault.
+/// The state the file gives a campaign on its first deploy.
+pub(crate) fn file_state(campaign: &Campaign) -> CampaignState {
+    match campaign.initial_state {
+        State::Draft => CampaignState::Draft,
+        State::Open => CampaignState::Open,
+        State::Closed => CampaignState::Closed,
+    }
+}
+
+/// Whether `campaign`, in `state`, takes draws at `now`: open, and inside its window.
+pub(crate) fn takes_draws(
+    state: CampaignState,
+    campaign: &Campaign,
+    now: DateTime<Utc>,
+) -> Result<(), Failure> {
+    if state != CampaignState::Open {
+        Err(Failure::NotOpen(campaign.id.clone()))
+    } else if !campaign.window.contains(now) {
+        Err(Failure::OutsideWindow(campaign.id.clone()))
+    } else {
+        Ok(())
+    }
+}
+
 pub(crate) fn draw_failure(deployed: &Deployed, error: DrawError) -> Failure {
     use tombola_grammar::{EvalError, Slot};
     let campaign = &deployed.campaign;

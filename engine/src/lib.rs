@@ -35,7 +35,7 @@ pub use answer::{
 pub use counts::UserCounts;
 pub use deploy::{DeployError, DeployNotice, Deployment, Provenance, Versions};
 pub use draw::{DrawRequest, SimulatedDraw, SkuRequest};
-pub use dry_run::{DryRun, DryRunOptions};
+pub use dry_run::{DryRun, DryRunOptions, StartingCounts};
 pub use engine::{CampaignSummary, Deployed, Engine, Failure, Seeds, UserStatus};
 pub use evaluate::{
     Context, Draw, DrawError, DrawInput, Evaluation, Evaluator, Explanation, Issued, Source, Step,

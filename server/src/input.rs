@@ -103,6 +103,31 @@ impl utoipa::ToSchema for Amount {
 /// optional `-`, digits without a leading zero, and at most two fractional
 /// digits. Zero and the limit are the engine's to refuse.
 pub(crate) fn amount(field: &str, value: &str) -> Result<Decimal, ApiError> {
+    let amount = credits(field, value)?;
+    if amount.is_zero() {
+        return Err(ApiError::BadInput {
+            field: field.into(),
+            message: "must not be zero".into(),
+        });
+    }
+    Ok(amount)
+}
+
+/// A balance a dry run starts from: an [`amount`] that may be zero but not
+/// below it.
+pub(crate) fn balance(field: &str, value: &str) -> Result<Decimal, ApiError> {
+    let balance = credits(field, value)?;
+    if balance.is_sign_negative() && !balance.is_zero() {
+        return Err(ApiError::BadInput {
+            field: field.into(),
+            message: format!("{balance} is below zero; a balance cannot be"),
+        });
+    }
+    Ok(balance)
+}
+
+/// Credits as written: the shape of an [`amount`], within the limit.
+fn credits(field: &str, value: &str) -> Result<Decimal, ApiError> {
     let refuse = |message: String| ApiError::BadInput {
         field: field.into(),
         message,
@@ -112,9 +137,6 @@ pub(crate) fn amount(field: &str, value: &str) -> Result<Decimal, ApiError> {
             "must be a decimal string with at most 2 fractional digits, like \"-10.50\", not {value:?}"
         ))
     })?;
-    if amount.is_zero() {
-        return Err(refuse("must not be zero".into()));
-    }
     // As written: "5.500" says more than the two digits credits carry.
     if amount.scale() > 2 {
         return Err(refuse(format!(

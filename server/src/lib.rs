@@ -16,6 +16,7 @@ pub mod listen;
 pub mod listings;
 mod observe;
 mod routes;
+mod utf16;
 pub mod views;
 
 use std::sync::Arc;
@@ -149,7 +150,9 @@ struct ApiDoc;
 
 /// The routes in the order of the OpenAPI document's paths (`preserve_path_order`).
 fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    use routes::{accounts, campaigns, deliveries, draws, keys, operations, reading, versions};
+    use routes::{
+        accounts, authoring, campaigns, deliveries, draws, keys, operations, reading, versions,
+    };
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(operations::healthz))
         .routes(routes!(operations::readyz))
@@ -184,6 +187,9 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(deliveries::retry_delivery))
         .routes(routes!(deliveries::audit_log))
         .routes(routes!(campaigns::upload_codes))
+        .routes(routes!(authoring::analyze))
+        .routes(routes!(authoring::complete))
+        .routes(routes!(authoring::hover))
         .split_for_parts()
         .map_second(with_common_responses)
 }

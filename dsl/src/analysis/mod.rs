@@ -10,8 +10,9 @@ mod cursor;
 mod expr;
 mod hover;
 mod index;
+mod inputs;
 mod navigate;
-mod nodes;
+pub(crate) mod nodes;
 mod schema;
 mod symbols;
 
@@ -22,6 +23,7 @@ use crate::diagnostic::Diagnostic;
 
 pub use complete::{completion, completion_in};
 pub use hover::{hover, hover_in};
+pub use inputs::{DeclaredInput, draw_inputs};
 pub use navigate::{definition, references, rename, rename_target};
 pub use symbols::symbols;
 

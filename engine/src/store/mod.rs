@@ -23,6 +23,7 @@ pub use interfaces::{
     Campaigns, Counts, Coupons, Draws, Keys, Ledger, Outbox, Rebates, Requests, Stock,
 };
 pub use memory::MemoryStore;
+pub(crate) use rows::left_after_redeclaring;
 pub use rows::{
     ApiKeyRow, Attempt, AuditRecord, AuditRow, CampaignRow, CampaignState, Claim, CreditChange,
     DayCount, DebitAhead, DeliveryRow, DeliveryState, DrawRecord, EventQuery, EventRecord, Explain,

@@ -92,7 +92,11 @@ async fn a_dry_run_takes_a_seed_and_a_landing_and_refuses_a_closed_campaign(
         "allowance: 5\nawards:\n  gold: { kind: credits, amount: \"random(1, 1000)\" }\n  tin: { kind: none }\npool:\n  - { award: gold, rate: 10% }\n  - { award: tin, rate: 90% }\n",
     )
     .await;
-    let with = |seed, lands_on| DryRunOptions { seed, lands_on };
+    let with = |seed, lands_on| DryRunOptions {
+        seed,
+        lands_on,
+        ..DryRunOptions::default()
+    };
     let run = async |options: DryRunOptions<'_>| match engine
         .dry_run_draw(&request("ann", "x"), at(NOW), options)
         .await

@@ -11,6 +11,7 @@ mod daily_allowance;
 mod deploys;
 mod draws;
 mod dry_runs;
+mod edited_dry_runs;
 mod first_form;
 mod imports;
 mod migrations;

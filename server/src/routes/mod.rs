@@ -1,6 +1,7 @@
 //! The handlers, one file per area; `lib.rs` wires them into the router and the OpenAPI document.
 
 pub(crate) mod accounts;
+pub(crate) mod authoring;
 pub(crate) mod campaigns;
 pub(crate) mod deliveries;
 pub(crate) mod draws;

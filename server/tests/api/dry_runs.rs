@@ -4,7 +4,7 @@
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use super::{AppState, deploy_demo, fetch, post, state, state_on};
+use super::{AppState, deploy_demo, fetch, post, post_as, state, state_on};
 
 const DRAWS: &str = "/v1/campaigns/demo/draws";
 
@@ -146,27 +146,7 @@ async fn a_dry_run_takes_a_seed_and_a_landing_and_a_draw_takes_neither() {
 #[tokio::test]
 async fn the_admin_token_may_dry_run_a_draw_but_not_draw() {
     let state = deploy_demo(state().await).await;
-    let as_admin = |body: Value| {
-        let state = state.clone();
-        async move {
-            let request = axum::http::Request::builder()
-                .method("POST")
-                .uri(DRAWS)
-                .header("authorization", format!("Bearer {}", super::ADMIN))
-                .header("content-type", "application/json")
-                .body(axum::body::Body::from(body.to_string()))
-                .unwrap();
-            let response = tower::ServiceExt::oneshot(tombola_server::app(state), request)
-                .await
-                .unwrap();
-            let status = response.status();
-            let bytes = http_body_util::BodyExt::collect(response.into_body())
-                .await
-                .unwrap()
-                .to_bytes();
-            (status, serde_json::from_slice::<Value>(&bytes).unwrap())
-        }
-    };
+    let as_admin = async |body: Value| post_as(&state, super::ADMIN, DRAWS, body).await;
     let (status, told) = as_admin(body("a1", json!({ "dry_run": true }))).await;
     assert_eq!(
         (status, &told["draw"]["award"]["id"]),

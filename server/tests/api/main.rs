@@ -14,9 +14,11 @@ use tombola_server::{AppState, app};
 use tower::ServiceExt;
 
 mod accounts;
+mod authoring;
 mod contract;
 mod delivery;
 mod dry_runs;
+mod edited_dry_runs;
 mod failures;
 mod hardening;
 mod operations;
@@ -64,10 +66,28 @@ async fn call(
     body: Body,
     json: bool,
 ) -> (StatusCode, String, Value) {
+    call_as(state, token_for(uri), method, uri, body, json).await
+}
+
+/// A JSON `POST` with `token`, whatever the path.
+async fn post_as(state: &AppState, token: &str, uri: &str, body: Value) -> (StatusCode, Value) {
+    let (status, _, value) =
+        call_as(state, token, "POST", uri, body.to_string().into(), true).await;
+    (status, value)
+}
+
+async fn call_as(
+    state: &AppState,
+    token: &str,
+    method: &str,
+    uri: &str,
+    body: Body,
+    json: bool,
+) -> (StatusCode, String, Value) {
     let mut request = Request::builder()
         .method(method)
         .uri(uri)
-        .header("authorization", format!("Bearer {}", token_for(uri)));
+        .header("authorization", format!("Bearer {token}"));
     if json {
         request = request.header("content-type", "application/json");
     }

@@ -199,6 +199,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/deliveries/{delivery_id}/retry"),
     ("get", "/v1/audit"),
     ("post", "/v1/campaigns/{id}/awards/{award}/codes"),
+    ("post", "/v1/authoring/analyze"),
+    ("post", "/v1/authoring/complete"),
+    ("post", "/v1/authoring/hover"),
 ];
 
 #[tokio::test]

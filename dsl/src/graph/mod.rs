@@ -1,6 +1,11 @@
-//! Draws the chain and the trees of a compiled campaign as Mermaid or Graphviz dot.
+//! Draws the chain and the trees of a compiled campaign as Mermaid or
+//! Graphviz dot, or gives them as data ([`data`]) for a program to lay out.
+
+mod data;
 
 use std::fmt::Write as _;
+
+pub use data::{Graph, GraphEdge, GraphNode, GraphNodeKind, data};
 
 use tombola_ir::{Campaign, ChainKind, NodeKind, RuleOutcome, Target};
 

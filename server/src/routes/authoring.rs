@@ -1,0 +1,243 @@
+//! Language analysis over HTTP, behind the admin token, for the console's
+//! editor: a file's diagnostics with its rule graph and declared inputs,
+//! completion and hover, all from `tombola_dsl::analysis` (what `tombola lsp`
+//! answers), with positions as UTF-16 offsets.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tombola_dsl::analysis;
+use tombola_dsl::graph::{Graph, GraphEdge, GraphNode};
+
+use super::Answer;
+use crate::auth::Admin;
+use crate::extract::AppJson;
+use crate::{ApiError, utf16};
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SourceBody {
+    /// A campaign file, or any text.
+    source: String,
+}
+
+/// A file's findings, its rule graph and the inputs its draws take.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct Analysis {
+    valid: bool,
+    errors: usize,
+    warnings: usize,
+    /// What `POST /v1/campaigns/validate` answers, each with `from` and `to`,
+    /// its span in UTF-16 offsets, and a `fix`'s too.
+    #[schema(value_type = Vec<Object>)]
+    diagnostics: Vec<Value>,
+    /// The chain, the pool and the trees; `null` while the file has errors.
+    graph: Option<GraphAnswer>,
+    /// The user attributes the file declares (`inputs.user`), for a draw.
+    inputs: Vec<InputAnswer>,
+}
+
+/// The rule graph. A node's id is the name a draw's step has there
+/// (`rule:<id>`, `draw:<award>`, `tree:<tree>/<node>`, `issue:<award>`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct GraphAnswer {
+    nodes: Vec<NodeAnswer>,
+    edges: Vec<EdgeAnswer>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct NodeAnswer {
+    id: String,
+    /// `start`, `rule`, `table`, `pool`, `draw`, `lock`, `stock`, `condition`, `fallback` or `issue`.
+    kind: String,
+    label: String,
+    /// Where the file defines it, in UTF-16 offsets; both 0 for a node with no place of its own.
+    from: usize,
+    to: usize,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct EdgeAnswer {
+    from: String,
+    to: String,
+    label: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct InputAnswer {
+    name: String,
+    /// `int`, `decimal`, `bool`, `string`, `date`, `datetime`, `duration` or
+    /// `list<T>`; as written when it names no type.
+    r#type: String,
+}
+
+/// Checks a campaign file as the editor types it: the diagnostics of
+/// `tombola check` with their spans in UTF-16 offsets, the rule graph and the
+/// declared draw inputs. Nothing is deployed.
+#[utoipa::path(post, path = "/v1/authoring/analyze", tag = "admin",
+    request_body = SourceBody,
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, body = Analysis),
+        (status = 422, description = "`invalid-body`", body = crate::Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn analyze(_: Admin, AppJson(body): AppJson<SourceBody>) -> Answer<Analysis> {
+    let source = &body.source;
+    let report = tombola_dsl::check_source(source);
+    let errors = report.diagnostics.iter().filter(|d| d.is_error()).count();
+    let diagnostics = (report.diagnostics.iter())
+        .map(|d| located(source, d))
+        .collect();
+    let graph =
+        (report.campaign.as_ref()).map(|c| graph(source, tombola_dsl::graph::data(c, source)));
+    let inputs = analysis::draw_inputs(source)
+        .into_iter()
+        .map(|input| InputAnswer {
+            name: input.name,
+            r#type: input.ty,
+        })
+        .collect();
+    Ok(Json(Analysis {
+        valid: errors == 0,
+        errors,
+        warnings: report.diagnostics.len() - errors,
+        diagnostics,
+        graph,
+        inputs,
+    }))
+}
+
+/// A diagnostic as `validate` gives it, with UTF-16 spans added.
+fn located(source: &str, diagnostic: &tombola_dsl::Diagnostic) -> Value {
+    let located = tombola_dsl::render::locate("campaign.yaml", source, diagnostic);
+    let mut value = serde_json::to_value(located).unwrap_or_default();
+    let (from, to) = utf16::span(source, diagnostic.span);
+    value["from"] = from.into();
+    value["to"] = to.into();
+    if let Some(fix) = &diagnostic.fix {
+        let (from, to) = utf16::span(source, fix.span);
+        value["fix"]["from"] = from.into();
+        value["fix"]["to"] = to.into();
+    }
+    value
+}
+
+fn graph(source: &str, graph: Graph) -> GraphAnswer {
+    let node = |node: GraphNode| {
+        let (from, to) = utf16::span(source, node.span);
+        let kind = serde_json::to_value(node.kind).unwrap_or_default();
+        NodeAnswer {
+            id: node.id,
+            kind: kind.as_str().unwrap_or_default().to_string(),
+            label: node.label,
+            from,
+            to,
+        }
+    };
+    let edge = |edge: GraphEdge| EdgeAnswer {
+        from: edge.from,
+        to: edge.to,
+        label: edge.label,
+    };
+    GraphAnswer {
+        nodes: graph.nodes.into_iter().map(node).collect(),
+        edges: graph.edges.into_iter().map(edge).collect(),
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CursorBody {
+    source: String,
+    /// The cursor, in UTF-16 code units from the start of `source`.
+    offset: usize,
+}
+
+/// What to type at the cursor.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct Completions {
+    /// What a completion replaces: the word typed so far, in UTF-16 offsets.
+    from: usize,
+    to: usize,
+    items: Vec<CompletionAnswer>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct CompletionAnswer {
+    label: String,
+    /// `key`, `value`, `award`, `tree`, `node`, `sku`, `event`, `field` or `function`.
+    kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<String>,
+    /// Markdown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    documentation: Option<String>,
+    /// The text written in place of `from`..`to`.
+    insert: String,
+}
+
+/// The completions `tombola lsp` offers at the cursor.
+#[utoipa::path(post, path = "/v1/authoring/complete", tag = "admin",
+    request_body = CursorBody,
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, body = Completions),
+        (status = 422, description = "`invalid-body`", body = crate::Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn complete(_: Admin, AppJson(body): AppJson<CursorBody>) -> Answer<Completions> {
+    let source = &body.source;
+    let offset = utf16::to_byte(source, body.offset);
+    let found = analysis::completion(source, offset);
+    let at = tombola_grammar::Span::new(offset, offset);
+    let (from, to) = utf16::span(source, found.first().map_or(at, |c| c.span));
+    let items = found
+        .into_iter()
+        .map(|c| CompletionAnswer {
+            label: c.label,
+            kind: serde_json::to_value(c.kind)
+                .ok()
+                .and_then(|k| k.as_str().map(str::to_string))
+                .unwrap_or_default(),
+            detail: c.detail,
+            documentation: c.documentation,
+            insert: c.insert,
+        })
+        .collect();
+    Ok(Json(Completions { from, to, items }))
+}
+
+/// What the editor shows over the cursor.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct HoverAnswer {
+    markdown: String,
+    /// What the text is about, in UTF-16 offsets.
+    from: usize,
+    to: usize,
+}
+
+/// The hover `tombola lsp` shows at the cursor; 204 where there is nothing to show.
+#[utoipa::path(post, path = "/v1/authoring/hover", tag = "admin",
+    request_body = CursorBody,
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, body = HoverAnswer),
+        (status = 204, description = "Nothing to show there"),
+        (status = 422, description = "`invalid-body`", body = crate::Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn hover(
+    _: Admin,
+    AppJson(body): AppJson<CursorBody>,
+) -> Result<Response, ApiError> {
+    let source = &body.source;
+    let offset = utf16::to_byte(source, body.offset);
+    Ok(match analysis::hover(source, offset) {
+        Some(hover) => {
+            let (from, to) = utf16::span(source, hover.span);
+            let markdown = hover.markdown;
+            Json(HoverAnswer { markdown, from, to }).into_response()
+        }
+        None => StatusCode::NO_CONTENT.into_response(),
+    })
+}
