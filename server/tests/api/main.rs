@@ -14,6 +14,7 @@ use tombola_server::{AppState, app};
 use tower::ServiceExt;
 
 mod accounts;
+mod console;
 mod contract;
 mod delivery;
 mod dry_runs;
