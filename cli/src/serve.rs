@@ -203,6 +203,11 @@ async fn serve(args: ServeArgs) -> Result<()> {
     let state = tombola_server::AppState::new(engine.clone())
         .with_admin_token(admin_token.as_deref())
         .with_dev_key(args.dev.then_some(DEV_API_KEY))
+        .with_dev_admin_token(
+            admin_token
+                .as_deref()
+                .filter(|t| args.dev && *t == DEV_ADMIN_TOKEN),
+        )
         .with_loopback_only(args.dev)
         .with_request_timeout(request_timeout)
         .with_rate_limits(tombola_server::RateLimits {
@@ -220,6 +225,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
     println!("listening on http://{address}");
     println!("  store: {}", redact(&args.database_url));
     println!("  docs:  http://{address}/docs");
+    println!("  console: http://{address}/console");
     if args.dev {
         println!("  development mode: these credentials are for this machine only");
         println!("  API key:     {DEV_API_KEY}");

@@ -7,6 +7,7 @@
 
 pub mod answers;
 mod auth;
+mod console;
 pub mod dispatch;
 mod error;
 mod extract;
@@ -52,6 +53,9 @@ pub struct AppState {
     pub admin_token: Option<Arc<str>>,
     /// `serve --dev`'s API key: accepted by this process only, never stored.
     pub dev_key: Option<Arc<str>>,
+    /// `serve --dev`'s well-known admin token, which the console offers at
+    /// sign-in; `None` unless the server runs with it.
+    pub dev_admin_token: Option<Arc<str>>,
     /// `serve --dev`: serve only requests that name a loopback host, since the
     /// development credentials are well known.
     pub loopback_only: bool,
@@ -82,6 +86,7 @@ impl AppState {
             clock: Arc::new(Utc::now),
             admin_token: None,
             dev_key: None,
+            dev_admin_token: None,
             loopback_only: false,
             request_timeout: Duration::from_secs(10),
             tasks: TaskTracker::new(),
@@ -98,6 +103,11 @@ impl AppState {
 
     pub fn with_dev_key(mut self, key: Option<&str>) -> Self {
         self.dev_key = key.map(Arc::from);
+        self
+    }
+
+    pub fn with_dev_admin_token(mut self, token: Option<&str>) -> Self {
+        self.dev_admin_token = token.map(Arc::from);
         self
     }
 
@@ -374,11 +384,13 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     parts().1
 }
 
-/// The API's routes, the OpenAPI document at `/openapi.json` and its docs page at `/docs`.
+/// The API's routes, the OpenAPI document at `/openapi.json`, its docs page
+/// at `/docs` and the browser console at `/console`.
 pub fn app(state: AppState) -> Router {
     let (router, document) = parts();
     router
         .merge(utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", document))
+        .merge(console::router())
         .fallback(error::no_route)
         .layer(axum::middleware::from_fn(error::as_problem))
         // Campaign files may be up to 8 MiB (the loader's own limit); JSON calls are small.

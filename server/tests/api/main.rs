@@ -15,6 +15,7 @@ use tower::ServiceExt;
 
 mod accounts;
 mod authoring;
+mod console;
 mod contract;
 mod delivery;
 mod dry_runs;
