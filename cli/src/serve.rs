@@ -147,27 +147,7 @@ pub(crate) fn run(args: ServeArgs) -> Result<()> {
 }
 
 async fn serve(args: ServeArgs) -> Result<()> {
-    let seconds = |name: &str, value: f64| {
-        if value.is_finite() && value > 0.0 && value < 1e9 {
-            Ok(Duration::from_secs_f64(value))
-        } else {
-            Err(anyhow::anyhow!(
-                "--{name} must be a positive number of seconds, not {value}"
-            ))
-        }
-    };
-    let request_timeout = seconds("request-timeout", args.request_timeout)?;
-    let limits = tombola_server::listen::Limits {
-        shutdown_timeout: seconds("shutdown-timeout", args.shutdown_timeout)?,
-        header_timeout: seconds("header-timeout", args.header_timeout)?,
-        body_timeout: seconds("body-timeout", args.body_timeout)?,
-        idle_timeout: seconds("idle-timeout", args.idle_timeout)?,
-        max_connections: match args.max_connections {
-            Some(0) => bail!("--max-connections must be at least 1"),
-            Some(n) => n,
-            None => default_max_connections(),
-        },
-    };
+    let (request_timeout, limits) = time_limits(&args)?;
     let store = tombola_engine::store::open(&args.database_url)
         .await
         .with_context(|| format!("cannot open {}", redact(&args.database_url)))?;
@@ -196,8 +176,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
             "--dev accepts well-known credentials, so it only listens on loopback, not {address}"
         );
     }
-    let admin_token = args
-        .admin_token
+    let admin_token = (args.admin_token.clone())
         .filter(|t| !t.is_empty())
         .or_else(|| args.dev.then(|| DEV_ADMIN_TOKEN.to_string()));
     let state = tombola_server::AppState::new(engine.clone())
@@ -207,6 +186,10 @@ async fn serve(args: ServeArgs) -> Result<()> {
             admin_token
                 .as_deref()
                 .filter(|t| args.dev && *t == DEV_ADMIN_TOKEN),
+        )
+        .with_simulator(
+            std::sync::Arc::new(crate::simulate::ServeSimulator),
+            tombola_server::SIMULATION_TIME_LIMIT,
         )
         .with_loopback_only(args.dev)
         .with_request_timeout(request_timeout)
@@ -221,18 +204,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
     // sent after it reaches the shutdown handler.
     let app = tombola_server::app(state.clone());
 
-    // The banner goes to stdout, apart from the logs on stderr.
-    println!("listening on http://{address}");
-    println!("  store: {}", redact(&args.database_url));
-    println!("  docs:  http://{address}/docs");
-    println!("  console: http://{address}/console");
-    if args.dev {
-        println!("  development mode: these credentials are for this machine only");
-        println!("  API key:     {DEV_API_KEY}");
-        if let Some(token) = admin_token.as_deref().filter(|t| *t == DEV_ADMIN_TOKEN) {
-            println!("  admin token: {token}");
-        }
-    }
+    banner(&args, address, admin_token.as_deref());
     tracing::info!(%address, "listening");
 
     if args.watch_ms > 0 {
@@ -248,19 +220,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
         });
     }
     if args.delivery {
-        let defaults = tombola_server::dispatch::DispatchConfig::default();
-        let config = tombola_server::dispatch::DispatchConfig {
-            poll: Duration::from_millis(args.delivery_poll_ms.max(1)),
-            backoff: Duration::from_millis(args.delivery_backoff_ms),
-            max_attempts: args.delivery_max_attempts.max(1),
-            lease: Duration::from_millis(args.delivery_lease_ms.max(1)),
-            concurrency: args.delivery_concurrency.max(1),
-            per_destination: args.delivery_per_destination.max(1),
-            timeout: Duration::from_millis(args.delivery_timeout_ms.max(1)),
-            retention: (args.retention_days > 0)
-                .then(|| Duration::from_secs(args.retention_days * 86_400)),
-            ..defaults
-        };
+        let config = dispatch_config(&args);
         tokio::spawn(tombola_server::dispatch::run(state.clone(), config));
     }
     tracing::info!(
@@ -271,9 +231,74 @@ async fn serve(args: ServeArgs) -> Result<()> {
         "connection limits"
     );
     tombola_server::listen::serve(listener, app, limits, shutdown()).await;
-    // Writes whose callers left or timed out still finish before the process
-    // ends: the store accepted them, and their request ids must replay. They
-    // end when the store answers; until then, say what is awaited.
+    finish_writes(&tasks).await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// The request timeout and the listener's limits from `serve`'s flags.
+fn time_limits(args: &ServeArgs) -> Result<(Duration, tombola_server::listen::Limits)> {
+    let seconds = |name: &str, value: f64| {
+        if value.is_finite() && value > 0.0 && value < 1e9 {
+            Ok(Duration::from_secs_f64(value))
+        } else {
+            Err(anyhow::anyhow!(
+                "--{name} must be a positive number of seconds, not {value}"
+            ))
+        }
+    };
+    let request_timeout = seconds("request-timeout", args.request_timeout)?;
+    let limits = tombola_server::listen::Limits {
+        shutdown_timeout: seconds("shutdown-timeout", args.shutdown_timeout)?,
+        header_timeout: seconds("header-timeout", args.header_timeout)?,
+        body_timeout: seconds("body-timeout", args.body_timeout)?,
+        idle_timeout: seconds("idle-timeout", args.idle_timeout)?,
+        max_connections: match args.max_connections {
+            Some(0) => bail!("--max-connections must be at least 1"),
+            Some(n) => n,
+            None => default_max_connections(),
+        },
+    };
+    Ok((request_timeout, limits))
+}
+
+/// The webhook dispatcher's settings from `serve`'s flags.
+fn dispatch_config(args: &ServeArgs) -> tombola_server::dispatch::DispatchConfig {
+    let defaults = tombola_server::dispatch::DispatchConfig::default();
+    tombola_server::dispatch::DispatchConfig {
+        poll: Duration::from_millis(args.delivery_poll_ms.max(1)),
+        backoff: Duration::from_millis(args.delivery_backoff_ms),
+        max_attempts: args.delivery_max_attempts.max(1),
+        lease: Duration::from_millis(args.delivery_lease_ms.max(1)),
+        concurrency: args.delivery_concurrency.max(1),
+        per_destination: args.delivery_per_destination.max(1),
+        timeout: Duration::from_millis(args.delivery_timeout_ms.max(1)),
+        retention: (args.retention_days > 0)
+            .then(|| Duration::from_secs(args.retention_days * 86_400)),
+        ..defaults
+    }
+}
+
+/// The banner, on stdout apart from the logs on stderr: where the server
+/// listens and, in `--dev`, the development credentials.
+fn banner(args: &ServeArgs, address: std::net::SocketAddr, admin_token: Option<&str>) {
+    println!("listening on http://{address}");
+    println!("  store: {}", redact(&args.database_url));
+    println!("  docs:  http://{address}/docs");
+    println!("  console: http://{address}/console");
+    if args.dev {
+        println!("  development mode: these credentials are for this machine only");
+        println!("  API key:     {DEV_API_KEY}");
+        if let Some(token) = admin_token.filter(|t| *t == DEV_ADMIN_TOKEN) {
+            println!("  admin token: {token}");
+        }
+    }
+}
+
+/// Writes whose callers left or timed out still finish before the process
+/// ends: the store accepted them, and their request ids must replay. They
+/// end when the store answers; until then, say what is awaited.
+async fn finish_writes(tasks: &tokio_util::task::TaskTracker) {
     tasks.close();
     if !tasks.is_empty() {
         tracing::info!(
@@ -289,8 +314,6 @@ async fn serve(args: ServeArgs) -> Result<()> {
             }
         }
     }
-    tracing::info!("stopped");
-    Ok(())
 }
 
 /// The connection cap when none is given: the open-files limit, raised to its

@@ -168,6 +168,11 @@ test("an edit shows its diff against the live version and deploys version 2", { 
   await page.locator(".line-diff .cm-deletedChunk").first().waitFor();
   await page.locator(".line-diff .cm-changedLine").first().waitFor();
   await page.getByLabel("Note (optional, kept with the version)").fill("double points");
+  // The review shows what the edit changes and what a short simulation of it gives.
+  await page.getByTestId("semantic-diff").filter({ hasText: "points" }).waitFor();
+  const simulated = page.getByTestId("deploy-simulation");
+  await simulated.waitFor({ timeout: 60_000 });
+  assert.match(await simulated.textContent(), /\d+ draws, \d+\.\d % fell back/);
   await shot("deploy-review");
   await page.getByRole("button", { name: "Deploy…" }).click();
   await page.getByRole("dialog").getByRole("button", { name: "Deploy" }).click();
@@ -177,6 +182,28 @@ test("an edit shows its diff against the live version and deploys version 2", { 
   assert.equal(live.body.version, 2);
   assert.equal(live.body.source, edited);
   await page.getByText("Same as the live version").waitFor();
+  await clean();
+});
+
+test("hover explains what is under the pointer; an edit not deployed survives a reload as a draft", { skip: skip ?? false }, async () => {
+  const { page } = b;
+  const word = page.locator(".cm-line", { hasText: "award: jackpot" }).locator("span", { hasText: /^jackpot$/ });
+  await word.first().hover();
+  const tooltip = page.locator(".cm-tooltip-hover");
+  await tooltip.waitFor();
+  assert.match(await tooltip.textContent(), /credits/);
+  await page.mouse.move(0, 0);
+
+  const draft = SPRING.replace("amount: 10, title: 10 credits", "amount: 30, title: 30 credits");
+  await setEditor(draft);
+  await page.getByText("Edited, not deployed").waitFor();
+  await page.reload();
+  await page.getByText("unsaved draft").waitFor();
+  assert.match(await page.locator(".cm-content").first().textContent(), /amount: 30/);
+  await page.getByRole("button", { name: "Discard the draft" }).click();
+  await page.waitForFunction(
+    () => /amount: 20/.test(document.querySelector(".editor")?.shadowRoot?.querySelector(".cm-content")?.textContent ?? ""),
+  );
   await clean();
 });
 
@@ -240,6 +267,96 @@ test("a dry-run draw shows its award and steps and changes nothing", { skip: ski
   assert.match(scenario, /^campaign: spring\.yaml$/m);
   assert.match(scenario, /"lands_on":"jackpot","expect":\{"award":"jackpot"\}/);
   assert.match(scenario, /"ann": \{"attributes":\{"vip":true\}\}/);
+  await clean();
+});
+
+test("the rule graph jumps to a node's YAML and shows the tested draw's path", { skip: skip ?? false }, async () => {
+  const { page } = b;
+  await page.getByRole("tab", { name: "Graph" }).click();
+  // The dry run above landed on the jackpot: its nodes are on the path, the others not.
+  const taken = page.locator('svg g.node.taken[data-node$="jackpot"]');
+  await taken.first().waitFor();
+  assert.equal(await page.locator('svg g.node.taken[data-node$="nothing"]').count(), 0, "an award not drawn is off the path");
+  await page.getByText("Highlighted: the path of the last tested draw.").waitFor();
+  await shot("rule-graph");
+  await taken.first().click();
+  await page.locator(".cm-activeLine", { hasText: "award: jackpot" }).waitFor();
+  await clean();
+});
+
+test("a simulation reports its figures and draws charts with axes; the server bounds it", { skip: skip ?? false }, async () => {
+  const { page } = b;
+  await page.getByRole("tab", { name: "Simulation" }).click();
+  await page.getByLabel("Users").fill("40");
+  await page.getByLabel("Days").fill("5");
+  await page.getByLabel("Seed").fill("7");
+  await page.getByRole("button", { name: "Simulate" }).click();
+  const report = page.getByTestId("simulation-report");
+  await report.waitFor({ timeout: 60_000 });
+  const jackpot = report.locator("tbody tr", { hasText: "jackpot" });
+  const issued = Number((await jackpot.locator("td").nth(1).textContent()).trim());
+  assert.ok(issued > 0 && issued <= 25, `the jackpot is issued within its stock (${issued})`);
+  assert.match(await page.locator('[data-fact="fallback-rate"]').textContent(), /^\d+\.\d %$/);
+  const charts = page.locator("figure.chart");
+  assert.ok((await charts.count()) >= 1, "charts are drawn");
+  // uPlot draws an axis label for the days and one for the unit.
+  assert.ok((await charts.first().locator(".u-label").count()) >= 2, "the axes are labelled");
+  assert.ok((await charts.first().locator(".u-legend").count()) === 1, "the chart has its legend");
+  await shot("simulation");
+  // The same seed gives the same report; a simulation past the bound is refused.
+  const source = await api(server, "GET", "/v1/campaigns/spring").then((r) => r.body.source);
+  const ask = { source, users: 40, days: 5, seed: 7 };
+  const [one, two] = [await api(server, "POST", "/v1/authoring/simulate", ask), await api(server, "POST", "/v1/authoring/simulate", ask)];
+  assert.equal(one.status, 200, JSON.stringify(one.body));
+  assert.equal(one.body.digest, two.body.digest);
+  const huge = await api(server, "POST", "/v1/authoring/simulate", { source, users: 10_000, days: 366 });
+  assert.equal(huge.status, 422);
+  assert.equal(huge.body.type, "https://tombola.dev/problems/simulation-too-large");
+  await clean();
+});
+
+test("history lists the versions with their notes, diffs two and rolls back", { skip: skip ?? false }, async () => {
+  const { page } = b;
+  await page.getByRole("tab", { name: "History" }).click();
+  const second = page.locator('tr[data-version="2"]');
+  await second.waitFor();
+  assert.match(await second.textContent(), /double points/);
+  assert.match(await second.textContent(), /console/);
+  await second.getByRole("button", { name: "Diff with 1" }).click();
+  const diff = page.locator(".semantic-diff");
+  await diff.waitFor();
+  assert.match(await diff.textContent(), /points/);
+  await page.locator('tr[data-version="1"]').getByRole("button", { name: "Roll back to 1…" }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "Roll back" }).click();
+  await page.getByTestId("rolled-back").waitFor();
+  await shot("history");
+  const live = await api(server, "GET", "/v1/campaigns/spring");
+  assert.equal(live.body.version, 3);
+  assert.equal(live.body.source, SPRING);
+  await clean();
+});
+
+test("after a restart the console's deploy is still live, and still the console's", { skip: skip ?? false }, async () => {
+  const { page } = b;
+  await server.restart();
+  const live = await api(server, "GET", "/v1/campaigns/spring");
+  assert.equal(live.status, 200);
+  assert.equal(live.body.version, 3);
+  assert.equal(live.body.source, SPRING);
+  // A new port is a new origin: sign in there again.
+  await page.goto(`${server.url}/console/campaigns/spring`);
+  await page.getByRole("button", { name: "Use the development token" }).click();
+  await page.locator(".cm-content").first().waitFor();
+  assert.equal(await page.locator(".cm-content").first().getAttribute("contenteditable"), "true");
+  const versions = await api(server, "GET", "/v1/campaigns/spring/versions");
+  assert.deepEqual(
+    versions.body.versions.map((v) => [v.version, v.origin]),
+    [
+      [3, "console"],
+      [2, "console"],
+      [1, "console"],
+    ],
+  );
   await clean();
 });
 

@@ -24,11 +24,27 @@ export function missing() {
 }
 
 export async function startServer() {
-  const binary = process.env.TOMBOLA ?? join(repo, "target", "release", "tombola");
   const dir = mkdtempSync(join(tmpdir(), "tombola-console-"));
   const campaigns = join(dir, "campaigns");
   mkdirSync(campaigns);
   copyFileSync(join(here, "fixtures", "folder-raffle.yaml"), join(campaigns, "folder-raffle.yaml"));
+  const server = { dir, ...(await serve(dir)) };
+  return Object.assign(server, {
+    /** Stops the process and starts another on the same store and folder (a new port). */
+    async restart() {
+      await server.halt();
+      Object.assign(server, await serve(dir));
+    },
+    async stop() {
+      await server.halt();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  });
+}
+
+/** `tombola serve --dev` on the store and folder of `dir`, once it listens. */
+async function serve(dir) {
+  const binary = process.env.TOMBOLA ?? join(repo, "target", "release", "tombola");
   const child = spawn(
     binary,
     [
@@ -39,7 +55,7 @@ export async function startServer() {
       "--database-url",
       `sqlite://${join(dir, "tombola.db")}`,
       "--campaigns",
-      campaigns,
+      join(dir, "campaigns"),
       // No webhook is ever called from a test.
       "--delivery",
       "false",
@@ -64,10 +80,9 @@ export async function startServer() {
   return {
     url,
     log: () => log,
-    async stop() {
+    async halt() {
       child.kill("SIGTERM");
       await new Promise((resolve) => (child.exitCode !== null ? resolve() : child.on("exit", resolve)));
-      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

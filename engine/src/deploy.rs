@@ -3,7 +3,7 @@
 //! store keeps of each version.
 
 use chrono::{DateTime, Utc};
-use tombola_ir::{LoadError, State};
+use tombola_ir::LoadError;
 
 use crate::engine::{Engine, Failure, micros, sha256_hex};
 use crate::store::prelude::*;
@@ -154,11 +154,7 @@ impl Engine {
         if let Some(latest) = &latest {
             check_owner(latest, from)?;
         }
-        let file_state = match campaign.initial_state {
-            State::Draft => CampaignState::Draft,
-            State::Open => CampaignState::Open,
-            State::Closed => CampaignState::Closed,
-        };
+        let file_state = crate::engine::file_state(&campaign);
         let notices: Vec<DeployNotice> = tx
             .campaign(&campaign.id)
             .await?

@@ -634,14 +634,12 @@ impl Engine {
     }
 }
 
-/// A draw error as the caller is told it: a missing declared attribute is the
-/// caller's to supply; anything else is the campaign's fault.
 /// The state the file gives a campaign on its first deploy.
 pub(crate) fn file_state(campaign: &Campaign) -> CampaignState {
     match campaign.initial_state {
-        State::Draft => CampaignState::Draft,
-        State::Open => CampaignState::Open,
-        State::Closed => CampaignState::Closed,
+        tombola_ir::State::Draft => CampaignState::Draft,
+        tombola_ir::State::Open => CampaignState::Open,
+        tombola_ir::State::Closed => CampaignState::Closed,
     }
 }
 
@@ -660,6 +658,8 @@ pub(crate) fn takes_draws(
     }
 }
 
+/// A draw error as the caller is told it: a missing declared attribute is the
+/// caller's to supply; anything else is the campaign's fault.
 pub(crate) fn draw_failure(deployed: &Deployed, error: DrawError) -> Failure {
     use tombola_grammar::{EvalError, Slot};
     let campaign = &deployed.campaign;

@@ -140,6 +140,14 @@ pub enum ApiError {
     StorageFull(String),
     /// The store is unreachable or dropped the call's transaction; it wrote nothing.
     StoreUnavailable(String),
+    /// A simulation asking for more draws than one may; the text says how many.
+    SimulationTooLarge(String),
+    /// A simulation stopped at its time limit.
+    SimulationTimedOut(Duration),
+    /// Another simulation held the server for the whole time limit.
+    SimulationBusy,
+    /// The server was started without a simulator.
+    SimulationUnavailable,
     Unauthenticated,
     Forbidden(String),
     Internal(String),
@@ -296,24 +304,6 @@ impl ApiError {
                 "No such route".into(),
                 "see /openapi.json for the API's routes".into(),
             ),
-            ApiError::RateLimited { scope, retry_after } => (
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate-limited",
-                "Rate limited".into(),
-                format!(
-                    "too many calls for this {scope}; retry in {} s",
-                    retry_after.as_secs()
-                ),
-            ),
-            ApiError::StillRunning(request_id) => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "still-running",
-                "Still running".into(),
-                format!(
-                    "the call with request id `{request_id}` took longer than the server waits; \
-                     it completes or rolls back on its own: retry with the same request id to get its answer"
-                ),
-            ),
             ApiError::Refused(failure) => refused(failure),
             ApiError::InvalidCampaign(diagnostics) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -346,17 +336,70 @@ impl ApiError {
                 let (slug, title) = malformed_body(*status);
                 (*status, slug, title.into(), message.clone())
             }
-            ApiError::Unauthenticated => (
-                StatusCode::UNAUTHORIZED,
-                "unauthenticated",
-                "Credentials required".into(),
-                "send `Authorization: Bearer <token>`".into(),
+            ApiError::RateLimited { .. }
+            | ApiError::StillRunning(_)
+            | ApiError::SimulationTooLarge(_)
+            | ApiError::SimulationTimedOut(_)
+            | ApiError::SimulationBusy
+            | ApiError::SimulationUnavailable
+            | ApiError::NotReady { .. }
+            | ApiError::StorageFull(_)
+            | ApiError::StoreUnavailable(_)
+            | ApiError::Internal(_)
+            | ApiError::Unauthenticated
+            | ApiError::Forbidden(_) => self.service_parts(),
+        }
+    }
+
+    /// [`Self::parts`] of a problem of the caller's credentials or of the
+    /// server's own state and limits (rates, time, storage, simulations)
+    /// rather than of the call's content.
+    fn service_parts(&self) -> (StatusCode, &'static str, String, String) {
+        match self {
+            ApiError::RateLimited { scope, retry_after } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate-limited",
+                "Rate limited".into(),
+                format!(
+                    "too many calls for this {scope}; retry in {} s",
+                    retry_after.as_secs()
+                ),
             ),
-            ApiError::Forbidden(why) => (
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "Forbidden".into(),
+            ApiError::StillRunning(request_id) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "still-running",
+                "Still running".into(),
+                format!(
+                    "the call with request id `{request_id}` took longer than the server waits; \
+                     it completes or rolls back on its own: retry with the same request id to get its answer"
+                ),
+            ),
+            ApiError::SimulationTooLarge(why) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "simulation-too-large",
+                "Simulation too large".into(),
                 why.clone(),
+            ),
+            ApiError::SimulationTimedOut(limit) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "simulation-timed-out",
+                "Simulation timed out".into(),
+                format!(
+                    "the simulation did not finish in {} s and was stopped; ask for fewer users, days or draws a day",
+                    limit.as_secs_f64()
+                ),
+            ),
+            ApiError::SimulationBusy => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "simulation-busy",
+                "Simulation busy".into(),
+                "another simulation is running and did not end in time; try again".into(),
+            ),
+            ApiError::SimulationUnavailable => (
+                StatusCode::NOT_IMPLEMENTED,
+                "simulation-unavailable",
+                "Simulation unavailable".into(),
+                "this server was started without a simulator; `tombola serve` has one".into(),
             ),
             ApiError::NotReady { full, .. } => (
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -386,6 +429,19 @@ impl ApiError {
                 "Internal error".into(),
                 "see the server log".into(),
             ),
+            ApiError::Unauthenticated => (
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "Credentials required".into(),
+                "send `Authorization: Bearer <token>`".into(),
+            ),
+            ApiError::Forbidden(why) => (
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Forbidden".into(),
+                why.clone(),
+            ),
+            other => unreachable!("not a service problem: {other:?}"),
         }
     }
 }
@@ -531,7 +587,9 @@ impl IntoResponse for ApiError {
             ApiError::RateLimited { retry_after, .. } => {
                 headers.insert(header::RETRY_AFTER, retry_after.as_secs().into());
             }
-            ApiError::StillRunning(_) | ApiError::StoreUnavailable(_) => {
+            ApiError::StillRunning(_)
+            | ApiError::StoreUnavailable(_)
+            | ApiError::SimulationBusy => {
                 headers.insert(header::RETRY_AFTER, 1.into());
             }
             ApiError::StorageFull(_) | ApiError::NotReady { full: true, .. } => {

@@ -37,6 +37,9 @@ use auth::SecuritySchemes;
 pub use error::{ApiError, PROBLEM_BASE, Problem};
 pub use input::convert as json_value;
 pub use limits::RateLimits;
+pub use routes::simulate::{
+    SimulationAsk, SimulationFailed, Simulator, TIME_LIMIT as SIMULATION_TIME_LIMIT,
+};
 
 /// Largest request body accepted; larger ones are refused with 413.
 pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
@@ -65,6 +68,8 @@ pub struct AppState {
     /// Writes run as tasks of their own, so a caller that leaves cannot cut a
     /// transaction short; shutdown waits for them here.
     pub tasks: TaskTracker,
+    /// What `/v1/authoring/simulate` runs; `None` answers it 501.
+    pub(crate) simulation: Option<routes::simulate::Simulation>,
     pub(crate) keys: auth::KeyCache,
     pub(crate) limits: Arc<limits::Limiters>,
     pub(crate) metrics: Arc<observe::Metrics>,
@@ -90,6 +95,7 @@ impl AppState {
             loopback_only: false,
             request_timeout: Duration::from_secs(10),
             tasks: TaskTracker::new(),
+            simulation: None,
             keys: auth::KeyCache::default(),
             limits: Arc::new(limits::Limiters::new(RateLimits::default())),
             metrics: Arc::new(observe::Metrics::default()),
@@ -108,6 +114,13 @@ impl AppState {
 
     pub fn with_dev_admin_token(mut self, token: Option<&str>) -> Self {
         self.dev_admin_token = token.map(Arc::from);
+        self
+    }
+
+    /// Serves `/v1/authoring/simulate` with `simulator`, stopping each
+    /// simulation after `limit` (`tombola serve`: [`SIMULATION_TIME_LIMIT`]).
+    pub fn with_simulator(mut self, simulator: Arc<dyn Simulator>, limit: Duration) -> Self {
+        self.simulation = Some(routes::simulate::Simulation::new(simulator, limit));
         self
     }
 
@@ -161,7 +174,8 @@ struct ApiDoc;
 /// The routes in the order of the OpenAPI document's paths (`preserve_path_order`).
 fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     use routes::{
-        accounts, authoring, campaigns, deliveries, draws, keys, operations, reading, versions,
+        accounts, authoring, campaigns, deliveries, draws, keys, operations, reading, simulate,
+        versions,
     };
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(operations::healthz))
@@ -200,6 +214,7 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(authoring::analyze))
         .routes(routes!(authoring::complete))
         .routes(routes!(authoring::hover))
+        .routes(routes!(simulate::simulate))
         .split_for_parts()
         .map_second(with_common_responses)
 }
@@ -224,36 +239,6 @@ impl<A, B> MapSecond<A, B> for (A, B) {
 /// segment to that rule; 405 is no operation's to document (it answers a
 /// method the path has no operation for), so the API's description states it.
 fn with_common_responses(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
-    use utoipa::openapi::path::{Operation, ParameterIn};
-    use utoipa::openapi::schema::{Schema, Type};
-    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
-    let problem = |description: &str| {
-        ResponseBuilder::new()
-            .description(description)
-            .content(
-                "application/problem+json",
-                ContentBuilder::new()
-                    .schema(Some(Ref::from_schema_name("Problem")))
-                    .build(),
-            )
-            .build()
-    };
-    let add = |operation: &mut Operation, status: &str, description: &str| match operation
-        .responses
-        .responses
-        .get_mut(status)
-    {
-        Some(RefOr::T(response)) if !response.description.contains(description) => {
-            response.description = format!("{}; {description}", response.description);
-        }
-        Some(_) => {}
-        None => {
-            operation
-                .responses
-                .responses
-                .insert(status.into(), problem(description).into());
-        }
-    };
     for (path, item) in doc.paths.paths.iter_mut() {
         let methods = [
             (&mut item.get, false),
@@ -262,121 +247,164 @@ fn with_common_responses(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::
             (&mut item.delete, true),
         ];
         for (operation, writes) in methods {
-            let Some(operation) = operation.as_mut() else {
-                continue;
-            };
-            for response in operation.responses.responses.values_mut() {
-                if let RefOr::T(response) = response
-                    && response.description.is_empty()
-                {
-                    response.description = "Success".into();
-                }
-            }
-            let tags = operation.tags.clone().unwrap_or_default();
-            let app = tags.iter().any(|t| t == "app");
-            if !app && !tags.iter().any(|t| t == "admin") {
-                continue;
-            }
-            let parameters = operation.parameters.iter_mut().flatten();
-            let (mut in_path, mut in_query) = (false, false);
-            for parameter in parameters {
-                match parameter.parameter_in {
-                    ParameterIn::Path => {
-                        in_path = true;
-                        if let Some(RefOr::T(Schema::Object(object))) = &parameter.schema
-                            && object.schema_type == Type::String.into()
-                        {
-                            parameter.schema = Some(Ref::from_schema_name("Identifier").into());
-                        }
-                    }
-                    ParameterIn::Query => in_query = true,
-                    _ => {}
-                }
-            }
-            debug_assert_eq!(in_path, path.contains('{'), "{path}");
-            add(
-                operation,
-                "401",
-                "`unauthenticated`: no `Authorization: Bearer` header",
-            );
-            add(
-                operation,
-                "403",
-                if app {
-                    "`forbidden`: unknown or revoked API key"
-                } else {
-                    "`forbidden`: wrong admin token, or admin calls disabled"
-                },
-            );
-            if app {
-                add(
-                    operation,
-                    "429",
-                    "`rate-limited`: over the key's or the user's rate; see `Retry-After`",
-                );
-            }
-            if in_path {
-                add(
-                    operation,
-                    "400",
-                    "`malformed-path`: a path segment not UTF-8, or not a number where one is expected",
-                );
-                add(
-                    operation,
-                    "422",
-                    "`invalid-input`: a path segment that is not an identifier",
-                );
-            }
-            if in_query {
-                add(
-                    operation,
-                    "400",
-                    "`malformed-query`: a query parameter not of its type, or given twice",
-                );
-            }
-            let json_body = operation
-                .request_body
-                .as_ref()
-                .is_some_and(|body| body.content.contains_key("application/json"));
-            if operation.request_body.is_some() {
-                add(operation, "413", "`body-too-large`: over 8 MiB");
-                add(
-                    operation,
-                    "400",
-                    if json_body {
-                        "`malformed-body`: not JSON, or not UTF-8"
-                    } else {
-                        "`malformed-body`: not UTF-8, or empty"
-                    },
-                );
-            }
-            if json_body {
-                add(
-                    operation,
-                    "415",
-                    "`unsupported-media-type`: a JSON body without `Content-Type: application/json`",
-                );
-            }
-            add(
-                operation,
-                "500",
-                "`internal`: details are in the server's log, under the answer's `X-Request-Id`",
-            );
-            add(
-                operation,
-                "503",
-                "`store-unavailable`: the database did not answer; nothing was written, retry (with the same request id)",
-            );
-            if writes {
-                add(
-                    operation,
-                    "507",
-                    "`storage-full`: the database is out of space; nothing was written, retry once space is freed",
-                );
+            if let Some(operation) = operation.as_mut() {
+                common_responses(path, operation, writes);
             }
         }
     }
     doc
+}
+
+/// The problem types any call of `operation` (at `path`; `writes` when it
+/// changes the store) may answer, by its credential, parameters and body.
+fn common_responses(path: &str, operation: &mut utoipa::openapi::path::Operation, writes: bool) {
+    use utoipa::openapi::RefOr;
+    for response in operation.responses.responses.values_mut() {
+        if let RefOr::T(response) = response
+            && response.description.is_empty()
+        {
+            response.description = "Success".into();
+        }
+    }
+    let tags = operation.tags.clone().unwrap_or_default();
+    let app = tags.iter().any(|t| t == "app");
+    if !app && !tags.iter().any(|t| t == "admin") {
+        return;
+    }
+    let (in_path, in_query) = identifier_parameters(operation);
+    debug_assert_eq!(in_path, path.contains('{'), "{path}");
+    add(
+        operation,
+        "401",
+        "`unauthenticated`: no `Authorization: Bearer` header",
+    );
+    add(
+        operation,
+        "403",
+        if app {
+            "`forbidden`: unknown or revoked API key"
+        } else {
+            "`forbidden`: wrong admin token, or admin calls disabled"
+        },
+    );
+    if app {
+        add(
+            operation,
+            "429",
+            "`rate-limited`: over the key's or the user's rate; see `Retry-After`",
+        );
+    }
+    if in_path {
+        add(
+            operation,
+            "400",
+            "`malformed-path`: a path segment not UTF-8, or not a number where one is expected",
+        );
+        add(
+            operation,
+            "422",
+            "`invalid-input`: a path segment that is not an identifier",
+        );
+    }
+    if in_query {
+        add(
+            operation,
+            "400",
+            "`malformed-query`: a query parameter not of its type, or given twice",
+        );
+    }
+    let json_body = operation
+        .request_body
+        .as_ref()
+        .is_some_and(|body| body.content.contains_key("application/json"));
+    if operation.request_body.is_some() {
+        add(operation, "413", "`body-too-large`: over 8 MiB");
+        add(
+            operation,
+            "400",
+            if json_body {
+                "`malformed-body`: not JSON, or not UTF-8"
+            } else {
+                "`malformed-body`: not UTF-8, or empty"
+            },
+        );
+    }
+    if json_body {
+        add(
+            operation,
+            "415",
+            "`unsupported-media-type`: a JSON body without `Content-Type: application/json`",
+        );
+    }
+    add(
+        operation,
+        "500",
+        "`internal`: details are in the server's log, under the answer's `X-Request-Id`",
+    );
+    add(
+        operation,
+        "503",
+        "`store-unavailable`: the database did not answer; nothing was written, retry (with the same request id)",
+    );
+    if writes {
+        add(
+            operation,
+            "507",
+            "`storage-full`: the database is out of space; nothing was written, retry once space is freed",
+        );
+    }
+}
+
+/// Makes every string path parameter an [`input::Identifier`]; whether
+/// `operation` has path and query parameters.
+fn identifier_parameters(operation: &mut utoipa::openapi::path::Operation) -> (bool, bool) {
+    use utoipa::openapi::path::ParameterIn;
+    use utoipa::openapi::schema::{Schema, Type};
+    use utoipa::openapi::{Ref, RefOr};
+    let parameters = operation.parameters.iter_mut().flatten();
+    let (mut in_path, mut in_query) = (false, false);
+    for parameter in parameters {
+        match parameter.parameter_in {
+            ParameterIn::Path => {
+                in_path = true;
+                if let Some(RefOr::T(Schema::Object(object))) = &parameter.schema
+                    && object.schema_type == Type::String.into()
+                {
+                    parameter.schema = Some(Ref::from_schema_name("Identifier").into());
+                }
+            }
+            ParameterIn::Query => in_query = true,
+            _ => {}
+        }
+    }
+    (in_path, in_query)
+}
+
+/// Adds `description` to `operation`'s answer `status`, or the answer as a
+/// problem if it has none.
+fn add(operation: &mut utoipa::openapi::path::Operation, status: &str, description: &str) {
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    match operation.responses.responses.get_mut(status) {
+        Some(RefOr::T(response)) if !response.description.contains(description) => {
+            response.description = format!("{}; {description}", response.description);
+        }
+        Some(_) => {}
+        None => {
+            let problem = ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/problem+json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("Problem")))
+                        .build(),
+                )
+                .build();
+            operation
+                .responses
+                .responses
+                .insert(status.into(), problem.into());
+        }
+    }
 }
 
 /// The OpenAPI 3.1 document of every route, generated from the handlers.

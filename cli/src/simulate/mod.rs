@@ -86,7 +86,7 @@ pub(crate) fn command(
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let tally = runtime.block_on(run::run(&source, &campaign, &profile, &bar))?;
+    let tally = runtime.block_on(run::run(&source, &campaign, &profile, &bar, None))?;
     bar.finish_and_clear();
     let path = flags.profile.as_ref().map(|p| p.display().to_string());
     let result = report::build(&campaign, &profile, path, tally);
@@ -113,5 +113,96 @@ pub(crate) fn progress() -> indicatif::ProgressBar {
         bar
     } else {
         indicatif::ProgressBar::hidden()
+    }
+}
+
+/// `tombola simulate` as the server's simulator, for the console: one
+/// segment of alike users on the in-memory store, as the flags' defaults.
+#[derive(Debug)]
+pub(crate) struct ServeSimulator;
+
+impl tombola_server::Simulator for ServeSimulator {
+    fn simulate(
+        &self,
+        source: &str,
+        campaign: &tombola_ir::Campaign,
+        ask: &tombola_server::SimulationAsk,
+        deadline: std::time::Instant,
+    ) -> Result<serde_json::Value, tombola_server::SimulationFailed> {
+        use tombola_server::SimulationFailed;
+        let flags = Flags {
+            profile: None,
+            users: Some(ask.users),
+            days: Some(ask.days),
+            draws_per_day: ask.draws_per_day,
+            sign_in: 0.5,
+            credits: Decimal::ZERO,
+            exchange: None,
+            seed: ask.seed,
+            runs: 1,
+            store: "memory:".into(),
+        };
+        let invalid = |error: anyhow::Error| SimulationFailed::Invalid(format!("{error:#}"));
+        let profile = profile::from_flags(&flags, campaign).map_err(invalid)?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|error| invalid(error.into()))?;
+        let bar = indicatif::ProgressBar::hidden();
+        let tally = runtime
+            .block_on(run::run(source, campaign, &profile, &bar, Some(deadline)))
+            .map_err(|error| match error.downcast::<run::PastDeadline>() {
+                Ok(_) => SimulationFailed::TimedOut,
+                Err(other) => invalid(other),
+            })?;
+        let result = report::build(campaign, &profile, None, tally);
+        serde_json::to_value(&result).map_err(|error| invalid(error.into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use tombola_server::{SimulationAsk, SimulationFailed, Simulator};
+
+    use super::ServeSimulator;
+
+    fn unlock() -> (String, tombola_ir::Campaign) {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../campaigns/big-market-unlock.yaml"
+        );
+        let source = std::fs::read_to_string(path).unwrap();
+        let campaign = tombola_dsl::check_source(&source).campaign.unwrap();
+        (source, campaign)
+    }
+
+    #[test]
+    fn the_servers_simulator_stops_at_its_deadline() {
+        let (source, campaign) = unlock();
+        let ask = SimulationAsk {
+            users: 2_000,
+            days: 300,
+            draws_per_day: 3,
+            seed: 1,
+        };
+        let started = Instant::now();
+        let stopped = ServeSimulator.simulate(&source, &campaign, &ask, started);
+        assert!(
+            matches!(stopped, Err(SimulationFailed::TimedOut)),
+            "{stopped:?}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(5));
+        let small = SimulationAsk {
+            users: 3,
+            days: 2,
+            ..ask
+        };
+        let later = Instant::now() + Duration::from_secs(60);
+        let report = ServeSimulator
+            .simulate(&source, &campaign, &small, later)
+            .unwrap();
+        assert_eq!(report["users"], 3);
     }
 }

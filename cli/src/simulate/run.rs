@@ -27,12 +27,20 @@ fn days(campaign: &Campaign, profile: &Profile) -> u32 {
     })
 }
 
-/// Runs the profile `profile.runs` times, with seeds `seed`, `seed + 1`, …
+/// A simulation stopped at its deadline.
+#[derive(Debug, thiserror::Error)]
+#[error("the simulation passed its deadline")]
+pub(crate) struct PastDeadline;
+
+/// Runs the profile `profile.runs` times, with seeds `seed`, `seed + 1`, …;
+/// fails with [`PastDeadline`] once `deadline` has passed, checked after
+/// every user's day.
 pub(crate) async fn run(
     source: &str,
     campaign: &Campaign,
     profile: &Profile,
     progress: &indicatif::ProgressBar,
+    deadline: Option<std::time::Instant>,
 ) -> Result<Tally> {
     let days = days(campaign, profile);
     let mut tally = Tally::new(campaign, profile, days);
@@ -53,6 +61,9 @@ pub(crate) async fn run(
             for user in 0..profile.users {
                 simulation.user_day(user, now, &mut today).await;
                 progress.inc(1);
+                if deadline.is_some_and(|d| std::time::Instant::now() > d) {
+                    return Err(PastDeadline.into());
+                }
             }
             simulation.end_of_day(day, now, &mut today).await?;
             by_day.push(today);

@@ -532,3 +532,26 @@ fn the_html_report_charts_stock_from_day_0_with_bands_and_tables() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// The console's simulation through `tombola serve` is `tombola simulate`'s:
+/// the same report for the same users, days and seed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_servers_simulation_is_the_commands_report() {
+    let database = sqlite_url();
+    let server = crate::serve::Server::start(&["--dev", "--database-url", &database]);
+    let source =
+        std::fs::read_to_string(super::root().join("campaigns/big-market-unlock.yaml")).unwrap();
+    let body = serde_json::json!({ "source": source, "users": 40, "days": 3, "seed": 9 });
+    let (status, served) = crate::serve::send(
+        &reqwest::Client::new(),
+        reqwest::Method::POST,
+        &server.url("/v1/authoring/simulate"),
+        Some("Bearer dev-admin"),
+        Some(body),
+    )
+    .await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{served}");
+    let printed: serde_json::Value =
+        serde_json::from_str(&simulate(&["--format", "json"])).unwrap();
+    assert_eq!(served, printed);
+}

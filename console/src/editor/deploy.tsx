@@ -1,6 +1,7 @@
-// The guarded deploy: the check's verdict, the semantic diff (when the
-// server has it) and the line diff against the live version, a note, and a
-// confirmation; refused while the file has errors.
+// The guarded deploy: the check's verdict, a short simulation of the edited
+// file, the semantic diff (when the server has it) and the line diff against
+// the live version, a note, and a confirmation; refused while the file has
+// errors.
 import { unifiedMergeView } from "@codemirror/merge";
 import { yaml } from "@codemirror/lang-yaml";
 import { EditorState } from "@codemirror/state";
@@ -9,6 +10,11 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, type Deployment, type Detail, call, enc, serverInfo } from "../api";
 import { Busy, Confirm, ErrorLine } from "../ui";
 import { type Analysis, campaignIdOf } from "./analysis";
+import { Changes, type SemanticDiff } from "./changes";
+import type { Report } from "./simulate";
+
+/** The review's simulation: small enough to answer in a moment. */
+const REVIEW = { users: 200, days: 7, seed: 1 };
 
 export function Deploy(props: {
   campaign: string | null;
@@ -23,7 +29,9 @@ export function Deploy(props: {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [done, setDone] = useState<Deployment | null>(null);
-  const [semantic, setSemantic] = useState<unknown>(undefined);
+  const [semantic, setSemantic] = useState<SemanticDiff | undefined>(undefined);
+  const [summary, setSummary] = useState<Report | null>(null);
+  const [summaryError, setSummaryError] = useState<unknown>(null);
   const fileId = campaignIdOf(props.source);
   const errors = props.analysis?.errors ?? 0;
   const mismatch = props.live && fileId !== props.live.id;
@@ -34,7 +42,7 @@ export function Deploy(props: {
     const id = props.live?.id;
     if (!id) return;
     let current = true;
-    serverInfo().then((server) => server.versions && call<unknown>("POST", `/v1/campaigns/${enc(id)}/diff`, { json: { source: props.source } }).then(
+    serverInfo().then((server) => server.versions && call<SemanticDiff>("POST", `/v1/campaigns/${enc(id)}/diff`, { json: { source: props.source } }).then(
       (diff) => current && setSemantic(diff),
       () => current && setSemantic(undefined),
     ));
@@ -42,6 +50,22 @@ export function Deploy(props: {
       current = false;
     };
   }, [props.source]);
+
+  // What the edited file would give, once it checks clean.
+  const valid = props.analysis?.valid ?? false;
+  useEffect(() => {
+    setSummary(null);
+    setSummaryError(null);
+    if (!valid) return;
+    let current = true;
+    serverInfo().then((server) => server.authoring && call<Report>("POST", "/v1/authoring/simulate", { json: { source: props.source, ...REVIEW } }, { deadline: 60_000 }).then(
+      (report) => current && setSummary(report),
+      (failure) => current && setSummaryError(failure),
+    ));
+    return () => {
+      current = false;
+    };
+  }, [props.source, valid]);
 
   const deploy = async (yes: boolean) => {
     setAsking(false);
@@ -82,14 +106,18 @@ export function Deploy(props: {
           ? `${props.analysis.valid ? "Valid" : "Not valid"}: ${props.analysis.errors} errors, ${props.analysis.warnings} warnings.`
           : "Checking…"}
       </p>
+      {valid && (
+        <>
+          <h3>
+            Simulated: {REVIEW.users} users, {REVIEW.days} days
+          </h3>
+          {summary ? <Summary report={summary} /> : summaryError ? <ErrorLine error={summaryError} /> : <Busy what="Simulating" />}
+        </>
+      )}
       {props.live ? (
         <>
           <h3>Changes against the live version {props.live.version}</h3>
-          {semantic !== undefined && (
-            <pre class="semantic-diff" data-testid="semantic-diff">
-              {JSON.stringify(semantic, null, 2)}
-            </pre>
-          )}
+          {semantic !== undefined && <Changes diff={semantic} />}
           <LineDiff live={props.live.source} edited={props.source} />
         </>
       ) : (
@@ -154,5 +182,30 @@ function LineDiff({ live, edited }: { live: string; edited: string }) {
       role="region"
       aria-label="Line changes against the live version: removed lines struck through, added lines marked"
     />
+  );
+}
+
+/** The review's simulation in a few lines: draws, fallback rate, cost, what runs out, warnings. */
+function Summary({ report }: { report: Report }) {
+  const soldOut = report.awards.filter((a) => a.sold_out_on_day !== null);
+  return (
+    <ul class="summary" data-testid="deploy-simulation">
+      <li>
+        {report.draws} draws, {(report.fallback_rate * 100).toFixed(1)} % fell back
+      </li>
+      <li>
+        Cost per draw {report.cost_per_draw} (expected {report.expected_cost_per_draw})
+      </li>
+      {soldOut.map((a) => (
+        <li key={a.award}>
+          {a.award} runs out on day {a.sold_out_on_day}
+        </li>
+      ))}
+      {(report.warnings ?? []).map((w, index) => (
+        <li key={`w${index}`} class="warning">
+          {w.award}: {w.reason}
+        </li>
+      ))}
+    </ul>
   );
 }

@@ -3,6 +3,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { call, enc } from "../api";
 import { Busy, Confirm, ErrorLine } from "../ui";
+import { Changes, type SemanticDiff } from "./changes";
 
 interface Version {
   version: number;
@@ -18,7 +19,7 @@ export function History({ campaign, readOnly, onRolledBack }: { campaign: string
   const [versions, setVersions] = useState<Version[] | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [pair, setPair] = useState<[number, number] | null>(null);
-  const [diff, setDiff] = useState<unknown>(null);
+  const [diff, setDiff] = useState<SemanticDiff | null>(null);
   const [asking, setAsking] = useState<number | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
 
@@ -37,7 +38,7 @@ export function History({ campaign, readOnly, onRolledBack }: { campaign: string
   useEffect(() => {
     if (!pair) return;
     setDiff(null);
-    call<unknown>("GET", `/v1/campaigns/${enc(campaign)}/versions/${pair[0]}/diff/${pair[1]}`).then(setDiff, setError);
+    call<SemanticDiff>("GET", `/v1/campaigns/${enc(campaign)}/versions/${pair[0]}/diff/${pair[1]}`).then(setDiff, setError);
   }, [pair]);
 
   const rollback = async (yes: boolean) => {
@@ -114,7 +115,7 @@ export function History({ campaign, readOnly, onRolledBack }: { campaign: string
           <h3>
             Version {pair[0]} → {pair[1]}
           </h3>
-          {diff === null ? <Busy what="Comparing" /> : <pre class="semantic-diff">{JSON.stringify(diff, null, 2)}</pre>}
+          {diff === null ? <Busy what="Comparing" /> : <Changes diff={diff} />}
         </section>
       )}
       {asking !== null && (

@@ -24,6 +24,7 @@ export interface Report {
   fallback_rate: number;
   cost_per_draw: string;
   expected_cost_per_draw: string;
+  warnings?: { award: string; kind: string; reason: string }[];
   charts: { title: string; unit: string; first_day: number; series: { name: string; points: Band[] }[] }[];
 }
 
@@ -42,7 +43,7 @@ export function Simulation({ source }: { source: string }) {
     setError(null);
     try {
       const body: Record<string, unknown> = { source, users: Number(users), days: Number(days) };
-      if (seed) body.seed = seed;
+      if (seed) body.seed = Number(seed);
       setReport(await call<Report>("POST", "/v1/authoring/simulate", { json: body }, { deadline: 120_000 }));
     } catch (failure) {
       setError(failure);

@@ -87,8 +87,9 @@ pub(crate) async fn analyze(_: Admin, AppJson(body): AppJson<SourceBody>) -> Ans
     let source = &body.source;
     let report = tombola_dsl::check_source(source);
     let errors = report.diagnostics.iter().filter(|d| d.is_error()).count();
+    let lines = tombola_dsl::render::Lines::new(source);
     let diagnostics = (report.diagnostics.iter())
-        .map(|d| located(source, d))
+        .map(|d| located(source, &lines, d))
         .collect();
     let graph =
         (report.campaign.as_ref()).map(|c| graph(source, tombola_dsl::graph::data(c, source)));
@@ -110,8 +111,12 @@ pub(crate) async fn analyze(_: Admin, AppJson(body): AppJson<SourceBody>) -> Ans
 }
 
 /// A diagnostic as `validate` gives it, with UTF-16 spans added.
-fn located(source: &str, diagnostic: &tombola_dsl::Diagnostic) -> Value {
-    let located = tombola_dsl::render::locate("campaign.yaml", source, diagnostic);
+fn located(
+    source: &str,
+    lines: &tombola_dsl::render::Lines<'_>,
+    diagnostic: &tombola_dsl::Diagnostic,
+) -> Value {
+    let located = tombola_dsl::render::locate("campaign.yaml", lines, diagnostic);
     let mut value = serde_json::to_value(located).unwrap_or_default();
     let (from, to) = utf16::span(source, diagnostic.span);
     value["from"] = from.into();

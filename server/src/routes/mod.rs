@@ -8,6 +8,7 @@ pub(crate) mod draws;
 pub(crate) mod keys;
 pub(crate) mod operations;
 pub(crate) mod reading;
+pub(crate) mod simulate;
 pub(crate) mod versions;
 
 use std::future::Future;

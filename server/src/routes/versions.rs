@@ -223,7 +223,7 @@ pub(crate) struct DiffBody {
 
 /// The compiled campaign of `source`; with errors, `invalid-campaign` and its
 /// diagnostics, as a deploy answers: the diff compares campaigns that check clean.
-fn compiled(source: &str) -> Result<Campaign, ApiError> {
+pub(crate) fn compiled(source: &str) -> Result<Campaign, ApiError> {
     let report = tombola_dsl::check_source(source);
     let broken = report.has_errors();
     match report.campaign.filter(|_| !broken) {

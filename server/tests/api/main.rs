@@ -24,6 +24,7 @@ mod failures;
 mod hardening;
 mod operations;
 mod reading;
+mod simulate;
 mod store_trouble;
 mod versions;
 

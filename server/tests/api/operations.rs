@@ -202,6 +202,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/authoring/analyze"),
     ("post", "/v1/authoring/complete"),
     ("post", "/v1/authoring/hover"),
+    ("post", "/v1/authoring/simulate"),
 ];
 
 #[tokio::test]

@@ -1,0 +1,188 @@
+//! `POST /v1/authoring/simulate`, the console's simulation dashboard. The
+//! server does not simulate by itself: it is handed a [`Simulator`] (`tombola
+//! serve` hands it `tombola simulate`'s), as the engine is handed a loader,
+//! and it bounds what it asks of one: a ceiling on users × days × draws, a
+//! time limit, one simulation at a time, off the request threads.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Json;
+use axum::extract::State;
+use serde::Deserialize;
+use serde_json::Value;
+use tombola_ir::Campaign;
+
+use crate::auth::Admin;
+use crate::extract::AppJson;
+use crate::{ApiError, AppState};
+
+/// Most simulated users a call may ask for.
+pub(crate) const MAX_USERS: u32 = 10_000;
+/// Most simulated days a call may ask for.
+pub(crate) const MAX_DAYS: u32 = 366;
+/// Most draws a call may ask for in all: users × days × draws a day.
+pub(crate) const MAX_DRAWS: u64 = 1_000_000;
+/// How long a simulation may run before it is stopped, as `tombola serve`
+/// sets it; a call waits as long for another to end.
+pub const TIME_LIMIT: Duration = Duration::from_secs(20);
+
+/// What a simulation is asked: one segment of users who all behave alike.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimulationAsk {
+    pub users: u32,
+    pub days: u32,
+    pub draws_per_day: u32,
+    pub seed: u64,
+}
+
+/// Why a simulator gave no report.
+#[derive(Debug)]
+pub enum SimulationFailed {
+    /// The campaign cannot be simulated as asked; the text says why.
+    Invalid(String),
+    /// The deadline passed first.
+    TimedOut,
+}
+
+/// Runs a simulation to its report, the JSON `tombola simulate --format json`
+/// prints. Called on a blocking thread; it must stop soon after `deadline`.
+pub trait Simulator: Send + Sync + 'static {
+    fn simulate(
+        &self,
+        source: &str,
+        campaign: &Campaign,
+        ask: &SimulationAsk,
+        deadline: Instant,
+    ) -> Result<Value, SimulationFailed>;
+}
+
+/// The simulator a server was handed, and the one permit its calls share.
+#[derive(Clone)]
+pub(crate) struct Simulation {
+    simulator: Arc<dyn Simulator>,
+    permit: Arc<tokio::sync::Semaphore>,
+    limit: Duration,
+}
+
+impl Simulation {
+    pub(crate) fn new(simulator: Arc<dyn Simulator>, limit: Duration) -> Self {
+        Simulation {
+            simulator,
+            permit: Arc::new(tokio::sync::Semaphore::new(1)),
+            limit,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SimulateBody {
+    /// The campaign file, deployed or not; it must check clean.
+    source: String,
+    /// Simulated users, 1 to 10,000.
+    users: u32,
+    /// Days simulated from the window's start, 1 to 366.
+    days: u32,
+    /// Draws each user tries a day, 1 to 100 (default 3); users × days × this
+    /// is at most 1,000,000.
+    #[serde(default = "three")]
+    draws_per_day: u32,
+    /// The run's seed (default 1): the same seed gives the same report.
+    #[serde(default = "one")]
+    seed: u64,
+}
+
+fn three() -> u32 {
+    3
+}
+
+fn one() -> u64 {
+    1
+}
+
+impl SimulateBody {
+    /// The ask, or the field outside its bounds.
+    fn ask(&self) -> Result<SimulationAsk, ApiError> {
+        let bounds = [
+            ("users", self.users, MAX_USERS),
+            ("days", self.days, MAX_DAYS),
+            ("draws_per_day", self.draws_per_day, 100),
+        ];
+        for (field, value, most) in bounds {
+            if !(1..=most).contains(&value) {
+                return Err(ApiError::BadInput {
+                    field: field.into(),
+                    message: format!("`{field}` must be between 1 and {most}; it is {value}"),
+                });
+            }
+        }
+        let draws = u64::from(self.users) * u64::from(self.days) * u64::from(self.draws_per_day);
+        if draws > MAX_DRAWS {
+            return Err(ApiError::SimulationTooLarge(format!(
+                "{} users × {} days × {} draws a day is {draws} draws; a simulation may ask for at most {MAX_DRAWS}",
+                self.users, self.days, self.draws_per_day
+            )));
+        }
+        Ok(SimulationAsk {
+            users: self.users,
+            days: self.days,
+            draws_per_day: self.draws_per_day,
+            seed: self.seed,
+        })
+    }
+}
+
+/// Simulates an edited campaign file on an in-memory store, as `tombola
+/// simulate` does (one segment of alike users, signing in half the days),
+/// and answers its report: the JSON of `tombola simulate --format json`.
+/// Bounded: at most 1,000,000 draws (users × days × draws a day) and 20
+/// seconds; one simulation runs at a time and the next waits for it.
+#[utoipa::path(post, path = "/v1/authoring/simulate", tag = "admin",
+    request_body = SimulateBody,
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, description = "The report of `tombola simulate --format json`", body = Object),
+        (status = 422, description = "`invalid-campaign` (with `diagnostics`), `invalid-input` (a bound), `simulation-too-large`, `simulation-timed-out`, `invalid-body`", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 501, description = "`simulation-unavailable`: this server was started without a simulator", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`simulation-busy`: another simulation held the server for the whole time limit", body = crate::Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn simulate(
+    _: Admin,
+    State(state): State<AppState>,
+    AppJson(body): AppJson<SimulateBody>,
+) -> Result<Json<Value>, ApiError> {
+    let ask = body.ask()?;
+    let campaign = super::versions::compiled(&body.source)?;
+    let Some(simulation) = state.simulation.clone() else {
+        return Err(ApiError::SimulationUnavailable);
+    };
+    let limit = simulation.limit;
+    let permit = tokio::time::timeout(limit, simulation.permit.clone().acquire_owned())
+        .await
+        .map_err(|_| ApiError::SimulationBusy)?
+        .map_err(|closed| ApiError::Internal(closed.to_string()))?;
+    let deadline = Instant::now() + limit;
+    let source = body.source;
+    let work = tokio::task::spawn_blocking(move || {
+        // Held until the simulation ends, even if the caller has left.
+        let _permit = permit;
+        simulation
+            .simulator
+            .simulate(&source, &campaign, &ask, deadline)
+    });
+    // A simulator looks at the clock between users; one that overruns is
+    // answered for a second after its deadline and keeps the permit until it ends.
+    let Ok(finished) = tokio::time::timeout(limit + Duration::from_secs(1), work).await else {
+        return Err(ApiError::SimulationTimedOut(limit));
+    };
+    match finished {
+        Ok(Ok(report)) => Ok(Json(report)),
+        Ok(Err(SimulationFailed::Invalid(why))) => Err(ApiError::BadInput {
+            field: "source".into(),
+            message: why,
+        }),
+        Ok(Err(SimulationFailed::TimedOut)) => Err(ApiError::SimulationTimedOut(limit)),
+        Err(join) => Err(ApiError::Internal(join.to_string())),
+    }
+}
