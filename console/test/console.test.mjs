@@ -131,12 +131,12 @@ test("a new campaign shows a diagnostic at its line, then is fixed and deployed"
   assert.ok(selected === "" || /jackpt/.test(selected), selected);
 
   // Completion offers the file's award ids.
-  await setEditor(SPRING.replace("{ award: jackpot, rate: 10%", "{ award: vo"));
-  const target = page.locator(".cm-line", { hasText: "award: vo" });
+  await setEditor(SPRING.replace("{ award: jackpot, rate: 10%", "{ award: ja"));
+  const target = page.locator(".cm-line", { hasText: "award: ja" });
   await target.click();
   await page.keyboard.press("End");
-  // Back to just after "vo".
-  for (let i = 0; i < ", rate: 10%, stock: 25, exhausted: points }".length; i++) await page.keyboard.press("ArrowLeft");
+  // Back to just after "ja".
+  for (let i = 0; i < ", stock: 25, exhausted: points }".length; i++) await page.keyboard.press("ArrowLeft");
   await page.keyboard.press("Control+Space");
   const options = page.locator(".cm-tooltip-autocomplete li");
   await options.first().waitFor();
@@ -187,8 +187,25 @@ test("an edit shows its diff against the live version and deploys version 2", { 
 
 test("hover explains what is under the pointer; an edit not deployed survives a reload as a draft", { skip: skip ?? false }, async () => {
   const { page } = b;
-  const word = page.locator(".cm-line", { hasText: "award: jackpot" }).locator("span", { hasText: /^jackpot$/ });
-  await word.first().hover();
+  // The pointer over "jackpot" in the pool: where a Range over that text is drawn.
+  const at = await page.evaluate(() => {
+    const root = document.querySelector(".editor").shadowRoot;
+    const walker = document.createTreeWalker(root.querySelector(".cm-content"), NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const line = node.parentElement.closest(".cm-line");
+      const index = node.textContent.indexOf("jackpot");
+      if (index >= 0 && line?.textContent.includes("award: jackpot")) {
+        const range = document.createRange();
+        range.setStart(node, index + 2);
+        range.setEnd(node, index + 3);
+        const box = range.getBoundingClientRect();
+        return { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+      }
+    }
+    return null;
+  });
+  assert.ok(at, "the pool's jackpot is on screen");
+  await page.mouse.move(at.x, at.y);
   const tooltip = page.locator(".cm-tooltip-hover");
   await tooltip.waitFor();
   assert.match(await tooltip.textContent(), /credits/);
@@ -328,7 +345,8 @@ test("history lists the versions with their notes, diffs two and rolls back", { 
   assert.match(await diff.textContent(), /points/);
   await page.locator('tr[data-version="1"]').getByRole("button", { name: "Roll back to 1…" }).click();
   await page.getByRole("dialog").getByRole("button", { name: "Roll back" }).click();
-  await page.getByTestId("rolled-back").waitFor();
+  await page.getByTestId("reloaded").filter({ hasText: "live again, as version 3" }).waitFor();
+  await page.locator('tr[data-version="3"]', { hasText: "(live)" }).waitFor();
   await shot("history");
   const live = await api(server, "GET", "/v1/campaigns/spring");
   assert.equal(live.body.version, 3);
@@ -387,7 +405,13 @@ test("the list and the editor work on a narrow screen", { skip: skip ?? false },
   await page.getByRole("link", { name: "Campaigns", exact: true }).click();
   await page.locator('li[data-campaign="spring"]').waitFor();
   const width = await page.evaluate(() => document.documentElement.scrollWidth);
-  assert.ok(width <= 390, `no sideways scrolling (${width} px wide)`);
+  const wide = await page.evaluate(() =>
+    [...document.querySelectorAll("*")]
+      .filter((e) => e.getBoundingClientRect().right > 390 || e.scrollWidth > 390)
+      .slice(0, 5)
+      .map((e) => `${e.tagName.toLowerCase()}.${e.className} (${Math.round(e.getBoundingClientRect().right)})`),
+  );
+  assert.ok(width <= 390, `no sideways scrolling (${width} px wide: ${wide.join(", ")})`);
   await shot("campaigns-narrow");
   await page.setViewportSize({ width: 1280, height: 800 });
   await clean();

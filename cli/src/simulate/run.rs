@@ -142,6 +142,10 @@ impl<'a> Simulation<'a> {
             .deploy(source, None, start)
             .await
             .map_err(|e| anyhow!("the campaign does not deploy: {e}"))?;
+        // A file still in draft (as a new one is) is simulated as it will run: open.
+        engine
+            .set_state(&campaign.id, tombola_engine::store::CampaignState::Open)
+            .await?;
         let segment_of = assign(profile, seed);
         for (user, &segment) in segment_of.iter().enumerate() {
             let credits = profile.segments[segment].credits;

@@ -15,13 +15,12 @@ interface Version {
   live: boolean;
 }
 
-export function History({ campaign, readOnly, onRolledBack }: { campaign: string; readOnly: boolean; onRolledBack: () => void }) {
+export function History({ campaign, readOnly, onRolledBack }: { campaign: string; readOnly: boolean; onRolledBack: (notice: string) => void }) {
   const [versions, setVersions] = useState<Version[] | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [pair, setPair] = useState<[number, number] | null>(null);
   const [diff, setDiff] = useState<SemanticDiff | null>(null);
   const [asking, setAsking] = useState<number | null>(null);
-  const [notice, setNotice] = useState<string | null>(null);
 
   const load = () =>
     call<{ versions: Version[] }>("GET", `/v1/campaigns/${enc(campaign)}/versions`).then(
@@ -49,9 +48,8 @@ export function History({ campaign, readOnly, onRolledBack }: { campaign: string
       const answer = await call<{ version: number }>("POST", `/v1/campaigns/${enc(campaign)}/rollback`, {
         json: { version, note: `rollback to version ${version}` },
       });
-      setNotice(`Version ${version}'s file is live again, as version ${answer.version}.`);
-      load();
-      onRolledBack();
+      // The editor starts over on the rolled-back file, saying so.
+      onRolledBack(`Version ${version}'s file is live again, as version ${answer.version}.`);
     } catch (failure) {
       setError(failure);
     }
@@ -61,11 +59,6 @@ export function History({ campaign, readOnly, onRolledBack }: { campaign: string
   return (
     <div class="history">
       <ErrorLine error={error} />
-      {notice && (
-        <p class="notice" role="status" data-testid="rolled-back">
-          {notice}
-        </p>
-      )}
       <table>
         <caption>Versions, newest first</caption>
         <thead>

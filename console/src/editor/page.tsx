@@ -43,6 +43,8 @@ export function EditorPage({ route }: { route: Route }) {
   const [restored, setRestored] = useState<string | null>(null);
   // Bumped when the live file is replaced from elsewhere (a rollback), to start the editor over on it.
   const [generation, setGeneration] = useState(0);
+  // What the started-over editor says first, and the tool it opens on.
+  const [reloaded, setReloaded] = useState<{ notice: string; tool: Tool } | null>(null);
 
   useEffect(() => {
     const draft = loadDraft(draftKey);
@@ -72,18 +74,20 @@ export function EditorPage({ route }: { route: Route }) {
       live={live}
       initial={source}
       restored={restored}
+      reloaded={reloaded}
       onDeployed={(campaign, detail) => {
         dropDraft(draftKey);
         if (!id) navigate({ page: "editor", id: campaign });
         else setLive(detail);
       }}
-      onReload={() =>
+      onReload={(notice, tool) =>
         id &&
         call<Detail>("GET", `/v1/campaigns/${enc(id)}`).then((detail) => {
           dropDraft(draftKey);
           setLive(detail);
           setSource(detail.source);
           setRestored(null);
+          setReloaded({ notice, tool });
           setGeneration((g) => g + 1);
         }, setLoadError)
       }
@@ -97,15 +101,16 @@ function Workbench(props: {
   live: Detail | null;
   initial: string;
   restored: string | null;
+  reloaded: { notice: string; tool: Tool } | null;
   onDeployed: (campaign: string, detail: Detail) => void;
-  onReload: () => void;
+  onReload: (notice: string, tool: Tool) => void;
 }) {
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView | null>(null);
   const [source, setSource] = useState(props.initial);
   const [analysis, setAnalysis] = useState<Analysis | null>(null);
   const [analysisError, setAnalysisError] = useState<unknown>(null);
-  const [tool, setTool] = useState<Tool>("problems");
+  const [tool, setTool] = useState<Tool>(props.reloaded?.tool ?? "problems");
   const [restored, setRestored] = useState(props.restored);
   const [lastDraw, setLastDraw] = useState<DryRun | null>(null);
   const [server, setServer] = useState<ServerInfo | null>(null);
@@ -202,6 +207,11 @@ function Workbench(props: {
           truth, so it is read-only here. Edit the file instead.
         </p>
       )}
+      {props.reloaded && (
+        <p class="notice" role="status" data-testid="reloaded">
+          {props.reloaded.notice}
+        </p>
+      )}
       {restored && (
         <p class="notice">
           Your unsaved draft from {new Date(restored).toLocaleString()} was restored.{" "}
@@ -259,7 +269,11 @@ function Workbench(props: {
             )}
             {tool === "simulate" && <Simulation source={source} />}
             {tool === "history" && props.live && (
-              <History campaign={props.live.id} readOnly={readOnly} onRolledBack={props.onReload} />
+              <History
+                campaign={props.live.id}
+                readOnly={readOnly}
+                onRolledBack={(notice) => props.onReload(notice, "history")}
+              />
             )}
             {tool === "deploy" && (
               <Deploy
