@@ -143,7 +143,12 @@ fn init_logs(format: LogFormat) {
 pub(crate) fn run(args: ServeArgs) -> Result<()> {
     init_logs(args.log_format);
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    runtime.block_on(serve(args))
+    let served = runtime.block_on(serve(args));
+    // Every write has finished by now; what may still run is a check or a
+    // simulation on a blocking thread, which writes nothing and must not keep
+    // a stopped server alive (dropping the runtime would wait for it).
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    served
 }
 
 async fn serve(args: ServeArgs) -> Result<()> {

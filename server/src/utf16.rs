@@ -33,6 +33,51 @@ pub(crate) fn span(text: &str, span: Span) -> (usize, usize) {
     (from_byte(text, span.start), from_byte(text, span.end))
 }
 
+/// One text's offsets converted many times (every diagnostic of a file):
+/// where each non-ASCII character ends, with the UTF-16 offset there, so a
+/// conversion is a binary search instead of a scan of the text before it.
+#[derive(Debug)]
+pub(crate) struct Offsets<'a> {
+    text: &'a str,
+    /// (byte offset just past a non-ASCII character, UTF-16 offset there).
+    wide: Vec<(usize, usize)>,
+}
+
+impl<'a> Offsets<'a> {
+    pub(crate) fn new(text: &'a str) -> Self {
+        let mut units = 0;
+        let mut wide = Vec::new();
+        for (at, c) in text.char_indices() {
+            units += c.len_utf16();
+            if !c.is_ascii() {
+                wide.push((at + c.len_utf8(), units));
+            }
+        }
+        Offsets { text, wide }
+    }
+
+    /// [`from_byte`], without the scan.
+    pub(crate) fn from_byte(&self, offset: usize) -> usize {
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        // Past the last wide character before `offset`, every byte is one unit.
+        match self.wide.partition_point(|&(end, _)| end <= offset) {
+            0 => offset,
+            after => {
+                let (end, units) = self.wide[after - 1];
+                units + (offset - end)
+            }
+        }
+    }
+
+    /// [`span`], without the scan.
+    pub(crate) fn span(&self, span: Span) -> (usize, usize) {
+        (self.from_byte(span.start), self.from_byte(span.end))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -48,6 +93,17 @@ mod tests {
         for at in TEXT.char_indices().map(|(at, _)| at) {
             assert_eq!(to_byte(TEXT, from_byte(TEXT, at)), at, "byte {at}");
         }
+    }
+
+    #[test]
+    fn the_index_converts_as_the_scan_does_at_every_byte() {
+        let text = format!("{TEXT}\nb: ü{TEXT}ß\n");
+        let offsets = Offsets::new(&text);
+        for at in 0..=text.len() + 2 {
+            assert_eq!(offsets.from_byte(at), from_byte(&text, at), "byte {at}");
+        }
+        let ascii = Offsets::new("plain: text");
+        assert_eq!((ascii.from_byte(5), ascii.wide.len()), (5, 0));
     }
 
     #[test]

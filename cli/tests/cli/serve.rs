@@ -707,3 +707,42 @@ async fn two_servers_on_one_database_never_oversell() {
     }
     let _ = std::fs::remove_dir_all(folder);
 }
+
+/// A stopped server exits even while a long check runs on a blocking thread:
+/// the check writes nothing, so nothing waits for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_ends_the_server_while_a_long_check_runs() {
+    use std::fmt::Write as _;
+    let database = sqlite_url();
+    let args = [
+        "--dev",
+        "--database-url",
+        &database,
+        "--shutdown-timeout",
+        "1",
+    ];
+    let server = Server::start(&args);
+    let mut source = String::from("campaign: big\n");
+    for i in 0..200_000 {
+        writeln!(source, "x{i}: 1").unwrap();
+    }
+    let url = server.url("/v1/authoring/analyze");
+    let check = tokio::spawn(async move {
+        Client::new()
+            .post(url)
+            .header("authorization", "Bearer dev-admin")
+            .json(&serde_json::json!({ "source": source }))
+            .send()
+            .await
+    });
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(!check.is_finished(), "the check is still running");
+    let started = std::time::Instant::now();
+    let status = tokio::task::spawn_blocking(move || server.terminate())
+        .await
+        .unwrap();
+    let took = started.elapsed();
+    assert!(status.success(), "{status:?}");
+    assert!(took < Duration::from_secs(10), "exited in {took:?}");
+    check.abort();
+}

@@ -84,15 +84,24 @@ pub(crate) struct InputAnswer {
         (status = 422, description = "`invalid-body`", body = crate::Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn analyze(_: Admin, AppJson(body): AppJson<SourceBody>) -> Answer<Analysis> {
-    let source = &body.source;
+    // Checking a large broken file takes a while: off the threads that answer draws.
+    let analysis = tokio::task::spawn_blocking(move || analysis_of(&body.source)).await;
+    analysis
+        .map(Json)
+        .map_err(|join| ApiError::Internal(join.to_string()))
+}
+
+/// [`analyze`]'s answer for `source`.
+fn analysis_of(source: &str) -> Analysis {
     let report = tombola_dsl::check_source(source);
     let errors = report.diagnostics.iter().filter(|d| d.is_error()).count();
     let lines = tombola_dsl::render::Lines::new(source);
+    let offsets = utf16::Offsets::new(source);
     let diagnostics = (report.diagnostics.iter())
-        .map(|d| located(source, &lines, d))
+        .map(|d| located(&lines, &offsets, d))
         .collect();
     let graph =
-        (report.campaign.as_ref()).map(|c| graph(source, tombola_dsl::graph::data(c, source)));
+        (report.campaign.as_ref()).map(|c| graph(&offsets, tombola_dsl::graph::data(c, source)));
     let inputs = analysis::draw_inputs(source)
         .into_iter()
         .map(|input| InputAnswer {
@@ -100,38 +109,38 @@ pub(crate) async fn analyze(_: Admin, AppJson(body): AppJson<SourceBody>) -> Ans
             r#type: input.ty,
         })
         .collect();
-    Ok(Json(Analysis {
+    Analysis {
         valid: errors == 0,
         errors,
         warnings: report.diagnostics.len() - errors,
         diagnostics,
         graph,
         inputs,
-    }))
+    }
 }
 
 /// A diagnostic as `validate` gives it, with UTF-16 spans added.
 fn located(
-    source: &str,
     lines: &tombola_dsl::render::Lines<'_>,
+    offsets: &utf16::Offsets<'_>,
     diagnostic: &tombola_dsl::Diagnostic,
 ) -> Value {
     let located = tombola_dsl::render::locate("campaign.yaml", lines, diagnostic);
     let mut value = serde_json::to_value(located).unwrap_or_default();
-    let (from, to) = utf16::span(source, diagnostic.span);
+    let (from, to) = offsets.span(diagnostic.span);
     value["from"] = from.into();
     value["to"] = to.into();
     if let Some(fix) = &diagnostic.fix {
-        let (from, to) = utf16::span(source, fix.span);
+        let (from, to) = offsets.span(fix.span);
         value["fix"]["from"] = from.into();
         value["fix"]["to"] = to.into();
     }
     value
 }
 
-fn graph(source: &str, graph: Graph) -> GraphAnswer {
+fn graph(offsets: &utf16::Offsets<'_>, graph: Graph) -> GraphAnswer {
     let node = |node: GraphNode| {
-        let (from, to) = utf16::span(source, node.span);
+        let (from, to) = offsets.span(node.span);
         let kind = serde_json::to_value(node.kind).unwrap_or_default();
         NodeAnswer {
             id: node.id,

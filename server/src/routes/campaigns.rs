@@ -34,8 +34,17 @@ pub(crate) struct ValidateReport {
     security(("admin_token" = [])),
     responses((status = 200, body = ValidateReport)))]
 pub(crate) async fn validate(_: Admin, TextBody(source): TextBody) -> Answer<ValidateReport> {
-    let report = tombola_dsl::check_source(&source);
-    let lines = tombola_dsl::render::Lines::new(&source);
+    // Checking a large broken file takes a while: off the threads that answer draws.
+    let report = tokio::task::spawn_blocking(move || validated(&source)).await;
+    report
+        .map(Json)
+        .map_err(|join| ApiError::Internal(join.to_string()))
+}
+
+/// [`validate`]'s answer for `source`.
+fn validated(source: &str) -> ValidateReport {
+    let report = tombola_dsl::check_source(source);
+    let lines = tombola_dsl::render::Lines::new(source);
     let diagnostics: Vec<_> = report
         .diagnostics
         .iter()
@@ -45,12 +54,12 @@ pub(crate) async fn validate(_: Admin, TextBody(source): TextBody) -> Answer<Val
         })
         .collect();
     let errors = report.diagnostics.iter().filter(|d| d.is_error()).count();
-    Ok(Json(ValidateReport {
+    ValidateReport {
         valid: errors == 0,
         errors,
         warnings: report.diagnostics.len() - errors,
         diagnostics,
-    }))
+    }
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
