@@ -57,7 +57,7 @@ impl<'a> Offsets<'a> {
     }
 
     /// [`from_byte`], without the scan.
-    pub(crate) fn from_byte(&self, offset: usize) -> usize {
+    pub(crate) fn units_at(&self, offset: usize) -> usize {
         let mut offset = offset.min(self.text.len());
         while !self.text.is_char_boundary(offset) {
             offset -= 1;
@@ -74,7 +74,7 @@ impl<'a> Offsets<'a> {
 
     /// [`span`], without the scan.
     pub(crate) fn span(&self, span: Span) -> (usize, usize) {
-        (self.from_byte(span.start), self.from_byte(span.end))
+        (self.units_at(span.start), self.units_at(span.end))
     }
 }
 
@@ -100,10 +100,10 @@ mod tests {
         let text = format!("{TEXT}\nb: ü{TEXT}ß\n");
         let offsets = Offsets::new(&text);
         for at in 0..=text.len() + 2 {
-            assert_eq!(offsets.from_byte(at), from_byte(&text, at), "byte {at}");
+            assert_eq!(offsets.units_at(at), from_byte(&text, at), "byte {at}");
         }
         let ascii = Offsets::new("plain: text");
-        assert_eq!((ascii.from_byte(5), ascii.wide.len()), (5, 0));
+        assert_eq!((ascii.units_at(5), ascii.wide.len()), (5, 0));
     }
 
     #[test]
