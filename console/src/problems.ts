@@ -1,6 +1,13 @@
 // Problem types in words: what the console tells a person when the API
 // refuses, instead of a status code.
-import type { Problem } from "./api";
+
+/** The fields of an API refusal (`api.ts`'s `Problem`) that its message reads. */
+interface Refusal {
+  type: string;
+  title: string;
+  detail: string;
+  field?: string | null;
+}
 
 const MESSAGES: Record<string, string> = {
   unauthenticated: "Sign in first: the console sent no admin token.",
@@ -18,6 +25,7 @@ const MESSAGES: Record<string, string> = {
     "This campaign comes from a file in the server's campaigns folder: edit the file instead.",
   "simulation-too-large": "The simulation is too large for the server",
   "simulation-timed-out": "The simulation took longer than the server allows; try fewer users or days.",
+  "simulation-busy": "Another simulation is running on the server; try again in a moment.",
   "rate-limited": "Too many calls at once; wait a moment and try again.",
   "store-unavailable": "The server's database did not answer; nothing was changed. Try again.",
   "storage-full": "The server's database is out of space; nothing was changed.",
@@ -28,7 +36,7 @@ const MESSAGES: Record<string, string> = {
   internal: "The server failed; its log has the details.",
 };
 
-export function problemMessage(status: number, problem: Problem | null): string {
+export function problemMessage(status: number, problem: Refusal | null): string {
   const slug = problem?.type.split("/").pop() ?? "";
   const words = MESSAGES[slug];
   if (words && problem?.field) return `${words}: ${problem.field} — ${problem.detail}`;

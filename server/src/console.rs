@@ -88,10 +88,36 @@ async fn with_policy(mut response: Response) -> Response {
     response
 }
 
+/// The console is read with `GET` and `HEAD` only; and only a page falls
+/// back to the app: a file name the build does not hold (an old tab asking
+/// for a chunk an upgrade replaced) is a 404, not the page in its place.
+async fn pages_only(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    use axum::http::Method;
+    if !matches!(*request.method(), Method::GET | Method::HEAD) {
+        return (
+            StatusCode::METHOD_NOT_ALLOWED,
+            [(header::ALLOW, HeaderValue::from_static("GET, HEAD"))],
+        )
+            .into_response();
+    }
+    let last = request.uri().path().rsplit('/').next().unwrap_or_default();
+    let names_a_file = last.contains('.') && last != "index.html";
+    let response = next.run(request).await;
+    let is_page = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if names_a_file && is_page {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    response
+}
+
 /// `/console`, `/console/` and everything under it.
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/console/server.json", get(server_info))
         .nest_service("/console", ASSETS.clone())
+        .layer(axum::middleware::from_fn(pages_only))
         .layer(axum::middleware::map_response(with_policy))
 }

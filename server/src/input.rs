@@ -189,6 +189,22 @@ pub(crate) fn identifier(field: &str, value: &str) -> Result<(), ApiError> {
     })
 }
 
+/// A random seed as JSON carries it: a string of decimal digits, so a
+/// JavaScript client keeps all 64 bits; no sign, no leading zero.
+pub(crate) fn seed(field: &str, digits: &str) -> Result<u64, ApiError> {
+    let canonical = digits == "0" || (!digits.starts_with('0') && !digits.is_empty());
+    let parsed = (canonical && digits.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| digits.parse::<u64>().ok())
+        .flatten();
+    parsed.ok_or_else(|| ApiError::BadInput {
+        field: field.into(),
+        message: format!(
+            "a seed is the decimal digits of a number from 0 to {}, with no sign or leading zero",
+            u64::MAX
+        ),
+    })
+}
+
 /// Checks free text, e.g. an adjustment's reason ([`limits::check_text`]).
 pub(crate) fn text(field: &str, value: &str) -> Result<(), ApiError> {
     limits::check_text(value).map_err(|message| ApiError::BadInput {

@@ -38,7 +38,7 @@ pub use error::{ApiError, PROBLEM_BASE, Problem};
 pub use input::convert as json_value;
 pub use limits::RateLimits;
 pub use routes::simulate::{
-    SimulationAsk, SimulationFailed, Simulator, TIME_LIMIT as SIMULATION_TIME_LIMIT,
+    SimulationAsk, SimulationFailed, Simulator, Stop, TIME_LIMIT as SIMULATION_TIME_LIMIT,
 };
 
 /// Largest request body accepted; larger ones are refused with 413.

@@ -86,7 +86,7 @@ pub(crate) fn command(
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let tally = runtime.block_on(run::run(&source, &campaign, &profile, &bar, None))?;
+    let tally = runtime.block_on(run::run(&source, &campaign, &profile, &bar, &|| false))?;
     bar.finish_and_clear();
     let path = flags.profile.as_ref().map(|p| p.display().to_string());
     let result = report::build(&campaign, &profile, path, tally);
@@ -127,7 +127,7 @@ impl tombola_server::Simulator for ServeSimulator {
         source: &str,
         campaign: &tombola_ir::Campaign,
         ask: &tombola_server::SimulationAsk,
-        deadline: std::time::Instant,
+        stop: &tombola_server::Stop,
     ) -> Result<serde_json::Value, tombola_server::SimulationFailed> {
         use tombola_server::SimulationFailed;
         let flags = Flags {
@@ -150,9 +150,9 @@ impl tombola_server::Simulator for ServeSimulator {
             .map_err(|error| invalid(error.into()))?;
         let bar = indicatif::ProgressBar::hidden();
         let tally = runtime
-            .block_on(run::run(source, campaign, &profile, &bar, Some(deadline)))
-            .map_err(|error| match error.downcast::<run::PastDeadline>() {
-                Ok(_) => SimulationFailed::TimedOut,
+            .block_on(run::run(source, campaign, &profile, &bar, &|| stop.now()))
+            .map_err(|error| match error.downcast::<run::Stopped>() {
+                Ok(_) => SimulationFailed::Stopped,
                 Err(other) => invalid(other),
             })?;
         let result = report::build(campaign, &profile, None, tally);
@@ -164,7 +164,7 @@ impl tombola_server::Simulator for ServeSimulator {
 mod tests {
     use std::time::{Duration, Instant};
 
-    use tombola_server::{SimulationAsk, SimulationFailed, Simulator};
+    use tombola_server::{SimulationAsk, SimulationFailed, Simulator, Stop};
 
     use super::ServeSimulator;
 
@@ -188,9 +188,9 @@ mod tests {
             seed: 1,
         };
         let started = Instant::now();
-        let stopped = ServeSimulator.simulate(&source, &campaign, &ask, started);
+        let stopped = ServeSimulator.simulate(&source, &campaign, &ask, &Stop::at(started));
         assert!(
-            matches!(stopped, Err(SimulationFailed::TimedOut)),
+            matches!(stopped, Err(SimulationFailed::Stopped)),
             "{stopped:?}"
         );
         assert!(started.elapsed() < Duration::from_secs(5));
@@ -199,9 +199,9 @@ mod tests {
             days: 2,
             ..ask
         };
-        let later = Instant::now() + Duration::from_secs(60);
+        let later = Stop::at(Instant::now() + Duration::from_secs(60));
         let report = ServeSimulator
-            .simulate(&source, &campaign, &small, later)
+            .simulate(&source, &campaign, &small, &later)
             .unwrap();
         assert_eq!(report["users"], 3);
     }

@@ -27,20 +27,19 @@ fn days(campaign: &Campaign, profile: &Profile) -> u32 {
     })
 }
 
-/// A simulation stopped at its deadline.
+/// A simulation told to stop before its end.
 #[derive(Debug, thiserror::Error)]
-#[error("the simulation passed its deadline")]
-pub(crate) struct PastDeadline;
+#[error("the simulation was stopped")]
+pub(crate) struct Stopped;
 
 /// Runs the profile `profile.runs` times, with seeds `seed`, `seed + 1`, …;
-/// fails with [`PastDeadline`] once `deadline` has passed, checked after
-/// every user's day.
+/// fails with [`Stopped`] once `stop` says so, asked after every user's day.
 pub(crate) async fn run(
     source: &str,
     campaign: &Campaign,
     profile: &Profile,
     progress: &indicatif::ProgressBar,
-    deadline: Option<std::time::Instant>,
+    stop: &dyn Fn() -> bool,
 ) -> Result<Tally> {
     let days = days(campaign, profile);
     let mut tally = Tally::new(campaign, profile, days);
@@ -61,8 +60,8 @@ pub(crate) async fn run(
             for user in 0..profile.users {
                 simulation.user_day(user, now, &mut today).await;
                 progress.inc(1);
-                if deadline.is_some_and(|d| std::time::Instant::now() > d) {
-                    return Err(PastDeadline.into());
+                if stop() {
+                    return Err(Stopped.into());
                 }
             }
             simulation.end_of_day(day, now, &mut today).await?;

@@ -541,7 +541,7 @@ async fn the_servers_simulation_is_the_commands_report() {
     let server = crate::serve::Server::start(&["--dev", "--database-url", &database]);
     let source =
         std::fs::read_to_string(super::root().join("campaigns/big-market-unlock.yaml")).unwrap();
-    let body = serde_json::json!({ "source": source, "users": 40, "days": 3, "seed": 9 });
+    let body = serde_json::json!({ "source": source, "users": 40, "days": 3, "seed": "9" });
     let (status, served) = crate::serve::send(
         &reqwest::Client::new(),
         reqwest::Method::POST,

@@ -14,7 +14,7 @@ import { Changes, type SemanticDiff } from "./changes";
 import type { Report } from "./simulate";
 
 /** The review's simulation: small enough to answer in a moment. */
-const REVIEW = { users: 200, days: 7, seed: 1 };
+const REVIEW = { users: 200, days: 7, seed: "1" };
 
 export function Deploy(props: {
   campaign: string | null;

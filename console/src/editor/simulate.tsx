@@ -43,7 +43,7 @@ export function Simulation({ source }: { source: string }) {
     setError(null);
     try {
       const body: Record<string, unknown> = { source, users: Number(users), days: Number(days) };
-      if (seed) body.seed = Number(seed);
+      if (seed) body.seed = seed.trim();
       setReport(await call<Report>("POST", "/v1/authoring/simulate", { json: body }, { deadline: 120_000 }));
     } catch (failure) {
       setError(failure);

@@ -122,16 +122,9 @@ impl DrawBody {
             }
             return Ok(None);
         }
-        let seed = match &self.seed {
-            None => None,
-            Some(digits) => Some(digits.parse::<u64>().map_err(|_| ApiError::BadInput {
-                field: "seed".into(),
-                message: format!(
-                    "`{digits}` is not a seed: decimal digits of a number from 0 to {}",
-                    u64::MAX
-                ),
-            })?),
-        };
+        let seed = (self.seed.as_deref())
+            .map(|digits| input::seed("seed", digits))
+            .transpose()?;
         if let Some(award) = &self.lands_on {
             input::identifier("lands_on", award)?;
         }

@@ -5,6 +5,7 @@
 //! time limit, one simulation at a time, off the request threads.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::Json;
@@ -41,19 +42,53 @@ pub struct SimulationAsk {
 pub enum SimulationFailed {
     /// The campaign cannot be simulated as asked; the text says why.
     Invalid(String),
-    /// The deadline passed first.
-    TimedOut,
+    /// [`Stop::now`] said to stop: the deadline passed, or the caller left.
+    Stopped,
+}
+
+/// When a simulation must stop: at its deadline, or as soon as its caller
+/// has left (nobody would read the report, and the next call waits for it).
+#[derive(Debug, Clone)]
+pub struct Stop {
+    deadline: Instant,
+    left: Arc<AtomicBool>,
+}
+
+impl Stop {
+    /// Stops at `deadline`, or once the caller has left.
+    pub fn at(deadline: Instant) -> Self {
+        Stop {
+            deadline,
+            left: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Whether to stop now.
+    pub fn now(&self) -> bool {
+        self.left.load(Ordering::Relaxed) || Instant::now() > self.deadline
+    }
+}
+
+/// Tells the simulation its caller left when the handler is dropped before
+/// the answer (a client that hung up).
+struct CallerGone(Arc<AtomicBool>);
+
+impl Drop for CallerGone {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
 }
 
 /// Runs a simulation to its report, the JSON `tombola simulate --format json`
-/// prints. Called on a blocking thread; it must stop soon after `deadline`.
+/// prints. Called on a blocking thread; it must look at `stop` often and
+/// end with [`SimulationFailed::Stopped`] when it says so.
 pub trait Simulator: Send + Sync + 'static {
     fn simulate(
         &self,
         source: &str,
         campaign: &Campaign,
         ask: &SimulationAsk,
-        deadline: Instant,
+        stop: &Stop,
     ) -> Result<Value, SimulationFailed>;
 }
 
@@ -88,17 +123,13 @@ pub(crate) struct SimulateBody {
     /// is at most 1,000,000.
     #[serde(default = "three")]
     draws_per_day: u32,
-    /// The run's seed (default 1): the same seed gives the same report.
-    #[serde(default = "one")]
-    seed: u64,
+    /// The run's seed as decimal digits, as draws answer theirs (default
+    /// `"1"`): the same seed gives the same report.
+    seed: Option<String>,
 }
 
 fn three() -> u32 {
     3
-}
-
-fn one() -> u64 {
-    1
 }
 
 impl SimulateBody {
@@ -124,11 +155,14 @@ impl SimulateBody {
                 self.users, self.days, self.draws_per_day
             )));
         }
+        let seed = (self.seed.as_deref())
+            .map(|digits| crate::input::seed("seed", digits))
+            .transpose()?;
         Ok(SimulationAsk {
             users: self.users,
             days: self.days,
             draws_per_day: self.draws_per_day,
-            seed: self.seed,
+            seed: seed.unwrap_or(1),
         })
     }
 }
@@ -162,14 +196,16 @@ pub(crate) async fn simulate(
         .await
         .map_err(|_| ApiError::SimulationBusy)?
         .map_err(|closed| ApiError::Internal(closed.to_string()))?;
-    let deadline = Instant::now() + limit;
+    let stop = Stop::at(Instant::now() + limit);
+    // Dropped with this handler: at once if the caller hangs up.
+    let _gone = CallerGone(stop.left.clone());
     let source = body.source;
     let work = tokio::task::spawn_blocking(move || {
         // Held until the simulation ends, even if the caller has left.
         let _permit = permit;
         simulation
             .simulator
-            .simulate(&source, &campaign, &ask, deadline)
+            .simulate(&source, &campaign, &ask, &stop)
     });
     // A simulator looks at the clock between users; one that overruns is
     // answered for a second after its deadline and keeps the permit until it ends.
@@ -182,7 +218,8 @@ pub(crate) async fn simulate(
             field: "source".into(),
             message: why,
         }),
-        Ok(Err(SimulationFailed::TimedOut)) => Err(ApiError::SimulationTimedOut(limit)),
+        // The caller is still here, so it was the deadline.
+        Ok(Err(SimulationFailed::Stopped)) => Err(ApiError::SimulationTimedOut(limit)),
         Err(join) => Err(ApiError::Internal(join.to_string())),
     }
 }

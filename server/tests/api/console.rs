@@ -121,3 +121,31 @@ async fn server_json_offers_the_dev_token_only_in_dev_mode() {
     let info: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(info["dev_admin_token"], "dev-admin", "{info}");
 }
+
+#[tokio::test]
+async fn a_missing_asset_is_404_and_only_get_and_head_are_answered() {
+    let state = state().await;
+    for missing in ["/console/app-OLDHASH.js", "/console/assets/x.css"] {
+        let (status, headers, _) = get(&state, missing, &[]).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{missing}");
+        assert_eq!(header(&headers, "content-type"), "application/problem+json");
+    }
+    // A deep link is still the page.
+    let (status, headers, _) = get(&state, "/console/campaigns/spring", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(header(&headers, "content-type").starts_with("text/html"));
+    for method in ["PUT", "DELETE", "PATCH", "POST"] {
+        let request = Request::builder()
+            .method(method)
+            .uri("/console/campaigns/x")
+            .body(Body::empty())
+            .unwrap();
+        let response = app(state.clone()).oneshot(request).await.unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method}"
+        );
+        assert_eq!(header(response.headers(), "allow"), "GET, HEAD", "{method}");
+    }
+}

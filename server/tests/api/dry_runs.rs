@@ -111,7 +111,17 @@ async fn a_dry_run_takes_a_seed_and_a_landing_and_a_draw_takes_neither() {
         (
             json!({ "dry_run": true, "seed": "-1" }),
             "seed",
-            "`-1` is not a seed",
+            "a seed is the decimal digits of a number from 0 to 18446744073709551615",
+        ),
+        (
+            json!({ "dry_run": true, "seed": "+1" }),
+            "seed",
+            "with no sign or leading zero",
+        ),
+        (
+            json!({ "dry_run": true, "seed": "007" }),
+            "seed",
+            "with no sign or leading zero",
         ),
         (
             json!({ "dry_run": true, "lands_on": "gift" }),

@@ -8,13 +8,13 @@ use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
 use serde_json::{Value, json};
-use tombola_server::{SimulationAsk, SimulationFailed, Simulator};
+use tombola_server::{SimulationAsk, SimulationFailed, Simulator, Stop};
 
 use super::{ADMIN, APP_KEY, CAMPAIGN, post_as, state};
 
-/// Answers the ask it was given back after `takes`, or says it timed out
-/// when that was past the deadline: one that does not look at the clock
-/// often, which the server answers for at the deadline all the same.
+/// Answers the ask it was given back after `takes`, or says it stopped when
+/// told to meanwhile: one that does not look at `stop` often, which the
+/// server answers for at the deadline all the same.
 struct Echo {
     takes: Duration,
     asked: Mutex<Vec<SimulationAsk>>,
@@ -26,12 +26,12 @@ impl Simulator for Echo {
         _source: &str,
         campaign: &tombola_ir::Campaign,
         ask: &SimulationAsk,
-        deadline: Instant,
+        stop: &Stop,
     ) -> Result<Value, SimulationFailed> {
         self.asked.lock().unwrap().push(ask.clone());
         std::thread::sleep(self.takes);
-        if Instant::now() > deadline {
-            return Err(SimulationFailed::TimedOut);
+        if stop.now() {
+            return Err(SimulationFailed::Stopped);
         }
         Ok(
             json!({ "campaign": campaign.id, "users": ask.users, "days": ask.days,
@@ -67,7 +67,7 @@ async fn a_simulation_is_asked_with_its_defaults_and_answered_with_its_report() 
         report,
         json!({ "campaign": "demo", "users": 200, "days": 14, "draws_per_day": 3, "seed": 1 })
     );
-    let body = json!({ "source": CAMPAIGN, "users": 5, "days": 2, "draws_per_day": 9, "seed": 18446744073709551615u64 });
+    let body = json!({ "source": CAMPAIGN, "users": 5, "days": 2, "draws_per_day": 9, "seed": "18446744073709551615" });
     let (status, report) = simulate(&state, body).await;
     assert_eq!(status, StatusCode::OK, "{report}");
     assert_eq!(report["seed"], json!(u64::MAX));
@@ -116,6 +116,26 @@ async fn bounds_and_a_broken_file_are_refused_before_the_simulator_is_asked() {
             json!({ "users": 10, "days": "3" }),
             "invalid-body",
             Some("days"),
+        ),
+        (
+            json!({ "users": 10, "days": 3, "seed": 5 }),
+            "invalid-body",
+            Some("seed"),
+        ),
+        (
+            json!({ "users": 10, "days": 3, "seed": "+5" }),
+            "invalid-input",
+            Some("seed"),
+        ),
+        (
+            json!({ "users": 10, "days": 3, "seed": "05" }),
+            "invalid-input",
+            Some("seed"),
+        ),
+        (
+            json!({ "users": 10, "days": 3, "seed": "18446744073709551616" }),
+            "invalid-input",
+            Some("seed"),
         ),
         (
             json!({ "users": 10, "days": 3, "runs": 2 }),
@@ -207,4 +227,59 @@ async fn a_server_without_a_simulator_says_so() {
         answer["type"],
         json!("https://tombola.dev/problems/simulation-unavailable")
     );
+}
+
+/// Runs until told to stop, looking every few milliseconds; counts the
+/// simulations that stopped.
+#[derive(Default)]
+struct Endless {
+    started: std::sync::atomic::AtomicUsize,
+    stopped: std::sync::atomic::AtomicUsize,
+}
+
+impl Simulator for Endless {
+    fn simulate(
+        &self,
+        _: &str,
+        _: &tombola_ir::Campaign,
+        _: &SimulationAsk,
+        stop: &Stop,
+    ) -> Result<Value, SimulationFailed> {
+        (self.started).fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        while !stop.now() {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        (self.stopped).fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Err(SimulationFailed::Stopped)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caller_that_hangs_up_stops_its_simulation() {
+    let endless = Arc::new(Endless::default());
+    let state = state()
+        .await
+        .with_simulator(endless.clone(), Duration::from_secs(30));
+    let body = json!({ "source": CAMPAIGN, "users": 5, "days": 2 });
+    let count = |n: &std::sync::atomic::AtomicUsize| n.load(std::sync::atomic::Ordering::SeqCst);
+    let call = tokio::spawn({
+        let state = state.clone();
+        async move { simulate(&state, body).await }
+    });
+    let waited = Instant::now();
+    while count(&endless.started) == 0 {
+        assert!(waited.elapsed() < Duration::from_secs(20), "never started");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // The caller hangs up: its handler is dropped.
+    call.abort();
+    let hung_up = Instant::now();
+    while count(&endless.stopped) == 0 {
+        let waited = hung_up.elapsed();
+        assert!(
+            waited < Duration::from_secs(5),
+            "not stopped {waited:?} after the caller left"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
