@@ -167,6 +167,8 @@ export interface Validation {
   errors: number;
   warnings: number;
   diagnostics: Diagnostic[];
+  /** Findings counted but not listed (`/v1/authoring/analyze` lists the first 500). */
+  omitted?: number;
 }
 
 export interface Step {

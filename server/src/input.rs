@@ -205,6 +205,35 @@ pub(crate) fn seed(field: &str, digits: &str) -> Result<u64, ApiError> {
     })
 }
 
+/// A JSON number as a whole number, as JSON Schema's `integer` counts them:
+/// `77` and `77.0` alike, since a client's encoder may write either. A
+/// fraction, or a float beyond 2^53 (where it may no longer be the number
+/// the client wrote), is not one.
+pub(crate) fn whole_number(number: &serde_json::Number) -> Option<i64> {
+    /// The largest magnitude every float below holds exactly.
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    number.as_i64().or_else(|| {
+        let float = number.as_f64()?;
+        // Exact: the value is whole and within ±2^53, so the cast loses nothing.
+        #[allow(clippy::cast_possible_truncation)]
+        (float.fract() == 0.0 && float.abs() <= EXACT).then_some(float as i64)
+    })
+}
+
+/// Deserializes a body's integer field through [`whole_number`], into any
+/// integer type that holds it: `#[serde(deserialize_with = "input::whole")]`.
+pub(crate) fn whole<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: TryFrom<i64>,
+{
+    use serde::de::Error;
+    let number = serde_json::Number::deserialize(deserializer)?;
+    let whole = whole_number(&number)
+        .ok_or_else(|| D::Error::custom(format!("expected a whole number, not {number}")))?;
+    T::try_from(whole).map_err(|_| D::Error::custom(format!("{whole} is out of range")))
+}
+
 /// Checks free text, e.g. an adjustment's reason ([`limits::check_text`]).
 pub(crate) fn text(field: &str, value: &str) -> Result<(), ApiError> {
     limits::check_text(value).map_err(|message| ApiError::BadInput {
@@ -338,7 +367,7 @@ pub fn convert(json: &serde_json::Value, ty: &Type) -> Option<Value> {
     use serde_json::Value as J;
     Some(match (ty, json) {
         (Type::Bool, J::Bool(b)) => Value::Bool(*b),
-        (Type::Int, J::Number(n)) => Value::Int(n.as_i64()?),
+        (Type::Int, J::Number(n)) => Value::Int(whole_number(n)?),
         // Decimals arrive as strings ("12.50") for exactness, or as JSON numbers read from their text.
         (Type::Decimal, J::String(s)) => Value::Decimal(exact_decimal(s)?),
         (Type::Decimal, J::Number(n)) => {
@@ -347,7 +376,7 @@ pub fn convert(json: &serde_json::Value, ty: &Type) -> Option<Value> {
         (Type::String, J::String(s)) => Value::Str(s.as_str().into()),
         (Type::Date, J::String(s)) => Value::Date(s.parse().ok()?),
         (Type::DateTime, J::String(s)) => Value::DateTime(s.parse().ok()?),
-        (Type::Duration, J::Number(n)) => Value::Duration(n.as_i64()?),
+        (Type::Duration, J::Number(n)) => Value::Duration(whole_number(n)?),
         (Type::List(element), J::Array(items)) => Value::List(
             items
                 .iter()
@@ -357,4 +386,27 @@ pub fn convert(json: &serde_json::Value, ty: &Type) -> Option<Value> {
         ),
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::whole_number;
+
+    fn whole(json: &str) -> Option<i64> {
+        whole_number(&serde_json::from_str(json).unwrap())
+    }
+
+    #[test]
+    fn a_whole_number_is_an_integer_or_a_float_without_a_fraction_that_is_exact() {
+        assert_eq!(whole("77"), Some(77));
+        assert_eq!(whole("-3"), Some(-3));
+        assert_eq!(whole("77.0"), Some(77));
+        assert_eq!(whole("1e2"), Some(100));
+        assert_eq!(whole("9007199254740992.0"), Some(9_007_199_254_740_992));
+        assert_eq!(whole("9007199254740994.0"), None);
+        assert_eq!(whole("9223372036854775807"), Some(i64::MAX));
+        assert_eq!(whole("9223372036854775808"), None);
+        assert_eq!(whole("2.5"), None);
+        assert_eq!(whole("1e300"), None);
+    }
 }

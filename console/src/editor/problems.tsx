@@ -19,6 +19,11 @@ export function Problems({ analysis, onJump }: { analysis: Analysis | null; onJu
           {d.help && <p class="help">{d.help}</p>}
         </li>
       ))}
+      {(analysis.omitted ?? 0) > 0 && (
+        <li class="problem" data-testid="omitted">
+          …and {analysis.omitted} more, not listed: fix these first.
+        </li>
+      )}
     </ul>
   );
 }

@@ -33,6 +33,10 @@ pub(crate) struct Analysis {
     /// its span in UTF-16 offsets, and a `fix`'s too.
     #[schema(value_type = Vec<Object>)]
     diagnostics: Vec<Value>,
+    /// Findings counted in `errors` and `warnings` but not listed: those past
+    /// the first 500, which no editor shows and which would make the answer
+    /// many times the file's size.
+    omitted: usize,
     /// The chain, the pool and the trees; `null` while the file has errors.
     graph: Option<GraphAnswer>,
     /// The user attributes the file declares (`inputs.user`), for a draw.
@@ -91,13 +95,16 @@ pub(crate) async fn analyze(_: Admin, AppJson(body): AppJson<SourceBody>) -> Ans
         .map_err(|join| ApiError::Internal(join.to_string()))
 }
 
+/// How many findings [`analyze`] lists; the rest are counted.
+const MAX_LISTED: usize = 500;
+
 /// [`analyze`]'s answer for `source`.
 fn analysis_of(source: &str) -> Analysis {
     let report = tombola_dsl::check_source(source);
     let errors = report.diagnostics.iter().filter(|d| d.is_error()).count();
     let lines = tombola_dsl::render::Lines::new(source);
     let offsets = utf16::Offsets::new(source);
-    let diagnostics = (report.diagnostics.iter())
+    let diagnostics = (report.diagnostics.iter().take(MAX_LISTED))
         .map(|d| located(&lines, &offsets, d))
         .collect();
     let graph =
@@ -113,6 +120,7 @@ fn analysis_of(source: &str) -> Analysis {
         valid: errors == 0,
         errors,
         warnings: report.diagnostics.len() - errors,
+        omitted: report.diagnostics.len().saturating_sub(MAX_LISTED),
         diagnostics,
         graph,
         inputs,
@@ -165,7 +173,10 @@ fn graph(offsets: &utf16::Offsets<'_>, graph: Graph) -> GraphAnswer {
 #[serde(deny_unknown_fields)]
 pub(crate) struct CursorBody {
     source: String,
-    /// The cursor, in UTF-16 code units from the start of `source`.
+    /// The cursor, in UTF-16 code units from the start of `source`; one
+    /// past the end is the end.
+    #[serde(deserialize_with = "crate::input::whole")]
+    #[schema(minimum = 0, maximum = 4_294_967_295_u64)]
     offset: usize,
 }
 

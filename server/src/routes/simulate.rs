@@ -116,12 +116,17 @@ pub(crate) struct SimulateBody {
     /// The campaign file, deployed or not; it must check clean.
     source: String,
     /// Simulated users, 1 to 10,000.
+    #[serde(deserialize_with = "crate::input::whole")]
+    #[schema(minimum = 1, maximum = 10_000)]
     users: u32,
     /// Days simulated from the window's start, 1 to 366.
+    #[serde(deserialize_with = "crate::input::whole")]
+    #[schema(minimum = 1, maximum = 366)]
     days: u32,
     /// Draws each user tries a day, 1 to 100 (default 3); users × days × this
     /// is at most 1,000,000.
-    #[serde(default = "three")]
+    #[serde(default = "three", deserialize_with = "crate::input::whole")]
+    #[schema(minimum = 1, maximum = 100)]
     draws_per_day: u32,
     /// The run's seed as decimal digits, as draws answer theirs (default
     /// `"1"`): the same seed gives the same report.

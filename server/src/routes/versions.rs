@@ -99,7 +99,7 @@ pub(crate) async fn get_version(
     params(("id" = String, Path)),
     security(("admin_token" = [])),
     responses(
-        (status = 200, description = "The live version's campaign file", content_type = "application/yaml", body = String),
+        (status = 200, description = "The live version's campaign file", content_type = "application/yaml", body = serde_json::Value),
         (status = 404, description = "`unknown-campaign`", body = crate::Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn export_source(
@@ -144,6 +144,7 @@ pub(crate) async fn export_source(
 #[serde(deny_unknown_fields)]
 pub(crate) struct RollbackBody {
     /// The version whose source is deployed again.
+    #[serde(deserialize_with = "crate::input::whole")]
     #[schema(minimum = 1)]
     version: i64,
     /// Why, kept with the new version.

@@ -209,6 +209,18 @@ async fn hover_tells_of_the_key_under_the_cursor_or_answers_204() {
     )
     .await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{nothing}");
+
+    // A whole float is the same cursor; a fraction names the field.
+    let body = json!({ "source": CAMPAIGN, "offset": offset as f64 });
+    let (status, again) = post_as(&state, ADMIN, "/v1/authoring/hover", body).await;
+    assert_eq!((status, &again), (StatusCode::OK, &shown));
+    let body = json!({ "source": CAMPAIGN, "offset": 2.5 });
+    let (status, problem) = post_as(&state, ADMIN, "/v1/authoring/hover", body).await;
+    assert_eq!(
+        (status, &problem["field"]),
+        (StatusCode::UNPROCESSABLE_ENTITY, &json!("offset")),
+        "{problem}"
+    );
 }
 
 #[tokio::test]
@@ -229,4 +241,24 @@ async fn authoring_needs_the_admin_token_and_a_well_formed_body() {
             "{path}: {problem}"
         );
     }
+}
+
+#[tokio::test]
+async fn analysis_lists_the_first_500_findings_and_counts_them_all() {
+    let state = state().await;
+    // Each rule names an attribute the file does not declare: one error each.
+    let rules: String = (0..600)
+        .map(|n| format!("  - when: user.vip{n}\n    give: gift\n"))
+        .collect();
+    let source = CAMPAIGN.replace("before:\n", &format!("before:\n{rules}"));
+    let analysis = analyze(&state, &source).await;
+    let listed = analysis["diagnostics"].as_array().unwrap().len();
+    let counted = analysis["errors"].as_u64().unwrap() + analysis["warnings"].as_u64().unwrap();
+    assert!(counted >= 600, "{counted} findings");
+    assert_eq!(
+        (listed, analysis["omitted"].as_u64().unwrap()),
+        (500, counted - 500)
+    );
+    // A clean file omits nothing.
+    assert_eq!(analyze(&state, CAMPAIGN).await["omitted"], 0);
 }

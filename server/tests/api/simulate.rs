@@ -67,7 +67,8 @@ async fn a_simulation_is_asked_with_its_defaults_and_answered_with_its_report() 
         report,
         json!({ "campaign": "demo", "users": 200, "days": 14, "draws_per_day": 3, "seed": 1 })
     );
-    let body = json!({ "source": CAMPAIGN, "users": 5, "days": 2, "draws_per_day": 9, "seed": "18446744073709551615" });
+    // `2.0` is the integer 2, as JSON Schema counts integers.
+    let body = json!({ "source": CAMPAIGN, "users": 5, "days": 2.0, "draws_per_day": 9, "seed": "18446744073709551615" });
     let (status, report) = simulate(&state, body).await;
     assert_eq!(status, StatusCode::OK, "{report}");
     assert_eq!(report["seed"], json!(u64::MAX));
@@ -114,6 +115,11 @@ async fn bounds_and_a_broken_file_are_refused_before_the_simulator_is_asked() {
         ),
         (
             json!({ "users": 10, "days": "3" }),
+            "invalid-body",
+            Some("days"),
+        ),
+        (
+            json!({ "users": 10, "days": 3.5 }),
             "invalid-body",
             Some("days"),
         ),

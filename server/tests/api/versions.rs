@@ -168,17 +168,20 @@ async fn unknown_campaigns_versions_and_bad_input_are_problems_naming_what() {
         (status, body["field"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("note"))
     );
-    let (status, _, body) = post(
-        &state,
-        "/v1/campaigns/demo/rollback",
-        json!({ "version": "1" }),
-    )
-    .await;
-    assert_eq!(
-        (status, body["field"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("version")),
-        "{body}"
-    );
+    // Not a whole number: a string, a fraction, a float too large to be exact.
+    for version in [json!("1"), json!(1.5), json!(1e300)] {
+        let (status, _, body) = post(
+            &state,
+            "/v1/campaigns/demo/rollback",
+            json!({ "version": version }),
+        )
+        .await;
+        assert_eq!(
+            (status, body["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("version")),
+            "{version}: {body}"
+        );
+    }
     let (status, _, body) = post(
         &state,
         "/v1/campaigns/demo/rollback",
@@ -249,11 +252,12 @@ async fn a_rollback_deploys_an_earlier_source_as_a_new_version_and_is_audited() 
         (&json!("api"), &json!("the pack sold too fast"))
     );
 
-    // Again: the live version has that source, so nothing is written.
+    // Again: the live version has that source, so nothing is written. `1.0`
+    // is the integer 1, as JSON Schema counts integers.
     let (status, _, body) = post(
         &state,
         "/v1/campaigns/demo/rollback",
-        json!({ "version": 1 }),
+        json!({ "version": 1.0 }),
     )
     .await;
     assert_eq!((status, &body["changed"]), (StatusCode::OK, &json!(false)));
