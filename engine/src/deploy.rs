@@ -3,7 +3,9 @@
 //! store keeps of each version.
 
 use chrono::{DateTime, Utc};
-use tombola_ir::LoadError;
+use std::sync::Arc;
+
+use tombola_ir::{Campaign, LoadError};
 
 use crate::engine::{Engine, Failure, micros, sha256_hex};
 use crate::store::prelude::*;
@@ -130,6 +132,18 @@ impl Engine {
             .await
     }
 
+    /// `source` compiled off the threads that answer draws, since a large
+    /// file takes a while to check.
+    async fn compiled(&self, source: &str) -> Result<Campaign, DeployError> {
+        let loader = Arc::clone(self.loader());
+        let source = source.to_owned();
+        match tokio::task::spawn_blocking(move || loader.load(&source)).await {
+            Ok(loaded) => loaded.map_err(DeployError::Invalid),
+            // The compiler panicked: go on as if it had on this thread.
+            Err(join) => std::panic::resume_unwind(join.into_panic()),
+        }
+    }
+
     /// Checks and deploys `source` as a new version that came `from` there;
     /// unchanged content is a no-op. A deploy over a campaign of the other
     /// side (folder, or API and console) is refused.
@@ -140,7 +154,7 @@ impl Engine {
         from: &Provenance,
         now: DateTime<Utc>,
     ) -> Result<Deployment, DeployError> {
-        let campaign = self.loader().load(source).map_err(DeployError::Invalid)?;
+        let campaign = self.compiled(source).await?;
         if let Some(expected) = expected_id.filter(|e| *e != campaign.id) {
             return Err(DeployError::IdMismatch {
                 expected: expected.to_string(),

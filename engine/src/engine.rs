@@ -304,8 +304,8 @@ impl Engine {
     }
 
     /// The compiler the engine was handed.
-    pub(crate) fn loader(&self) -> &dyn Loader {
-        &*self.loader
+    pub(crate) fn loader(&self) -> &Arc<dyn Loader> {
+        &self.loader
     }
 
     pub(crate) fn install(&self, id: String, version: i64, campaign: Campaign) {

@@ -192,16 +192,34 @@ pub(crate) fn identifier(field: &str, value: &str) -> Result<(), ApiError> {
 /// A random seed as JSON carries it: a string of decimal digits, so a
 /// JavaScript client keeps all 64 bits; no sign, no leading zero.
 pub(crate) fn seed(field: &str, digits: &str) -> Result<u64, ApiError> {
-    let canonical = digits == "0" || (!digits.starts_with('0') && !digits.is_empty());
-    let parsed = (canonical && digits.bytes().all(|b| b.is_ascii_digit()))
-        .then(|| digits.parse::<u64>().ok())
-        .flatten();
-    parsed.ok_or_else(|| ApiError::BadInput {
+    canonical_number(digits).ok_or_else(|| ApiError::BadInput {
         field: field.into(),
         message: format!(
             "a seed is the decimal digits of a number from 0 to {}, with no sign or leading zero",
             u64::MAX
         ),
+    })
+}
+
+/// `digits` as a number if it is written the one way: decimal digits, no
+/// sign, no leading zero (`"0"` itself is one), within `T`.
+fn canonical_number<T: std::str::FromStr>(digits: &str) -> Option<T> {
+    let canonical = digits == "0" || (!digits.starts_with('0') && !digits.is_empty());
+    (canonical && digits.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| digits.parse().ok())
+        .flatten()
+}
+
+/// Deserializes a path's version number (`/versions/{version}`): written the
+/// one way [`canonical_number`] takes, so `/versions/01` and `/versions/+1`
+/// are not a second address of version 1.
+pub(crate) fn version_segment<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    use serde::de::Error;
+    let segment = String::deserialize(deserializer)?;
+    canonical_number(&segment).ok_or_else(|| {
+        D::Error::custom(format!(
+            "a version is a number written in digits with no sign or leading zero, like 3, not {segment:?}"
+        ))
     })
 }
 

@@ -27,6 +27,7 @@ pub(crate) struct VersionList {
 #[derive(Debug, Deserialize)]
 pub(crate) struct VersionPath {
     id: String,
+    #[serde(deserialize_with = "crate::input::version_segment")]
     version: i64,
 }
 
@@ -34,7 +35,9 @@ pub(crate) struct VersionPath {
 #[derive(Debug, Deserialize)]
 pub(crate) struct VersionsPath {
     id: String,
+    #[serde(deserialize_with = "crate::input::version_segment")]
     version: i64,
+    #[serde(deserialize_with = "crate::input::version_segment")]
     other: i64,
 }
 

@@ -130,15 +130,19 @@ async fn unknown_campaigns_versions_and_bad_input_are_problems_naming_what() {
         (status, slug(&body)),
         (StatusCode::NOT_FOUND, "unknown-campaign")
     );
-    let (status, _, body) = fetch(&state, "/v1/campaigns/demo/versions/latest").await;
-    assert_eq!(
-        (status, slug(&body)),
-        (StatusCode::BAD_REQUEST, "malformed-path")
-    );
-    assert!(
-        body["detail"].as_str().unwrap().contains("version"),
-        "{body}"
-    );
+    // A version is written one way: `01` and `+1` are not version 1.
+    for path in ["latest", "01", "+1", "1/diff/02", "-1"] {
+        let (status, _, body) = fetch(&state, &format!("/v1/campaigns/demo/versions/{path}")).await;
+        assert_eq!(
+            (status, slug(&body)),
+            (StatusCode::BAD_REQUEST, "malformed-path"),
+            "{path}: {body}"
+        );
+        assert!(
+            body["detail"].as_str().unwrap().contains("version"),
+            "{body}"
+        );
+    }
     let (status, _, body) = fetch(&state, "/v1/campaigns/demo/versions/1/diff/9").await;
     assert_eq!(
         (status, slug(&body)),
