@@ -121,6 +121,7 @@ fn gate_text(gates: &[Gate]) -> String {
 /// What changed from `old` to `new`, by section in a reviewer's order.
 pub fn diff(old: &Campaign, new: &Campaign) -> Diff {
     let mut changes = Vec::new();
+    campaign_fields(&mut changes, old, new);
     awards(&mut changes, old, new);
     pool(&mut changes, old, new);
     tables(&mut changes, old, new);
@@ -131,7 +132,8 @@ pub fn diff(old: &Campaign, new: &Campaign) -> Diff {
 
     // One block per section, in a reviewer's order; the sort is stable, so
     // changes keep the order above within a section.
-    const ORDER: [&str; 8] = [
+    const ORDER: [&str; 9] = [
+        "Campaign",
         "Awards",
         "Rates",
         "Rules",
@@ -337,6 +339,42 @@ fn rules(changes: &mut Vec<Change>, old: &Campaign, new: &Campaign) {
 }
 
 /// Caps, allowance, window.
+/// What players and the operator see of the campaign itself: its name and
+/// description, the state its file asks for, and where its webhooks go.
+fn campaign_fields(changes: &mut Vec<Change>, old: &Campaign, new: &Campaign) {
+    let state = |c: &Campaign| match c.initial_state {
+        tombola_ir::State::Draft => "draft",
+        tombola_ir::State::Open => "open",
+        tombola_ir::State::Closed => "closed",
+    };
+    let webhook = |c: &Campaign| c.delivery.as_ref().map(|d| format!("`{}`", d.webhook));
+    let secret = |c: &Campaign| c.delivery.as_ref().map(|d| format!("`{}`", d.secret_env));
+    let quoted = |text: Option<&String>| text.map(|t| format!("{t:?}"));
+    for (what, a, b) in [
+        ("name", quoted(Some(&old.name)), quoted(Some(&new.name))),
+        (
+            "description",
+            quoted(old.description.as_ref()),
+            quoted(new.description.as_ref()),
+        ),
+        (
+            "the file's state",
+            Some(state(old).into()),
+            Some(state(new).into()),
+        ),
+        ("webhook", webhook(old), webhook(new)),
+        ("webhook secret from", secret(old), secret(new)),
+    ] {
+        if a != b {
+            push(
+                changes,
+                "Campaign",
+                format!("{what}: {} (was {})", show(b), show(a)),
+            );
+        }
+    }
+}
+
 fn caps_and_window(changes: &mut Vec<Change>, old: &Campaign, new: &Campaign) {
     if old.allowance != new.allowance {
         push(
@@ -445,7 +483,7 @@ pub fn markdown(diff: &Diff) -> String {
     use std::fmt::Write as _;
     let mut out = format!("### Campaign `{}`\n\n", diff.campaign);
     if diff.changes.is_empty() {
-        out.push_str("No change in awards, rates, stock, caps, locks or rebates.\n");
+        out.push_str("No change in the campaign, awards, rates, stock, caps, locks or rebates.\n");
     }
     let mut section = "";
     for change in &diff.changes {

@@ -39,7 +39,7 @@ fn the_json_diff_and_an_unchanged_file() {
 
     let same = tombola(&["diff", "campaigns/showcase.yaml", "campaigns/showcase.yaml"]);
     assert!(
-        stdout(&same).contains("No change in awards"),
+        stdout(&same).contains("No change in the campaign, awards"),
         "{}",
         stdout(&same)
     );
