@@ -44,7 +44,9 @@ pub fn check_identifier(value: &str) -> Result<(), String> {
 }
 
 /// Checks free text, e.g. an adjustment's reason: 1 to [`MAX_TEXT_CHARS`]
-/// Unicode scalar values, and no control character other than tab and newline.
+/// Unicode scalar values, no control character other than tab and newline,
+/// and no bidirectional embedding, override or isolate, which would make a
+/// note in the audit log or the console read as other text than it is.
 pub fn check_text(value: &str) -> Result<(), String> {
     let chars = value.chars().count();
     if value.trim().is_empty() || chars > MAX_TEXT_CHARS {
@@ -52,12 +54,9 @@ pub fn check_text(value: &str) -> Result<(), String> {
             "must be 1 to {MAX_TEXT_CHARS} characters, not blank (it has {chars})"
         ));
     }
-    if let Some(c) = value
-        .chars()
-        .find(|c| c.is_control() && !matches!(c, '\t' | '\n'))
-    {
+    if let Some(c) = value.chars().find(|c| refused_in_text(*c)) {
         return Err(format!(
-            "must not contain control characters (U+{:04X})",
+            "must not contain control characters or bidirectional controls (U+{:04X})",
             u32::from(c)
         ));
     }
@@ -87,9 +86,12 @@ pub fn text_pattern() -> &'static str {
     &PATTERN
 }
 
-/// A control character free text may not hold: any but tab and newline.
+/// A character free text may not hold: a control character but tab and
+/// newline, or a bidirectional embedding, override or isolate (U+202A to
+/// U+202E, U+2066 to U+2069).
 fn refused_in_text(c: char) -> bool {
-    c.is_control() && !matches!(c, '\t' | '\n')
+    (c.is_control() && !matches!(c, '\t' | '\n'))
+        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// The ranges of every scalar value `member` holds, as the inside of a regular
@@ -200,6 +202,16 @@ mod tests {
         assert!(check_text("a\0").is_err());
         assert!(check_text("   ").is_err());
         assert!(check_text(&"x".repeat(1_001)).is_err());
+    }
+
+    #[test]
+    fn text_refuses_bidirectional_controls_but_keeps_joiners() {
+        // U+202E would show "refund 42 for gpj.exe" as other text.
+        assert!(check_text("refund \u{202E}exe.jpg").is_err());
+        assert!(check_text("a \u{2067}b").is_err());
+        // The zero-width joiner (also a format character) makes emoji sequences.
+        assert!(check_text("thanks 👩\u{200D}💻").is_ok());
+        assert!(check_text("שלום עולם").is_ok());
     }
 
     #[test]
