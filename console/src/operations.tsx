@@ -2,7 +2,7 @@
 // letters, each of which can be sent again.
 import { useEffect, useState } from "preact/hooks";
 import { type AuditEntry, type Delivery, call } from "./api";
-import { Busy, ErrorLine } from "./ui";
+import { Busy, ErrorLine, Table } from "./ui";
 
 export function Operations() {
   return (
@@ -49,38 +49,23 @@ function DeadLetters() {
         <p>No delivery is dead-lettered.</p>
       ) : (
         <div class="scroll">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Id</th>
-                <th scope="col">Campaign</th>
-                <th scope="col">User</th>
-                <th scope="col">Award</th>
-                <th scope="col">Attempts</th>
-                <th scope="col">Last error</th>
-                <th scope="col">
-                  <span class="visually-hidden">Action</span>
-                </th>
+          <Table head={["Id", "Campaign", "User", "Award", "Attempts", "Last error", { hidden: "Action" }]}>
+            {rows.map((d) => (
+              <tr key={d.id}>
+                <td>{d.id}</td>
+                <td>{d.campaign}</td>
+                <td>{d.user}</td>
+                <td>{d.award}</td>
+                <td>{d.attempts}</td>
+                <td>{d.last_error ?? ""}</td>
+                <td>
+                  <button type="button" onClick={() => retry(d)}>
+                    Retry
+                  </button>
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {rows.map((d) => (
-                <tr key={d.id}>
-                  <td>{d.id}</td>
-                  <td>{d.campaign}</td>
-                  <td>{d.user}</td>
-                  <td>{d.award}</td>
-                  <td>{d.attempts}</td>
-                  <td>{d.last_error ?? ""}</td>
-                  <td>
-                    <button type="button" onClick={() => retry(d)}>
-                      Retry
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            ))}
+          </Table>
         </div>
       )}
     </section>
@@ -115,28 +100,17 @@ function Audit() {
         <p>Nothing is logged yet.</p>
       ) : (
         <div class="scroll">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">Who</th>
-                <th scope="col">What</th>
-                <th scope="col">On</th>
-                <th scope="col">Detail</th>
+          <Table head={["When", "Who", "What", "On", "Detail"]}>
+            {entries.map((e) => (
+              <tr key={e.id}>
+                <td>{new Date(e.at).toLocaleString()}</td>
+                <td>{e.actor}</td>
+                <td>{e.action}</td>
+                <td>{e.target}</td>
+                <td>{e.detail}</td>
               </tr>
-            </thead>
-            <tbody>
-              {entries.map((e) => (
-                <tr key={e.id}>
-                  <td>{new Date(e.at).toLocaleString()}</td>
-                  <td>{e.actor}</td>
-                  <td>{e.action}</td>
-                  <td>{e.target}</td>
-                  <td>{e.detail}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            ))}
+          </Table>
         </div>
       )}
       {more && (

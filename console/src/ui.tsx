@@ -1,4 +1,4 @@
-// Small shared pieces: a confirmation dialog, an error line, a busy line
+// Small shared pieces: a confirmation dialog, an error line, a table, a busy line
 // whose wait always ends (the API client gives up after its deadline).
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef } from "preact/hooks";
@@ -58,5 +58,42 @@ export function Confirm(props: {
         </button>
       </div>
     </dialog>
+  );
+}
+
+/** A column's heading: its name, or a name only a screen reader says (a column of buttons). */
+export type Heading = string | { hidden: string };
+
+/** A table with a row of column headings; `children` are its body's rows. */
+export function Table(props: { caption?: string; head: Heading[]; children: ComponentChildren }) {
+  return (
+    <table>
+      {props.caption && <caption>{props.caption}</caption>}
+      <thead>
+        <tr>
+          {props.head.map((heading) => (
+            <th scope="col" key={typeof heading === "string" ? heading : heading.hidden}>
+              {typeof heading === "string" ? heading : <span class="visually-hidden">{heading.hidden}</span>}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>{props.children}</tbody>
+    </table>
+  );
+}
+
+/** A form of labelled fields in a grid; submitting it (a button or Enter) calls `onSubmit`, nothing is sent. */
+export function Form(props: { onSubmit: () => void; children: ComponentChildren }) {
+  return (
+    <form
+      class="grid"
+      onSubmit={(event) => {
+        event.preventDefault();
+        props.onSubmit();
+      }}
+    >
+      {props.children}
+    </form>
   );
 }

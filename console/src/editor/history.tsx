@@ -2,7 +2,7 @@
 // the semantic diff between any two, and rollback to an earlier one.
 import { useEffect, useState } from "preact/hooks";
 import { call, enc } from "../api";
-import { Busy, Confirm, ErrorLine } from "../ui";
+import { Busy, Confirm, ErrorLine, Table } from "../ui";
 import { Changes, type SemanticDiff } from "./changes";
 
 interface Version {
@@ -59,49 +59,34 @@ export function History({ campaign, readOnly, onRolledBack }: { campaign: string
   return (
     <div class="history">
       <ErrorLine error={error} />
-      <table>
-        <caption>Versions, newest first</caption>
-        <thead>
-          <tr>
-            <th scope="col">Version</th>
-            <th scope="col">Deployed</th>
-            <th scope="col">Hash</th>
-            <th scope="col">From</th>
-            <th scope="col">Note</th>
-            <th scope="col">
-              <span class="visually-hidden">Actions</span>
-            </th>
+      <Table caption="Versions, newest first" head={["Version", "Deployed", "Hash", "From", "Note", { hidden: "Actions" }]}>
+        {versions.map((v, index) => (
+          <tr key={v.version} data-version={v.version}>
+            <td>
+              {v.version}
+              {v.live ? " (live)" : ""}
+            </td>
+            <td>{new Date(v.deployed_at).toLocaleString()}</td>
+            <td>
+              <code title={v.sha256}>{v.sha256.slice(0, 12)}</code>
+            </td>
+            <td>{v.path ? `${v.origin}: ${v.path}` : v.origin}</td>
+            <td>{v.note ?? ""}</td>
+            <td class="row-actions">
+              {index + 1 < versions.length && (
+                <button type="button" onClick={() => setPair([versions[index + 1].version, v.version])}>
+                  Diff with {versions[index + 1].version}
+                </button>
+              )}
+              {!v.live && !readOnly && (
+                <button type="button" onClick={() => setAsking(v.version)}>
+                  Roll back to {v.version}…
+                </button>
+              )}
+            </td>
           </tr>
-        </thead>
-        <tbody>
-          {versions.map((v, index) => (
-            <tr key={v.version} data-version={v.version}>
-              <td>
-                {v.version}
-                {v.live ? " (live)" : ""}
-              </td>
-              <td>{new Date(v.deployed_at).toLocaleString()}</td>
-              <td>
-                <code title={v.sha256}>{v.sha256.slice(0, 12)}</code>
-              </td>
-              <td>{v.path ? `${v.origin}: ${v.path}` : v.origin}</td>
-              <td>{v.note ?? ""}</td>
-              <td class="row-actions">
-                {index + 1 < versions.length && (
-                  <button type="button" onClick={() => setPair([versions[index + 1].version, v.version])}>
-                    Diff with {versions[index + 1].version}
-                  </button>
-                )}
-                {!v.live && !readOnly && (
-                  <button type="button" onClick={() => setAsking(v.version)}>
-                    Roll back to {v.version}…
-                  </button>
-                )}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        ))}
+      </Table>
       {versions.length > 1 && <DiffPicker versions={versions} onPick={setPair} />}
       {pair && (
         <section aria-label={`Changes from version ${pair[0]} to ${pair[1]}`}>

@@ -5,7 +5,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import uPlot from "uplot";
 import { call } from "../api";
-import { Busy, ErrorLine } from "../ui";
+import { Busy, ErrorLine, Form, Table } from "../ui";
 
 interface Band {
   p5: number;
@@ -54,13 +54,7 @@ export function Simulation({ source }: { source: string }) {
 
   return (
     <div class="simulation">
-      <form
-        class="grid"
-        onSubmit={(event) => {
-          event.preventDefault();
-          run();
-        }}
-      >
+      <Form onSubmit={run}>
         <label>
           Users
           <input type="number" min={1} value={users} onInput={(e) => setUsers(e.currentTarget.value)} />
@@ -78,7 +72,7 @@ export function Simulation({ source }: { source: string }) {
             Simulate
           </button>
         </div>
-      </form>
+      </Form>
       {busy && <Busy what="Simulating" />}
       <ErrorLine error={error} />
       {report && <ReportView report={report} />}
@@ -110,29 +104,17 @@ export function ReportView({ report }: { report: Report }) {
           </dd>
         </div>
       </dl>
-      <table>
-        <caption>Awards</caption>
-        <thead>
-          <tr>
-            <th scope="col">Award</th>
-            <th scope="col">Issued</th>
-            <th scope="col">Share</th>
-            <th scope="col">Rate</th>
-            <th scope="col">Runs out on day</th>
+      <Table caption="Awards" head={["Award", "Issued", "Share", "Rate", "Runs out on day"]}>
+        {report.awards.map((a) => (
+          <tr key={a.award}>
+            <td>{a.award}</td>
+            <td>{a.issued}</td>
+            <td>{(a.share * 100).toFixed(1)} %</td>
+            <td>{a.rate ?? ""}</td>
+            <td>{a.sold_out_on_day ?? "—"}</td>
           </tr>
-        </thead>
-        <tbody>
-          {report.awards.map((a) => (
-            <tr key={a.award}>
-              <td>{a.award}</td>
-              <td>{a.issued}</td>
-              <td>{(a.share * 100).toFixed(1)} %</td>
-              <td>{a.rate ?? ""}</td>
-              <td>{a.sold_out_on_day ?? "—"}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        ))}
+      </Table>
       {report.charts.map((chart) => (
         <Chart key={chart.title} chart={chart} />
       ))}

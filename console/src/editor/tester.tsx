@@ -4,7 +4,7 @@
 // scenario file (`tombola test`).
 import { useEffect, useState } from "preact/hooks";
 import { type DrawResponse, type DryRun, type Step, call, enc, requestId } from "../api";
-import { Busy, ErrorLine } from "../ui";
+import { Busy, ErrorLine, Form, Table } from "../ui";
 import { type Analysis, type Input, declaredAwards, hasAuthoring } from "./analysis";
 import { type TestCase, loadCases, saveCases } from "./drafts";
 
@@ -146,13 +146,7 @@ export function Tester(props: {
           ? "A dry run evaluates the file as edited here, against what the store holds now; it writes nothing and takes no stock."
           : "A dry run evaluates the live version against what the store holds now; it writes nothing and takes no stock."}
       </p>
-      <form
-        class="grid"
-        onSubmit={(event) => {
-          event.preventDefault();
-          run();
-        }}
-      >
+      <Form onSubmit={run}>
         <label>
           User
           <input value={form.user} required onInput={(e) => set({ user: e.currentTarget.value })} />
@@ -204,7 +198,7 @@ export function Tester(props: {
             Save as a test case
           </button>
         </div>
-      </form>
+      </Form>
       {busy && <Busy what="Drawing" />}
       <ErrorLine error={error} />
       {result && <DryRunResult result={result} />}
@@ -288,29 +282,18 @@ export function DryRunResult({ result }: { result: DryRun }) {
         Version {result.version} would give <strong data-testid="award">{draw.award.id}</strong>
         {draw.award.title ? ` (${draw.award.title})` : ""}. Seed {draw.seed}.
       </p>
-      <table>
-        <caption>Steps</caption>
-        <thead>
-          <tr>
-            <th scope="col">Step</th>
-            <th scope="col">Outcome</th>
-            <th scope="col">Number compared</th>
-            <th scope="col">Inputs read</th>
+      <Table caption="Steps" head={["Step", "Outcome", "Number compared", "Inputs read"]}>
+        {draw.steps.map((step: Step, index) => (
+          <tr key={index}>
+            <td>
+              <code>{step.at}</code>
+            </td>
+            <td>{step.outcome}</td>
+            <td>{step.read ?? ""}</td>
+            <td>{(step.inputs ?? []).map(([name, value]) => `${name} = ${value}`).join(", ")}</td>
           </tr>
-        </thead>
-        <tbody>
-          {draw.steps.map((step: Step, index) => (
-            <tr key={index}>
-              <td>
-                <code>{step.at}</code>
-              </td>
-              <td>{step.outcome}</td>
-              <td>{step.read ?? ""}</td>
-              <td>{(step.inputs ?? []).map(([name, value]) => `${name} = ${value}`).join(", ")}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        ))}
+      </Table>
       <p>
         Left: {draw.left.draws} draws
         {draw.left.today != null ? `, ${draw.left.today} today` : ""}
