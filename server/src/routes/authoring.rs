@@ -177,7 +177,17 @@ pub(crate) struct CursorBody {
     /// past the end is the end.
     #[serde(deserialize_with = "crate::input::whole")]
     #[schema(minimum = 0, maximum = 4_294_967_295_u64)]
-    offset: usize,
+    offset: u32,
+}
+
+impl CursorBody {
+    /// The cursor as a byte offset into `source`; past the end is the end.
+    fn byte_offset(&self) -> usize {
+        utf16::to_byte(
+            &self.source,
+            usize::try_from(self.offset).unwrap_or(usize::MAX),
+        )
+    }
 }
 
 /// What to type at the cursor.
@@ -213,7 +223,7 @@ pub(crate) struct CompletionAnswer {
     ))]
 pub(crate) async fn complete(_: Admin, AppJson(body): AppJson<CursorBody>) -> Answer<Completions> {
     let source = &body.source;
-    let offset = utf16::to_byte(source, body.offset);
+    let offset = body.byte_offset();
     let found = analysis::completion(source, offset);
     let at = tombola_grammar::Span::new(offset, offset);
     let (from, to) = utf16::span(source, found.first().map_or(at, |c| c.span));
@@ -256,7 +266,7 @@ pub(crate) async fn hover(
     AppJson(body): AppJson<CursorBody>,
 ) -> Result<Response, ApiError> {
     let source = &body.source;
-    let offset = utf16::to_byte(source, body.offset);
+    let offset = body.byte_offset();
     Ok(match analysis::hover(source, offset) {
         Some(hover) => {
             let (from, to) = utf16::span(source, hover.span);

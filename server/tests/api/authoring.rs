@@ -214,13 +214,16 @@ async fn hover_tells_of_the_key_under_the_cursor_or_answers_204() {
     let body = json!({ "source": CAMPAIGN, "offset": offset as f64 });
     let (status, again) = post_as(&state, ADMIN, "/v1/authoring/hover", body).await;
     assert_eq!((status, &again), (StatusCode::OK, &shown));
-    let body = json!({ "source": CAMPAIGN, "offset": 2.5 });
-    let (status, problem) = post_as(&state, ADMIN, "/v1/authoring/hover", body).await;
-    assert_eq!(
-        (status, &problem["field"]),
-        (StatusCode::UNPROCESSABLE_ENTITY, &json!("offset")),
-        "{problem}"
-    );
+    // A fraction, or past the 2^32 - 1 the document allows, names the field.
+    for offset in [json!(2.5), json!(4_294_967_296_u64)] {
+        let body = json!({ "source": CAMPAIGN, "offset": offset });
+        let (status, problem) = post_as(&state, ADMIN, "/v1/authoring/hover", body).await;
+        assert_eq!(
+            (status, &problem["field"]),
+            (StatusCode::UNPROCESSABLE_ENTITY, &json!("offset")),
+            "{offset}: {problem}"
+        );
+    }
 }
 
 #[tokio::test]
