@@ -176,7 +176,7 @@ pub(crate) struct CursorBody {
     /// The cursor, in UTF-16 code units from the start of `source`; one
     /// past the end is the end.
     #[serde(deserialize_with = "crate::input::whole")]
-    #[schema(minimum = 0, maximum = 4_294_967_295_u64)]
+    #[schema(format = Int64, minimum = 0, maximum = 4_294_967_295_u64)]
     offset: u32,
 }
 
