@@ -217,26 +217,45 @@ fn canonical_number<T: std::str::FromStr>(digits: &str) -> Option<T> {
 pub(crate) fn version_segment<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
     use serde::de::Error;
     let segment = String::deserialize(deserializer)?;
-    canonical_number(&segment).ok_or_else(|| {
-        D::Error::custom(format!(
-            "a version is a number written in digits with no sign or leading zero, like 3, not {segment:?}"
-        ))
-    })
+    canonical_number(&segment)
+        .filter(|version| *version >= 1)
+        .ok_or_else(|| {
+            D::Error::custom(format!(
+                "a version is a number from 1 to 2^63 - 1 written in digits with no sign or \
+                 leading zero, like 3, not {segment:?}"
+            ))
+        })
 }
 
 /// A JSON number as a whole number, as JSON Schema's `integer` counts them:
-/// `77` and `77.0` alike, since a client's encoder may write either. A
-/// fraction, or a float beyond 2^53 (where it may no longer be the number
-/// the client wrote), is not one.
-pub(crate) fn whole_number(number: &serde_json::Number) -> Option<i64> {
-    /// The largest magnitude every float below holds exactly.
+/// `77` and `77.0` alike, since a client's encoder may write either; else
+/// why not. A fraction is not one, nor a float from 2^53 up, where it may no
+/// longer be the number the client wrote (2^53 + 1 reads as 2^53). A fraction
+/// within a float's precision of a whole number (`1.0000000000000001`) reads
+/// as that number: the float is all JSON parsing keeps.
+pub(crate) fn whole_number(number: &serde_json::Number) -> Result<i64, String> {
+    /// Every whole float below this magnitude is the number written.
     const EXACT: f64 = 9_007_199_254_740_992.0;
-    number.as_i64().or_else(|| {
-        let float = number.as_f64()?;
-        // Exact: the value is whole and within ±2^53, so the cast loses nothing.
-        #[allow(clippy::cast_possible_truncation)]
-        (float.fract() == 0.0 && float.abs() <= EXACT).then_some(float as i64)
-    })
+    if let Some(whole) = number.as_i64() {
+        return Ok(whole);
+    }
+    let out_of_range = || format!("{number} is out of range");
+    if number.is_u64() {
+        return Err(out_of_range());
+    }
+    let float = number.as_f64().ok_or_else(out_of_range)?;
+    if float.fract() != 0.0 {
+        return Err(format!("expected a whole number, not {number}"));
+    }
+    if float.abs() >= EXACT {
+        return Err(format!(
+            "{number} is out of range for a number written with a fraction or an exponent \
+             (below 2^53); write it in digits alone"
+        ));
+    }
+    // Exact: the value is whole and below 2^53, so the cast loses nothing.
+    #[allow(clippy::cast_possible_truncation)]
+    Ok(float as i64)
 }
 
 /// Deserializes a body's integer field through [`whole_number`], into any
@@ -248,8 +267,7 @@ where
 {
     use serde::de::Error;
     let number = serde_json::Number::deserialize(deserializer)?;
-    let whole = whole_number(&number)
-        .ok_or_else(|| D::Error::custom(format!("expected a whole number, not {number}")))?;
+    let whole = whole_number(&number).map_err(D::Error::custom)?;
     T::try_from(whole).map_err(|_| D::Error::custom(format!("{whole} is out of range")))
 }
 
@@ -386,7 +404,7 @@ pub fn convert(json: &serde_json::Value, ty: &Type) -> Option<Value> {
     use serde_json::Value as J;
     Some(match (ty, json) {
         (Type::Bool, J::Bool(b)) => Value::Bool(*b),
-        (Type::Int, J::Number(n)) => Value::Int(whole_number(n)?),
+        (Type::Int, J::Number(n)) => Value::Int(whole_number(n).ok()?),
         // Decimals arrive as strings ("12.50") for exactness, or as JSON numbers read from their text.
         (Type::Decimal, J::String(s)) => Value::Decimal(exact_decimal(s)?),
         (Type::Decimal, J::Number(n)) => {
@@ -395,7 +413,7 @@ pub fn convert(json: &serde_json::Value, ty: &Type) -> Option<Value> {
         (Type::String, J::String(s)) => Value::Str(s.as_str().into()),
         (Type::Date, J::String(s)) => Value::Date(s.parse().ok()?),
         (Type::DateTime, J::String(s)) => Value::DateTime(s.parse().ok()?),
-        (Type::Duration, J::Number(n)) => Value::Duration(whole_number(n)?),
+        (Type::Duration, J::Number(n)) => Value::Duration(whole_number(n).ok()?),
         (Type::List(element), J::Array(items)) => Value::List(
             items
                 .iter()
@@ -412,7 +430,7 @@ mod tests {
     use super::whole_number;
 
     fn whole(json: &str) -> Option<i64> {
-        whole_number(&serde_json::from_str(json).unwrap())
+        whole_number(&serde_json::from_str(json).unwrap()).ok()
     }
 
     #[test]
@@ -421,11 +439,18 @@ mod tests {
         assert_eq!(whole("-3"), Some(-3));
         assert_eq!(whole("77.0"), Some(77));
         assert_eq!(whole("1e2"), Some(100));
-        assert_eq!(whole("9007199254740992.0"), Some(9_007_199_254_740_992));
-        assert_eq!(whole("9007199254740994.0"), None);
+        assert_eq!(whole("9007199254740991.0"), Some(9_007_199_254_740_991));
+        assert_eq!(whole("8000000000000001.0"), Some(8_000_000_000_000_001));
+        // 2^53 + 1 parses as 2^53: from 2^53 up a float is refused.
+        assert_eq!(whole("9007199254740993e0"), None);
+        assert_eq!(whole("9007199254740992.0"), None);
         assert_eq!(whole("9223372036854775807"), Some(i64::MAX));
         assert_eq!(whole("9223372036854775808"), None);
         assert_eq!(whole("2.5"), None);
         assert_eq!(whole("1e300"), None);
+        let why = |json: &str| whole_number(&serde_json::from_str(json).unwrap()).unwrap_err();
+        assert!(why("2.5").contains("whole number"), "{}", why("2.5"));
+        assert!(why("9223372036854775808").contains("out of range"));
+        assert!(why("1e29").contains("out of range"), "{}", why("1e29"));
     }
 }

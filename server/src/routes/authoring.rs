@@ -104,7 +104,7 @@ fn analysis_of(source: &str) -> Analysis {
     let errors = report.diagnostics.iter().filter(|d| d.is_error()).count();
     let lines = tombola_dsl::render::Lines::new(source);
     let offsets = utf16::Offsets::new(source);
-    let diagnostics = (report.diagnostics.iter().take(MAX_LISTED))
+    let diagnostics = (listed(&report.diagnostics).into_iter())
         .map(|d| located(&lines, &offsets, d))
         .collect();
     let graph =
@@ -125,6 +125,19 @@ fn analysis_of(source: &str) -> Analysis {
         graph,
         inputs,
     }
+}
+
+/// The findings [`analyze`] lists, in the report's order: all of them, or
+/// past [`MAX_LISTED`] the errors first, so the ones that block a deploy
+/// are never the ones left out.
+fn listed(diagnostics: &[tombola_dsl::Diagnostic]) -> Vec<&tombola_dsl::Diagnostic> {
+    let mut kept: Vec<(usize, &tombola_dsl::Diagnostic)> = diagnostics.iter().enumerate().collect();
+    if kept.len() > MAX_LISTED {
+        kept.sort_by_key(|(at, d)| (!d.is_error(), *at));
+        kept.truncate(MAX_LISTED);
+        kept.sort_by_key(|(at, _)| *at);
+    }
+    kept.into_iter().map(|(_, d)| d).collect()
 }
 
 /// A diagnostic as `validate` gives it, with UTF-16 spans added.

@@ -180,6 +180,12 @@ pub(crate) async fn rollback(
     headers: HeaderMap,
     AppJson(body): AppJson<RollbackBody>,
 ) -> Result<(StatusCode, Json<Deployment>), ApiError> {
+    if body.version < 1 {
+        return Err(ApiError::BadInput {
+            field: "version".into(),
+            message: format!("versions count from 1, not {}", body.version),
+        });
+    }
     let from = provenance(&headers, body.note)?;
     let deployment = state
         .engine

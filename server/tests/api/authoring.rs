@@ -264,4 +264,26 @@ async fn analysis_lists_the_first_500_findings_and_counts_them_all() {
     );
     // A clean file omits nothing.
     assert_eq!(analyze(&state, CAMPAIGN).await["omitted"], 0);
+
+    // 600 warnings (awards that give nothing), then one error: the error is
+    // listed, the warnings after the first 499 are not.
+    let awards: String = (0..600)
+        .map(|n| format!("  w{n}: {{ kind: none }}\n"))
+        .collect();
+    let source = CAMPAIGN.replace(
+        "awards:\n",
+        &format!("awards:\n{awards}  zbad: {{ kind: bogus }}\n"),
+    );
+    let analysis = analyze(&state, &source).await;
+    let listed = analysis["diagnostics"].as_array().unwrap();
+    assert!(
+        analysis["warnings"].as_u64().unwrap() >= 600,
+        "{}",
+        analysis["warnings"]
+    );
+    assert_eq!((listed.len(), analysis["errors"].as_u64()), (500, Some(1)));
+    assert!(
+        listed.iter().any(|d| d["severity"] == "error"),
+        "the one error is listed"
+    );
 }

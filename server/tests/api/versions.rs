@@ -131,7 +131,7 @@ async fn unknown_campaigns_versions_and_bad_input_are_problems_naming_what() {
         (StatusCode::NOT_FOUND, "unknown-campaign")
     );
     // A version is written one way: `01` and `+1` are not version 1.
-    for path in ["latest", "01", "+1", "1/diff/02", "-1"] {
+    for path in ["latest", "01", "+1", "1/diff/02", "-1", "0", "1/diff/0"] {
         let (status, _, body) = fetch(&state, &format!("/v1/campaigns/demo/versions/{path}")).await;
         assert_eq!(
             (status, slug(&body)),
@@ -173,7 +173,7 @@ async fn unknown_campaigns_versions_and_bad_input_are_problems_naming_what() {
         (StatusCode::UNPROCESSABLE_ENTITY, Some("note"))
     );
     // Not a whole number: a string, a fraction, a float too large to be exact.
-    for version in [json!("1"), json!(1.5), json!(1e300)] {
+    for version in [json!("1"), json!(1.5), json!(1e300), json!(0), json!(-1)] {
         let (status, _, body) = post(
             &state,
             "/v1/campaigns/demo/rollback",
