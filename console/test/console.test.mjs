@@ -148,13 +148,27 @@ test("a new campaign shows a diagnostic at its line, then is fixed and deployed"
   await page.getByText("No problems: the file is valid.").waitFor();
   await page.getByRole("tab", { name: "Deploy" }).click();
   await page.getByText("This is a new campaign").waitFor();
+  b.dialogs.length = 0;
   await page.getByRole("button", { name: "Deploy…" }).click();
   await page.getByRole("dialog").getByRole("button", { name: "Deploy" }).click();
   await page.waitForURL(/\/console\/campaigns\/spring$/);
+  assert.deepEqual(b.dialogs, [], "a deployed file leaves nothing unsaved to ask about");
   const live = await api(server, "GET", "/v1/campaigns/spring");
   assert.equal(live.status, 200);
   assert.equal(live.body.version, 1);
   assert.equal(live.body.source, SPRING);
+
+  // A new file naming a campaign that exists is not deployed over it.
+  await page.getByRole("link", { name: "New campaign" }).click();
+  await page.locator(".cm-content").first().waitFor();
+  await setEditor(SPRING.replace("allowance: 5", "allowance: 4"));
+  await page.getByText("No problems: the file is valid.").waitFor();
+  await page.getByRole("tab", { name: "Deploy" }).click();
+  await page.getByRole("button", { name: "Deploy…" }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "Deploy" }).click();
+  await page.getByText("A campaign spring already exists").waitFor();
+  assert.equal((await api(server, "GET", "/v1/campaigns/spring")).body.version, 1, "nothing deployed over it");
+  await page.getByRole("link", { name: "Campaigns" }).first().click();
   await clean();
 });
 

@@ -123,7 +123,12 @@ export async function startBrowser() {
     if (message.type() === "error") errors.push(`console: ${message.text()}`);
   });
   page.on("pageerror", (error) => errors.push(`page error: ${error.message}`));
-  // A prompt (naming a test case) takes its suggested answer.
-  page.on("dialog", (dialog) => dialog.accept(dialog.type() === "prompt" ? dialog.defaultValue() : undefined));
-  return { browser, context, page, errors };
+  // A prompt (naming a test case) takes its suggested answer; every dialog is
+  // kept, so a test can tell one that should not have been asked.
+  const dialogs = [];
+  page.on("dialog", (dialog) => {
+    dialogs.push(`${dialog.type()}: ${dialog.message()}`);
+    dialog.accept(dialog.type() === "prompt" ? dialog.defaultValue() : undefined);
+  });
+  return { browser, context, page, errors, dialogs };
 }

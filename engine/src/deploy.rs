@@ -39,6 +39,9 @@ pub enum DeployError {
     OwnedByApi { campaign: String, origin: Origin },
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The compile was cancelled: only a runtime shutting down does that.
+    #[error("the deploy was cancelled: the server is shutting down")]
+    Cancelled,
 }
 
 /// What a deploy did.
@@ -139,8 +142,11 @@ impl Engine {
         let source = source.to_owned();
         match tokio::task::spawn_blocking(move || loader.load(&source)).await {
             Ok(loaded) => loaded.map_err(DeployError::Invalid),
-            // The compiler panicked: go on as if it had on this thread.
-            Err(join) => std::panic::resume_unwind(join.into_panic()),
+            Err(join) => match join.try_into_panic() {
+                // The compiler panicked: go on as if it had on this thread.
+                Ok(panic) => std::panic::resume_unwind(panic),
+                Err(_) => Err(DeployError::Cancelled),
+            },
         }
     }
 

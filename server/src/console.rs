@@ -100,8 +100,18 @@ async fn pages_only(request: axum::extract::Request, next: axum::middleware::Nex
         )
             .into_response();
     }
-    let last = request.uri().path().rsplit('/').next().unwrap_or_default();
-    let names_a_file = last.contains('.') && last != "index.html";
+    // A campaign's page is `campaigns/<id>`, and an id may hold a dot
+    // (`campaigns/summer.2026`): a page, not a file.
+    let path = request.uri().path();
+    let rest = path
+        .strip_prefix("/console")
+        .unwrap_or(path)
+        .trim_start_matches('/');
+    let last = rest.rsplit('/').next().unwrap_or_default();
+    let a_campaign = rest
+        .strip_prefix("campaigns/")
+        .is_some_and(|id| !id.contains('/'));
+    let names_a_file = !a_campaign && last.contains('.') && last != "index.html";
     let response = next.run(request).await;
     let is_page = response
         .headers()

@@ -143,20 +143,23 @@ impl tombola_server::Simulator for ServeSimulator {
             store: "memory:".into(),
         };
         let invalid = |error: anyhow::Error| SimulationFailed::Invalid(format!("{error:#}"));
+        let broken = |error: anyhow::Error| SimulationFailed::Broken(format!("{error:#}"));
         let profile = profile::from_flags(&flags, campaign).map_err(invalid)?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|error| invalid(error.into()))?;
+            .map_err(|error| broken(error.into()))?;
         let bar = indicatif::ProgressBar::hidden();
         let tally = runtime
             .block_on(run::run(source, campaign, &profile, &bar, &|| stop.now()))
             .map_err(|error| match error.downcast::<run::Stopped>() {
                 Ok(_) => SimulationFailed::Stopped,
-                Err(other) => invalid(other),
+                // The file checked clean and the store is in memory: a
+                // failing run is the simulator's fault.
+                Err(other) => broken(other),
             })?;
         let result = report::build(campaign, &profile, None, tally);
-        serde_json::to_value(&result).map_err(|error| invalid(error.into()))
+        serde_json::to_value(&result).map_err(|error| broken(error.into()))
     }
 }
 

@@ -99,6 +99,12 @@ export function declaredAwards(source: string): string[] {
   return ids;
 }
 
+/** A file as the editor holds it: CodeMirror joins lines with `\n`, so a file
+ * written with CRLF is compared, analysed and deployed in that form. */
+export function asEdited(text: string): string {
+  return text.replace(/\r\n?/g, "\n");
+}
+
 export function campaignIdOf(source: string): string | null {
   return source.match(/^campaign:\s*["']?([A-Za-z0-9_.-]+)/m)?.[1] ?? null;
 }

@@ -9,9 +9,12 @@ import { EditorView } from "@codemirror/view";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, type Deployment, type Detail, call, enc, serverInfo } from "../api";
 import { Busy, Confirm, ErrorLine } from "../ui";
-import { type Analysis, campaignIdOf } from "./analysis";
+import { type Analysis, asEdited, campaignIdOf } from "./analysis";
 import { Changes, type SemanticDiff } from "./changes";
 import type { Report } from "./simulate";
+
+/** How long the file must rest before the review asks the server about it. */
+const PAUSE_MS = 500;
 
 /** The review's simulation: small enough to answer in a moment. */
 const REVIEW = { users: 200, days: 7, seed: "1" };
@@ -35,21 +38,25 @@ export function Deploy(props: {
   const fileId = campaignIdOf(props.source);
   const errors = props.analysis?.errors ?? 0;
   const mismatch = props.live && fileId !== props.live.id;
-  const unchanged = props.live?.source === props.source;
+  const unchanged = props.live !== null && asEdited(props.live.source) === props.source;
 
   // The semantic diff, from a server that offers it (the `versions` API).
   useEffect(() => {
     const id = props.live?.id;
     if (!id) return;
     let current = true;
-    serverInfo().then((server) => server.versions && call<SemanticDiff>("POST", `/v1/campaigns/${enc(id)}/diff`, { json: { source: props.source } }).then(
-      (diff) => current && setSemantic(diff),
-      () => current && setSemantic(undefined),
-    ));
+    // A moment after the last key, as the check: each call compiles the file.
+    const timer = setTimeout(() => {
+      serverInfo().then((server) => server.versions && call<SemanticDiff>("POST", `/v1/campaigns/${enc(id)}/diff`, { json: { source: props.source } }).then(
+        (diff) => current && setSemantic(diff),
+        () => current && setSemantic(undefined),
+      ));
+    }, PAUSE_MS);
     return () => {
       current = false;
+      clearTimeout(timer);
     };
-  }, [props.source]);
+  }, [props.source, props.live]);
 
   // What the edited file would give, once it checks clean.
   const valid = props.analysis?.valid ?? false;
@@ -58,12 +65,16 @@ export function Deploy(props: {
     setSummaryError(null);
     if (!valid) return;
     let current = true;
-    serverInfo().then((server) => server.authoring && call<Report>("POST", "/v1/authoring/simulate", { json: { source: props.source, ...REVIEW } }, { deadline: 60_000 }).then(
-      (report) => current && setSummary(report),
-      (failure) => current && setSummaryError(failure),
-    ));
+    // The server runs one simulation at a time: only the file as it settles.
+    const timer = setTimeout(() => {
+      serverInfo().then((server) => server.authoring && call<Report>("POST", "/v1/authoring/simulate", { json: { source: props.source, ...REVIEW } }, { deadline: 60_000 }).then(
+        (report) => current && setSummary(report),
+        (failure) => current && setSummaryError(failure),
+      ));
+    }, PAUSE_MS);
     return () => {
       current = false;
+      clearTimeout(timer);
     };
   }, [props.source, valid]);
 
@@ -73,6 +84,14 @@ export function Deploy(props: {
     setBusy(true);
     setError(null);
     try {
+      // A new file's PUT would deploy over a campaign of that id as its next version.
+      if (!props.live) {
+        const { campaigns } = await call<{ campaigns: { id: string }[] }>("GET", "/v1/campaigns");
+        if (campaigns.some((c) => c.id === fileId)) {
+          setError(new Error(`A campaign ${fileId} already exists: open it from the list to change it, or give this file another campaign id.`));
+          return;
+        }
+      }
       const query = note.trim() ? `?note=${enc(note.trim())}` : "";
       const answer = await call<Deployment>("PUT", `/v1/campaigns/${enc(fileId)}${query}`, { yaml: props.source });
       setDone(answer);
@@ -118,7 +137,7 @@ export function Deploy(props: {
         <>
           <h3>Changes against the live version {props.live.version}</h3>
           {semantic !== undefined && <Changes diff={semantic} />}
-          <LineDiff live={props.live.source} edited={props.source} />
+          <LineDiff live={asEdited(props.live.source)} edited={props.source} />
         </>
       ) : (
         <p>This is a new campaign: deploying creates its first version.</p>

@@ -17,8 +17,14 @@ export function loadDraft(key: string): Draft | null {
   }
 }
 
-export function saveDraft(key: string, source: string): void {
-  localStorage.setItem(DRAFT + key, JSON.stringify({ source, saved_at: new Date().toISOString() }));
+/** Whether the draft was kept: a browser's storage holds a few megabytes, and a file may be larger. */
+export function saveDraft(key: string, source: string): boolean {
+  try {
+    localStorage.setItem(DRAFT + key, JSON.stringify({ source, saved_at: new Date().toISOString() }));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export function dropDraft(key: string): void {
@@ -45,6 +51,12 @@ export function loadCases(campaign: string): TestCase[] {
   }
 }
 
-export function saveCases(campaign: string, cases: TestCase[]): void {
-  localStorage.setItem(CASES + campaign, JSON.stringify(cases));
+/** Whether the cases were kept (see [saveDraft]). */
+export function saveCases(campaign: string, cases: TestCase[]): boolean {
+  try {
+    localStorage.setItem(CASES + campaign, JSON.stringify(cases));
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -6,7 +6,7 @@ import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { type Detail, type DryRun, type ServerInfo, call, enc, serverInfo } from "../api";
 import { type Route, navigate, setLeaveGuard } from "../router";
 import { Busy, ErrorLine } from "../ui";
-import { type Analysis, analyze, campaignIdOf, complete, hover } from "./analysis";
+import { type Analysis, analyze, asEdited, campaignIdOf, complete, hover } from "./analysis";
 import { jumpTo, mountEditor, rangeOf, showDiagnostics } from "./codemirror";
 import { Deploy } from "./deploy";
 import { RuleGraph } from "./graph";
@@ -77,8 +77,12 @@ export function EditorPage({ route }: { route: Route }) {
       reloaded={reloaded}
       onDeployed={(campaign, detail) => {
         dropDraft(draftKey);
-        if (!id) navigate({ page: "editor", id: campaign });
-        else setLive(detail);
+        if (id) setLive(detail);
+        else {
+          // Deployed: nothing is left unsaved to ask about on the way to its page.
+          setLeaveGuard(null);
+          navigate({ page: "editor", id: campaign });
+        }
       }}
       onReload={(notice, tool) =>
         id &&
@@ -107,7 +111,7 @@ function Workbench(props: {
 }) {
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView | null>(null);
-  const [source, setSource] = useState(props.initial);
+  const [source, setSource] = useState(asEdited(props.initial));
   const [analysis, setAnalysis] = useState<Analysis | null>(null);
   const [analysisError, setAnalysisError] = useState<unknown>(null);
   const [tool, setTool] = useState<Tool>(props.reloaded?.tool ?? "problems");
@@ -119,11 +123,14 @@ function Workbench(props: {
   }, []);
   const readOnly = props.live?.origin === "folder";
   const campaign = props.id ?? campaignIdOf(source);
-  const dirty = source !== (props.live?.source ?? null);
+  // What the file is when nothing is edited: the live version, or for a new
+  // campaign the template (a restored draft is an edit).
+  const baseline = asEdited(props.live?.source ?? TEMPLATE);
+  const dirty = source !== baseline;
 
   useEffect(() => {
     if (!host.current) return;
-    const editor = mountEditor(host.current, props.initial, {
+    const editor = mountEditor(host.current, asEdited(props.initial), {
       onChange: setSource,
       complete,
       hover,
@@ -154,10 +161,11 @@ function Workbench(props: {
     };
   }, [source]);
 
-  // Keep a local draft of unsaved edits.
+  // Keep a local draft of unsaved edits, if the browser has room for it.
+  const [draftKept, setDraftKept] = useState(true);
   useEffect(() => {
     if (readOnly) return;
-    if (dirty) saveDraft(props.draftKey, source);
+    if (dirty) setDraftKept(saveDraft(props.draftKey, source));
     else dropDraft(props.draftKey);
   }, [source, dirty]);
 
@@ -185,8 +193,7 @@ function Workbench(props: {
   );
 
   const discard = () => {
-    const original = props.live?.source ?? props.initial;
-    view.current?.dispatch({ changes: { from: 0, to: view.current.state.doc.length, insert: original } });
+    view.current?.dispatch({ changes: { from: 0, to: view.current.state.doc.length, insert: baseline } });
     dropDraft(props.draftKey);
     setRestored(null);
   };
@@ -198,7 +205,7 @@ function Workbench(props: {
       <div class="heading">
         <h1 id="editor-title">{props.live?.name ?? (props.id ? props.id : "New campaign")}</h1>
         <span class="status" role="status" aria-live="polite" data-testid="check-status">
-          {dirty ? "Edited, not deployed" : "Same as the live version"} · {counts}
+          {dirty ? "Edited, not deployed" : props.live ? "Same as the live version" : "The template, not deployed"} · {counts}
         </span>
       </div>
       {readOnly && (
@@ -218,6 +225,11 @@ function Workbench(props: {
           <button type="button" onClick={discard}>
             Discard the draft
           </button>
+        </p>
+      )}
+      {!draftKept && (
+        <p class="notice" role="status">
+          This browser has no room to keep a draft of the file: deploy it, or copy it out, before leaving the page.
         </p>
       )}
       <ErrorLine error={analysisError} />

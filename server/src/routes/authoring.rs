@@ -89,10 +89,9 @@ pub(crate) struct InputAnswer {
     ))]
 pub(crate) async fn analyze(_: Admin, AppJson(body): AppJson<SourceBody>) -> Answer<Analysis> {
     // Checking a large broken file takes a while: off the threads that answer draws.
-    let analysis = tokio::task::spawn_blocking(move || analysis_of(&body.source)).await;
-    analysis
+    super::off_request_threads(move || analysis_of(&body.source))
+        .await
         .map(Json)
-        .map_err(|join| ApiError::Internal(join.to_string()))
 }
 
 /// How many findings [`analyze`] lists; the rest are counted.

@@ -35,10 +35,9 @@ pub(crate) struct ValidateReport {
     responses((status = 200, body = ValidateReport)))]
 pub(crate) async fn validate(_: Admin, TextBody(source): TextBody) -> Answer<ValidateReport> {
     // Checking a large broken file takes a while: off the threads that answer draws.
-    let report = tokio::task::spawn_blocking(move || validated(&source)).await;
-    report
+    super::off_request_threads(move || validated(&source))
+        .await
         .map(Json)
-        .map_err(|join| ApiError::Internal(join.to_string()))
 }
 
 /// [`validate`]'s answer for `source`.

@@ -159,9 +159,10 @@ impl DrawBody {
     }
 }
 
-/// `source` compiled as campaign `id`, or the problem with it.
-fn edited(id: &str, source: &str) -> Result<Campaign, ApiError> {
-    let report = tombola_dsl::check_source(source);
+/// `source` compiled as campaign `id` (off the request threads), or the
+/// problem with it.
+async fn edited(id: &str, source: String) -> Result<Campaign, ApiError> {
+    let report = super::off_request_threads(move || tombola_dsl::check_source(&source)).await?;
     let Some(campaign) = report.campaign else {
         return Err(ApiError::InvalidCampaign(report.diagnostics));
     };
@@ -245,7 +246,7 @@ async fn dry_run(
     let mut options = options;
     let campaign = match &body.source {
         Some(source) => {
-            edit = edited(id, source)?;
+            edit = edited(id, source.clone()).await?;
             options.campaign = Some(&edit);
             &edit
         }

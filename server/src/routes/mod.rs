@@ -23,6 +23,14 @@ use crate::{ApiError, AppState, input};
 
 type Answer<T> = Result<Json<T>, ApiError>;
 
+/// `work` on a blocking thread: checking a large campaign file takes a
+/// while, and the threads that answer draws must not wait for it.
+pub(crate) async fn off_request_threads<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    (tokio::task::spawn_blocking(work).await).map_err(|join| ApiError::Internal(join.to_string()))
+}
+
 /// Runs a write as a task of its own, so it completes even when the caller
 /// leaves (the handler is dropped) or the request timeout passes: the caller
 /// is then told it is still running, and gets its answer by request id.

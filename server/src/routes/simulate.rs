@@ -39,11 +39,15 @@ pub struct SimulationAsk {
 
 /// Why a simulator gave no report.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum SimulationFailed {
     /// The campaign cannot be simulated as asked; the text says why.
     Invalid(String),
     /// [`Stop::now`] said to stop: the deadline passed, or the caller left.
     Stopped,
+    /// The simulator itself failed (its store, its runtime): the server's
+    /// fault, not the file's.
+    Broken(String),
 }
 
 /// When a simulation must stop: at its deadline, or as soon as its caller
@@ -192,7 +196,7 @@ pub(crate) async fn simulate(
     AppJson(body): AppJson<SimulateBody>,
 ) -> Result<Json<Value>, ApiError> {
     let ask = body.ask()?;
-    let campaign = super::versions::compiled(&body.source)?;
+    let campaign = super::versions::compiled(body.source.clone()).await?;
     let Some(simulation) = state.simulation.clone() else {
         return Err(ApiError::SimulationUnavailable);
     };
@@ -225,6 +229,7 @@ pub(crate) async fn simulate(
         }),
         // The caller is still here, so it was the deadline.
         Ok(Err(SimulationFailed::Stopped)) => Err(ApiError::SimulationTimedOut(limit)),
+        Ok(Err(SimulationFailed::Broken(why))) => Err(ApiError::Internal(why)),
         Err(join) => Err(ApiError::Internal(join.to_string())),
     }
 }

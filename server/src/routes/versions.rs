@@ -205,7 +205,7 @@ pub(crate) async fn rollback(
 pub(crate) struct SemanticDiff {
     /// The campaign's id (the newer version's).
     campaign: String,
-    /// In a reviewer's order: Awards, Rates, Rules, Locks, Stock and caps, SKUs, Window, Rebates.
+    /// In a reviewer's order: Campaign, Awards, Rates, Rules, Locks, Stock and caps, SKUs, Window, Rebates.
     changes: Vec<DiffChange>,
     /// Expected credits per draw from the pool's rates, before and after; `null` when an amount depends on the user.
     #[schema(value_type = Vec<Option<String>>, min_items = 2, max_items = 2)]
@@ -231,10 +231,11 @@ pub(crate) struct DiffBody {
     source: String,
 }
 
-/// The compiled campaign of `source`; with errors, `invalid-campaign` and its
-/// diagnostics, as a deploy answers: the diff compares campaigns that check clean.
-pub(crate) fn compiled(source: &str) -> Result<Campaign, ApiError> {
-    let report = tombola_dsl::check_source(source);
+/// The compiled campaign of `source`, checked off the request threads; with
+/// errors, `invalid-campaign` and its diagnostics, as a deploy answers: the
+/// diff compares campaigns that check clean.
+pub(crate) async fn compiled(source: String) -> Result<Campaign, ApiError> {
+    let report = super::off_request_threads(move || tombola_dsl::check_source(&source)).await?;
     let broken = report.has_errors();
     match report.campaign.filter(|_| !broken) {
         Some(campaign) => Ok(campaign),
@@ -260,14 +261,14 @@ pub(crate) async fn diff_live(
     AppJson(body): AppJson<DiffBody>,
 ) -> Answer<Diff> {
     let (_, live) = state.engine.campaign_detail(&id).await?;
-    let new = compiled(&body.source)?;
+    let new = compiled(body.source).await?;
     if new.id != id {
         return Err(ApiError::IdMismatch {
             expected: id,
             found: new.id,
         });
     }
-    Ok(Json(tombola_dsl::diff::diff(&compiled(&live)?, &new)))
+    Ok(Json(tombola_dsl::diff::diff(&compiled(live).await?, &new)))
 }
 
 /// The semantic diff from version `version` to version `other` (`tombola diff --format json`'s form).
@@ -281,6 +282,7 @@ pub(crate) async fn diff_live(
     responses(
         (status = 200, body = SemanticDiff),
         (status = 404, description = "`unknown-campaign`, `unknown-version`", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`invalid-campaign`: a stored version no longer passes the check (with diagnostics)", body = crate::Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn diff_versions(
     _: Admin,
@@ -291,8 +293,6 @@ pub(crate) async fn diff_versions(
     let (_, b) = stored(&state, &path.id, path.other).await?;
     // Stored versions checked clean when deployed; one that no longer does
     // says so as an edited file would.
-    Ok(Json(tombola_dsl::diff::diff(
-        &compiled(&a.source)?,
-        &compiled(&b.source)?,
-    )))
+    let (a, b) = (compiled(a.source).await?, compiled(b.source).await?);
+    Ok(Json(tombola_dsl::diff::diff(&a, &b)))
 }

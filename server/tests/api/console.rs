@@ -130,10 +130,15 @@ async fn a_missing_asset_is_404_and_only_get_and_head_are_answered() {
         assert_eq!(status, StatusCode::NOT_FOUND, "{missing}");
         assert_eq!(header(&headers, "content-type"), "application/problem+json");
     }
-    // A deep link is still the page.
-    let (status, headers, _) = get(&state, "/console/campaigns/spring", &[]).await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(header(&headers, "content-type").starts_with("text/html"));
+    // A deep link is still the page, also to a campaign whose id has a dot.
+    for page in [
+        "/console/campaigns/spring",
+        "/console/campaigns/summer.2026",
+    ] {
+        let (status, headers, _) = get(&state, page, &[]).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert!(header(&headers, "content-type").starts_with("text/html"));
+    }
     for method in ["PUT", "DELETE", "PATCH", "POST"] {
         let request = Request::builder()
             .method(method)

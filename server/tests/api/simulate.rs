@@ -235,6 +235,36 @@ async fn a_server_without_a_simulator_says_so() {
     );
 }
 
+/// Fails of its own accord, as a simulator whose store or runtime fails.
+struct Failing;
+
+impl Simulator for Failing {
+    fn simulate(
+        &self,
+        _: &str,
+        _: &tombola_ir::Campaign,
+        _: &SimulationAsk,
+        _: &Stop,
+    ) -> Result<Value, SimulationFailed> {
+        Err(SimulationFailed::Broken(
+            "the runtime would not start".into(),
+        ))
+    }
+}
+
+#[tokio::test]
+async fn a_simulator_that_fails_is_the_servers_fault_not_the_files() {
+    let state = state()
+        .await
+        .with_simulator(Arc::new(Failing), Duration::from_secs(5));
+    let body = json!({ "source": CAMPAIGN, "users": 5, "days": 2 });
+    let (status, answer) = simulate(&state, body).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{answer}");
+    assert_eq!(answer.get("field"), None, "{answer}");
+    // The details stay in the log.
+    assert!(!answer.to_string().contains("runtime"), "{answer}");
+}
+
 /// Runs until told to stop, looking every few milliseconds; counts the
 /// simulations that stopped.
 #[derive(Default)]
