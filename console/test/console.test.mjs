@@ -168,7 +168,10 @@ test("a new campaign shows a diagnostic at its line, then is fixed and deployed"
   await page.getByRole("dialog").getByRole("button", { name: "Deploy" }).click();
   await page.getByText("A campaign spring already exists").waitFor();
   assert.equal((await api(server, "GET", "/v1/campaigns/spring")).body.version, 1, "nothing deployed over it");
+  // Back to the campaign's own editor, where the next test goes on.
   await page.getByRole("link", { name: "Campaigns" }).first().click();
+  await page.locator('li[data-campaign="spring"]').getByRole("link", { name: "Edit" }).click();
+  await page.waitForURL(/\/console\/campaigns\/spring$/);
   await clean();
 });
 
