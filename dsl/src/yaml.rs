@@ -152,6 +152,10 @@ pub(crate) fn too_large(len: u64) -> Diagnostic {
     .help("split the campaign, or move data such as coupon codes to the API")
 }
 
+/// The most YAML nodes (keys, values, lists and maps) a file may hold: far
+/// beyond any campaign, and a bound on the work of checking one.
+const MAX_NODES: usize = 1_000_000;
+
 /// Parses `source` into a node tree, or explains why it cannot (a boxed
 /// diagnostic: it is the rare answer and a large one, so the common `Ok` stays small).
 pub(crate) fn parse(source: &str) -> Result<Node, Box<Diagnostic>> {
@@ -162,8 +166,8 @@ pub(crate) fn parse(source: &str) -> Result<Node, Box<Diagnostic>> {
         budget: serde_saphyr::budget! {
             max_depth: MAX_NESTING,
             max_documents: 1,
-            max_nodes: 1_000_000,
-            max_events: 4_000_000,
+            max_nodes: MAX_NODES,
+            max_events: 4 * MAX_NODES,
             max_total_scalar_bytes: MAX_FILE_BYTES,
         },
         // YAML 1.2 booleans only: `on`, `yes` and `no` stay words (`on: sign_in` is a key).
@@ -299,6 +303,13 @@ fn yaml_error(source: &str, error: &serde_saphyr::Error) -> Diagnostic {
         )
         .label("too deep here")
         .help("campaign files are shallow; check the indentation around this point"),
+        Failure::TooManyNodes => Diagnostic::new(
+            Code::Limits,
+            span,
+            format!("the file holds more than {MAX_NODES} YAML nodes (keys, values and list items)"),
+        )
+        .label("the limit is passed here")
+        .help("campaign files are small; upload large lists (user ids, codes) through the API"),
         Failure::Limit => Diagnostic::new(Code::Limits, span, format!("the file exceeds a safety limit: {message}"))
             .label("here")
             .help(format!(
@@ -326,6 +337,8 @@ enum Failure {
     Unclosed(char),
     /// A second YAML document (`---`) after the first.
     ManyDocuments,
+    /// More nodes than [`MAX_NODES`].
+    TooManyNodes,
     Syntax,
 }
 
@@ -352,6 +365,10 @@ fn failure(error: &serde_saphyr::Error) -> Failure {
             ..
         }
         | E::MultipleDocuments { .. } => Failure::ManyDocuments,
+        E::Budget {
+            breach: B::Nodes { .. } | B::Events { .. },
+            ..
+        } => Failure::TooManyNodes,
         E::Budget { .. } | E::AliasReplayCounterOverflow { .. } => Failure::Limit,
         // Classified as limits since the messages were matched on the word "alias";
         // kept so this change alters no diagnostic (they are mistakes, not limits).

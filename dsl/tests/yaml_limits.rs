@@ -75,6 +75,11 @@ fn huge_values_and_files_are_refused() {
     let (code, message) = only_code(&source);
     assert_eq!(code, Code::Limits);
     assert!(message.contains("bytes"), "{message}");
+    // A million small nodes is said in the file's terms, not the parser's.
+    let items: String = (0..1_000_001).map(|_| "0,").collect();
+    let (code, message) = only_code(&format!("{HEAD}description: [{items}]\n"));
+    assert_eq!(code, Code::Limits);
+    assert!(message.contains("1000000 YAML nodes"), "{message}");
     let source = format!("{HEAD}# {}\n", "x".repeat(9 * 1024 * 1024));
     let (code, message) = only_code(&source);
     assert_eq!(code, Code::Limits);

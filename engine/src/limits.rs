@@ -49,9 +49,9 @@ pub fn check_identifier(value: &str) -> Result<(), String> {
 /// note in the audit log or the console read as other text than it is.
 pub fn check_text(value: &str) -> Result<(), String> {
     let chars = value.chars().count();
-    if value.trim().is_empty() || chars > MAX_TEXT_CHARS {
+    if value.chars().all(blank) || chars > MAX_TEXT_CHARS {
         return Err(format!(
-            "must be 1 to {MAX_TEXT_CHARS} characters, not blank (it has {chars})"
+            "must be 1 to {MAX_TEXT_CHARS} characters, not blank or only invisible ones (it has {chars})"
         ));
     }
     if let Some(c) = value.chars().find(|c| refused_in_text(*c)) {
@@ -75,15 +75,21 @@ pub fn identifier_pattern() -> &'static str {
 }
 
 /// [`check_text`] as a regular expression: no refused control character, and
-/// at least one character that is not white space. The length is left to
+/// at least one character that is not white space or a format character. The length is left to
 /// `maxLength`, since a pattern cannot count across its three parts.
 pub fn text_pattern() -> &'static str {
     static PATTERN: LazyLock<String> = LazyLock::new(|| {
         let allowed = class_of(refused_in_text);
-        let visible = class_of(|c| refused_in_text(c) || c.is_whitespace());
+        let visible = class_of(|c| refused_in_text(c) || blank(c));
         format!("^[^{allowed}]*[^{visible}][^{allowed}]*$")
     });
     &PATTERN
+}
+
+/// A character that shows nothing: white space, or a format character (a
+/// zero-width space or joiner, a direction mark); text of only these is blank.
+fn blank(c: char) -> bool {
+    c.is_whitespace() || get_general_category(c) == GeneralCategory::Format
 }
 
 /// A character free text may not hold: a control character but tab and
@@ -201,6 +207,8 @@ mod tests {
         assert!(check_text("refund for order 42\nsee ticket").is_ok());
         assert!(check_text("a\0").is_err());
         assert!(check_text("   ").is_err());
+        // Only invisible characters is blank too.
+        assert!(check_text("\u{200B}\u{200E} \u{FEFF}").is_err());
         assert!(check_text(&"x".repeat(1_001)).is_err());
     }
 

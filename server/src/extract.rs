@@ -37,6 +37,17 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        // The query reader replaces bytes that are not UTF-8 with U+FFFD; a
+        // query is refused for them, as a path or a body is.
+        let raw = parts.uri.query().unwrap_or_default();
+        if percent_encoding::percent_decode_str(raw)
+            .decode_utf8()
+            .is_err()
+        {
+            return Err(ApiError::MalformedQuery(
+                "the query string is not UTF-8 once percent-decoded".into(),
+            ));
+        }
         let Query(value) = Query::<T>::from_request_parts(parts, state).await?;
         Ok(AppQuery(value))
     }

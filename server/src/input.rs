@@ -54,7 +54,8 @@ impl utoipa::PartialSchema for Text {
             .max_length(Some(MAX_TEXT_CHARS))
             .pattern(Some(limits::text_pattern()))
             .description(Some(
-                "1 to 1,000 Unicode scalar values, not all white space, no control \
+                "1 to 1,000 Unicode scalar values, not all white space or format characters \
+                 (category Cf: zero-width spaces, joiners, direction marks), no control \
                  character but tab and newline, and no bidirectional embedding, override \
                  or isolate (U+202A to U+202E, U+2066 to U+2069).",
             ))

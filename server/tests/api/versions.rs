@@ -162,6 +162,19 @@ async fn unknown_campaigns_versions_and_bad_input_are_problems_naming_what() {
         (StatusCode::UNPROCESSABLE_ENTITY, "invalid-input")
     );
     assert_eq!(body["field"], "note");
+    // Bytes that are not UTF-8 are refused, not replaced.
+    let (status, _, body) = send(
+        &state,
+        "PUT",
+        "/v1/campaigns/demo?note=a%FFb",
+        with_stock(2),
+    )
+    .await;
+    assert_eq!(
+        (status, slug(&body)),
+        (StatusCode::BAD_REQUEST, "malformed-query"),
+        "{body}"
+    );
     let (status, _, body) = post(
         &state,
         "/v1/campaigns/demo/rollback",
