@@ -434,6 +434,36 @@ test("the list and the editor work on a narrow screen", { skip: skip ?? false },
   await clean();
 });
 
+test("the keyboard alone reaches a campaign's editor and its tools", { skip: skip ?? false }, async () => {
+  const { page } = b;
+  await page.getByRole("link", { name: "Campaigns", exact: true }).click();
+  await page.locator('li[data-campaign="spring"]').waitFor();
+  await page.locator("body").focus();
+  // Tab until the spring campaign's Edit link has the focus, then Enter.
+  const focusedOn = () => page.evaluate(() => {
+    const e = document.activeElement;
+    return `${e?.closest("[data-campaign]")?.getAttribute("data-campaign") ?? ""}/${e?.textContent?.trim() ?? ""}`;
+  });
+  let presses = 0;
+  while ((await focusedOn()) !== "spring/Edit") {
+    assert.ok(++presses < 60, `Tab never reached spring's Edit link (at ${await focusedOn()})`);
+    await page.keyboard.press("Tab");
+  }
+  await page.keyboard.press("Enter");
+  await page.waitForURL(/\/console\/campaigns\/spring$/);
+  // And on to the Deploy tool. In the editor Tab indents; Escape first lets
+  // the next Tab leave it (CodeMirror's way, said in docs/console.md).
+  presses = 0;
+  while ((await page.evaluate(() => document.activeElement?.textContent?.trim())) !== "Deploy") {
+    assert.ok(++presses < 60, "Tab never reached the Deploy tool");
+    if (await page.evaluate(() => !!document.activeElement?.closest(".cm-editor"))) await page.keyboard.press("Escape");
+    await page.keyboard.press("Tab");
+  }
+  await page.keyboard.press("Enter");
+  await page.getByTestId("deploy-check").waitFor();
+  await clean();
+});
+
 test("signing out forgets the token", { skip: skip ?? false }, async () => {
   const { page } = b;
   await page.getByRole("button", { name: "Sign out" }).click();

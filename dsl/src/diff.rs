@@ -338,7 +338,6 @@ fn rules(changes: &mut Vec<Change>, old: &Campaign, new: &Campaign) {
     }
 }
 
-/// Caps, allowance, window.
 /// What players and the operator see of the campaign itself: its name and
 /// description, the state its file asks for, and where its webhooks go.
 fn campaign_fields(changes: &mut Vec<Change>, old: &Campaign, new: &Campaign) {
@@ -375,6 +374,7 @@ fn campaign_fields(changes: &mut Vec<Change>, old: &Campaign, new: &Campaign) {
     }
 }
 
+/// Caps, allowance, window.
 fn caps_and_window(changes: &mut Vec<Change>, old: &Campaign, new: &Campaign) {
     if old.allowance != new.allowance {
         push(
